@@ -1,0 +1,38 @@
+/**
+ * Every NATS subject Corral uses is built here; services never write subject strings.
+ * Layout: corral.<cell>.<area>.… (see design.md § Messages and subjects).
+ */
+
+export type ApiVerb = "submit" | "kill" | "status" | "nodes";
+export const API_VERBS: readonly ApiVerb[] = ["submit", "kill", "status", "nodes"];
+
+const root = (cell: string) => `corral.${cell}`;
+
+export const subjects = {
+  /** gateway → leader, request/reply. */
+  api: (cell: string, verb: ApiVerb) => `${root(cell)}.api.${verb}`,
+  /** borglet → masters: heartbeat with capacity, attributes and running tasks. */
+  nodeHeartbeat: (cell: string, node: string) => `${root(cell)}.node.${node}.hb`,
+  nodeHeartbeatAny: (cell: string) => `${root(cell)}.node.*.hb`,
+  /** leader → borglet: lease grants and revocations, carrying the epoch. */
+  nodeCommands: (cell: string, node: string) => `${root(cell)}.node.${node}.cmd`,
+  /** borglet → leader: task state changes, batched per tick. */
+  nodeEvents: (cell: string, node: string) => `${root(cell)}.node.${node}.events`,
+  nodeEventsAny: (cell: string) => `${root(cell)}.node.*.events`,
+  /** anyone → borglet, request/reply: a task's captured output. */
+  nodeLogs: (cell: string, node: string) => `${root(cell)}.node.${node}.logs`,
+  /** scheduler → leader, request/reply: pending tasks and machine capacity. */
+  schedWork: (cell: string) => `${root(cell)}.sched.work`,
+  /** scheduler → leader, request/reply: placements to re-check and commit. */
+  schedPlan: (cell: string) => `${root(cell)}.sched.plan`,
+  /** leader → schedulers: there is new work or freed capacity. */
+  schedKick: (cell: string) => `${root(cell)}.sched.kick`,
+  /** leader → watchers: committed task state changes. */
+  taskEvents: (cell: string) => `${root(cell)}.events.tasks`,
+} as const;
+
+/** The node id token of a `corral.<cell>.node.<id>.<kind>` subject. */
+export function nodeFromSubject(subject: string): string | undefined {
+  const parts = subject.split(".");
+  return parts.length === 5 && parts[2] === "node" ? parts[3] : undefined;
+}
