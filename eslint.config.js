@@ -1,0 +1,21 @@
+import js from "@eslint/js";
+import tseslint from "typescript-eslint";
+
+export default tseslint.config(
+  { ignores: ["**/dist/**", "**/node_modules/**", ".corral/**", "load-tests/results/**"] },
+  js.configs.recommended,
+  ...tseslint.configs.recommended,
+  {
+    languageOptions: { globals: { process: "readonly", console: "readonly", Buffer: "readonly", setTimeout: "readonly" } },
+    rules: {
+      "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
+      "@typescript-eslint/consistent-type-imports": "error",
+      // Services talk to each other only through shared/ contracts (design.md § Layout).
+      "no-restricted-imports": ["error", { patterns: [{ group: ["@corral/master", "@corral/scheduler", "@corral/borglet", "@corral/gateway", "@corral/cli"], message: "services import only shared/*" }] }],
+    },
+  },
+  {
+    files: ["deploy/**/*", "**/bin/*.js"],
+    languageOptions: { globals: { process: "readonly", console: "readonly" } },
+  },
+);

@@ -1,0 +1,89 @@
+import { mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { resolve } from "node:path";
+import { z } from "zod";
+import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
+import { connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown } from "@corral/kit";
+import { parseCpu, parseDuration, parseSize } from "@corral/spec";
+import { Borglet } from "./borglet.js";
+import { hostCapacity } from "./capacity.js";
+
+function converted<T>(parse: (text: string) => T) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
+
+const flags = loadFlags(
+  "corral-borglet",
+  process.argv.slice(2),
+  {
+    cell: { type: "string", default: "local" },
+    nats: { type: "string", default: "nats://127.0.0.1:4222" },
+    name: { type: "string", default: hostname().toLowerCase().replace(/[^a-z0-9_-]/g, "-") },
+    host: { type: "string", default: "127.0.0.1" },
+    "data-dir": { type: "string", default: "/var/lib/corral/borglet" },
+    ports: { type: "string", default: "20000-29999" },
+    "binary-path": { type: "string", default: "" },
+    heartbeat: { type: "string", default: "1s" },
+    cpu: { type: "string" },
+    ram: { type: "string" },
+    disk: { type: "string" },
+    attribute: { type: "string", multiple: true, default: [] },
+  },
+  z.object({
+    cell: cellNameSchema,
+    nats: z.string().min(1),
+    name: nodeNameSchema,
+    host: z.string().min(1).max(255),
+    dataDir: z.string().min(1),
+    ports: z
+      .string()
+      .regex(/^\d+-\d+$/, "a range like 20000-20999")
+      .transform((text) => text.split("-").map(Number) as [number, number])
+      .refine(([low, high]) => low >= 1 && high <= 65535 && low <= high, "ports between 1 and 65535, low first"),
+    binaryPath: z.string().transform((text) => text.split(":").filter((dir) => dir !== "")),
+    heartbeat: converted(parseDuration).refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"),
+    cpu: converted(parseCpu).optional(),
+    ram: converted(parseSize).optional(),
+    disk: converted(parseSize).optional(),
+    attribute: z
+      .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value"))
+      .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
+  }),
+);
+
+const log = createLogger("borglet", flags.cell, { node: flags.name });
+exitOnUncaught(log);
+const dataDir = resolve(flags.dataDir);
+mkdirSync(dataDir, { recursive: true });
+const detected = hostCapacity(dataDir);
+const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+const borglet = new Borglet(
+  nc,
+  {
+    cell: flags.cell,
+    name: flags.name,
+    host: flags.host,
+    dataDir,
+    capacity: { cpu: flags.cpu ?? detected.cpu, ram: flags.ram ?? detected.ram, disk: flags.disk ?? detected.disk },
+    attributes: flags.attribute,
+    portRange: flags.ports,
+    binaryPath: flags.binaryPath,
+    heartbeatMs: flags.heartbeat,
+  },
+  log,
+);
+borglet.start();
+
+// Tasks outlive their borglet (Borg keeps them running while the agent restarts).
+onShutdown(log, async () => {
+  borglet.stop();
+  await nc.drain().catch(() => {});
+});
+log.info({ dataDir, ports: flags.ports }, "borglet started");

@@ -1,0 +1,47 @@
+import { z } from "zod";
+import { CorralError, describeZodError, jobId, jobNameSchema, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
+
+export const USER_HEADER = "x-corral-user";
+
+/** Validates one part of a request; failure is a 400 that names the field. */
+export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const { message, field } = describeZodError(parsed.error);
+    throw new CorralError("bad_request", `${where}: ${message}`, field === undefined ? where : `${where}.${field}`);
+  }
+  return parsed.data as z.infer<S>;
+}
+
+export const submitBodySchema = z.union([
+  z.strictObject({
+    source: z.string().min(1, "the spec source is empty").max(1_000_000),
+    format: z.enum(["borg", "yaml", "json"]).optional(),
+    file: z.string().max(255).optional(),
+  }),
+  z.strictObject({ spec: z.record(z.string(), z.unknown()) }),
+]);
+
+export const logsQuerySchema = z.strictObject({
+  stream: z.enum(LOG_STREAMS).default("stdout"),
+  tail: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
+});
+
+export const userQuerySchema = z.strictObject({ user: userNameSchema.optional() });
+
+export function requestUser(headers: Record<string, unknown>): string | undefined {
+  const value = headers[USER_HEADER];
+  if (value === undefined) return undefined;
+  return validate(userNameSchema, value, `header ${USER_HEADER}`);
+}
+
+/** `hello_world.alice.local`, or `hello_world` completed with the caller's user and this cell. */
+export function resolveJobId(reference: string, user: string | undefined, cell: string): string {
+  const parts = reference.split(".");
+  if (parts.length === 3 && parts.every((part) => NAME_PATTERN.test(part))) return reference;
+  validate(jobNameSchema, reference, "job");
+  if (user === undefined) {
+    throw new CorralError("bad_request", `job '${reference}' is a short name; send the ${USER_HEADER} header or use the full id <job>.<user>.<cell>`, "job");
+  }
+  return jobId(reference, user, cell);
+}

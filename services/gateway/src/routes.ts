@@ -1,0 +1,74 @@
+import type { FastifyInstance } from "fastify";
+import { z } from "zod";
+import { CorralError, jobStatus, killJob, listNodes, readLogs, subjects, submitJob, parseTaskId } from "@corral/contracts";
+import { callRpc, type NatsConnection } from "@corral/kit";
+import { parseJobSpec } from "@corral/spec";
+import { logsQuerySchema, requestUser, resolveJobId, submitBodySchema, userQuerySchema, validate } from "./requests.js";
+
+export interface RouteContext {
+  nc: NatsConnection;
+  cell: string;
+  /** how long a request waits for a leader during an election */
+  leaderWaitMs: number;
+}
+
+export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
+  const { nc, cell } = ctx;
+  const ask = { timeoutMs: 5000, retryForMs: ctx.leaderWaitMs };
+
+  app.get("/v1/healthz", async () => ({ ok: true, cell }));
+
+  app.post("/v1/jobs", async (request, reply) => {
+    const body = validate(submitBodySchema, request.body, "body");
+    const spec =
+      "spec" in body
+        ? parseJobSpec(JSON.stringify(body.spec, null, 2), { file: "request.json", format: "json" })
+        : parseJobSpec(body.source, body.format === undefined ? { file: body.file ?? "request.borg" } : { file: body.file ?? `request.${body.format}`, format: body.format });
+    const user = spec.user ?? requestUser(request.headers);
+    if (user === undefined) {
+      throw new CorralError("bad_request", "the job has no user: set `user = 'alice'` in the spec or send the X-Corral-User header", "user");
+    }
+    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user }, ask);
+    return reply.code(201).send(result);
+  });
+
+  app.get("/v1/jobs", async (request) => {
+    const query = validate(userQuerySchema, request.query, "query");
+    return callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, query.user === undefined ? {} : { user: query.user }, ask);
+  });
+
+  app.get<{ Params: { job: string } }>("/v1/jobs/:job", async (request) => {
+    const id = resolveJobId(request.params.job, requestUser(request.headers), cell);
+    const { jobs } = await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id }, ask);
+    return { job: jobs[0] };
+  });
+
+  app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {
+    const id = resolveJobId(request.params.job, requestUser(request.headers), cell);
+    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, { job: id }, ask);
+    return reply.code(202).send(result);
+  });
+
+  app.get<{ Params: { job: string; index: string } }>("/v1/jobs/:job/tasks/:index/logs", async (request, reply) => {
+    const id = resolveJobId(request.params.job, requestUser(request.headers), cell);
+    const index = validate(z.coerce.number().int().min(0), request.params.index, "index");
+    const query = validate(logsQuerySchema, request.query, "query");
+    const { jobs } = await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id }, ask);
+    const task = jobs[0]?.tasks[index];
+    if (task === undefined) throw new CorralError("not_found", `job ${id} has no task ${index}`, "index");
+    if (task.node === undefined) throw new CorralError("not_found", `task ${task.id} is ${task.state} and has no machine, so no logs`, "index");
+    if (parseTaskId(task.id) === undefined) throw new CorralError("internal", `bad task id ${task.id}`);
+    const logs = await callRpc(nc, subjects.nodeLogs(cell, task.node), readLogs, cell, {
+      taskId: task.id,
+      stream: query.stream,
+      tailBytes: query.tail,
+    });
+    return reply
+      .header("content-type", "text/plain; charset=utf-8")
+      .header("x-corral-log-size", String(logs.size))
+      .header("x-corral-log-truncated", String(logs.truncated))
+      .send(logs.text);
+  });
+
+  app.get("/v1/nodes", async () => callRpc(nc, subjects.api(cell, "nodes"), listNodes, cell, {}, ask));
+}

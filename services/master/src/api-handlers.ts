@@ -1,0 +1,85 @@
+import { CorralError, jobId, jobStatus, killJob, listNodes, submitJob, subjects, type JobSpec } from "@corral/contracts";
+import { serveRpc, type Subscription } from "@corral/kit";
+import { newTask } from "@corral/machines";
+import { CommandBatch, revocationFor } from "./commands.js";
+import type { LeaderContext } from "./leader-context.js";
+import type { JobRecord } from "./records.js";
+import { jobView, nodeView } from "./views.js";
+
+function createJob(ctx: LeaderContext, spec: JobSpec, user: string, now: number): JobRecord {
+  const id = jobId(spec.name, user, ctx.cell);
+  return {
+    id,
+    name: spec.name,
+    user,
+    cell: ctx.cell,
+    spec,
+    submittedAt: now,
+    killed: false,
+    tasks: Array.from({ length: spec.replicas }, (_, index) => ({
+      index,
+      lifecycle: newTask(spec.restart),
+      updatedAt: now,
+      missedHeartbeats: 0,
+    })),
+  };
+}
+
+export function serveApi(ctx: LeaderContext): Subscription[] {
+  const { nc, cell, log, state } = ctx;
+  return [
+    serveRpc(nc, subjects.api(cell, "submit"), submitJob, cell, log, async ({ spec, user }) => {
+      if (spec.runtime.cell !== undefined && spec.runtime.cell !== cell) {
+        throw new CorralError("bad_request", `runtime.cell is '${spec.runtime.cell}' but this is cell '${cell}'; submit it to that cell or change runtime.cell`, "runtime.cell");
+      }
+      if (spec.user !== undefined && spec.user !== user) {
+        throw new CorralError("bad_request", `user is '${spec.user}' in the spec but the submitter is '${user}'`, "user");
+      }
+      const id = jobId(spec.name, user, cell);
+      const existing = state.jobs.get(id);
+      if (existing !== undefined && existing.tasks.some((task) => task.lifecycle.state !== "dead")) {
+        throw new CorralError("conflict", `job ${id} exists and has live tasks; kill it first (corral kill ${spec.name}) or choose another name`, "name");
+      }
+      const job = createJob(ctx, spec, user, Date.now());
+      state.addJob(job);
+      const batch = new CommandBatch();
+      batch.wakeSchedulers();
+      await ctx.commitAndSend(batch);
+      log.info({ job: id, replicas: spec.replicas }, "job accepted");
+      return { job: jobView(job, state) };
+    }),
+
+    serveRpc(nc, subjects.api(cell, "kill"), killJob, cell, log, async ({ job: id }) => {
+      const job = state.jobs.get(id);
+      if (job === undefined) throw new CorralError("not_found", `no job ${id}`, "job");
+      job.killed = true;
+      state.markDirty(id);
+      const batch = new CommandBatch();
+      for (const task of job.tasks) {
+        const ref = { job, task, id: `${task.index}.${id}` };
+        const change = batch.changed(state.transition(ref, { type: "KILL", reason: "killed by user" }));
+        const node = ref.task.lifecycle.context.node;
+        if (change?.to === "terminating" && node !== undefined) batch.revoke(node, revocationFor(ref, "killed by user"));
+      }
+      await ctx.commitAndSend(batch);
+      log.info({ job: id }, "job killed");
+      return { job: jobView(job, state) };
+    }),
+
+    serveRpc(nc, subjects.api(cell, "status"), jobStatus, cell, log, ({ job: id, user }) => {
+      if (id !== undefined) {
+        const job = state.jobs.get(id);
+        if (job === undefined) throw new CorralError("not_found", `no job ${id}`, "job");
+        return { jobs: [jobView(job, state)] };
+      }
+      const jobs = [...state.jobs.values()].filter((job) => user === undefined || job.user === user);
+      return { jobs: jobs.map((job) => jobView(job, state)) };
+    }),
+
+    serveRpc(nc, subjects.api(cell, "nodes"), listNodes, cell, log, () => {
+      const now = Date.now();
+      const names = [...state.nodes.keys()].sort();
+      return { nodes: names.map((name) => nodeView(name, state, now)).filter((view) => view !== undefined) };
+    }),
+  ];
+}

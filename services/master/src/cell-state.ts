@@ -1,0 +1,145 @@
+import { PLACED_STATES, parseTaskId, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
+import { applyTaskEvent, type TaskLifecycleEvent } from "@corral/machines";
+import type { JobRecord, TaskRecord } from "./records.js";
+
+export interface NodeRecord {
+  name: string;
+  host: string;
+  pid: number;
+  capacity: Resources;
+  attributes: Record<string, string>;
+  portRange: [number, number];
+  state: "up" | "down";
+  lastHeartbeat: number;
+  epochSeen: number;
+}
+
+export interface TaskRef {
+  job: JobRecord;
+  task: TaskRecord;
+  id: string;
+}
+
+export interface TaskChange {
+  ref: TaskRef;
+  from: TaskState;
+  to: TaskState;
+}
+
+export interface NodeUsage {
+  cpu: number;
+  ram: number;
+  disk: number;
+  ports: Set<number>;
+  tasks: number;
+}
+
+/**
+ * The leader's in-memory view of the cell: jobs with their tasks (durable, in Redis) and
+ * machines (soft state, rebuilt from heartbeats). Every task state change goes through
+ * `transition`, which runs the lifecycle machine and keeps the per-machine index right.
+ */
+export class CellState {
+  readonly jobs = new Map<string, JobRecord>();
+  readonly nodes = new Map<string, NodeRecord>();
+  /** task ids placed on each machine (assigned, starting, running, terminating) */
+  private readonly placed = new Map<string, Set<string>>();
+  private readonly dirtyJobs = new Set<string>();
+
+  addJob(job: JobRecord): void {
+    const previous = this.jobs.get(job.id);
+    if (previous !== undefined) for (const task of previous.tasks) this.unindex(`${task.index}.${job.id}`, task);
+    this.jobs.set(job.id, job);
+    for (const task of job.tasks) this.index(`${task.index}.${job.id}`, task);
+    this.dirtyJobs.add(job.id);
+  }
+
+  task(taskId: string): TaskRef | undefined {
+    const parsed = parseTaskId(taskId);
+    if (parsed === undefined) return undefined;
+    const job = this.jobs.get(parsed.jobId);
+    const task = job?.tasks[parsed.index];
+    return job === undefined || task === undefined ? undefined : { job, task, id: taskId };
+  }
+
+  tasksOn(node: string): TaskRef[] {
+    const refs: TaskRef[] = [];
+    for (const id of this.placed.get(node) ?? []) {
+      const ref = this.task(id);
+      if (ref !== undefined) refs.push(ref);
+    }
+    return refs;
+  }
+
+  /** Runs the lifecycle machine; undefined when the event does not apply in the task's state. */
+  transition(ref: TaskRef, event: TaskLifecycleEvent, now = Date.now()): TaskChange | undefined {
+    const next = applyTaskEvent(ref.task.lifecycle, event);
+    if (next === undefined) return undefined;
+    const from = ref.task.lifecycle.state;
+    this.unindex(ref.id, ref.task);
+    ref.task.lifecycle = next;
+    ref.task.updatedAt = now;
+    ref.task.missedHeartbeats = 0;
+    this.index(ref.id, ref.task);
+    this.dirtyJobs.add(ref.job.id);
+    return { ref, from, to: next.state };
+  }
+
+  /** Jobs changed since the last call, for the next fenced commit. */
+  takeDirtyJobs(): JobRecord[] {
+    const jobs = [...this.dirtyJobs].map((id) => this.jobs.get(id)).filter((job): job is JobRecord => job !== undefined);
+    this.dirtyJobs.clear();
+    return jobs;
+  }
+
+  markDirty(jobId: string): void {
+    this.dirtyJobs.add(jobId);
+  }
+
+  usage(node: string): NodeUsage {
+    const usage: NodeUsage = { cpu: 0, ram: 0, disk: 0, ports: new Set(), tasks: 0 };
+    for (const { job, task } of this.tasksOn(node)) {
+      usage.cpu += job.spec.requirements.cpu;
+      usage.ram += job.spec.requirements.ram;
+      usage.disk += job.spec.requirements.disk;
+      for (const port of task.lifecycle.context.ports) usage.ports.add(port);
+      usage.tasks += 1;
+    }
+    return usage;
+  }
+
+  pendingTasks(): TaskRef[] {
+    const pending: TaskRef[] = [];
+    for (const job of this.jobs.values()) {
+      for (const task of job.tasks) if (task.lifecycle.state === "pending") pending.push({ job, task, id: `${task.index}.${job.id}` });
+    }
+    return pending;
+  }
+
+  /** The node of a heartbeat, created on first sight. */
+  upsertNode(record: Omit<NodeRecord, "state">): { node: NodeRecord; cameUp: boolean } {
+    const existing = this.nodes.get(record.name);
+    const cameUp = existing === undefined || existing.state === "down";
+    const node: NodeRecord = { ...record, state: "up" };
+    this.nodes.set(record.name, node);
+    return { node, cameUp };
+  }
+
+  reportedMatches(ref: TaskRef, node: string, reported: HeartbeatTask): boolean {
+    const context = ref.task.lifecycle.context;
+    return PLACED_STATES.has(ref.task.lifecycle.state) && context.node === node && context.incarnation === reported.incarnation;
+  }
+
+  private index(id: string, task: TaskRecord): void {
+    const node = task.lifecycle.context.node;
+    if (node === undefined || !PLACED_STATES.has(task.lifecycle.state)) return;
+    let set = this.placed.get(node);
+    if (set === undefined) this.placed.set(node, (set = new Set()));
+    set.add(id);
+  }
+
+  private unindex(id: string, task: TaskRecord): void {
+    const node = task.lifecycle.context.node;
+    if (node !== undefined) this.placed.get(node)?.delete(id);
+  }
+}

@@ -1,0 +1,97 @@
+import { leaseBatch, schedulerKick, subjects, taskChanges, type Lease, type Revocation } from "@corral/contracts";
+import { publishEvent, type NatsConnection } from "@corral/kit";
+import type { TaskChange, TaskRef } from "./cell-state.js";
+
+export function leaseFor(ref: TaskRef): Lease {
+  const { spec } = ref.job;
+  const context = ref.task.lifecycle.context;
+  return {
+    taskId: ref.id,
+    incarnation: context.incarnation,
+    binary: spec.binary,
+    args: spec.args,
+    env: spec.env,
+    ports: context.ports,
+    requirements: spec.requirements,
+    gracePeriodMs: spec.gracePeriodMs,
+  };
+}
+
+export function revocationFor(ref: TaskRef, reason: string): Revocation {
+  return {
+    taskId: ref.id,
+    incarnation: ref.task.lifecycle.context.incarnation,
+    gracePeriodMs: ref.job.spec.gracePeriodMs,
+    reason,
+  };
+}
+
+/**
+ * What one change sends once it is committed: lease grants and revocations batched per
+ * machine (one message per machine, not per task), task changes for watchers, and whether
+ * schedulers should look again.
+ */
+export class CommandBatch {
+  private readonly grants = new Map<string, Lease[]>();
+  private readonly revokes = new Map<string, Revocation[]>();
+  private readonly changes: TaskChange[] = [];
+  private kickSchedulers = false;
+
+  grant(node: string, lease: Lease): void {
+    const list = this.grants.get(node) ?? [];
+    list.push(lease);
+    this.grants.set(node, list);
+  }
+
+  revoke(node: string, revocation: Revocation): void {
+    const list = this.revokes.get(node) ?? [];
+    list.push(revocation);
+    this.revokes.set(node, list);
+  }
+
+  /** Records a lifecycle change; one that frees capacity or adds pending work wakes the schedulers. */
+  changed(change: TaskChange | undefined): TaskChange | undefined {
+    if (change === undefined) return undefined;
+    this.changes.push(change);
+    if (change.to === "pending" || change.to === "dead") this.kickSchedulers = true;
+    return change;
+  }
+
+  wakeSchedulers(): void {
+    this.kickSchedulers = true;
+  }
+
+  get isEmpty(): boolean {
+    return this.grants.size === 0 && this.revokes.size === 0 && this.changes.length === 0 && !this.kickSchedulers;
+  }
+
+  send(nc: NatsConnection, cell: string, epoch: number, pendingCount: () => number): void {
+    const nodes = new Set([...this.grants.keys(), ...this.revokes.keys()]);
+    for (const node of nodes) {
+      publishEvent(
+        nc,
+        subjects.nodeCommands(cell, node),
+        leaseBatch,
+        cell,
+        { node, grants: this.grants.get(node) ?? [], revokes: this.revokes.get(node) ?? [] },
+        epoch,
+      );
+    }
+    if (this.changes.length > 0) {
+      publishEvent(nc, subjects.taskEvents(cell), taskChanges, cell, {
+        changes: this.changes.map(({ ref, to }) => {
+          const context = ref.task.lifecycle.context;
+          const change: { taskId: string; incarnation: number; state: string; node?: string; reason?: string } = {
+            taskId: ref.id,
+            incarnation: context.incarnation,
+            state: to,
+          };
+          if (context.node !== undefined) change.node = context.node;
+          if (context.reason !== undefined) change.reason = context.reason;
+          return change;
+        }),
+      });
+    }
+    if (this.kickSchedulers) publishEvent(nc, subjects.schedKick(cell), schedulerKick, cell, { pending: pendingCount() }, epoch);
+  }
+}

@@ -1,0 +1,77 @@
+import { CorralError } from "@corral/contracts";
+import type { FencedStore, Logger } from "@corral/kit";
+import type { CellState } from "./cell-state.js";
+import { encodeJob } from "./records.js";
+
+interface Waiter {
+  resolve: () => void;
+  reject: (error: Error) => void;
+  /** runs only once the change is durable: leases and replies must never run ahead of Redis */
+  afterCommit: (() => void) | undefined;
+}
+
+/**
+ * Batches every state change made during one tick into one fenced Redis commit. Callers
+ * wait for the commit that carries their change; one commit is in flight at a time, and
+ * what changes meanwhile goes into the next.
+ */
+export class CommitQueue {
+  private waiters: Waiter[] = [];
+  private flushing = false;
+  private scheduled = false;
+
+  constructor(
+    private readonly store: FencedStore,
+    private readonly epoch: number,
+    private readonly state: CellState,
+    private readonly log: Logger,
+    private readonly onStaleEpoch: (error: CorralError) => void,
+  ) {}
+
+  commit(afterCommit?: () => void): Promise<void> {
+    return new Promise((resolve, reject) => {
+      this.waiters.push({ resolve, reject, afterCommit });
+      this.schedule();
+    });
+  }
+
+  private schedule(): void {
+    if (this.scheduled || this.flushing) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.flush();
+    });
+  }
+
+  private async flush(): Promise<void> {
+    this.flushing = true;
+    const batch = this.waiters;
+    this.waiters = [];
+    const jobs = this.state.takeDirtyJobs();
+    try {
+      if (jobs.length > 0) {
+        await this.store.commit(this.epoch, { puts: jobs.map((job) => [job.id, encodeJob(job)] as const), deletes: [] });
+      }
+      for (const waiter of batch) {
+        try {
+          waiter.afterCommit?.();
+        } finally {
+          waiter.resolve();
+        }
+      }
+    } catch (error) {
+      for (const job of jobs) this.state.markDirty(job.id);
+      for (const waiter of batch) waiter.reject(error as Error);
+      if (error instanceof CorralError && error.code === "stale_epoch") {
+        this.log.error({ err: error.message }, "commit refused by the fence; stepping down");
+        this.onStaleEpoch(error);
+      } else {
+        this.log.error({ err: (error as Error).message }, "commit failed");
+      }
+    } finally {
+      this.flushing = false;
+      if (this.waiters.length > 0) this.schedule();
+    }
+  }
+}

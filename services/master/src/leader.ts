@@ -1,0 +1,89 @@
+import type { CorralError } from "@corral/contracts";
+import type { FencedStore, Logger, NatsConnection, Subscription } from "@corral/kit";
+import { serveApi } from "./api-handlers.js";
+import { CellState } from "./cell-state.js";
+import { CommandBatch } from "./commands.js";
+import { CommitQueue } from "./commit-queue.js";
+import type { LeaderContext } from "./leader-context.js";
+import { subscribeNodes, sweepSilentMachines } from "./node-handlers.js";
+import { decodeJob } from "./records.js";
+import { serveScheduling } from "./scheduling-handlers.js";
+
+export interface LeaderOptions {
+  cell: string;
+  name: string;
+  epoch: number;
+  nc: NatsConnection;
+  store: FencedStore;
+  log: Logger;
+  downAfterMs: number;
+  /** called when the fence refuses a write: another master leads now */
+  onDeposed: (error: CorralError) => void;
+}
+
+/**
+ * One leadership term: loads the cell's state from Redis, serves the leader's subjects,
+ * and watches machine liveness, until `stop()`.
+ */
+export class LeaderTerm {
+  private subscriptions: Subscription[] = [];
+  private sweepTimer: NodeJS.Timeout | undefined;
+  private ctx: LeaderContext | undefined;
+
+  constructor(private readonly options: LeaderOptions) {}
+
+  async start(): Promise<void> {
+    const { cell, epoch, nc, store, log, name, downAfterMs } = this.options;
+    const state = new CellState();
+    const stored = await store.loadAll();
+    for (const [field, bytes] of stored) state.addJob(decodeJob(field, bytes));
+    state.takeDirtyJobs(); // loaded, not changed
+    // Machines are soft state: a machine that had tasks gets one down-after period from
+    // now to heartbeat before its tasks are written off.
+    const now = Date.now();
+    for (const job of state.jobs.values()) {
+      for (const task of job.tasks) {
+        const node = task.lifecycle.context.node;
+        if (node === undefined || state.nodes.has(node)) continue;
+        state.nodes.set(node, {
+          name: node,
+          host: "unknown",
+          pid: 0,
+          capacity: { cpu: 0, ram: 0, disk: 0 },
+          attributes: {},
+          portRange: [1, 1],
+          state: "up",
+          lastHeartbeat: now,
+          epochSeen: 0,
+        });
+      }
+    }
+    const commits = new CommitQueue(store, epoch, state, log, this.options.onDeposed);
+    const ctx: LeaderContext = {
+      cell,
+      epoch,
+      name,
+      nc,
+      store,
+      state,
+      commits,
+      log,
+      downAfterMs,
+      commitAndSend: (batch: CommandBatch) => commits.commit(() => batch.send(nc, cell, epoch, () => state.pendingTasks().length)),
+    };
+    this.ctx = ctx;
+    this.subscriptions = [...serveApi(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
+    this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
+    log.info({ epoch, jobs: state.jobs.size }, "leading the cell");
+    const wake = new CommandBatch();
+    wake.wakeSchedulers();
+    await ctx.commitAndSend(wake);
+  }
+
+  stop(): void {
+    if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.subscriptions = [];
+    this.ctx = undefined;
+  }
+}

@@ -1,0 +1,122 @@
+import { z } from "zod";
+import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
+import {
+  connectNats,
+  connectRedis,
+  createLogger,
+  exitOnUncaught,
+  FencedStore,
+  LeaderLease,
+  loadFlags,
+  onShutdown,
+  sleep,
+} from "@corral/kit";
+import { parseDuration } from "@corral/spec";
+import { LeaderTerm } from "./leader.js";
+
+const duration = (what: string) =>
+  z.string().transform((text, ctx) => {
+    try {
+      return parseDuration(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `${what}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+
+const flags = loadFlags(
+  "corral-master",
+  process.argv.slice(2),
+  {
+    cell: { type: "string", default: "local" },
+    nats: { type: "string", default: "nats://127.0.0.1:4222" },
+    redis: { type: "string", default: "redis://127.0.0.1:6379" },
+    name: { type: "string", default: "master-0" },
+    "down-after": { type: "string", default: "5s" },
+    "lease-ttl": { type: "string", default: "3s" },
+  },
+  z.object({
+    cell: cellNameSchema,
+    nats: z.string().min(1),
+    redis: z.string().url("a redis:// URL"),
+    name: nodeNameSchema,
+    downAfter: duration("a duration like 5s"),
+    leaseTtl: duration("a duration like 3s").refine((ms) => ms >= 300, "at least 300ms"),
+  }),
+);
+
+const log = createLogger("master", flags.cell, { replica: flags.name });
+exitOnUncaught(log);
+const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+const redis = connectRedis(flags.redis, log);
+const store = new FencedStore(redis, flags.cell);
+const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl);
+
+let term: LeaderTerm | undefined;
+let epoch = 0;
+let renewedAt = 0;
+let stopping = false;
+
+function stepDown(why: string): void {
+  if (term === undefined) return;
+  log.warn({ epoch, why }, "stepping down");
+  term.stop();
+  term = undefined;
+  epoch = 0;
+}
+
+/**
+ * The election loop: standbys try to take the lease every third of its time to live; the
+ * leader renews it as often and stops acting as soon as it can no longer be sure it holds
+ * it (a renewal refused, or none succeeded for most of the TTL).
+ */
+async function electionLoop(): Promise<void> {
+  const interval = Math.floor(flags.leaseTtl / 3);
+  while (!stopping) {
+    try {
+      if (term === undefined) {
+        const won = await lease.tryAcquire();
+        if (won > 0) {
+          epoch = won;
+          renewedAt = Date.now();
+          const starting = new LeaderTerm({
+            cell: flags.cell,
+            name: flags.name,
+            epoch: won,
+            nc,
+            store,
+            log: log.child({ epoch: won }),
+            downAfterMs: flags.downAfter,
+            onDeposed: (error) => stepDown(error.message),
+          });
+          term = starting;
+          try {
+            await starting.start();
+          } catch (error) {
+            stepDown(`could not start leading: ${(error as Error).message}`);
+          }
+        }
+      } else {
+        const started = Date.now();
+        if (await lease.renew(epoch)) renewedAt = started;
+        else stepDown("lease lost");
+      }
+    } catch (error) {
+      log.warn({ err: (error as Error).message }, "election step failed");
+    }
+    if (term !== undefined && Date.now() - renewedAt > flags.leaseTtl * 0.8) stepDown("could not renew the lease in time");
+    await sleep(interval);
+  }
+}
+
+onShutdown(log, async () => {
+  stopping = true;
+  const leading = epoch;
+  stepDown("shutting down");
+  if (leading > 0) await lease.release(leading).catch(() => {});
+  await nc.drain().catch(() => {});
+  redis.disconnect();
+});
+
+log.info({ nats: flags.nats, redis: flags.redis }, "master started");
+void electionLoop();

@@ -1,0 +1,46 @@
+import { decode, encode, jobSpecSchema, type JobSpec } from "@corral/contracts";
+import { TASK_LIFECYCLE_VERSION, type TaskLifecycleState } from "@corral/machines";
+
+export interface TaskRecord {
+  index: number;
+  lifecycle: TaskLifecycleState;
+  updatedAt: number;
+  /** heartbeats of its machine in a row that did not mention it (not persisted) */
+  missedHeartbeats: number;
+}
+
+export interface JobRecord {
+  id: string;
+  name: string;
+  user: string;
+  cell: string;
+  spec: JobSpec;
+  submittedAt: number;
+  killed: boolean;
+  tasks: TaskRecord[];
+}
+
+interface StoredJob {
+  version: number;
+  job: Omit<JobRecord, "tasks"> & { tasks: Omit<TaskRecord, "missedHeartbeats">[] };
+}
+
+export function encodeJob(job: JobRecord): Buffer {
+  const stored: StoredJob = {
+    version: TASK_LIFECYCLE_VERSION,
+    job: { ...job, tasks: job.tasks.map(({ index, lifecycle, updatedAt }) => ({ index, lifecycle, updatedAt })) },
+  };
+  return Buffer.from(encode(stored));
+}
+
+/** Decodes a stored job; a record from an incompatible version is an error, not a guess. */
+export function decodeJob(field: string, bytes: Buffer): JobRecord {
+  const stored = decode(bytes) as StoredJob;
+  if (stored.version !== TASK_LIFECYCLE_VERSION) {
+    throw new Error(
+      `job ${field} was stored with task lifecycle version ${stored.version}; this master understands version ${TASK_LIFECYCLE_VERSION}`,
+    );
+  }
+  const spec = jobSpecSchema.parse(stored.job.spec);
+  return { ...stored.job, spec, tasks: stored.job.tasks.map((task) => ({ ...task, missedHeartbeats: 0 })) };
+}

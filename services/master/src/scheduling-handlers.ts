@@ -1,0 +1,100 @@
+import { CorralError, fetchWork, subjects, submitPlan, type Placement, type WorkNode } from "@corral/contracts";
+import { serveRpc, type Subscription } from "@corral/kit";
+import type { NodeUsage } from "./cell-state.js";
+import { CommandBatch, leaseFor } from "./commands.js";
+import type { LeaderContext } from "./leader-context.js";
+
+const PRIORITY_ORDER = { monitoring: 0, production: 1, batch: 2, "best-effort": 3 } as const;
+
+/** Why a placement no longer fits, or undefined when it does. */
+function misfit(ctx: LeaderContext, placement: Placement, usage: NodeUsage | undefined): string | undefined {
+  const ref = ctx.state.task(placement.taskId);
+  if (ref === undefined) return "no such task";
+  if (ref.task.lifecycle.state !== "pending") return `task is ${ref.task.lifecycle.state}, not pending`;
+  if (ref.task.lifecycle.context.incarnation !== placement.incarnation) return "task has a newer incarnation";
+  const node = ctx.state.nodes.get(placement.node);
+  if (node === undefined || node.state !== "up" || usage === undefined) return `machine ${placement.node} is not up`;
+  const need = ref.job.spec.requirements;
+  if (usage.cpu + need.cpu > node.capacity.cpu + 1e-9) return "not enough cpu left";
+  if (usage.ram + need.ram > node.capacity.ram) return "not enough ram left";
+  if (usage.disk + need.disk > node.capacity.disk) return "not enough disk left";
+  if (placement.ports.length !== need.ports) return `needs ${need.ports} ports, plan gave ${placement.ports.length}`;
+  const [low, high] = node.portRange;
+  for (const port of placement.ports) {
+    if (port < low || port > high) return `port ${port} is outside ${placement.node}'s range ${low}-${high}`;
+    if (usage.ports.has(port)) return `port ${port} is taken on ${placement.node}`;
+  }
+  if (new Set(placement.ports).size !== placement.ports.length) return "the plan gives one port twice";
+  return undefined;
+}
+
+export function serveScheduling(ctx: LeaderContext): Subscription[] {
+  const { nc, cell, log, state } = ctx;
+  return [
+    serveRpc(nc, subjects.schedWork(cell), fetchWork, cell, log, ({ limit }) => {
+      const nodes: WorkNode[] = [];
+      for (const node of state.nodes.values()) {
+        if (node.state !== "up") continue;
+        const usage = state.usage(node.name);
+        nodes.push({
+          name: node.name,
+          capacity: node.capacity,
+          free: { cpu: node.capacity.cpu - usage.cpu, ram: node.capacity.ram - usage.ram, disk: node.capacity.disk - usage.disk },
+          portRange: node.portRange,
+          usedPorts: [...usage.ports],
+          attributes: node.attributes,
+        });
+      }
+      const pending = state
+        .pendingTasks()
+        .sort((a, b) => PRIORITY_ORDER[a.job.spec.priority] - PRIORITY_ORDER[b.job.spec.priority] || a.job.submittedAt - b.job.submittedAt)
+        .slice(0, limit);
+      return {
+        epoch: ctx.epoch,
+        nodes,
+        tasks: pending.map((ref) => ({
+          taskId: ref.id,
+          incarnation: ref.task.lifecycle.context.incarnation,
+          requirements: ref.job.spec.requirements,
+          priority: ref.job.spec.priority,
+        })),
+      };
+    }),
+
+    // The leader re-checks every placement against current state (Omega/Nomad plan apply)
+    // and commits the ones that still fit; the rest go back with the reason.
+    serveRpc(nc, subjects.schedPlan(cell), submitPlan, cell, log, async ({ epoch, placements, scheduler }) => {
+      if (epoch !== ctx.epoch) {
+        throw new CorralError("stale_epoch", `plan was made against epoch ${epoch}; the leader's epoch is ${ctx.epoch}`, "epoch");
+      }
+      const usages = new Map<string, NodeUsage>();
+      const batch = new CommandBatch();
+      const rejected: { taskId: string; reason: string }[] = [];
+      let committed = 0;
+      for (const placement of placements) {
+        let usage = usages.get(placement.node);
+        if (usage === undefined && state.nodes.get(placement.node)?.state === "up") {
+          usage = state.usage(placement.node);
+          usages.set(placement.node, usage);
+        }
+        const reason = misfit(ctx, placement, usage);
+        const ref = state.task(placement.taskId);
+        if (reason !== undefined || ref === undefined || usage === undefined) {
+          rejected.push({ taskId: placement.taskId, reason: reason ?? "no such task" });
+          continue;
+        }
+        batch.changed(state.transition(ref, { type: "SCHEDULE", node: placement.node, ports: placement.ports }));
+        const need = ref.job.spec.requirements;
+        usage.cpu += need.cpu;
+        usage.ram += need.ram;
+        usage.disk += need.disk;
+        for (const port of placement.ports) usage.ports.add(port);
+        batch.grant(placement.node, leaseFor(ref));
+        committed += 1;
+      }
+      if (committed > 0) await ctx.commitAndSend(batch);
+      log.info({ scheduler, committed, rejected: rejected.length }, "plan applied");
+      return { committed, rejected };
+    }),
+  ];
+}

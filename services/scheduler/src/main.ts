@@ -1,0 +1,85 @@
+import { z } from "zod";
+import { cellNameSchema, CorralError, fetchWork, nodeNameSchema, schedulerKick, subjects, submitPlan } from "@corral/contracts";
+import { callRpc, connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown, subscribeEvents } from "@corral/kit";
+import { placeTasks } from "./place-tasks.js";
+
+const flags = loadFlags(
+  "corral-scheduler",
+  process.argv.slice(2),
+  {
+    cell: { type: "string", default: "local" },
+    nats: { type: "string", default: "nats://127.0.0.1:4222" },
+    name: { type: "string", default: "scheduler-0" },
+    batch: { type: "string", default: "10000" },
+    "poll-ms": { type: "string", default: "1000" },
+  },
+  z.object({
+    cell: cellNameSchema,
+    nats: z.string().min(1),
+    name: nodeNameSchema,
+    batch: z.coerce.number().int().min(1).max(1_000_000),
+    pollMs: z.coerce.number().int().min(10).max(60_000),
+  }),
+);
+
+const log = createLogger("scheduler", flags.cell, { scheduler: flags.name });
+exitOnUncaught(log);
+const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+
+/** bounds one wake-up's work, so a plan the leader keeps refusing cannot spin; the poll retries */
+const MAX_PASSES_PER_WAKE_UP = 20;
+let running = false;
+let again = false;
+let stopping = false;
+
+/**
+ * One scheduling pass: fetch pending work and free capacity from the leader, place, send
+ * the plan; repeat while the leader committed something and work remains. A kick during a
+ * pass makes one more pass afterwards, so no wake-up is lost.
+ */
+async function schedule(): Promise<void> {
+  if (running) {
+    again = true;
+    return;
+  }
+  running = true;
+  let passes = 0;
+  try {
+    do {
+      passes += 1;
+      again = false;
+      const work = await callRpc(nc, subjects.schedWork(flags.cell), fetchWork, flags.cell, { scheduler: flags.name, limit: flags.batch });
+      if (work.tasks.length === 0) break;
+      const round = placeTasks(work);
+      for (const { taskId, refusals } of round.unplaced) log.debug({ task: taskId, refusals }, "no machine fits");
+      if (round.placements.length === 0) break;
+      const result = await callRpc(nc, subjects.schedPlan(flags.cell), submitPlan, flags.cell, {
+        scheduler: flags.name,
+        epoch: work.epoch,
+        placements: round.placements,
+      });
+      log.info({ placed: result.committed, rejected: result.rejected.length, unplaced: round.unplaced.length }, "plan committed");
+      if (result.committed > 0 && work.tasks.length > round.placements.length - result.rejected.length) again = true;
+      if (result.rejected.length > 0) again = true;
+    } while (again && !stopping && passes < MAX_PASSES_PER_WAKE_UP);
+  } catch (error) {
+    const quiet = error instanceof CorralError && (error.code === "unavailable" || error.code === "stale_epoch");
+    if (quiet) log.debug({ err: error.message }, "no leader to schedule for right now");
+    else log.error({ err: (error as Error).message }, "scheduling pass failed");
+  } finally {
+    running = false;
+  }
+}
+
+subscribeEvents(nc, subjects.schedKick(flags.cell), schedulerKick, flags.cell, log, () => {
+  void schedule();
+});
+const poll = setInterval(() => void schedule(), flags.pollMs);
+
+onShutdown(log, async () => {
+  stopping = true;
+  clearInterval(poll);
+  await nc.drain().catch(() => {});
+});
+log.info({ nats: flags.nats }, "scheduler started");
+void schedule();

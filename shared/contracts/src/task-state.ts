@@ -1,0 +1,9 @@
+/** Borg's states plus what the real world needs between them (design.md § Task lifecycle). */
+export const TASK_STATES = ["pending", "assigned", "starting", "running", "terminating", "dead"] as const;
+export type TaskState = (typeof TASK_STATES)[number];
+
+/** States in which a task holds resources on a machine. */
+export const PLACED_STATES: ReadonlySet<TaskState> = new Set(["assigned", "starting", "running", "terminating"]);
+
+export const NODE_STATES = ["up", "down"] as const;
+export type NodeState = (typeof NODE_STATES)[number];

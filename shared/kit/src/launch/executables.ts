@@ -1,0 +1,40 @@
+import { accessSync, constants } from "node:fs";
+import { delimiter, join } from "node:path";
+import { CorralError } from "@corral/contracts";
+
+const INSTALL_HINTS: Record<string, string> = {
+  "nats-server": "sudo apt-get install nats-server   (Debian/Ubuntu; or see https://docs.nats.io)",
+  "redis-server": "sudo apt-get install redis-server   (Debian/Ubuntu; or see https://redis.io/docs/install)",
+};
+
+// Debian installs nats-server in /usr/sbin, which is not on every user's PATH.
+const EXTRA_DIRS = ["/usr/sbin", "/usr/local/sbin", "/usr/local/bin", "/usr/bin"];
+
+function searchDirs(): string[] {
+  // CORRAL_EXECUTABLE_PATH replaces the whole search, so a test can show what a machine without the servers sees.
+  const override = process.env["CORRAL_EXECUTABLE_PATH"];
+  if (override !== undefined) return override.split(delimiter).filter((d) => d !== "");
+  return [...(process.env["PATH"] ?? "").split(delimiter), ...EXTRA_DIRS].filter((d) => d !== "");
+}
+
+export function findExecutable(name: string): string | undefined {
+  const dirs = searchDirs();
+  for (const dir of dirs) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  return undefined;
+}
+
+/** The executable's path, or an error that says how to install it. */
+export function requireExecutable(name: string): string {
+  const found = findExecutable(name);
+  if (found !== undefined) return found;
+  const hint = INSTALL_HINTS[name] ?? `install ${name}`;
+  throw new CorralError("unavailable", `${name} was not found on PATH or in ${EXTRA_DIRS.join(", ")}. Install it:\n  ${hint}`);
+}

@@ -1,0 +1,109 @@
+import { spawn } from "node:child_process";
+import { closeSync, openSync, readFileSync } from "node:fs";
+import { connect } from "node:net";
+import { sleep } from "../nats/messaging.js";
+
+/** A process we started, recognisable later even if its pid is reused. */
+export interface StartedProcess {
+  role: string;
+  name: string;
+  pid: number;
+  /** clock ticks since boot at which it started (/proc/<pid>/stat field 22) */
+  startTime: number;
+  log: string;
+}
+
+export function processStartTime(pid: number): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    // The command name (field 2) may contain spaces; fields after its closing ')' are fixed.
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return Number(fields[19]);
+  } catch {
+    return undefined;
+  }
+}
+
+export function isSameProcessAlive(process: Pick<StartedProcess, "pid" | "startTime">): boolean {
+  const startTime = processStartTime(process.pid);
+  if (startTime === undefined || startTime !== process.startTime) return false;
+  try {
+    const state = readFileSync(`/proc/${process.pid}/stat`, "utf8");
+    return !/\) Z /.test(state); // a zombie is gone for our purposes
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Starts a process in its own process group, output appended to `log`, not tied to our
+ * lifetime: `corral cell up` returns while the cell keeps running.
+ */
+export function startDetached(
+  role: string,
+  name: string,
+  command: string,
+  args: readonly string[],
+  options: { log: string; env?: NodeJS.ProcessEnv; cwd?: string },
+): StartedProcess {
+  const fd = openSync(options.log, "a");
+  try {
+    const child = spawn(command, args, {
+      detached: true,
+      stdio: ["ignore", fd, fd],
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+    });
+    if (child.pid === undefined) throw new Error(`could not start ${command}`);
+    child.unref();
+    return { role, name, pid: child.pid, startTime: processStartTime(child.pid) ?? 0, log: options.log };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Signals a process group we started, only if its leader is still the process we started. */
+export function signalGroup(process_: Pick<StartedProcess, "pid" | "startTime">, signal: NodeJS.Signals): boolean {
+  if (!isSameProcessAlive(process_)) return false;
+  try {
+    process.kill(-process_.pid, signal);
+    return true;
+  } catch {
+    try {
+      process.kill(process_.pid, signal);
+      return true;
+    } catch {
+      return false;
+    }
+  }
+}
+
+export async function waitUntil(what: string, check: () => Promise<boolean> | boolean, timeoutMs: number, intervalMs = 50): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await sleep(intervalMs);
+  }
+}
+
+export function tcpAnswers(port: number, probe?: { send: string; expect: string }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(1000, () => done(false));
+    socket.once("error", () => done(false));
+    socket.once("connect", () => {
+      if (probe === undefined) return done(true);
+      socket.write(probe.send);
+      let received = "";
+      socket.on("data", (chunk) => {
+        received += chunk.toString();
+        if (received.includes("\n")) done(received.includes(probe.expect));
+      });
+    });
+  });
+}

@@ -1,0 +1,15 @@
+import { pino, type Logger } from "pino";
+
+export type { Logger };
+
+/**
+ * pino JSON logs, one line per event, always carrying `service` and `cell`; callers add
+ * `job` and `task` with `log.child({ job, task })` where a line concerns one.
+ */
+export function createLogger(service: string, cell: string, fields: Record<string, unknown> = {}): Logger {
+  return pino({
+    base: { service, cell, pid: process.pid, ...fields },
+    level: process.env["CORRAL_LOG_LEVEL"] ?? "info",
+    timestamp: pino.stdTimeFunctions.isoTime,
+  });
+}

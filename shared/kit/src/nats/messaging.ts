@@ -1,0 +1,174 @@
+import type { Msg, NatsConnection, Subscription } from "@nats-io/transport-node";
+import type { z } from "zod";
+import {
+  CorralError,
+  describeZodError,
+  open,
+  REPLY_TYPE,
+  replyBodySchema,
+  seal,
+  type Envelope,
+  type EventDefinition,
+  type ReplyBody,
+  type RpcDefinition,
+} from "@corral/contracts";
+import type { Logger } from "../logger.js";
+
+/**
+ * Typed NATS request/reply and events over the contracts' envelope. Every received message
+ * is validated; a malformed one is answered (rpc) or logged (event), never thrown out of a
+ * subscription, so no input can crash a service.
+ */
+
+export function publishEvent<B extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  definition: EventDefinition<B>,
+  cell: string,
+  body: z.infer<B>,
+  epoch?: number,
+): void {
+  nc.publish(subject, seal(definition.type, cell, body, epoch));
+}
+
+export function subscribeEvents<B extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  definition: EventDefinition<B>,
+  cell: string,
+  log: Logger,
+  handler: (envelope: Envelope<z.infer<B>>, msg: Msg) => void | Promise<void>,
+  options: { queue?: string } = {},
+): Subscription {
+  return nc.subscribe(subject, {
+    ...options,
+    callback: (error, msg) => {
+      if (error !== null) {
+        log.error({ err: error, subject }, "subscription error");
+        return;
+      }
+      let envelope: Envelope<z.infer<B>>;
+      try {
+        envelope = open(msg.data, definition.type, cell, definition.body);
+      } catch (refusal) {
+        log.warn({ subject: msg.subject, err: (refusal as Error).message }, "refused malformed message");
+        return;
+      }
+      Promise.resolve()
+        .then(() => handler(envelope, msg))
+        .catch((failure: unknown) => log.error({ err: failure, subject: msg.subject }, "event handler failed"));
+    },
+  });
+}
+
+function replyWith(msg: Msg, cell: string, body: ReplyBody): void {
+  if (msg.reply === undefined || msg.reply === "") return;
+  msg.respond(seal(REPLY_TYPE, cell, body));
+}
+
+export function serveRpc<Q extends z.ZodType, R extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  definition: RpcDefinition<Q, R>,
+  cell: string,
+  log: Logger,
+  handler: (request: z.infer<Q>, envelope: Envelope<z.infer<Q>>) => Promise<z.infer<R>> | z.infer<R>,
+  options: { queue?: string } = {},
+): Subscription {
+  return nc.subscribe(subject, {
+    ...options,
+    callback: (error, msg) => {
+      if (error !== null) {
+        log.error({ err: error, subject }, "subscription error");
+        return;
+      }
+      Promise.resolve()
+        .then(() => {
+          const envelope = open(msg.data, definition.type, cell, definition.request);
+          return handler(envelope.body, envelope);
+        })
+        .then(
+          (result) => replyWith(msg, cell, { ok: true, result }),
+          (failure: unknown) => {
+            if (failure instanceof CorralError) {
+              if (failure.code === "bad_request") log.warn({ subject: msg.subject, err: failure.message }, "refused request");
+              else if (failure.code === "internal") log.error({ subject: msg.subject, err: failure.message }, "request failed");
+              replyWith(msg, cell, { ok: false, error: failure.toBody() });
+            } else {
+              log.error({ err: failure, subject: msg.subject }, "request handler failed");
+              replyWith(msg, cell, { ok: false, error: { code: "internal", message: (failure as Error).message ?? String(failure) } });
+            }
+          },
+        );
+    },
+  });
+}
+
+function isNoResponders(error: unknown): boolean {
+  const text = String((error as Error)?.message ?? error);
+  return text.includes("no responders") || text.includes("503");
+}
+
+function isTimeout(error: unknown): boolean {
+  const text = String((error as Error)?.message ?? error);
+  return text.includes("timeout") || text.includes("TIMEOUT");
+}
+
+export interface CallOptions {
+  /** per attempt */
+  timeoutMs?: number;
+  /** keep retrying 'no responders', timeouts and `unavailable`/`not_leader` replies until this long has passed */
+  retryForMs?: number;
+  epoch?: number;
+}
+
+/**
+ * Sends a request and returns its validated result; an error reply becomes a CorralError
+ * with the replier's code. Retries only what is safe to retry: nobody answered, or the
+ * replier said it is not the leader (the call did nothing there).
+ */
+export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
+  nc: NatsConnection,
+  subject: string,
+  definition: RpcDefinition<Q, R>,
+  cell: string,
+  request: z.infer<Q>,
+  options: CallOptions = {},
+): Promise<z.infer<R>> {
+  const timeoutMs = options.timeoutMs ?? 5000;
+  const deadline = Date.now() + (options.retryForMs ?? 0);
+  const payload = seal(definition.type, cell, request, options.epoch);
+  for (let attempt = 0; ; attempt++) {
+    let reply: Msg;
+    try {
+      reply = await nc.request(subject, payload, { timeout: timeoutMs });
+    } catch (error) {
+      const retriable = isNoResponders(error) || isTimeout(error);
+      if (retriable && Date.now() < deadline) {
+        await sleep(Math.min(50 * 2 ** attempt, 500));
+        continue;
+      }
+      if (isNoResponders(error)) throw new CorralError("unavailable", `nobody answers on ${subject}`);
+      if (isTimeout(error)) throw new CorralError("unavailable", `no answer on ${subject} within ${timeoutMs} ms`);
+      throw error;
+    }
+    const envelope = open(reply.data, REPLY_TYPE, cell, replyBodySchema);
+    if (envelope.body.ok) {
+      const parsed = definition.result.safeParse(envelope.body.result);
+      if (!parsed.success) {
+        throw new CorralError("internal", `malformed ${definition.type} result: ${describeZodError(parsed.error).message}`);
+      }
+      return parsed.data as z.infer<R>;
+    }
+    const { code, message, field } = envelope.body.error;
+    if ((code === "not_leader" || code === "unavailable") && Date.now() < deadline) {
+      await sleep(Math.min(50 * 2 ** attempt, 500));
+      continue;
+    }
+    throw new CorralError(code, message, field);
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

@@ -1,0 +1,2 @@
+export * from "./src/task-lifecycle.js";
+export * from "./src/task-transitions.js";

@@ -1,0 +1,2 @@
+export * from "./src/test-cell.js";
+export * from "./src/servers.js";

@@ -1,0 +1,121 @@
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { JobView, NodeView } from "@corral/contracts";
+import { isSameProcessAlive, signalGroup, startLocalCell, stopProcesses, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
+
+export const TEST_USER = "tester";
+
+/** A fresh directory for one test's servers and logs. */
+export function testDir(label: string): string {
+  return mkdtempSync(join(tmpdir(), `corral-${label}-`));
+}
+
+export interface HttpResult<T> {
+  status: number;
+  body: T;
+}
+
+/**
+ * A real local cell for one test file: nats-server, redis-server and every service as
+ * child processes, with helpers to talk to its gateway and to kill its parts.
+ */
+export class TestCell {
+  private constructor(readonly cell: CellFile) {}
+
+  static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {
+    const dir = testDir(label);
+    const cell = await startLocalCell({ masters: 2, borglets: 3, ...options, dir });
+    return new TestCell(cell);
+  }
+
+  get gateway(): string {
+    return this.cell.gateway;
+  }
+
+  process(name: string): StartedProcess {
+    const found = this.cell.processes.find((p) => p.name === name);
+    if (found === undefined) throw new Error(`no process ${name} in this cell`);
+    return found;
+  }
+
+  kill(name: string, signal: NodeJS.Signals = "SIGKILL"): void {
+    if (!signalGroup(this.process(name), signal)) throw new Error(`${name} was not running`);
+  }
+
+  alive(name: string): boolean {
+    return isSameProcessAlive(this.process(name));
+  }
+
+  logOf(name: string): string {
+    return readFileSync(this.process(name).log, "utf8");
+  }
+
+  async http<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
+    const isText = typeof body === "string";
+    const response = await fetch(`${this.gateway}${path}`, {
+      method,
+      headers: {
+        "x-corral-user": TEST_USER,
+        ...(body === undefined ? {} : { "content-type": isText ? "text/plain" : "application/json" }),
+        ...headers,
+      },
+      body: body === undefined ? null : isText ? body : JSON.stringify(body),
+    });
+    const text = await response.text();
+    const parsed = (response.headers.get("content-type") ?? "").includes("json") ? (JSON.parse(text) as T) : (text as T);
+    return { status: response.status, body: parsed };
+  }
+
+  async submit(source: string, file = "job.borg"): Promise<JobView> {
+    const result = await this.http<{ job: JobView; error?: { message: string } }>("POST", "/v1/jobs", { source, file });
+    if (result.status !== 201) throw new Error(`submit failed (${result.status}): ${JSON.stringify(result.body)}`);
+    return result.body.job;
+  }
+
+  async job(id: string): Promise<JobView> {
+    const result = await this.http<{ job: JobView }>("GET", `/v1/jobs/${id}`);
+    if (result.status !== 200) throw new Error(`job ${id}: ${result.status} ${JSON.stringify(result.body)}`);
+    return result.body.job;
+  }
+
+  async jobs(): Promise<JobView[]> {
+    return (await this.http<{ jobs: JobView[] }>("GET", "/v1/jobs")).body.jobs;
+  }
+
+  async nodes(): Promise<NodeView[]> {
+    return (await this.http<{ nodes: NodeView[] }>("GET", "/v1/nodes")).body.nodes;
+  }
+
+  async stop(): Promise<void> {
+    await stopProcesses(this.cell.processes, this.cell.dir, 2000);
+  }
+}
+
+/** Polls until `check` returns a value (not undefined); throws with `what` after `timeoutMs`. */
+export async function eventually<T>(what: string, check: () => Promise<T | undefined> | T | undefined, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value !== undefined) return value;
+    } catch (error) {
+      lastError = error;
+    }
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? `; last error: ${(lastError as Error).message}` : ""}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
+export function processExists(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    return !/\) Z /.test(stat);
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,60 @@
+import test from "ava";
+import { CorralError } from "@corral/contracts";
+import { connectRedis, createLogger, FencedStore, LeaderLease } from "@corral/kit";
+import { startTestRedis, type TestServer } from "@corral/testkit";
+
+let redisServer: TestServer;
+test.before(async () => {
+  redisServer = await startTestRedis("fencing");
+});
+test.after.always(async () => {
+  await redisServer?.stop();
+});
+
+const log = createLogger("test", "fencing");
+
+test("a write with a stale epoch is refused by Redis and changes nothing", async (t) => {
+  const redis = connectRedis(redisServer.url, log);
+  t.teardown(() => redis.disconnect());
+  const cell = "fence1";
+  const store = new FencedStore(redis, cell);
+  const first = new LeaderLease(redis, cell, "master-a", 200);
+  const second = new LeaderLease(redis, cell, "master-b", 5000);
+
+  const oldEpoch = await first.tryAcquire();
+  t.is(oldEpoch, 1);
+  t.is(await second.tryAcquire(), 0, "nobody else wins while the lease is held");
+  await store.commit(oldEpoch, { puts: [["job-a", Buffer.from("v1")]], deletes: [] });
+
+  // The first leader stalls past its lease; the second takes over with a new epoch.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const newEpoch = await second.tryAcquire();
+  t.is(newEpoch, 2);
+  t.false(await first.renew(oldEpoch), "the deposed leader cannot renew");
+
+  const refusal = await t.throwsAsync(store.commit(oldEpoch, { puts: [["job-a", Buffer.from("stale")], ["job-b", Buffer.from("x")]], deletes: [] }));
+  t.true(refusal instanceof CorralError);
+  t.is((refusal as CorralError).code, "stale_epoch");
+  t.is((await store.load("job-a"))?.toString(), "v1", "the stale write changed nothing");
+  t.is(await store.load("job-b"), null);
+
+  await store.commit(newEpoch, { puts: [["job-a", Buffer.from("v2")]], deletes: [] });
+  t.is((await store.load("job-a"))?.toString(), "v2");
+  t.is(await store.currentEpoch(), 2);
+});
+
+test("the lease renews only for its holder and epoch, and release hands it over", async (t) => {
+  const redis = connectRedis(redisServer.url, log);
+  t.teardown(() => redis.disconnect());
+  const cell = "fence2";
+  const a = new LeaderLease(redis, cell, "master-a", 5000);
+  const b = new LeaderLease(redis, cell, "master-b", 5000);
+  const epoch = await a.tryAcquire();
+  t.true(await a.renew(epoch));
+  t.false(await a.renew(epoch + 1), "a wrong epoch does not renew");
+  t.false(await b.renew(epoch), "another candidate does not renew");
+  await b.release(epoch);
+  t.is(await a.holder(), `master-a/${epoch}`, "another candidate cannot release it");
+  await a.release(epoch);
+  t.is(await b.tryAcquire(), epoch + 1);
+});
