@@ -62,7 +62,7 @@ test("the README flow: cell up, hello_world with 5 replicas answering, kill, cel
   await corral("kill", "hello_world", "--wait", "--json");
   await eventually("every task process gone", () => (pids.every((pid) => !processExists(pid)) ? true : undefined), 15_000);
   const after = JSON.parse(await corral("ps", "hello_world", "--json")) as PsJson;
-  t.true(after.jobs[0]!.tasks.every((task) => task.state === "dead" && task.reason === "killed by user"));
+  t.true(after.jobs[0]!.tasks.every((task) => task.state === "dead" && task.reason === "killed by user (exited with code 0)"));
 
   const cellPids = status.processes.map((p) => p.pid);
   await corral("cell", "down");

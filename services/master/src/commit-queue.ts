@@ -62,12 +62,15 @@ export class CommitQueue {
       }
     } catch (error) {
       for (const job of jobs) this.state.markDirty(job.id);
-      for (const waiter of batch) waiter.reject(error as Error);
       if (error instanceof CorralError && error.code === "stale_epoch") {
+        for (const waiter of batch) waiter.reject(error);
         this.log.error({ err: error.message }, "commit refused by the fence; stepping down");
         this.onStaleEpoch(error);
       } else {
-        this.log.error({ err: (error as Error).message }, "commit failed");
+        const message = (error as Error).message;
+        this.log.error({ err: message }, "commit failed");
+        const unavailable = new CorralError("unavailable", `the cell's state store did not take the change: ${message}; it was not acknowledged`);
+        for (const waiter of batch) waiter.reject(unavailable);
       }
     } finally {
       this.flushing = false;

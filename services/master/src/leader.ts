@@ -74,7 +74,7 @@ export class LeaderTerm {
     this.ctx = ctx;
     this.subscriptions = [...serveApi(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
     this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
-    log.info({ epoch, jobs: state.jobs.size }, "leading the cell");
+    log.info({ jobs: state.jobs.size }, "leading the cell");
     const wake = new CommandBatch();
     wake.wakeSchedulers();
     await ctx.commitAndSend(wake);

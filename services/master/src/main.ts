@@ -48,7 +48,7 @@ const flags = loadFlags(
 const log = createLogger("master", flags.cell, { replica: flags.name });
 exitOnUncaught(log);
 const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
-const redis = connectRedis(flags.redis, log);
+const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(1000, flags.leaseTtl) });
 const store = new FencedStore(redis, flags.cell);
 const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl);
 
@@ -98,19 +98,32 @@ async function electionLoop(): Promise<void> {
         }
       } else {
         const started = Date.now();
-        if (await lease.renew(epoch)) renewedAt = started;
-        else stepDown("lease lost");
+        const leading = epoch;
+        const renewed = await withTimeout(lease.renew(leading), interval);
+        if (renewed === true && epoch === leading) renewedAt = started;
+        else if (renewed === false) stepDown("lease lost");
       }
     } catch (error) {
       log.warn({ err: (error as Error).message }, "election step failed");
     }
-    if (term !== undefined && Date.now() - renewedAt > flags.leaseTtl * 0.8) stepDown("could not renew the lease in time");
     await sleep(interval);
   }
 }
 
+/** undefined when the promise did not settle in time (Redis unreachable): the caller must not wait on it. */
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  return Promise.race([promise, sleep(ms).then(() => undefined)]);
+}
+
+// Checked on its own timer, not after a Redis call that may hang: a leader that cannot be sure
+// it still holds the lease stops acting before the lease can expire and another master win.
+const freshnessCheck = setInterval(() => {
+  if (term !== undefined && Date.now() - renewedAt > flags.leaseTtl * 0.8) stepDown("could not renew the lease in time");
+}, Math.max(20, Math.floor(flags.leaseTtl / 20)));
+
 onShutdown(log, async () => {
   stopping = true;
+  clearInterval(freshnessCheck);
   const leading = epoch;
   stepDown("shutting down");
   if (leading > 0) await lease.release(leading).catch(() => {});

@@ -23,7 +23,7 @@ export type TaskLifecycleEvent =
   | { type: "KILL"; reason: string };
 
 function exitReason(event: { exitCode?: number; signal?: string }): string {
-  if (event.signal !== undefined) return `killed by ${event.signal}`;
+  if (event.signal !== undefined) return `terminated by ${event.signal}`;
   return `exited with code ${event.exitCode ?? "unknown"}`;
 }
 
@@ -70,7 +70,13 @@ export const taskLifecycle = setup({
       event.type === "LOST" ? { ...unplaced, incarnation: context.incarnation + 1, reason: event.reason } : {},
     ),
     recordKill: assign(({ event }) => (event.type === "KILL" ? { reason: event.reason } : {})),
-    finishKilled: assign(({ context }) => ({ pid: undefined, reason: context.reason ?? "killed" })),
+    // "killed by user (terminated by SIGKILL)": why it was stopped, and how it went.
+    finishKilled: assign(({ context, event }) => {
+      const why = context.reason ?? "killed";
+      if (event.type === "EXITED") return { pid: undefined, exitCode: event.exitCode, reason: `${why} (${exitReason(event)})` };
+      if (event.type === "LOST") return { pid: undefined, reason: `${why} (${event.reason})` };
+      return { pid: undefined, reason: why };
+    }),
   },
 }).createMachine({
   id: "task",

@@ -64,7 +64,7 @@ for (const [policy, exitCode, expected] of [
 test("a signal counts as failure for on-failure", (t) => {
   const task = run(newTask("on-failure"), { type: "SCHEDULE", node: "n", ports: [] }, { type: "EXITED", signal: "SIGSEGV" });
   t.is(task.state, "pending");
-  t.is(task.context.reason, "killed by SIGSEGV");
+  t.is(task.context.reason, "terminated by SIGSEGV");
 });
 
 test("kill: pending goes straight to dead; running goes through terminating", (t) => {
@@ -78,7 +78,7 @@ test("kill: pending goes straight to dead; running goes through terminating", (t
   t.is(terminating.state, "terminating");
   const dead = run(terminating, { type: "EXITED", signal: "SIGTERM" });
   t.is(dead.state, "dead");
-  t.is(dead.context.reason, "killed by user");
+  t.is(dead.context.reason, "killed by user (terminated by SIGTERM)");
   t.is(dead.context.pid, undefined);
 });
 
@@ -90,6 +90,7 @@ test("terminating task whose machine is lost is dead, not restarted", (t) => {
     { type: "LOST", reason: "machine lost" },
   );
   t.is(task.state, "dead");
+  t.is(task.context.reason, "killed by user (machine lost)");
 });
 
 test("failure to start is final", (t) => {

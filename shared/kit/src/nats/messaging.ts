@@ -117,16 +117,16 @@ function isTimeout(error: unknown): boolean {
 export interface CallOptions {
   /** per attempt */
   timeoutMs?: number;
-  /** keep retrying 'no responders', timeouts and `unavailable`/`not_leader` replies until this long has passed */
+  /**
+   * keep retrying for this long while nobody answers or the replier is not the leader:
+   * those requests did nothing, so a retry cannot apply a change twice. Timeouts are not
+   * retried (the change may have been applied).
+   */
   retryForMs?: number;
   epoch?: number;
 }
 
-/**
- * Sends a request and returns its validated result; an error reply becomes a CorralError
- * with the replier's code. Retries only what is safe to retry: nobody answered, or the
- * replier said it is not the leader (the call did nothing there).
- */
+/** Sends a request and returns its validated result; an error reply becomes a CorralError with the replier's code. */
 export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
   nc: NatsConnection,
   subject: string,
@@ -143,8 +143,7 @@ export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
     try {
       reply = await nc.request(subject, payload, { timeout: timeoutMs });
     } catch (error) {
-      const retriable = isNoResponders(error) || isTimeout(error);
-      if (retriable && Date.now() < deadline) {
+      if (isNoResponders(error) && Date.now() < deadline) {
         await sleep(Math.min(50 * 2 ** attempt, 500));
         continue;
       }
@@ -161,7 +160,7 @@ export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
       return parsed.data as z.infer<R>;
     }
     const { code, message, field } = envelope.body.error;
-    if ((code === "not_leader" || code === "unavailable") && Date.now() < deadline) {
+    if (code === "not_leader" && Date.now() < deadline) {
       await sleep(Math.min(50 * 2 ** attempt, 500));
       continue;
     }

@@ -4,9 +4,11 @@ import type { Logger } from "../logger.js";
 export { Redis };
 
 /** A connection that retries forever: Redis restarts must not end a service. */
-export function connectRedis(url: string, log: Logger): Redis {
+export function connectRedis(url: string, log: Logger, options: { commandTimeoutMs?: number } = {}): Redis {
   const redis = new Redis(url, {
     maxRetriesPerRequest: null,
+    // Without a timeout, commands queue for as long as Redis is away and callers hang with them.
+    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
     enableAutoPipelining: true,
     retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
     lazyConnect: false,
