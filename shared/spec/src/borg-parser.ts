@@ -1,0 +1,229 @@
+import { BorgLexer, describeToken, type LexerMark, type LexMode, type Token } from "./borg-lexer.js";
+import type { IssueList, SourcePosition } from "./errors.js";
+import type { RawEntry, RawJob, RawList, RawMap, RawValue } from "./raw-value.js";
+
+/** Deep enough for any real spec, shallow enough that hostile input cannot blow the stack. */
+const MAX_NESTING = 64;
+
+const JOB_HELP = "a Borg spec holds one block: job NAME = { ... }";
+
+/**
+ * Recursive descent over Borg config syntax:
+ *
+ *   file  := 'job' name '=' map EOF
+ *   map   := '{' (entry (',' | ';')*)* '}'      entries may also be separated by just newlines or spaces
+ *   entry := key '=' value                      key is a word or a quoted string
+ *   value := string | number | quantity | 'true' | 'false' | list | map
+ *   list  := '[' (value ','?)* ']'
+ *
+ * Stops at the first syntax error (there is no sensible way to go on), but collects all
+ * duplicate keys before giving up.
+ */
+export function parseBorgSource(source: string, issues: IssueList): RawJob {
+  return new BorgParser(source, issues).parseFile();
+}
+
+class BorgParser {
+  private readonly lexer: BorgLexer;
+  private lookahead: { token: Token; mode: LexMode; before: LexerMark } | undefined;
+  /** The field being read, for errors; `undefined` outside the job block. */
+  private path: string[] | undefined;
+  private depth = 0;
+
+  constructor(
+    source: string,
+    private readonly issues: IssueList,
+  ) {
+    this.lexer = new BorgLexer(source, issues, () => this.field());
+  }
+
+  parseFile(): RawJob {
+    const start = this.peek();
+    if (start.kind === "eof") this.fail(`no job found; ${JOB_HELP}`, start.position);
+    if (start.kind !== "identifier" || start.text !== "job") {
+      this.fail(`expected 'job' at the start of the file, found ${describeToken(start)}; ${JOB_HELP}`, start.position);
+    }
+    this.take();
+
+    this.path = ["name"];
+    const nameToken = this.take();
+    let name: RawValue;
+    if (nameToken.kind === "identifier") name = { kind: "string", value: nameToken.text, position: nameToken.position };
+    else if (nameToken.kind === "string") name = { kind: "string", value: nameToken.value, position: nameToken.position };
+    else this.fail(`expected the job's name after 'job', found ${describeToken(nameToken)}; e.g. job hello_world = { ... }`, nameToken.position);
+
+    const afterName = this.peek();
+    if (afterName.kind === "identifier" || afterName.kind === "string") {
+      this.fail(
+        `a job name is a single word; found ${describeToken(afterName)} after it. ` +
+          "Use lower-case letters, digits, '_' or '-', e.g. job hello_world = { ... }",
+        afterName.position,
+      );
+    }
+    this.expect("=", `after the job name; ${JOB_HELP}`);
+    this.path = [];
+    const open = this.peek();
+    if (!(open.kind === "symbol" && open.text === "{")) {
+      this.fail(`expected '{' to open the job's fields, found ${describeToken(open)}; ${JOB_HELP}`, open.position);
+    }
+    const body = this.parseMap();
+
+    this.path = undefined;
+    const trailing = this.peek();
+    if (trailing.kind !== "eof") {
+      const message =
+        trailing.kind === "identifier" && trailing.text === "job"
+          ? `a file holds exactly one job, and a second 'job' starts here (the first starts on line ${start.position.line}); put each job in its own file`
+          : `unexpected ${describeToken(trailing)} after the end of the job block; a file holds exactly one job, so nothing may follow its closing '}'`;
+      this.fail(message, trailing.position);
+    }
+    this.issues.throwIfAny();
+    return { name, position: start.position, body };
+  }
+
+  private parseMap(): RawMap {
+    const open = this.take();
+    this.enter(open.position);
+    const map: RawMap = { kind: "map", entries: [], position: open.position };
+    const seen = new Map<string, RawEntry>();
+    const path = this.path ?? [];
+    for (;;) {
+      this.path = path;
+      const token = this.peek();
+      if (token.kind === "symbol" && (token.text === "," || token.text === ";")) {
+        this.take();
+        continue;
+      }
+      if (token.kind === "symbol" && token.text === "}") {
+        this.take();
+        break;
+      }
+      if (token.kind === "eof") {
+        this.fail(`this '{' is never closed; add a matching '}'`, open.position);
+      }
+      if (token.kind === "symbol" && token.text === "]") {
+        this.fail(`this '{' is never closed; add '}' before the ']' on line ${token.position.line}`, open.position);
+      }
+      let key: string;
+      if (token.kind === "identifier") key = token.text;
+      else if (token.kind === "string") key = token.value;
+      else this.fail(`expected a field name or '}', found ${describeToken(token)}`, token.position);
+      this.take();
+      this.path = [...path, key];
+      this.expect("=", `after '${key}'; fields are written key = value`);
+      const value = this.parseValue();
+      const entry: RawEntry = { key, keyPosition: token.position, value };
+      const first = seen.get(key);
+      if (first === undefined) {
+        seen.set(key, entry);
+        map.entries.push(entry);
+      } else {
+        this.issues.add(
+          `duplicate key '${key}' (first set on line ${first.keyPosition.line}, again on line ${token.position.line}); keep only one`,
+          token.position,
+          this.field(),
+        );
+      }
+    }
+    this.depth--;
+    this.path = path;
+    return map;
+  }
+
+  private parseList(): RawList {
+    const open = this.take();
+    this.enter(open.position);
+    const list: RawList = { kind: "list", items: [], position: open.position };
+    const path = this.path ?? [];
+    for (;;) {
+      this.path = path;
+      const token = this.peek("value");
+      if (token.kind === "symbol" && token.text === ",") {
+        this.take();
+        continue;
+      }
+      if (token.kind === "symbol" && token.text === "]") {
+        this.take();
+        break;
+      }
+      if (token.kind === "eof") this.fail(`this '[' is never closed; add a matching ']'`, open.position);
+      if (token.kind === "symbol" && token.text === "}") {
+        this.fail(`this '[' is never closed; add ']' before the '}' on line ${token.position.line}`, open.position);
+      }
+      this.path = [...path, String(list.items.length)];
+      list.items.push(this.parseValue());
+    }
+    this.depth--;
+    this.path = path;
+    return list;
+  }
+
+  private parseValue(): RawValue {
+    const token = this.peek("value");
+    switch (token.kind) {
+      case "string":
+        this.take();
+        return { kind: "string", value: token.value, position: token.position };
+      case "number":
+        this.take();
+        return { kind: "number", value: token.value, text: token.text, position: token.position };
+      case "quantity":
+        this.take();
+        return { kind: "quantity", text: token.text, position: token.position };
+      case "identifier":
+        if (token.text === "true" || token.text === "false") {
+          this.take();
+          return { kind: "boolean", value: token.text === "true", position: token.position };
+        }
+        return this.fail(`expected a value, found the bare word '${token.text}'; strings need quotes: '${token.text}'`, token.position);
+      case "symbol":
+        if (token.text === "{") return this.parseMap();
+        if (token.text === "[") return this.parseList();
+        return this.fail(`expected a value, found ${describeToken(token)}`, token.position);
+      case "eof":
+        return this.fail("expected a value, found the end of the file", token.position);
+    }
+  }
+
+  private enter(position: SourcePosition): void {
+    this.depth++;
+    if (this.depth > MAX_NESTING) this.fail(`values are nested more than ${MAX_NESTING} levels deep`, position);
+  }
+
+  private expect(symbol: "=", context: string): void {
+    const token = this.peek();
+    if (token.kind === "symbol" && token.text === symbol) {
+      this.take();
+      return;
+    }
+    this.fail(`expected '${symbol}' ${context}, found ${describeToken(token)}`, token.position);
+  }
+
+  /** The next token, read as a name or as a value; lexing is lazy so errors know the current field. */
+  private peek(mode: LexMode = "name"): Token {
+    if (this.lookahead !== undefined && this.lookahead.mode !== mode) {
+      this.lexer.reset(this.lookahead.before);
+      this.lookahead = undefined;
+    }
+    if (this.lookahead === undefined) {
+      const before = this.lexer.mark();
+      this.lookahead = { token: this.lexer.next(mode), mode, before };
+    }
+    return this.lookahead.token;
+  }
+
+  /** Consumes the token last peeked, in whichever mode it was read. */
+  private take(): Token {
+    const token = this.lookahead?.token ?? this.peek();
+    this.lookahead = undefined;
+    return token;
+  }
+
+  private field(): string | undefined {
+    return this.path === undefined || this.path.length === 0 ? undefined : this.path.join(".");
+  }
+
+  private fail(message: string, position: SourcePosition): never {
+    return this.issues.fail(message, position, this.field());
+  }
+}
