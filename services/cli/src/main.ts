@@ -114,7 +114,7 @@ program
   .action(async (file: string, options: { wait?: boolean; timeout: number; json?: boolean }) => {
     const source = readFileSync(file, "utf8");
     // Parsed here too, so a bad file is reported before any network round trip.
-    parseJobSpec(source, { file: basename(file) });
+    parseJobSpec(source, { file });
     const api = client();
     const { job } = await api.submit(source, basename(file), formatOf(file));
     if (options.wait !== true) {
