@@ -16,5 +16,5 @@ fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
 npx corral cell up || echo "(using the cell that is already running in .corral/)"
-npx corral up deploy/examples/hello_world.borg --wait
+npx corral up deploy/examples/hello_world.borg --wait --json >/dev/null
 npx corral ps
