@@ -12,3 +12,4 @@ export * from "./src/launch/ports.js";
 export * from "./src/launch/processes.js";
 export * from "./src/launch/servers.js";
 export * from "./src/launch/local-cell.js";
+export * from "./src/random.js";

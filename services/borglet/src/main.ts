@@ -7,6 +7,8 @@ import { connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown } from
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { hostCapacity } from "./capacity.js";
+import { HollowFleet } from "./hollow-fleet.js";
+import { hollowMachines } from "./hollow-machines.js";
 
 function converted<T>(parse: (text: string) => T) {
   return z.string().transform((text, ctx) => {
@@ -35,6 +37,8 @@ const flags = loadFlags(
     ram: { type: "string" },
     disk: { type: "string" },
     attribute: { type: "string", multiple: true, default: [] },
+    hollow: { type: "string", default: "0" },
+    seed: { type: "string", default: "1" },
   },
   z.object({
     cell: cellNameSchema,
@@ -55,35 +59,62 @@ const flags = loadFlags(
     attribute: z
       .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value"))
       .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
+    /** simulate this many machines, named <name>-<i>, with no processes (scale tests) */
+    hollow: z.coerce.number().int().min(0).max(200_000),
+    seed: z.coerce.number().int(),
   }),
 );
 
 const log = createLogger("borglet", flags.cell, { node: flags.name });
 exitOnUncaught(log);
-const dataDir = resolve(flags.dataDir);
-mkdirSync(dataDir, { recursive: true });
-const detected = hostCapacity(dataDir);
-const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
-const borglet = new Borglet(
-  nc,
-  {
-    cell: flags.cell,
-    name: flags.name,
-    host: flags.host,
-    dataDir,
-    capacity: { cpu: flags.cpu ?? detected.cpu, ram: flags.ram ?? detected.ram, disk: flags.disk ?? detected.disk },
-    attributes: flags.attribute,
-    portRange: flags.ports,
-    binaryPath: flags.binaryPath,
-    heartbeatMs: flags.heartbeat,
-  },
-  log,
-);
-borglet.start();
+if (flags.hollow > 0) {
+  await runHollow();
+} else {
+  await runReal();
+}
 
-// Tasks outlive their borglet (Borg keeps them running while the agent restarts).
-onShutdown(log, async () => {
-  borglet.stop();
-  await nc.drain().catch(() => {});
-});
-log.info({ dataDir, ports: flags.ports }, "borglet started");
+async function runHollow(): Promise<void> {
+  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+  const fleet = new HollowFleet(
+    nc,
+    hollowMachines(flags.name, flags.hollow, flags.seed),
+    { cell: flags.cell, host: flags.host, portRange: flags.ports, heartbeatMs: flags.heartbeat },
+    log,
+  );
+  fleet.start();
+  onShutdown(log, async () => {
+    fleet.stop();
+    await nc.drain().catch(() => {});
+  });
+  log.info({ machines: fleet.size }, "hollow borglet started");
+}
+
+async function runReal(): Promise<void> {
+  const dataDir = resolve(flags.dataDir);
+  mkdirSync(dataDir, { recursive: true });
+  const detected = hostCapacity(dataDir);
+  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+  const borglet = new Borglet(
+    nc,
+    {
+      cell: flags.cell,
+      name: flags.name,
+      host: flags.host,
+      dataDir,
+      capacity: { cpu: flags.cpu ?? detected.cpu, ram: flags.ram ?? detected.ram, disk: flags.disk ?? detected.disk },
+      attributes: flags.attribute,
+      portRange: flags.ports,
+      binaryPath: flags.binaryPath,
+      heartbeatMs: flags.heartbeat,
+    },
+    log,
+  );
+  borglet.start();
+
+  // Tasks outlive their borglet (Borg keeps them running while the agent restarts).
+  onShutdown(log, async () => {
+    borglet.stop();
+    await nc.drain().catch(() => {});
+  });
+  log.info({ dataDir, ports: flags.ports }, "borglet started");
+}

@@ -1,4 +1,4 @@
-import { CorralError, jobId, jobStatus, killJob, listNodes, submitJob, subjects, type JobSpec } from "@corral/contracts";
+import { CorralError, jobId, jobStatus, killJob, listNodes, masterStats, submitJob, subjects, type JobSpec } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { newTask } from "@corral/machines";
 import { CommandBatch, revocationFor } from "./commands.js";
@@ -80,6 +80,37 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
       const now = Date.now();
       const names = [...state.nodes.keys()].sort();
       return { nodes: names.map((name) => nodeView(name, state, now)).filter((view) => view !== undefined) };
+    }),
+
+    serveRpc(nc, subjects.api(cell, "stats"), masterStats, cell, log, ({ collectGarbage }) => {
+      // Masters run with --expose-gc, so memory per task can be measured without garbage in it.
+      const gc = (globalThis as { gc?: () => void }).gc;
+      if (collectGarbage && gc !== undefined) gc();
+      let tasks = 0;
+      let pendingTasks = 0;
+      let runningTasks = 0;
+      for (const job of state.jobs.values()) {
+        for (const task of job.tasks) {
+          tasks += 1;
+          if (task.lifecycle.state === "pending") pendingTasks += 1;
+          else if (task.lifecycle.state === "running") runningTasks += 1;
+        }
+      }
+      const memory = process.memoryUsage();
+      const cpu = process.cpuUsage();
+      return {
+        replica: ctx.name,
+        epoch: ctx.epoch,
+        heapUsedBytes: memory.heapUsed,
+        rssBytes: memory.rss,
+        jobs: state.jobs.size,
+        tasks,
+        pendingTasks,
+        runningTasks,
+        machines: state.nodes.size,
+        cpuUserMicros: cpu.user,
+        cpuSystemMicros: cpu.system,
+      };
     }),
   ];
 }

@@ -71,6 +71,25 @@ export const jobStatus = rpc(
 );
 export const listNodes = rpc("api.nodes", z.object({}), z.object({ nodes: z.array(nodeViewSchema) }));
 
+/** The leader's own measurements, for load tests and operators. */
+export const masterStats = rpc(
+  "api.stats",
+  z.object({ collectGarbage: z.boolean() }),
+  z.object({
+    replica: z.string(),
+    epoch: z.number().int(),
+    heapUsedBytes: z.number(),
+    rssBytes: z.number(),
+    jobs: z.number().int(),
+    tasks: z.number().int(),
+    pendingTasks: z.number().int(),
+    runningTasks: z.number().int(),
+    machines: z.number().int(),
+    cpuUserMicros: z.number(),
+    cpuSystemMicros: z.number(),
+  }),
+);
+
 // ---- borglet ↔ masters ------------------------------------------------------------
 
 export const heartbeatTaskSchema = z.object({

@@ -3,8 +3,8 @@
  * Layout: corral.<cell>.<area>.… (see design.md § Messages and subjects).
  */
 
-export type ApiVerb = "submit" | "kill" | "status" | "nodes";
-export const API_VERBS: readonly ApiVerb[] = ["submit", "kill", "status", "nodes"];
+export type ApiVerb = "submit" | "kill" | "status" | "nodes" | "stats";
+export const API_VERBS: readonly ApiVerb[] = ["submit", "kill", "status", "nodes", "stats"];
 
 const root = (cell: string) => `corral.${cell}`;
 

@@ -49,6 +49,8 @@ export interface CellOptions {
   heartbeatMs?: number;
   portsPerBorglet?: number;
   redisDurability?: RedisDurability;
+  /** instead of real borglets: this many hollow borglet processes, each simulating `machinesEach` machines */
+  hollow?: { processes: number; machinesEach: number };
   /** resources each borglet announces; default: the host's */
   borgletCapacity?: { cpu?: number; ram?: string; disk?: string };
   /** progress lines for people */
@@ -75,7 +77,9 @@ export function startService(
   args: readonly string[],
 ): StartedProcess {
   mkdirSync(join(dir, "logs"), { recursive: true });
-  return startDetached(service, name, process.execPath, ["--import", TSX_LOADER, serviceEntry(service), ...args], {
+  // Masters expose gc() so their memory per task can be measured without garbage in it.
+  const nodeFlags = service === "master" ? ["--expose-gc", "--max-old-space-size=8192"] : ["--max-old-space-size=4096"];
+  return startDetached(service, name, process.execPath, [...nodeFlags, "--import", TSX_LOADER, serviceEntry(service), ...args], {
     log: join(dir, "logs", `${name}.log`),
     cwd: REPO_ROOT,
   });
@@ -156,12 +160,21 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     for (let i = 0; i < (options.schedulers ?? 1); i++) {
       processes.push(startService(dir, "scheduler", `scheduler-${i}`, ["--cell", cellName, "--nats", cell.nats, "--name", `scheduler-${i}`]));
     }
-    const borglets = options.borglets ?? 3;
+    const borglets = options.hollow === undefined ? (options.borglets ?? 3) : options.hollow.processes * options.hollow.machinesEach;
     const ranges: [number, number][] = [];
-    for (let i = 0; i < borglets; i++) {
-      const range = await freePortRange(options.portsPerBorglet ?? 100, ranges);
-      ranges.push(range);
-      processes.push(startService(dir, "borglet", `borglet-${i}`, borgletArgs(cell, `borglet-${i}`, range, options)));
+    if (options.hollow === undefined) {
+      for (let i = 0; i < borglets; i++) {
+        const range = await freePortRange(options.portsPerBorglet ?? 100, ranges);
+        ranges.push(range);
+        processes.push(startService(dir, "borglet", `borglet-${i}`, borgletArgs(cell, `borglet-${i}`, range, options)));
+      }
+    } else {
+      for (let i = 0; i < options.hollow.processes; i++) {
+        const name = `hollow-${i}`;
+        // Hollow tasks bind nothing, so any port range will do.
+        const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(options.hollow.machinesEach), "--seed", String(i + 1)];
+        processes.push(startService(dir, "borglet", name, args));
+      }
     }
     processes.push(
       startService(dir, "gateway", "gateway", ["--cell", cellName, "--nats", cell.nats, "--port", String(gatewayPort), "--host", "127.0.0.1"]),
@@ -183,8 +196,8 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
           return false;
         }
       },
-      60_000,
-      100,
+      120_000,
+      borglets > 100 ? 1000 : 100, // a large cell's node list is megabytes: ask less often
     );
     return cell;
   } catch (error) {

@@ -1,0 +1,94 @@
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { cpus, release, totalmem } from "node:os";
+import { dirname, join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import Table from "cli-table3";
+import { findExecutable } from "@corral/kit";
+import { renderReport } from "./report.js";
+
+export interface ChartSeries {
+  label: string;
+  points: { x: number; y: number }[];
+}
+
+export interface ChartSpec {
+  title: string;
+  xLabel: string;
+  yLabel: string;
+  series: ChartSeries[];
+}
+
+export interface RunResult {
+  scenario: string;
+  startedAt: string;
+  finishedAt: string;
+  config: Record<string, unknown>;
+  environment: Record<string, unknown>;
+  metrics: Record<string, unknown>;
+  samples: Record<string, unknown>;
+  charts: ChartSpec[];
+}
+
+export const RESULTS_DIR = fileURLToPath(new URL("../../results/", import.meta.url));
+
+function versionOf(command: string, args: string[]): string {
+  const path = findExecutable(command);
+  if (path === undefined) return "not found";
+  try {
+    return execFileSync(path, args, { encoding: "utf8" }).trim().split("\n")[0] ?? "";
+  } catch {
+    return "unknown";
+  }
+}
+
+export function environment(): Record<string, unknown> {
+  return {
+    node: process.version,
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "unknown",
+    memoryBytes: totalmem(),
+    kernel: release(),
+    natsServer: versionOf("nats-server", ["--version"]),
+    redisServer: versionOf("redis-server", ["--version"]),
+  };
+}
+
+/** Flattens nested metrics to "a.b.c" → value rows. */
+export function flatten(value: unknown, prefix = ""): [string, unknown][] {
+  if (value === null || typeof value !== "object" || Array.isArray(value)) return [[prefix, value]];
+  return Object.entries(value).flatMap(([key, inner]) => flatten(inner, prefix === "" ? key : `${prefix}.${key}`));
+}
+
+function show(value: unknown): string {
+  if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toFixed(value < 10 ? 3 : 1);
+  return String(value);
+}
+
+export function summaryTable(result: RunResult): string {
+  const table = new Table({ head: [`${result.scenario}: metric`, "value"], style: { head: [], border: [] } });
+  for (const [key, value] of flatten(result.metrics)) table.push([key, show(value)]);
+  return table.toString();
+}
+
+/** Writes the JSON, the HTML report beside it, and a PNG of the report where Chromium is installed. */
+export function writeResult(result: RunResult, out?: string): { json: string; html: string; png?: string } {
+  const json = resolve(out ?? join(RESULTS_DIR, `${result.scenario}-${result.startedAt.replace(/[:.]/g, "-")}.json`));
+  mkdirSync(dirname(json), { recursive: true });
+  writeFileSync(json, JSON.stringify(result, null, 2) + "\n");
+  const html = json.replace(/\.json$/, "") + ".html";
+  writeFileSync(html, renderReport(result));
+  const chromium = findExecutable("chromium") ?? findExecutable("chromium-browser");
+  if (chromium === undefined) return { json, html };
+  const png = html.replace(/\.html$/, ".png");
+  try {
+    execFileSync(
+      chromium,
+      ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars", "--virtual-time-budget=5000", `--screenshot=${png}`, "--window-size=1200,2000", `file://${html}`],
+      { stdio: "ignore", timeout: 60_000 },
+    );
+    return { json, html, png };
+  } catch {
+    return { json, html };
+  }
+}

@@ -1,0 +1,88 @@
+import { z } from "zod";
+import { defineScenario } from "../scenario.js";
+import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
+import { generateJobs, toYaml } from "../harness/workload.js";
+
+export const throughput = defineScenario({
+  name: "throughput",
+  description: "M hollow machines, T tasks submitted as fast as they are accepted; time until every task runs",
+  options: z.object({
+    machines: z.coerce.number().int().min(1).default(10_000),
+    tasks: z.coerce.number().int().min(1).default(100_000),
+    concurrency: z.coerce.number().int().min(1).max(1024).default(64),
+    seed: z.coerce.number().int().default(1),
+    masters: z.coerce.number().int().min(1).max(9).default(3),
+    timeoutS: z.coerce.number().min(1).default(600),
+  }),
+  async run(options) {
+    const processes = Math.max(1, Math.ceil(options.machines / 5000));
+    const cell = await LoadCell.start("throughput", {
+      masters: options.masters,
+      hollow: { processes, machinesEach: Math.ceil(options.machines / processes) },
+    });
+    try {
+      const before = await cell.masterStats(true);
+      const jobs = generateJobs({ seed: options.seed, tasks: options.tasks });
+      const total = jobs.reduce((sum, job) => sum + job.replicas, 0);
+      let submittedTasks = 0;
+      let refused = 0;
+      const progress = sampler(250, () => ({ submitted: submittedTasks, running: cell.timeline.runningCount }));
+      const masterUse = sampler(1000, () => cell.masterStats(false));
+      const started = Date.now();
+      await inParallel(jobs, options.concurrency, async (job) => {
+        const result = await cell.submit(toYaml(job));
+        if (result.status === 201) submittedTasks += job.replicas;
+        else refused += 1;
+      });
+      const acceptedS = (Date.now() - started) / 1000;
+      await cell.timeline.until(() => cell.timeline.runningCount >= submittedTasks, options.timeoutS * 1000, `${submittedTasks} tasks running`);
+      const allRunningS = (Date.now() - started) / 1000;
+      progress.stop();
+      masterUse.stop();
+      const after = await cell.masterStats(true);
+      const cpuSeconds = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / 1e6;
+      return {
+        config: { ...options, hollowProcesses: processes, jobs: jobs.length, generatedTasks: total },
+        metrics: {
+          tasks_per_s: Math.round(submittedTasks / allRunningS),
+          all_running_s: allRunningS,
+          accepted_s: acceptedS,
+          submissions_refused: refused,
+          master_bytes_per_task: Math.round((after.heapUsedBytes - before.heapUsedBytes) / Math.max(1, submittedTasks)),
+          master_baseline_heap_bytes: before.heapUsedBytes,
+          master_cpu_s: cpuSeconds,
+          master_rss_bytes: after.rssBytes,
+        },
+        samples: { progress: progress.samples, master: masterUse.samples },
+        charts: [
+          {
+            title: "Tasks over time",
+            xLabel: "seconds since the first submission",
+            yLabel: "tasks",
+            series: [
+              { label: "accepted", points: progress.samples.map((s) => ({ x: s.t, y: s.value.submitted })) },
+              { label: "running", points: progress.samples.map((s) => ({ x: s.t, y: s.value.running })) },
+            ],
+          },
+          {
+            title: "Leader memory",
+            xLabel: "seconds",
+            yLabel: "MiB",
+            series: [
+              { label: "heap used", points: masterUse.samples.map((s) => ({ x: s.t, y: s.value.heapUsedBytes / 2 ** 20 })) },
+              { label: "rss", points: masterUse.samples.map((s) => ({ x: s.t, y: s.value.rssBytes / 2 ** 20 })) },
+            ],
+          },
+          {
+            title: "Leader cpu",
+            xLabel: "seconds",
+            yLabel: "cpu seconds used",
+            series: [{ label: "user + system", points: masterUse.samples.map((s) => ({ x: s.t, y: (s.value.cpuUserMicros + s.value.cpuSystemMicros) / 1e6 })) }],
+          },
+        ],
+      };
+    } finally {
+      await cell.stop();
+    }
+  },
+});
