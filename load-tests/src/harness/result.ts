@@ -72,14 +72,14 @@ export function summaryTable(result: RunResult): string {
 }
 
 /** Writes the JSON, the HTML report beside it, and a PNG of the report where Chromium is installed. */
-export function writeResult(result: RunResult, out?: string): { json: string; html: string; png?: string } {
+export function writeResult(result: RunResult, out?: string, options: { png?: boolean } = {}): { json: string; html: string; png?: string } {
   const json = resolve(out ?? join(RESULTS_DIR, `${result.scenario}-${result.startedAt.replace(/[:.]/g, "-")}.json`));
   mkdirSync(dirname(json), { recursive: true });
   writeFileSync(json, JSON.stringify(result, null, 2) + "\n");
   const html = json.replace(/\.json$/, "") + ".html";
   writeFileSync(html, renderReport(result));
   const chromium = findExecutable("chromium") ?? findExecutable("chromium-browser");
-  if (chromium === undefined) return { json, html };
+  if (chromium === undefined || options.png === false) return { json, html };
   const png = html.replace(/\.html$/, ".png");
   try {
     execFileSync(

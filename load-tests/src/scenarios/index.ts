@@ -1,4 +1,7 @@
 import type { Scenario } from "../scenario.js";
+import { churn } from "./churn.js";
+import { latency } from "./latency.js";
+import { machineFailure } from "./machine-failure.js";
 import { throughput } from "./throughput.js";
 
-export const SCENARIOS: readonly Scenario[] = [throughput];
+export const SCENARIOS: readonly Scenario[] = [throughput, latency, churn, machineFailure];
