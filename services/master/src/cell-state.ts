@@ -45,12 +45,26 @@ export class CellState {
   /** task ids placed on each machine (assigned, starting, running, terminating) */
   private readonly placed = new Map<string, Set<string>>();
   private readonly dirtyJobs = new Set<string>();
+  /** kept as tasks change, so asking is free on every commit */
+  private pending = 0;
+
+  get pendingCount(): number {
+    return this.pending;
+  }
 
   addJob(job: JobRecord): void {
     const previous = this.jobs.get(job.id);
-    if (previous !== undefined) for (const task of previous.tasks) this.unindex(`${task.index}.${job.id}`, task);
+    if (previous !== undefined) {
+      for (const task of previous.tasks) {
+        this.unindex(`${task.index}.${job.id}`, task);
+        if (task.lifecycle.state === "pending") this.pending -= 1;
+      }
+    }
     this.jobs.set(job.id, job);
-    for (const task of job.tasks) this.index(`${task.index}.${job.id}`, task);
+    for (const task of job.tasks) {
+      this.index(`${task.index}.${job.id}`, task);
+      if (task.lifecycle.state === "pending") this.pending += 1;
+    }
     this.dirtyJobs.add(job.id);
   }
 
@@ -76,6 +90,8 @@ export class CellState {
     const next = applyTaskEvent(ref.task.lifecycle, event);
     if (next === undefined) return undefined;
     const from = ref.task.lifecycle.state;
+    if (from === "pending") this.pending -= 1;
+    if (next.state === "pending") this.pending += 1;
     this.unindex(ref.id, ref.task);
     ref.task.lifecycle = next;
     ref.task.updatedAt = now;

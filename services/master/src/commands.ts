@@ -65,7 +65,7 @@ export class CommandBatch {
     return this.grants.size === 0 && this.revokes.size === 0 && this.changes.length === 0 && !this.kickSchedulers;
   }
 
-  send(nc: NatsConnection, cell: string, epoch: number, pendingCount: () => number): void {
+  send(nc: NatsConnection, cell: string, epoch: number, pendingCount: number): void {
     const nodes = new Set([...this.grants.keys(), ...this.revokes.keys()]);
     for (const node of nodes) {
       publishEvent(
@@ -92,6 +92,6 @@ export class CommandBatch {
         }),
       });
     }
-    if (this.kickSchedulers) publishEvent(nc, subjects.schedKick(cell), schedulerKick, cell, { pending: pendingCount() }, epoch);
+    if (this.kickSchedulers) publishEvent(nc, subjects.schedKick(cell), schedulerKick, cell, { pending: pendingCount }, epoch);
   }
 }

@@ -69,7 +69,7 @@ export class LeaderTerm {
       commits,
       log,
       downAfterMs,
-      commitAndSend: (batch: CommandBatch) => commits.commit(() => batch.send(nc, cell, epoch, () => state.pendingTasks().length)),
+      commitAndSend: (batch: CommandBatch) => commits.commit(() => batch.send(nc, cell, epoch, state.pendingCount)),
     };
     this.ctx = ctx;
     this.subscriptions = [...serveApi(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { cellNameSchema, CorralError, fetchWork, nodeNameSchema, schedulerKick, subjects, submitPlan } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown, subscribeEvents } from "@corral/kit";
+import { callRpc, connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown, seededRandom, subscribeEvents } from "@corral/kit";
 import { placeTasks } from "./place-tasks.js";
 
 const flags = loadFlags(
@@ -12,6 +12,8 @@ const flags = loadFlags(
     name: { type: "string", default: "scheduler-0" },
     batch: { type: "string", default: "10000" },
     "poll-ms": { type: "string", default: "1000" },
+    "search-limit": { type: "string", default: "32" },
+    seed: { type: "string", default: String(process.pid) },
   },
   z.object({
     cell: cellNameSchema,
@@ -19,12 +21,16 @@ const flags = loadFlags(
     name: nodeNameSchema,
     batch: z.coerce.number().int().min(1).max(1_000_000),
     pollMs: z.coerce.number().int().min(10).max(60_000),
+    /** feasible machines scored per task before choosing; 0 scores every machine */
+    searchLimit: z.coerce.number().int().min(0),
+    seed: z.coerce.number().int(),
   }),
 );
 
 const log = createLogger("scheduler", flags.cell, { scheduler: flags.name });
 exitOnUncaught(log);
 const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+const placement = { searchLimit: flags.searchLimit === 0 ? Infinity : flags.searchLimit, random: seededRandom(flags.seed) };
 
 /** bounds one wake-up's work, so a plan the leader keeps refusing cannot spin; the poll retries */
 const MAX_PASSES_PER_WAKE_UP = 20;
@@ -50,7 +56,7 @@ async function schedule(): Promise<void> {
       again = false;
       const work = await callRpc(nc, subjects.schedWork(flags.cell), fetchWork, flags.cell, { scheduler: flags.name, limit: flags.batch });
       if (work.tasks.length === 0) break;
-      const round = placeTasks(work);
+      const round = placeTasks(work, placement);
       for (const { taskId, refusals } of round.unplaced) log.debug({ task: taskId, refusals }, "no machine fits");
       if (round.placements.length === 0) break;
       const result = await callRpc(nc, subjects.schedPlan(flags.cell), submitPlan, flags.cell, {

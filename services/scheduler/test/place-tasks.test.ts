@@ -64,3 +64,14 @@ test("best fit packs small tasks onto the fuller machine first", (t) => {
     ["half", "half"],
   );
 });
+
+test("a bounded search scores at most searchLimit feasible machines, and still never overcommits", (t) => {
+  const nodes = Array.from({ length: 100 }, (_, i) => node(`m${String(i).padStart(3, "0")}`, 1, 1));
+  const tasks = Array.from({ length: 150 }, (_, i) => task(i, 0.6, 0.1));
+  let draws = 0;
+  const round = placeTasks({ epoch: 1, nodes, tasks }, { searchLimit: 4, random: () => (draws++ * 0.37) % 1 });
+  t.is(round.placements.length, 100, "one 0.6-cpu task per 1-cpu machine");
+  t.is(new Set(round.placements.map((p) => p.node)).size, 100);
+  t.is(round.unplaced.length, 50);
+  t.true(draws >= 150, "every task starts its search at a drawn position");
+});

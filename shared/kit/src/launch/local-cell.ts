@@ -79,6 +79,9 @@ export function startService(
   mkdirSync(join(dir, "logs"), { recursive: true });
   // Masters expose gc() so their memory per task can be measured without garbage in it.
   const nodeFlags = service === "master" ? ["--expose-gc", "--max-old-space-size=8192"] : ["--max-old-space-size=4096"];
+  // CORRAL_PROFILE_DIR: every service writes a V8 cpu profile there when it exits, for finding hot paths.
+  const profileDir = process.env["CORRAL_PROFILE_DIR"];
+  if (profileDir !== undefined && profileDir !== "") nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`);
   return startDetached(service, name, process.execPath, [...nodeFlags, "--import", TSX_LOADER, serviceEntry(service), ...args], {
     log: join(dir, "logs", `${name}.log`),
     cwd: REPO_ROOT,
