@@ -1,4 +1,4 @@
-import { PLACED_STATES, parseTaskId, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
+import { PLACED_STATES, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
 import { applyTaskEvent, type TaskLifecycleEvent } from "@corral/machines";
 import type { JobRecord, TaskRecord } from "./records.js";
 
@@ -45,34 +45,27 @@ export class CellState {
   /** task ids placed on each machine (assigned, starting, running, terminating) */
   private readonly placed = new Map<string, Set<string>>();
   private readonly dirtyJobs = new Set<string>();
-  /** kept as tasks change, so asking is free on every commit */
-  private pending = 0;
+  /** pending task ids, kept as tasks change, so schedulers' work is found without scanning every task */
+  private readonly pendingIds = new Set<string>();
 
   get pendingCount(): number {
-    return this.pending;
+    return this.pendingIds.size;
   }
 
   addJob(job: JobRecord): void {
     const previous = this.jobs.get(job.id);
-    if (previous !== undefined) {
-      for (const task of previous.tasks) {
-        this.unindex(`${task.index}.${job.id}`, task);
-        if (task.lifecycle.state === "pending") this.pending -= 1;
-      }
-    }
+    if (previous !== undefined) for (const task of previous.tasks) this.unindex(`${task.index}.${job.id}`, task);
     this.jobs.set(job.id, job);
-    for (const task of job.tasks) {
-      this.index(`${task.index}.${job.id}`, task);
-      if (task.lifecycle.state === "pending") this.pending += 1;
-    }
+    for (const task of job.tasks) this.index(`${task.index}.${job.id}`, task);
     this.dirtyJobs.add(job.id);
   }
 
+  /** `<index>.<job id>`: ids arrive validated (contracts' taskIdSchema), so a split is enough here. */
   task(taskId: string): TaskRef | undefined {
-    const parsed = parseTaskId(taskId);
-    if (parsed === undefined) return undefined;
-    const job = this.jobs.get(parsed.jobId);
-    const task = job?.tasks[parsed.index];
+    const dot = taskId.indexOf(".");
+    if (dot <= 0) return undefined;
+    const job = this.jobs.get(taskId.slice(dot + 1));
+    const task = job?.tasks[Number(taskId.slice(0, dot))];
     return job === undefined || task === undefined ? undefined : { job, task, id: taskId };
   }
 
@@ -90,8 +83,6 @@ export class CellState {
     const next = applyTaskEvent(ref.task.lifecycle, event);
     if (next === undefined) return undefined;
     const from = ref.task.lifecycle.state;
-    if (from === "pending") this.pending -= 1;
-    if (next.state === "pending") this.pending += 1;
     this.unindex(ref.id, ref.task);
     ref.task.lifecycle = next;
     ref.task.updatedAt = now;
@@ -126,8 +117,9 @@ export class CellState {
 
   pendingTasks(): TaskRef[] {
     const pending: TaskRef[] = [];
-    for (const job of this.jobs.values()) {
-      for (const task of job.tasks) if (task.lifecycle.state === "pending") pending.push({ job, task, id: `${task.index}.${job.id}` });
+    for (const id of this.pendingIds) {
+      const ref = this.task(id);
+      if (ref !== undefined) pending.push(ref);
     }
     return pending;
   }
@@ -147,6 +139,7 @@ export class CellState {
   }
 
   private index(id: string, task: TaskRecord): void {
+    if (task.lifecycle.state === "pending") this.pendingIds.add(id);
     const node = task.lifecycle.context.node;
     if (node === undefined || !PLACED_STATES.has(task.lifecycle.state)) return;
     let set = this.placed.get(node);
@@ -155,6 +148,7 @@ export class CellState {
   }
 
   private unindex(id: string, task: TaskRecord): void {
+    this.pendingIds.delete(id);
     const node = task.lifecycle.context.node;
     if (node !== undefined) this.placed.get(node)?.delete(id);
   }

@@ -11,9 +11,17 @@ import {
   type TaskLifecycleState,
 } from "./task-lifecycle.js";
 
+/** The machine's initial state for each restart policy, computed by xstate once, not per task. */
+const INITIAL = new Map<RestartPolicy, TaskLifecycleState>();
+
 export function newTask(restartPolicy: RestartPolicy): TaskLifecycleState {
-  const [snapshot] = initialTransition(taskLifecycle, { restartPolicy });
-  return { state: snapshot.value as TaskState, context: snapshot.context };
+  let initial = INITIAL.get(restartPolicy);
+  if (initial === undefined) {
+    const [snapshot] = initialTransition(taskLifecycle, { restartPolicy });
+    initial = { state: snapshot.value as TaskState, context: snapshot.context };
+    INITIAL.set(restartPolicy, initial);
+  }
+  return { state: initial.state, context: { ...initial.context, ports: [] } };
 }
 
 interface CompiledTransition {

@@ -105,3 +105,11 @@ test("events that do not apply are refused, not guessed", (t) => {
   const dead = run(newTask("always"), { type: "KILL", reason: "x" });
   t.is(applyTaskEvent(dead, { type: "SCHEDULE", node: "n", ports: [] }), undefined);
 });
+
+test("new tasks do not share mutable state", (t) => {
+  const a = newTask("always");
+  const b = newTask("always");
+  a.context.ports.push(1);
+  t.deepEqual(b.context.ports, []);
+  t.not(a.context, b.context);
+});

@@ -1,0 +1,63 @@
+import test from "ava";
+import { encode } from "@corral/contracts";
+import { newTask } from "@corral/machines";
+import { parseJobSpec } from "@corral/spec";
+import { CellState } from "../src/cell-state.js";
+import type { JobRecord } from "../src/records.js";
+import { decodeJob, encodeJob } from "../src/records.js";
+
+function job(name: string, replicas: number): JobRecord {
+  const spec = parseJobSpec(`job: ${name}\nbinary: x\nreplicas: ${replicas}\nrequirements: { cpu: 0.5, ram: 1G, disk: 1G }\nargs: ["--port=%port%"]\n`, { file: "j.yaml" });
+  return {
+    id: `${name}.alice.local`,
+    name,
+    user: "alice",
+    cell: "local",
+    spec,
+    submittedAt: 1,
+    killed: false,
+    tasks: Array.from({ length: replicas }, (_, index) => ({ index, lifecycle: newTask(spec.restart), updatedAt: 1, missedHeartbeats: 0 })),
+  };
+}
+
+test("indexes follow every transition: pending set, tasks per machine, usage", (t) => {
+  const state = new CellState();
+  state.addJob(job("web", 3));
+  t.is(state.pendingCount, 3);
+  const [first, second] = [state.task("0.web.alice.local")!, state.task("1.web.alice.local")!];
+  state.transition(first, { type: "SCHEDULE", node: "n1", ports: [20000] });
+  state.transition(second, { type: "SCHEDULE", node: "n1", ports: [20001] });
+  t.is(state.pendingCount, 1);
+  t.deepEqual(state.tasksOn("n1").map((ref) => ref.id).sort(), ["0.web.alice.local", "1.web.alice.local"]);
+  const usage = state.usage("n1");
+  t.is(usage.cpu, 1);
+  t.is(usage.ram, 2 * 1024 ** 3);
+  t.deepEqual([...usage.ports].sort(), [20000, 20001]);
+
+  state.transition(first, { type: "LOST", reason: "machine lost" });
+  t.is(state.pendingCount, 2);
+  t.deepEqual(state.tasksOn("n1").map((ref) => ref.id), ["1.web.alice.local"]);
+  t.deepEqual(state.pendingTasks().map((ref) => ref.id).sort(), ["0.web.alice.local", "2.web.alice.local"]);
+  t.is(state.transition(first, { type: "STARTED", pid: 1 }), undefined, "an event that does not apply changes nothing");
+  t.is(state.pendingCount, 2);
+});
+
+test("a resubmitted job replaces the old one in every index", (t) => {
+  const state = new CellState();
+  const old = job("web", 2);
+  state.addJob(old);
+  state.transition(state.task("0.web.alice.local")!, { type: "SCHEDULE", node: "n1", ports: [1] });
+  state.addJob(job("web", 1));
+  t.is(state.pendingCount, 1);
+  t.deepEqual(state.tasksOn("n1"), []);
+  t.is(state.task("1.web.alice.local"), undefined);
+  t.deepEqual(state.takeDirtyJobs().map((j) => j.id), ["web.alice.local"]);
+});
+
+test("job records survive the Redis encoding, and an unknown version is refused", (t) => {
+  const original = job("web", 2);
+  const decoded = decodeJob(original.id, encodeJob(original));
+  t.deepEqual(decoded, original);
+  const future = Buffer.from(encode({ version: 999, job: { ...original } }));
+  t.throws(() => decodeJob(original.id, future), { message: /stored with task lifecycle version 999; this master understands version 1/ });
+});
