@@ -56,9 +56,11 @@ export class CommitQueue {
       for (const waiter of batch) {
         try {
           waiter.afterCommit?.();
-        } finally {
-          waiter.resolve();
+        } catch (error) {
+          // The change is durable; a failed send is repaired by heartbeat reconciliation.
+          this.log.error({ err: (error as Error).message }, "sending after a commit failed");
         }
+        waiter.resolve();
       }
     } catch (error) {
       for (const job of jobs) this.state.markDirty(job.id);

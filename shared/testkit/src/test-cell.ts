@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { JobView, NodeView } from "@corral/contracts";
-import { isSameProcessAlive, signalGroup, startLocalCell, stopProcesses, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
+import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
+import { callRpc, connectNats, createLogger, isSameProcessAlive, restartProcess, type NatsConnection, signalGroup, startLocalCell, stopProcesses, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
 
 export const TEST_USER = "tester";
 
@@ -21,7 +21,15 @@ export interface HttpResult<T> {
  * child processes, with helpers to talk to its gateway and to kill its parts.
  */
 export class TestCell {
+  private nats: NatsConnection | undefined;
+
   private constructor(readonly cell: CellFile) {}
+
+  /** The leader's own view (replica name, epoch, counts), waiting through an election. */
+  async leader(): Promise<{ replica: string; epoch: number; jobs: number; tasks: number; runningTasks: number }> {
+    this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell));
+    return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: 20_000 });
+  }
 
   static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {
     const dir = testDir(label);
@@ -37,6 +45,20 @@ export class TestCell {
     const found = this.cell.processes.find((p) => p.name === name);
     if (found === undefined) throw new Error(`no process ${name} in this cell`);
     return found;
+  }
+
+  /** Starts a killed process again with the same flags, ports and data; later calls see the new pid. */
+  async restart(name: string): Promise<StartedProcess> {
+    const index = this.cell.processes.findIndex((p) => p.name === name);
+    if (index === -1) throw new Error(`no process ${name} in this cell`);
+    const started = await restartProcess(this.cell.processes[index]!);
+    this.cell.processes[index] = started;
+    return started;
+  }
+
+  /** Waits until the process has exited (after a kill). */
+  async exited(name: string): Promise<void> {
+    await eventually(`${name} to exit`, () => (this.alive(name) ? undefined : true), 10_000);
   }
 
   kill(name: string, signal: NodeJS.Signals = "SIGKILL"): void {
@@ -88,6 +110,7 @@ export class TestCell {
   }
 
   async stop(): Promise<void> {
+    await this.nats?.close().catch(() => {});
     await stopProcesses(this.cell.processes, this.cell.dir, 2000);
   }
 }

@@ -4,7 +4,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { CorralError } from "@corral/contracts";
 import { freePort, freePortRange } from "./ports.js";
-import { isSameProcessAlive, signalGroup, startDetached, waitUntil, type StartedProcess } from "./processes.js";
+import { isSameProcessAlive, signalGroup, startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
 import { startNatsServer, startRedisServer, type RedisDurability } from "./servers.js";
 import { requireExecutable } from "./executables.js";
 import { sleep } from "../nats/messaging.js";
@@ -24,6 +24,9 @@ const startedProcessSchema = z.object({
   pid: z.number().int(),
   startTime: z.number(),
   log: z.string(),
+  command: z.string(),
+  args: z.array(z.string()),
+  cwd: z.string().optional(),
 });
 
 const cellFileSchema = z.object({
@@ -210,6 +213,22 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   }
 }
 
+/**
+ * Starts a stopped process of a cell again, exactly as it was started (same ports, same
+ * data directory); servers are waited for until they answer.
+ */
+export async function restartProcess(stopped: StartedProcess): Promise<StartedProcess> {
+  if (isSameProcessAlive(stopped)) throw new Error(`${stopped.name} is still running (pid ${stopped.pid})`);
+  const options: { log: string; cwd?: string } = { log: stopped.log };
+  if (stopped.cwd !== undefined) options.cwd = stopped.cwd;
+  const started = startDetached(stopped.role, stopped.name, stopped.command, stopped.args, options);
+  const portFlag = stopped.args.indexOf(stopped.role === "nats" ? "-p" : "--port");
+  const port = Number(stopped.args[portFlag + 1]);
+  if (stopped.role === "nats") await waitUntil(`nats-server on ${port}`, () => tcpAnswers(port, { send: "PING\r\n", expect: "INFO" }), 15_000);
+  if (stopped.role === "redis") await waitUntil(`redis-server on ${port}`, () => tcpAnswers(port, { send: "PING\r\n", expect: "+PONG" }), 15_000);
+  return started;
+}
+
 /** Task process groups recorded by borglets under `dir/borglets/<name>/tasks/*.json`. */
 export function recordedTaskProcesses(dir: string): { pid: number; startTime: number }[] {
   const found: { pid: number; startTime: number }[] = [];
@@ -238,7 +257,7 @@ export function recordedTaskProcesses(dir: string): { pid: number; startTime: nu
 export async function stopProcesses(processes: readonly StartedProcess[], dir: string, graceMs = 5000): Promise<void> {
   const services = processes.filter((p) => p.role !== "nats" && p.role !== "redis");
   const servers = processes.filter((p) => p.role === "nats" || p.role === "redis");
-  const stop = async (group: readonly StartedProcess[]) => {
+  const stop = async (group: readonly Pick<StartedProcess, "pid" | "startTime">[]) => {
     for (const p of group) signalGroup(p, "SIGTERM");
     const deadline = Date.now() + graceMs;
     while (group.some(isSameProcessAlive) && Date.now() < deadline) await sleep(50);
@@ -246,8 +265,7 @@ export async function stopProcesses(processes: readonly StartedProcess[], dir: s
     await waitUntil("processes to exit", () => !group.some(isSameProcessAlive), 5000).catch(() => {});
   };
   await stop(services);
-  const tasks = recordedTaskProcesses(dir).map((t) => ({ ...t, role: "task", name: `task ${t.pid}`, log: "" }));
-  await stop(tasks);
+  await stop(recordedTaskProcesses(dir));
   await stop(servers);
 }
 

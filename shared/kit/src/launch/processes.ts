@@ -11,6 +11,10 @@ export interface StartedProcess {
   /** clock ticks since boot at which it started (/proc/<pid>/stat field 22) */
   startTime: number;
   log: string;
+  /** how it was started, so a test or an operator can start it again the same way */
+  command: string;
+  args: string[];
+  cwd?: string;
 }
 
 export function processStartTime(pid: number): number | undefined {
@@ -56,7 +60,9 @@ export function startDetached(
     });
     if (child.pid === undefined) throw new Error(`could not start ${command}`);
     child.unref();
-    return { role, name, pid: child.pid, startTime: processStartTime(child.pid) ?? 0, log: options.log };
+    const started: StartedProcess = { role, name, pid: child.pid, startTime: processStartTime(child.pid) ?? 0, log: options.log, command, args: [...args] };
+    if (options.cwd !== undefined) started.cwd = options.cwd;
+    return started;
   } finally {
     closeSync(fd);
   }

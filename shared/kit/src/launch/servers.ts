@@ -1,4 +1,4 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { requireExecutable } from "./executables.js";
 import { startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
@@ -13,11 +13,14 @@ export interface ServerOptions {
 export async function startNatsServer(options: ServerOptions): Promise<StartedProcess> {
   const binary = requireExecutable("nats-server");
   mkdirSync(join(options.dir, "jetstream"), { recursive: true });
+  // A large cell's work snapshot and machine list exceed the 1 MB default payload.
+  const config = join(options.dir, "nats-server.conf");
+  writeFileSync(config, "max_payload: 8MB\n");
   const started = startDetached(
     "nats",
     "nats-server",
     binary,
-    ["-a", "127.0.0.1", "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", `corral-${options.port}`],
+    ["-c", config, "-a", "127.0.0.1", "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", `corral-${options.port}`],
     { log: join(options.dir, "nats-server.log") },
   );
   await waitUntil(`nats-server on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "INFO" }), 15_000);

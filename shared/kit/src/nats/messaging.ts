@@ -61,9 +61,16 @@ export function subscribeEvents<B extends z.ZodType>(
   });
 }
 
-function replyWith(msg: Msg, cell: string, body: ReplyBody): void {
+function replyWith(msg: Msg, cell: string, body: ReplyBody, log: Logger): void {
   if (msg.reply === undefined || msg.reply === "") return;
-  msg.respond(seal(REPLY_TYPE, cell, body));
+  const payload = seal(REPLY_TYPE, cell, body);
+  try {
+    msg.respond(payload);
+  } catch (error) {
+    // Typically a reply over the server's max_payload: say so instead of leaving the caller to time out.
+    log.error({ subject: msg.subject, bytes: payload.length, err: (error as Error).message }, "could not send reply");
+    msg.respond(seal(REPLY_TYPE, cell, { ok: false, error: { code: "internal", message: `the reply (${payload.length} bytes) could not be sent: ${(error as Error).message}` } }));
+  }
 }
 
 export function serveRpc<Q extends z.ZodType, R extends z.ZodType>(
@@ -88,15 +95,15 @@ export function serveRpc<Q extends z.ZodType, R extends z.ZodType>(
           return handler(envelope.body, envelope);
         })
         .then(
-          (result) => replyWith(msg, cell, { ok: true, result }),
+          (result) => replyWith(msg, cell, { ok: true, result }, log),
           (failure: unknown) => {
             if (failure instanceof CorralError) {
               if (failure.code === "bad_request") log.warn({ subject: msg.subject, err: failure.message }, "refused request");
               else if (failure.code === "internal") log.error({ subject: msg.subject, err: failure.message }, "request failed");
-              replyWith(msg, cell, { ok: false, error: failure.toBody() });
+              replyWith(msg, cell, { ok: false, error: failure.toBody() }, log);
             } else {
               log.error({ err: failure, subject: msg.subject }, "request handler failed");
-              replyWith(msg, cell, { ok: false, error: { code: "internal", message: (failure as Error).message ?? String(failure) } });
+              replyWith(msg, cell, { ok: false, error: { code: "internal", message: (failure as Error).message ?? String(failure) } }, log);
             }
           },
         );
