@@ -52,6 +52,7 @@ export const throughput = defineScenario({
           master_baseline_heap_bytes: before.heapUsedBytes,
           master_cpu_s: cpuSeconds,
           master_rss_bytes: after.rssBytes,
+          master_event_loop_max_ms: Math.max(...masterUse.samples.map((s) => s.value.eventLoopDelayMaxMs), after.eventLoopDelayMaxMs),
         },
         samples: { progress: progress.samples, master: masterUse.samples },
         charts: [

@@ -1,3 +1,4 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { CorralError, jobId, jobStatus, killJob, listNodes, masterStats, submitJob, subjects, type JobSpec } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { newTask } from "@corral/machines";
@@ -24,6 +25,10 @@ function createJob(ctx: LeaderContext, spec: JobSpec, user: string, now: number)
     })),
   };
 }
+
+// A blocked event loop delays lease renewals and every reply: the leader reports how long it was.
+const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
+eventLoopDelay.enable();
 
 export function serveApi(ctx: LeaderContext): Subscription[] {
   const { nc, cell, log, state } = ctx;
@@ -98,6 +103,8 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
       }
       const memory = process.memoryUsage();
       const cpu = process.cpuUsage();
+      const eventLoopDelayMaxMs = eventLoopDelay.max / 1e6;
+      eventLoopDelay.reset();
       return {
         replica: ctx.name,
         epoch: ctx.epoch,
@@ -110,6 +117,7 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
         machines: state.nodes.size,
         cpuUserMicros: cpu.user,
         cpuSystemMicros: cpu.system,
+        eventLoopDelayMaxMs,
       };
     }),
   ];

@@ -26,6 +26,8 @@ export interface TaskChange {
   to: TaskState;
 }
 
+const EMPTY_USAGE: Readonly<NodeUsage> = Object.freeze({ cpu: 0, ram: 0, disk: 0, ports: new Set<number>(), tasks: 0 });
+
 export interface NodeUsage {
   cpu: number;
   ram: number;
@@ -45,6 +47,7 @@ export class CellState {
   /** task ids placed on each machine (assigned, starting, running, terminating) */
   private readonly placed = new Map<string, Set<string>>();
   private readonly dirtyJobs = new Set<string>();
+  private readonly usageByNode = new Map<string, NodeUsage>();
   /** pending task ids, kept as tasks change, so schedulers' work is found without scanning every task */
   private readonly pendingIds = new Set<string>();
 
@@ -54,9 +57,9 @@ export class CellState {
 
   addJob(job: JobRecord): void {
     const previous = this.jobs.get(job.id);
-    if (previous !== undefined) for (const task of previous.tasks) this.unindex(`${task.index}.${job.id}`, task);
+    if (previous !== undefined) for (const task of previous.tasks) this.unindex(previous, task);
     this.jobs.set(job.id, job);
-    for (const task of job.tasks) this.index(`${task.index}.${job.id}`, task);
+    for (const task of job.tasks) this.index(job, task);
     this.dirtyJobs.add(job.id);
   }
 
@@ -83,11 +86,11 @@ export class CellState {
     const next = applyTaskEvent(ref.task.lifecycle, event);
     if (next === undefined) return undefined;
     const from = ref.task.lifecycle.state;
-    this.unindex(ref.id, ref.task);
+    this.unindex(ref.job, ref.task);
     ref.task.lifecycle = next;
     ref.task.updatedAt = now;
     ref.task.missedHeartbeats = 0;
-    this.index(ref.id, ref.task);
+    this.index(ref.job, ref.task);
     this.dirtyJobs.add(ref.job.id);
     return { ref, from, to: next.state };
   }
@@ -103,16 +106,9 @@ export class CellState {
     this.dirtyJobs.add(jobId);
   }
 
-  usage(node: string): NodeUsage {
-    const usage: NodeUsage = { cpu: 0, ram: 0, disk: 0, ports: new Set(), tasks: 0 };
-    for (const { job, task } of this.tasksOn(node)) {
-      usage.cpu += job.spec.requirements.cpu;
-      usage.ram += job.spec.requirements.ram;
-      usage.disk += job.spec.requirements.disk;
-      for (const port of task.lifecycle.context.ports) usage.ports.add(port);
-      usage.tasks += 1;
-    }
-    return usage;
+  /** What the machine's placed tasks hold, kept up to date by every transition (read-only for callers). */
+  usage(node: string): Readonly<NodeUsage> & { ports: ReadonlySet<number> } {
+    return this.usageByNode.get(node) ?? EMPTY_USAGE;
   }
 
   pendingTasks(): TaskRef[] {
@@ -138,18 +134,43 @@ export class CellState {
     return PLACED_STATES.has(ref.task.lifecycle.state) && context.node === node && context.incarnation === reported.incarnation;
   }
 
-  private index(id: string, task: TaskRecord): void {
+  private index(job: JobRecord, task: TaskRecord): void {
+    const id = `${task.index}.${job.id}`;
     if (task.lifecycle.state === "pending") this.pendingIds.add(id);
     const node = task.lifecycle.context.node;
     if (node === undefined || !PLACED_STATES.has(task.lifecycle.state)) return;
     let set = this.placed.get(node);
     if (set === undefined) this.placed.set(node, (set = new Set()));
     set.add(id);
+    let usage = this.usageByNode.get(node);
+    if (usage === undefined) this.usageByNode.set(node, (usage = { cpu: 0, ram: 0, disk: 0, ports: new Set(), tasks: 0 }));
+    const need = job.spec.requirements;
+    usage.cpu += need.cpu;
+    usage.ram += need.ram;
+    usage.disk += need.disk;
+    usage.tasks += 1;
+    for (const port of task.lifecycle.context.ports) usage.ports.add(port);
   }
 
-  private unindex(id: string, task: TaskRecord): void {
+  /** Exactly undoes `index` for the task's current state; call before changing it. */
+  private unindex(job: JobRecord, task: TaskRecord): void {
+    const id = `${task.index}.${job.id}`;
     this.pendingIds.delete(id);
     const node = task.lifecycle.context.node;
-    if (node !== undefined) this.placed.get(node)?.delete(id);
+    if (node === undefined || !PLACED_STATES.has(task.lifecycle.state)) return;
+    this.placed.get(node)?.delete(id);
+    const usage = this.usageByNode.get(node);
+    if (usage === undefined) return;
+    usage.tasks -= 1;
+    if (usage.tasks === 0) {
+      // Start from exact zeros again rather than carry floating-point residue of fractional cpus.
+      this.usageByNode.delete(node);
+      return;
+    }
+    const need = job.spec.requirements;
+    usage.cpu -= need.cpu;
+    usage.ram -= need.ram;
+    usage.disk -= need.disk;
+    for (const port of task.lifecycle.context.ports) usage.ports.delete(port);
   }
 }

@@ -1,13 +1,13 @@
 import { CorralError, fetchWork, subjects, submitPlan, type Placement, type WorkNode } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
-import type { NodeUsage } from "./cell-state.js";
+import type { NodeUsage, TaskRef } from "./cell-state.js";
 import { CommandBatch, leaseFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 
 const PRIORITY_ORDER = { monitoring: 0, production: 1, batch: 2, "best-effort": 3 } as const;
 
 /** Why a placement no longer fits, or undefined when it does. */
-function misfit(ctx: LeaderContext, placement: Placement, usage: NodeUsage | undefined): string | undefined {
+function misfit(ctx: LeaderContext, placement: Placement, usage: Readonly<NodeUsage> & { ports: ReadonlySet<number> } | undefined): string | undefined {
   const ref = ctx.state.task(placement.taskId);
   if (ref === undefined) return "no such task";
   if (ref.task.lifecycle.state !== "pending") return `task is ${ref.task.lifecycle.state}, not pending`;
@@ -45,10 +45,10 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
           attributes: node.attributes,
         });
       }
-      const pending = state
-        .pendingTasks()
-        .sort((a, b) => PRIORITY_ORDER[a.job.spec.priority] - PRIORITY_ORDER[b.job.spec.priority] || a.job.submittedAt - b.job.submittedAt)
-        .slice(0, limit);
+      // Highest band first; within a band, the order tasks became pending (the pending set keeps it).
+      const bands: TaskRef[][] = [[], [], [], []];
+      for (const ref of state.pendingTasks()) bands[PRIORITY_ORDER[ref.job.spec.priority]]!.push(ref);
+      const pending = bands.flat().slice(0, limit);
       return {
         epoch: ctx.epoch,
         nodes,
@@ -67,16 +67,12 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
       if (epoch !== ctx.epoch) {
         throw new CorralError("stale_epoch", `plan was made against epoch ${epoch}; the leader's epoch is ${ctx.epoch}`, "epoch");
       }
-      const usages = new Map<string, NodeUsage>();
       const batch = new CommandBatch();
       const rejected: { taskId: string; reason: string }[] = [];
       let committed = 0;
       for (const placement of placements) {
-        let usage = usages.get(placement.node);
-        if (usage === undefined && state.nodes.get(placement.node)?.state === "up") {
-          usage = state.usage(placement.node);
-          usages.set(placement.node, usage);
-        }
+        // Usage is live: each committed placement below is already counted for the next one.
+        const usage = state.nodes.get(placement.node)?.state === "up" ? state.usage(placement.node) : undefined;
         const reason = misfit(ctx, placement, usage);
         const ref = state.task(placement.taskId);
         if (reason !== undefined || ref === undefined || usage === undefined) {
@@ -84,11 +80,6 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
           continue;
         }
         batch.changed(state.transition(ref, { type: "SCHEDULE", node: placement.node, ports: placement.ports }));
-        const need = ref.job.spec.requirements;
-        usage.cpu += need.cpu;
-        usage.ram += need.ram;
-        usage.disk += need.disk;
-        for (const port of placement.ports) usage.ports.add(port);
         batch.grant(placement.node, leaseFor(ref));
         committed += 1;
       }

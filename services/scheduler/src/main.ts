@@ -10,7 +10,7 @@ const flags = loadFlags(
     cell: { type: "string", default: "local" },
     nats: { type: "string", default: "nats://127.0.0.1:4222" },
     name: { type: "string", default: "scheduler-0" },
-    batch: { type: "string", default: "10000" },
+    batch: { type: "string", default: "2000" },
     "poll-ms": { type: "string", default: "1000" },
     "search-limit": { type: "string", default: "32" },
     seed: { type: "string", default: String(process.pid) },

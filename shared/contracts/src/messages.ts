@@ -87,6 +87,8 @@ export const masterStats = rpc(
     machines: z.number().int(),
     cpuUserMicros: z.number(),
     cpuSystemMicros: z.number(),
+    /** the longest the leader's event loop was blocked since the previous stats call */
+    eventLoopDelayMaxMs: z.number(),
   }),
 );
 
