@@ -13,11 +13,16 @@ export const throughput = defineScenario({
     seed: z.coerce.number().int().default(1),
     masters: z.coerce.number().int().min(1).max(9).default(3),
     timeoutS: z.coerce.number().min(1).default(600),
+    /** each hollow machine's heartbeat period; every heartbeat reaches the leader until link shards exist */
+    heartbeatMs: z.coerce.number().int().min(100).default(5000),
   }),
   async run(options) {
     const processes = Math.max(1, Math.ceil(options.machines / 5000));
     const cell = await LoadCell.start("throughput", {
       masters: options.masters,
+      heartbeatMs: options.heartbeatMs,
+      downAfterMs: options.heartbeatMs * 3,
+      leaseTtlMs: 10_000,
       hollow: { processes, machinesEach: Math.ceil(options.machines / processes) },
     });
     try {

@@ -87,13 +87,16 @@ async function electionLoop(): Promise<void> {
             store,
             log: log.child({ epoch: won }),
             downAfterMs: flags.downAfter,
-            onDeposed: (error) => stepDown(error.message),
+            // Only this term may end itself: a late refusal of an older term must not end a newer one.
+            onDeposed: (error) => {
+              if (term === starting) stepDown(error.message);
+            },
           });
           term = starting;
           try {
             await starting.start();
           } catch (error) {
-            stepDown(`could not start leading: ${(error as Error).message}`);
+            if (term === starting) stepDown(`could not start leading: ${(error as Error).message}`);
           }
         }
       } else {

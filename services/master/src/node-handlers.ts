@@ -113,7 +113,9 @@ export function subscribeNodes(ctx: LeaderContext): Subscription[] {
         }
         const change = batch.changed(state.transition(ref, lifecycleEventOf(event)));
         if (change !== undefined) {
-          log.info({ job: ref.job.id, task: ref.id, from: change.from, to: change.to, reason: ref.task.lifecycle.context.reason }, "task changed");
+          // Starts are the bulk of changes in a big cell; exits and failures are what people look for.
+          const level = change.to === "running" ? "debug" : "info";
+          log[level]({ job: ref.job.id, task: ref.id, from: change.from, to: change.to, reason: ref.task.lifecycle.context.reason }, "task changed");
         }
       }
       if (!batch.isEmpty) await ctx.commitAndSend(batch);

@@ -56,7 +56,11 @@ export function subscribeEvents<B extends z.ZodType>(
       }
       Promise.resolve()
         .then(() => handler(envelope, msg))
-        .catch((failure: unknown) => log.error({ err: failure, subject: msg.subject }, "event handler failed"));
+        .catch((failure: unknown) => {
+          // A deposed leader's last handlers are refused by the fence: expected, not an error.
+          if (failure instanceof CorralError && failure.code === "stale_epoch") log.debug({ subject: msg.subject }, "refused by the fence");
+          else log.error({ err: failure, subject: msg.subject }, "event handler failed");
+        });
     },
   });
 }
