@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { masterStats, subjects, taskChanges, type JobView } from "@corral/contracts";
 import {
   callRpc,
@@ -7,6 +8,8 @@ import {
   stopProcesses,
   subscribeEvents,
   signalGroup,
+  startHollowBorglet,
+  waitUntil,
   type CellFile,
   type CellOptions,
   type NatsConnection,
@@ -57,20 +60,46 @@ export class TaskTimeline {
  * A local cell of hollow machines for a benchmark, with a NATS connection that follows the
  * leader's committed task changes, and the leader's own measurements.
  */
+export interface MachineMemory {
+  /** the leader's heap growth per registered machine */
+  masterBytesPerMachine: number;
+  /** what one simulated machine costs its hollow borglet, as each reports it */
+  hollowBytesPerMachine: number;
+}
+
 export class LoadCell {
   readonly timeline = new TaskTimeline();
+  machineMemory: MachineMemory = { masterBytesPerMachine: Number.NaN, hollowBytesPerMachine: Number.NaN };
 
   private constructor(
     readonly cell: CellFile,
     readonly nc: NatsConnection,
   ) {}
 
+  /**
+   * Starts the cell without machines, measures the leader, then starts the hollow
+   * borglets and measures again, so memory per machine is known for every run.
+   */
   static async start(label: string, options: Partial<CellOptions> & { hollow: NonNullable<CellOptions["hollow"]> }): Promise<LoadCell> {
     const dir = testDir(`load-${label}`);
-    const cell = await startLocalCell({ masters: 3, heartbeatMs: 2000, downAfterMs: 6000, ...options, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
+    const settings = { masters: 3, heartbeatMs: 2000, downAfterMs: 6000, ...options };
+    const cell = await startLocalCell({ ...settings, hollow: { processes: 0, machinesEach: 0 }, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
     const nc = await connectNats(cell.nats, "load-test", log);
     const loadCell = new LoadCell(cell, nc);
+    const machines = options.hollow.processes * options.hollow.machinesEach;
+    const empty = await loadCell.masterStats(true);
+    for (let i = 0; i < options.hollow.processes; i++) cell.processes.push(startHollowBorglet(cell, i, options.hollow.machinesEach, settings));
+    process.stderr.write(`  ${options.hollow.processes} hollow borglets with ${machines} machines started; waiting for them to register\n`);
+    await waitUntil(`${machines} machines registered`, async () => (await loadCell.masterStats(false)).machines >= machines, 300_000, 500);
+    const full = await loadCell.masterStats(true);
+    const hollowReports = cell.processes
+      .filter((p) => p.name.startsWith("hollow-"))
+      .flatMap((p) => [...readFileSync(p.log, "utf8").matchAll(/"bytesPerMachine":(\d+)/g)].map((m) => Number(m[1])));
+    loadCell.machineMemory = {
+      masterBytesPerMachine: Math.round((full.heapUsedBytes - empty.heapUsedBytes) / Math.max(1, machines)),
+      hollowBytesPerMachine: hollowReports.length === 0 ? Number.NaN : Math.round(hollowReports.reduce((a, b) => a + b, 0) / hollowReports.length),
+    };
     subscribeEvents(nc, subjects.taskEvents(cell.cell), taskChanges, cell.cell, log, ({ body, ts }) => {
       const at = Date.now();
       void ts;

@@ -75,6 +75,7 @@ if (flags.hollow > 0) {
 
 async function runHollow(): Promise<void> {
   const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+  const heapBefore = settledHeap();
   const fleet = new HollowFleet(
     nc,
     hollowMachines(flags.name, flags.hollow, flags.seed),
@@ -82,11 +83,19 @@ async function runHollow(): Promise<void> {
     log,
   );
   fleet.start();
+  // What one simulated machine costs, for the load tests (target: 10 KB).
+  const bytesPerMachine = Math.round((settledHeap() - heapBefore) / flags.hollow);
+  log.info({ machines: fleet.size, bytesPerMachine }, "hollow memory");
   onShutdown(log, async () => {
     fleet.stop();
     await nc.drain().catch(() => {});
   });
   log.info({ machines: fleet.size }, "hollow borglet started");
+}
+
+function settledHeap(): number {
+  (globalThis as { gc?: () => void }).gc?.();
+  return process.memoryUsage().heapUsed;
 }
 
 async function runReal(): Promise<void> {

@@ -80,8 +80,8 @@ export function startService(
   args: readonly string[],
 ): StartedProcess {
   mkdirSync(join(dir, "logs"), { recursive: true });
-  // Masters expose gc() so their memory per task can be measured without garbage in it.
-  const nodeFlags = service === "master" ? ["--expose-gc", "--max-old-space-size=8192"] : ["--max-old-space-size=4096"];
+  // gc() is exposed so memory per task and per machine can be measured without garbage in it.
+  const nodeFlags = service === "master" ? ["--expose-gc", "--max-old-space-size=8192"] : ["--expose-gc", "--max-old-space-size=4096"];
   // CORRAL_PROFILE_DIR: every service writes a V8 cpu profile there when it exits, for finding hot paths.
   const profileDir = process.env["CORRAL_PROFILE_DIR"];
   if (profileDir !== undefined && profileDir !== "") nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`);
@@ -111,6 +111,19 @@ export function borgletArgs(
   if (capacity.ram !== undefined) args.push("--ram", capacity.ram);
   if (capacity.disk !== undefined) args.push("--disk", capacity.disk);
   return args;
+}
+
+/** Hollow borglet number `index` of a cell, simulating `machines` machines named hollow-<index>-<n>. */
+export function startHollowBorglet(
+  cell: { cell: string; nats: string; dir: string },
+  index: number,
+  machines: number,
+  options: Pick<CellOptions, "heartbeatMs"> = {},
+): StartedProcess {
+  const name = `hollow-${index}`;
+  // Hollow tasks bind nothing, so any port range will do.
+  const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1)];
+  return startService(cell.dir, "borglet", name, args);
 }
 
 export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs">): string[] {
@@ -175,12 +188,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
         processes.push(startService(dir, "borglet", `borglet-${i}`, borgletArgs(cell, `borglet-${i}`, range, options)));
       }
     } else {
-      for (let i = 0; i < options.hollow.processes; i++) {
-        const name = `hollow-${i}`;
-        // Hollow tasks bind nothing, so any port range will do.
-        const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(options.hollow.machinesEach), "--seed", String(i + 1)];
-        processes.push(startService(dir, "borglet", name, args));
-      }
+      for (let i = 0; i < options.hollow.processes; i++) processes.push(startHollowBorglet(cell, i, options.hollow.machinesEach, options));
     }
     processes.push(
       startService(dir, "gateway", "gateway", ["--cell", cellName, "--nats", cell.nats, "--port", String(gatewayPort), "--host", "127.0.0.1"]),
