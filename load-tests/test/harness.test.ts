@@ -6,7 +6,7 @@ import { compareRuns } from "../src/compare.js";
 import { renderReport } from "../src/harness/report.js";
 import { flatten, writeResult, type RunResult } from "../src/harness/result.js";
 import { cdf, distribution, percentile } from "../src/harness/stats.js";
-import { generateJobs, toYaml } from "../src/harness/workload.js";
+import { generateJobs, toBorg } from "../src/harness/workload.js";
 import { parseJobSpec } from "@corral/spec";
 
 test("percentiles by nearest rank", (t) => {
@@ -30,7 +30,7 @@ test("the workload is the same for the same seed, has the asked number of tasks,
   const bands = new Set(a.map((job) => job.priority));
   t.is(bands.size, 4, "all four priority bands appear");
   for (const job of a.slice(0, 200)) {
-    const spec = parseJobSpec(toYaml(job), { file: "load.yaml" });
+    const spec = parseJobSpec(toBorg(job), { file: "load.borg" });
     t.is(spec.replicas, job.replicas);
     t.is(spec.env["HOLLOW_RUN_MS"], job.runMs === undefined ? undefined : String(job.runMs));
   }

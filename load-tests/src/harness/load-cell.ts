@@ -108,11 +108,11 @@ export class LoadCell {
     return loadCell;
   }
 
-  async submit(yaml: string): Promise<{ status: number; job?: JobView; error?: string }> {
+  async submit(source: string): Promise<{ status: number; job?: JobView; error?: string }> {
     const response = await fetch(`${this.cell.gateway}/v1/jobs`, {
       method: "POST",
       headers: { "content-type": "application/json", "x-corral-user": LOAD_USER },
-      body: JSON.stringify({ source: yaml, format: "yaml", file: "load.yaml" }),
+      body: JSON.stringify({ source, format: "borg", file: "load.borg" }),
     });
     const body = (await response.json()) as { job?: JobView; error?: { message: string } };
     return response.status === 201 && body.job !== undefined ? { status: 201, job: body.job } : { status: response.status, error: body.error?.message ?? "?" };

@@ -2,7 +2,7 @@ import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { LoadCell, sampler } from "../harness/load-cell.js";
 import { cdf, distribution } from "../harness/stats.js";
-import { generateJobs, toYaml } from "../harness/workload.js";
+import { generateJobs, toBorg } from "../harness/workload.js";
 
 export const churn = defineScenario({
   name: "churn",
@@ -36,7 +36,7 @@ export const churn = defineScenario({
       while (Date.now() - started < options.durationS * 1000 && submitted < jobs.length) {
         const job = jobs[submitted++]!;
         inFlight.push(
-          cell.submit(toYaml(job)).then((result) => {
+          cell.submit(toBorg(job)).then((result) => {
             if (result.job !== undefined) acceptedAt.set(result.job.id, Date.now());
           }),
         );

@@ -2,17 +2,17 @@ import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { LoadCell } from "../harness/load-cell.js";
 import { cdf, distribution } from "../harness/stats.js";
-import { generateJobs, toYaml } from "../harness/workload.js";
+import { generateJobs, toBorg } from "../harness/workload.js";
 
 function oneTaskJob(name: string): string {
-  return `job: ${name}\nbinary: hollow\nreplicas: 1\npriority: production\nrequirements: { cpu: 0.1, ram: 64M }\n`;
+  return `job ${name} = {\n  binary = 'hollow'\n  replicas = 1\n  requirements = { cpu = 0.1  ram = 64M }\n}\n`;
 }
 
 /** Submits one single-task job at a time and times submit → running as the leader commits it. */
 async function measure(cell: LoadCell, prefix: string, samples: number): Promise<number[]> {
   const latencies: number[] = [];
   for (let i = 0; i < samples; i++) {
-    const name = `${prefix}-${i}`;
+    const name = `${prefix}_${i}`;
     const taskId = `0.${name}.loadtest.${cell.cell.cell}`;
     const started = performance.now();
     const result = await cell.submit(oneTaskJob(name));
@@ -47,7 +47,7 @@ export const latency = defineScenario({
         const interval = 1000 / Math.max(0.001, options.loadJobsPerS);
         while (!stopped && options.loadJobsPerS > 0) {
           const job = background[next++]!;
-          void cell.submit(toYaml(job));
+          void cell.submit(toBorg(job));
           await new Promise((resolve) => setTimeout(resolve, interval));
         }
       })();

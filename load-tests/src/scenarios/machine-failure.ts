@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
-import { generateJobs, toYaml } from "../harness/workload.js";
+import { generateJobs, toBorg } from "../harness/workload.js";
 
 export const machineFailure = defineScenario({
   name: "machine-failure",
@@ -25,7 +25,7 @@ export const machineFailure = defineScenario({
       const jobs = generateJobs({ seed: options.seed, tasks: options.tasks });
       let submittedTasks = 0;
       await inParallel(jobs, 32, async (job) => {
-        if ((await cell.submit(toYaml(job))).status === 201) submittedTasks += job.replicas;
+        if ((await cell.submit(toBorg(job))).status === 201) submittedTasks += job.replicas;
       });
       await cell.timeline.until(() => cell.timeline.runningCount >= submittedTasks, 600_000, "every task running");
 

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
-import { generateJobs, toYaml } from "../harness/workload.js";
+import { generateJobs, toBorg } from "../harness/workload.js";
 
 export const throughput = defineScenario({
   name: "throughput",
@@ -35,7 +35,7 @@ export const throughput = defineScenario({
       const masterUse = sampler(1000, () => cell.masterStats(false));
       const started = Date.now();
       await inParallel(jobs, options.concurrency, async (job) => {
-        const result = await cell.submit(toYaml(job));
+        const result = await cell.submit(toBorg(job));
         if (result.status === 201) submittedTasks += job.replicas;
         else refused += 1;
       });
