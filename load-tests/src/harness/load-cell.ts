@@ -128,6 +128,24 @@ export class LoadCell {
     return callRpc(this.nc, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage }, { timeoutMs: 30_000, retryForMs: 10_000 });
   }
 
+  /** CPU seconds each process of the cell has used so far (from /proc), and this load generator's. */
+  cpuSecondsByProcess(): Record<string, number> {
+    const ticksPerSecond = 100; // USER_HZ on Linux
+    const result: Record<string, number> = {};
+    for (const p of this.cell.processes) {
+      try {
+        const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
+        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+        result[p.name] = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
+      } catch {
+        // gone
+      }
+    }
+    const own = process.cpuUsage();
+    result["load-generator"] = (own.user + own.system) / 1e6;
+    return result;
+  }
+
   kill9(name: string): void {
     const process = this.cell.processes.find((p) => p.name === name);
     if (process === undefined || !signalGroup(process, "SIGKILL")) throw new Error(`${name} is not running`);

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
+import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
 
 export const throughput = defineScenario({
@@ -34,8 +35,11 @@ export const throughput = defineScenario({
       const progress = sampler(250, () => ({ submitted: submittedTasks, running: cell.timeline.runningCount }));
       const masterUse = sampler(1000, () => cell.masterStats(false));
       const started = Date.now();
+      const submitMs: number[] = [];
       await inParallel(jobs, options.concurrency, async (job) => {
+        const sent = performance.now();
         const result = await cell.submit(toBorg(job));
+        submitMs.push(performance.now() - sent);
         if (result.status === 201) submittedTasks += job.replicas;
         else refused += 1;
       });
@@ -45,6 +49,7 @@ export const throughput = defineScenario({
       progress.stop();
       masterUse.stop();
       const after = await cell.masterStats(true);
+      const cpuByProcess = cell.cpuSecondsByProcess();
       const cpuSeconds = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / 1e6;
       return {
         config: { ...options, hollowProcesses: processes, jobs: jobs.length, generatedTasks: total },
@@ -53,11 +58,17 @@ export const throughput = defineScenario({
           all_running_s: allRunningS,
           accepted_s: acceptedS,
           submissions_refused: refused,
+          submit_ms: distribution(submitMs),
           master_bytes_per_task: Math.round((after.heapUsedBytes - before.heapUsedBytes) / Math.max(1, submittedTasks)),
           master_bytes_per_machine: cell.machineMemory.masterBytesPerMachine,
           hollow_bytes_per_machine: cell.machineMemory.hollowBytesPerMachine,
           master_cpu_s: cpuSeconds,
           master_rss_bytes: after.rssBytes,
+          commits: after.commits.commits - before.commits.commits,
+          commit_ms_mean: (after.commits.totalMs - before.commits.totalMs) / Math.max(1, after.commits.commits - before.commits.commits),
+          commit_ms_max: after.commits.maxMs,
+          cpu_s_by_process: cpuByProcess,
+          jobs_per_commit: (after.commits.jobsWritten - before.commits.jobsWritten) / Math.max(1, after.commits.commits - before.commits.commits),
           master_event_loop_max_ms: Math.max(...masterUse.samples.map((s) => s.value.eventLoopDelayMaxMs), after.eventLoopDelayMaxMs),
         },
         samples: { progress: progress.samples, master: masterUse.samples },

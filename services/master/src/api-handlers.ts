@@ -118,6 +118,7 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
         cpuUserMicros: cpu.user,
         cpuSystemMicros: cpu.system,
         eventLoopDelayMaxMs,
+        commits: { ...ctx.commits.stats },
       };
     }),
   ];

@@ -12,12 +12,25 @@ interface Waiter {
 
 /**
  * Batches every state change made during one tick into one fenced Redis commit. Callers
- * wait for the commit that carries their change; one commit is in flight at a time, and
- * what changes meanwhile goes into the next.
+ * wait for the commit that carries their change. Several commits may be in flight: Redis
+ * runs one connection's commands in order and each commit writes whole job records, so a
+ * later commit never depends on an earlier one's reply (a failed one's jobs are marked
+ * dirty again and written by the next).
  */
+/** Pipelined commits: enough to keep Redis busy while the leader batches the next tick. */
+const MAX_COMMITS_IN_FLIGHT = 8;
+
+export interface CommitStats {
+  commits: number;
+  jobsWritten: number;
+  totalMs: number;
+  maxMs: number;
+}
+
 export class CommitQueue {
+  readonly stats: CommitStats = { commits: 0, jobsWritten: 0, totalMs: 0, maxMs: 0 };
   private waiters: Waiter[] = [];
-  private flushing = false;
+  private inFlight = 0;
   private scheduled = false;
 
   constructor(
@@ -36,7 +49,7 @@ export class CommitQueue {
   }
 
   private schedule(): void {
-    if (this.scheduled || this.flushing) return;
+    if (this.scheduled || this.inFlight >= MAX_COMMITS_IN_FLIGHT) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -45,13 +58,19 @@ export class CommitQueue {
   }
 
   private async flush(): Promise<void> {
-    this.flushing = true;
+    this.inFlight += 1;
     const batch = this.waiters;
     this.waiters = [];
     const jobs = this.state.takeDirtyJobs();
     try {
       if (jobs.length > 0) {
+        const started = performance.now();
         await this.store.commit(this.epoch, { puts: jobs.map((job) => [job.id, encodeJob(job)] as const), deletes: [] });
+        const took = performance.now() - started;
+        this.stats.commits += 1;
+        this.stats.jobsWritten += jobs.length;
+        this.stats.totalMs += took;
+        this.stats.maxMs = Math.max(this.stats.maxMs, took);
       }
       for (const waiter of batch) {
         try {
@@ -75,7 +94,7 @@ export class CommitQueue {
         for (const waiter of batch) waiter.reject(unavailable);
       }
     } finally {
-      this.flushing = false;
+      this.inFlight -= 1;
       if (this.waiters.length > 0) this.schedule();
     }
   }

@@ -89,6 +89,8 @@ export const masterStats = rpc(
     cpuSystemMicros: z.number(),
     /** the longest the leader's event loop was blocked since the previous stats call */
     eventLoopDelayMaxMs: z.number(),
+    /** fenced commits to Redis this term: how many, jobs written, time spent, the slowest */
+    commits: z.object({ commits: z.number(), jobsWritten: z.number(), totalMs: z.number(), maxMs: z.number() }),
   }),
 );
 
