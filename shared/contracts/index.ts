@@ -8,3 +8,4 @@ export * from "./src/views.js";
 export * from "./src/messages.js";
 export * from "./src/listeners.js";
 export * from "./src/envelope.js";
+export * from "./src/submissions.js";

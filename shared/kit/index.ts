@@ -13,3 +13,4 @@ export * from "./src/launch/processes.js";
 export * from "./src/launch/servers.js";
 export * from "./src/launch/local-cell.js";
 export * from "./src/random.js";
+export * from "./src/nats/work-queue.js";

@@ -1,30 +1,10 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { CorralError, jobId, jobStatus, killJob, listNodes, masterStats, submitJob, subjects, type JobSpec } from "@corral/contracts";
+import { CorralError, jobStatus, killJob, listNodes, masterStats, submitJob, subjects } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
-import { newTask } from "@corral/machines";
+import { admitJob } from "./admit-job.js";
 import { CommandBatch, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
-import type { JobRecord } from "./records.js";
 import { jobView, nodeView } from "./views.js";
-
-function createJob(ctx: LeaderContext, spec: JobSpec, user: string, now: number): JobRecord {
-  const id = jobId(spec.name, user, ctx.cell);
-  return {
-    id,
-    name: spec.name,
-    user,
-    cell: ctx.cell,
-    spec,
-    submittedAt: now,
-    killed: false,
-    tasks: Array.from({ length: spec.replicas }, (_, index) => ({
-      index,
-      lifecycle: newTask(spec.restart),
-      updatedAt: now,
-      missedHeartbeats: 0,
-    })),
-  };
-}
 
 // A blocked event loop delays lease renewals and every reply: the leader reports how long it was.
 const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -34,23 +14,11 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
   const { nc, cell, log, state } = ctx;
   return [
     serveRpc(nc, subjects.api(cell, "submit"), submitJob, cell, log, async ({ spec, user }) => {
-      if (spec.runtime.cell !== undefined && spec.runtime.cell !== cell) {
-        throw new CorralError("bad_request", `runtime.cell is '${spec.runtime.cell}' but this is cell '${cell}'; submit it to that cell or change runtime.cell`, "runtime.cell");
-      }
-      if (spec.user !== undefined && spec.user !== user) {
-        throw new CorralError("bad_request", `user is '${spec.user}' in the spec but the submitter is '${user}'`, "user");
-      }
-      const id = jobId(spec.name, user, cell);
-      const existing = state.jobs.get(id);
-      if (existing !== undefined && existing.tasks.some((task) => task.lifecycle.state !== "dead")) {
-        throw new CorralError("conflict", `job ${id} exists and has live tasks; kill it first (corral kill ${spec.name}) or choose another name`, "name");
-      }
-      const job = createJob(ctx, spec, user, Date.now());
-      state.addJob(job);
+      const job = admitJob(ctx, spec, user);
       const batch = new CommandBatch();
       batch.wakeSchedulers();
       await ctx.commitAndSend(batch);
-      log.info({ job: id, replicas: spec.replicas }, "job accepted");
+      log.info({ job: job.id, replicas: spec.replicas }, "job accepted");
       return { job: jobView(job, state) };
     }),
 

@@ -1,4 +1,4 @@
-import { PLACED_STATES, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
+import { PLACED_STATES, type SubmissionOutcome, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
 import { applyTaskEvent, type TaskLifecycleEvent } from "@corral/machines";
 import type { JobRecord, TaskRecord } from "./records.js";
 
@@ -47,6 +47,9 @@ export class CellState {
   /** task ids placed on each machine (assigned, starting, running, terminating) */
   private readonly placed = new Map<string, Set<string>>();
   private readonly dirtyJobs = new Set<string>();
+  /** how each stream submission was decided, by its id: a duplicate gets the same answer */
+  readonly submissions = new Map<string, SubmissionOutcome>();
+  private readonly dirtySubmissions = new Set<string>();
   private readonly usageByNode = new Map<string, NodeUsage>();
   /** pending task ids, kept as tasks change, so schedulers' work is found without scanning every task */
   private readonly pendingIds = new Set<string>();
@@ -93,6 +96,22 @@ export class CellState {
     this.index(ref.job, ref.task);
     this.dirtyJobs.add(ref.job.id);
     return { ref, from, to: next.state };
+  }
+
+  recordSubmission(outcome: SubmissionOutcome): void {
+    this.submissions.set(outcome.id, outcome);
+    this.dirtySubmissions.add(outcome.id);
+  }
+
+  /** Submission outcomes recorded since the last call, for the next fenced commit. */
+  takeDirtySubmissions(): SubmissionOutcome[] {
+    const outcomes = [...this.dirtySubmissions].map((id) => this.submissions.get(id)).filter((o): o is SubmissionOutcome => o !== undefined);
+    this.dirtySubmissions.clear();
+    return outcomes;
+  }
+
+  markSubmissionDirty(id: string): void {
+    this.dirtySubmissions.add(id);
   }
 
   /** Jobs changed since the last call, for the next fenced commit. */

@@ -1,7 +1,7 @@
 import { CorralError } from "@corral/contracts";
 import type { FencedStore, Logger } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
-import { encodeJob } from "./records.js";
+import { encodeJob, encodeSubmission, SUBMISSION_FIELD_PREFIX } from "./records.js";
 
 interface Waiter {
   resolve: () => void;
@@ -62,10 +62,15 @@ export class CommitQueue {
     const batch = this.waiters;
     this.waiters = [];
     const jobs = this.state.takeDirtyJobs();
+    const submissions = this.state.takeDirtySubmissions();
     try {
-      if (jobs.length > 0) {
+      if (jobs.length > 0 || submissions.length > 0) {
         const started = performance.now();
-        await this.store.commit(this.epoch, { puts: jobs.map((job) => [job.id, encodeJob(job)] as const), deletes: [] });
+        const puts = [
+          ...jobs.map((job) => [job.id, encodeJob(job)] as const),
+          ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
+        ];
+        await this.store.commit(this.epoch, { puts, deletes: [] });
         const took = performance.now() - started;
         this.stats.commits += 1;
         this.stats.jobsWritten += jobs.length;
@@ -83,6 +88,7 @@ export class CommitQueue {
       }
     } catch (error) {
       for (const job of jobs) this.state.markDirty(job.id);
+      for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
       if (error instanceof CorralError && error.code === "stale_epoch") {
         for (const waiter of batch) waiter.reject(error);
         this.log.error({ err: error.message }, "commit refused by the fence; stepping down");

@@ -6,7 +6,8 @@ import { CommandBatch } from "./commands.js";
 import { CommitQueue } from "./commit-queue.js";
 import type { LeaderContext } from "./leader-context.js";
 import { subscribeNodes, sweepSilentMachines } from "./node-handlers.js";
-import { decodeJob } from "./records.js";
+import { decodeJob, decodeSubmission, SUBMISSION_FIELD_PREFIX } from "./records.js";
+import { consumeSubmissions } from "./submission-stream.js";
 import { serveScheduling } from "./scheduling-handlers.js";
 
 export interface LeaderOptions {
@@ -28,6 +29,7 @@ export interface LeaderOptions {
 export class LeaderTerm {
   private subscriptions: Subscription[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private stopSubmissions: (() => Promise<void>) | undefined;
   private ctx: LeaderContext | undefined;
 
   constructor(private readonly options: LeaderOptions) {}
@@ -36,7 +38,14 @@ export class LeaderTerm {
     const { cell, epoch, nc, store, log, name, downAfterMs } = this.options;
     const state = new CellState();
     const stored = await store.loadAll();
-    for (const [field, bytes] of stored) state.addJob(decodeJob(field, bytes));
+    for (const [field, bytes] of stored) {
+      if (field.startsWith(SUBMISSION_FIELD_PREFIX)) {
+        const outcome = decodeSubmission(bytes);
+        state.submissions.set(outcome.id, outcome);
+      } else {
+        state.addJob(decodeJob(field, bytes));
+      }
+    }
     state.takeDirtyJobs(); // loaded, not changed
     // Machines are soft state: a machine that had tasks gets one down-after period from
     // now to heartbeat before its tasks are written off.
@@ -74,6 +83,7 @@ export class LeaderTerm {
     this.ctx = ctx;
     this.subscriptions = [...serveApi(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
     this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
+    this.stopSubmissions = await consumeSubmissions(ctx);
     log.info({ jobs: state.jobs.size }, "leading the cell");
     const wake = new CommandBatch();
     wake.wakeSchedulers();
@@ -82,6 +92,8 @@ export class LeaderTerm {
 
   stop(): void {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    void this.stopSubmissions?.().catch(() => {});
+    this.stopSubmissions = undefined;
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.subscriptions = [];
     this.ctx = undefined;

@@ -1,4 +1,4 @@
-import { decode, encode, jobSpecSchema, type JobSpec } from "@corral/contracts";
+import { decode, encode, jobSpecSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
 import { TASK_LIFECYCLE_VERSION, type TaskLifecycleState } from "@corral/machines";
 
 export interface TaskRecord {
@@ -31,6 +31,17 @@ export function encodeJob(job: JobRecord): Buffer {
     job: { ...job, tasks: job.tasks.map(({ index, lifecycle, updatedAt }) => ({ index, lifecycle, updatedAt })) },
   };
   return Buffer.from(encode(stored));
+}
+
+/** State hash fields that hold a stream submission's outcome rather than a job. */
+export const SUBMISSION_FIELD_PREFIX = "submission:";
+
+export function encodeSubmission(outcome: SubmissionOutcome): Buffer {
+  return Buffer.from(JSON.stringify(outcome));
+}
+
+export function decodeSubmission(bytes: Buffer): SubmissionOutcome {
+  return submissionOutcomeSchema.parse(JSON.parse(bytes.toString("utf8")));
 }
 
 /** Decodes a stored job; a record from an incompatible version is an error, not a guess. */

@@ -13,7 +13,6 @@ const flags = loadFlags(
     batch: { type: "string", default: "2000" },
     "poll-ms": { type: "string", default: "1000" },
     "search-limit": { type: "string", default: "32" },
-    "gather-ms": { type: "string", default: "10" },
     seed: { type: "string", default: String(process.pid) },
   },
   z.object({
@@ -25,7 +24,6 @@ const flags = loadFlags(
     /** feasible machines scored per task before choosing; 0 scores every machine */
     searchLimit: z.coerce.number().int().min(0),
     seed: z.coerce.number().int(),
-    gatherMs: z.coerce.number().int().min(0).max(10_000),
   }),
 );
 
@@ -79,14 +77,10 @@ async function schedule(): Promise<void> {
   }
 }
 
-// Kicks come with every leader commit that adds work; gathering them for a few ms means one
-// snapshot (and one validation of it) serves many submissions instead of one each.
-let kickTimer: NodeJS.Timeout | undefined;
+// A kick while a pass runs only asks for one more pass (see schedule()), so a burst of
+// submissions is served by a few snapshots; an idle scheduler answers a kick at once.
 subscribeEvents(nc, subjects.schedKick(flags.cell), schedulerKick, flags.cell, log, () => {
-  kickTimer ??= setTimeout(() => {
-    kickTimer = undefined;
-    void schedule();
-  }, flags.gatherMs);
+  void schedule();
 });
 const poll = setInterval(() => void schedule(), flags.pollMs);
 

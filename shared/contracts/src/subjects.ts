@@ -27,6 +27,10 @@ export const subjects = {
   schedPlan: (cell: string) => `${root(cell)}.sched.plan`,
   /** leader → schedulers: there is new work or freed capacity. */
   schedKick: (cell: string) => `${root(cell)}.sched.kick`,
+  /** anyone → leader: the durable JetStream submit stream (JSON submissions). */
+  submitStream: (cell: string) => `${root(cell)}.submit`,
+  /** leader → the producer: how a stream submission was decided (JSON). */
+  submissionOutcome: (cell: string, id: string) => `${root(cell)}.events.submissions.${id}`,
   /** leader → watchers: committed task state changes. */
   taskEvents: (cell: string) => `${root(cell)}.events.tasks`,
 } as const;

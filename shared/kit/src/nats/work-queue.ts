@@ -1,0 +1,67 @@
+import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg } from "@nats-io/jetstream";
+import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../logger.js";
+
+export type { JsMsg };
+
+export interface WorkQueueOptions {
+  stream: string;
+  subjects: string[];
+  /** durable consumer name; whoever consumes under it shares one position */
+  consumer: string;
+  /** a message not acknowledged this long is delivered again */
+  ackWaitMs: number;
+}
+
+/**
+ * A durable JetStream work queue (file storage, each message removed once acknowledged):
+ * what is published while nobody consumes waits, and what a consumer took but did not
+ * acknowledge (it died) is delivered again. Creates the stream and consumer if missing.
+ */
+export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOptions): Promise<void> {
+  const jsm = await jetstreamManager(nc);
+  try {
+    await jsm.streams.info(options.stream);
+  } catch {
+    await jsm.streams.add({
+      name: options.stream,
+      subjects: options.subjects,
+      storage: StorageType.File,
+      retention: RetentionPolicy.Workqueue,
+      duplicate_window: nanos(2 * 60_000),
+    });
+  }
+  try {
+    await jsm.consumers.info(options.stream, options.consumer);
+  } catch {
+    await jsm.consumers.add(options.stream, {
+      durable_name: options.consumer,
+      ack_policy: AckPolicy.Explicit,
+      ack_wait: nanos(options.ackWaitMs),
+      max_ack_pending: 10_000,
+    });
+  }
+}
+
+/** Delivers the queue's messages to `handle` until the returned stop function is called. */
+export async function consumeWorkQueue(
+  nc: NatsConnection,
+  options: Pick<WorkQueueOptions, "stream" | "consumer">,
+  log: Logger,
+  handle: (message: JsMsg) => void,
+): Promise<() => Promise<void>> {
+  const consumer = await jetstream(nc).consumers.get(options.stream, options.consumer);
+  const messages = await consumer.consume({ max_messages: 512 });
+  void (async () => {
+    for await (const message of messages) {
+      try {
+        handle(message);
+      } catch (error) {
+        log.error({ err: (error as Error).message, stream: options.stream }, "work queue handler failed");
+      }
+    }
+  })();
+  return async () => {
+    await messages.close();
+  };
+}

@@ -1,0 +1,74 @@
+import test from "ava";
+import { jetstream } from "@nats-io/jetstream";
+import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { subjects, submissionOutcomeSchema, type SubmissionOutcome } from "@corral/contracts";
+import { TestCell, eventually } from "@corral/testkit";
+
+let cell: TestCell;
+let nc: NatsConnection;
+test.before(async () => {
+  cell = await TestCell.start("submit-stream", { masters: 2, borglets: 1 });
+  nc = await connect({ servers: cell.cell.nats });
+  await cell.leader(); // the first leader creates the stream
+});
+test.after.always(async () => {
+  await nc?.drain().catch(() => {});
+  await cell?.stop();
+});
+
+const spec = (name: string) => `job ${name} = {
+  binary = 'hello_world_webserver'
+  args = { port = '%port%' }
+  requirements = { ram = 20M  cpu = 0.01 }
+  replicas = 1
+}`;
+
+/** Publishes a submission to the durable stream (as any NATS client would) and waits for its outcome. */
+async function submit(body: unknown, id: string): Promise<SubmissionOutcome> {
+  const outcome = new Promise<SubmissionOutcome>((resolve) => {
+    const sub = nc.subscribe(subjects.submissionOutcome(cell.cell.cell, id), {
+      max: 1,
+      callback: (_error, message) => resolve(submissionOutcomeSchema.parse(JSON.parse(message.string()))),
+    });
+    void sub;
+  });
+  await jetstream(nc).publish(subjects.submitStream(cell.cell.cell), JSON.stringify(body));
+  return outcome;
+}
+
+test.serial("a submission on the stream is accepted once committed, and its job runs", async (t) => {
+  const outcome = await submit({ id: "first-1", user: "tester", format: "borg", source: spec("streamed") }, "first-1");
+  t.is(outcome.status, "accepted");
+  t.is(outcome.status === "accepted" ? outcome.job : "", "streamed.tester.local");
+  await eventually("it runs", async () => ((await cell.job("streamed.tester.local")).summary.running === 1 ? true : undefined), 20_000);
+});
+
+test.serial("the same id again is a no-op with the same answer, even with another spec", async (t) => {
+  const again = await submit({ id: "first-1", user: "tester", format: "borg", source: spec("other") }, "first-1");
+  t.is(again.status, "accepted");
+  t.is(again.status === "accepted" ? again.job : "", "streamed.tester.local");
+  t.false((await cell.jobs()).some((job) => job.name === "other"), "the second spec was not submitted");
+});
+
+test.serial("a bad spec is rejected with the field; a malformed message is refused without a crash", async (t) => {
+  const bad = await submit({ id: "bad-1", user: "tester", format: "borg", source: spec("broken").replace("replicas = 1", "replicas = 0") }, "bad-1");
+  t.is(bad.status, "rejected");
+  t.regex(bad.status === "rejected" ? (bad.error.field ?? "") : "", /replicas/);
+  const malformed = await submit({ id: "bad-2", user: "Not Valid", format: "borg", source: "x" }, "bad-2");
+  t.is(malformed.status, "rejected");
+  t.regex(malformed.status === "rejected" ? malformed.error.message : "", /user/);
+  await jetstream(nc).publish(subjects.submitStream(cell.cell.cell), "not json at all");
+  for (const p of cell.cell.processes) t.true(cell.alive(p.name), `${p.name} survived`);
+});
+
+test.serial("what is published while no master leads is processed once one is elected", async (t) => {
+  const masters = cell.cell.processes.filter((p) => p.role === "master").map((p) => p.name);
+  for (const name of masters) cell.kill(name, "SIGKILL");
+  for (const name of masters) await cell.exited(name);
+  const pending = submit({ id: "while-down", user: "tester", format: "borg", source: spec("patient") }, "while-down");
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  for (const name of masters) await cell.restart(name);
+  const outcome = await pending;
+  t.is(outcome.status, "accepted");
+  await eventually("it runs", async () => ((await cell.job("patient.tester.local")).summary.running === 1 ? true : undefined), 20_000);
+});
