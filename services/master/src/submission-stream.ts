@@ -96,6 +96,8 @@ function decide(ctx: LeaderContext, message: JsMsg): void {
 /** Starts consuming the cell's submit stream for this leader term; returns how to stop. */
 export async function consumeSubmissions(ctx: LeaderContext): Promise<() => Promise<void>> {
   const stream = submitStreamName(ctx.cell);
-  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStream(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 30_000 });
-  return consumeWorkQueue(ctx.nc, { stream, consumer: SUBMIT_CONSUMER }, ctx.log, (message) => decide(ctx, message));
+  // A redelivery is harmless (the submission id makes it a no-op), so both waits are short:
+  // a submission taken by a leader that died reaches the next one within seconds.
+  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStream(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 5_000 });
+  return consumeWorkQueue(ctx.nc, { stream, consumer: SUBMIT_CONSUMER, pullExpiresMs: 5_000 }, ctx.log, (message) => decide(ctx, message));
 }

@@ -46,12 +46,14 @@ export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOpti
 /** Delivers the queue's messages to `handle` until the returned stop function is called. */
 export async function consumeWorkQueue(
   nc: NatsConnection,
-  options: Pick<WorkQueueOptions, "stream" | "consumer">,
+  options: Pick<WorkQueueOptions, "stream" | "consumer"> & { pullExpiresMs: number },
   log: Logger,
   handle: (message: JsMsg) => void,
 ): Promise<() => Promise<void>> {
   const consumer = await jetstream(nc).consumers.get(options.stream, options.consumer);
-  const messages = await consumer.consume({ max_messages: 512 });
+  // Short pull expiry: a consumer that died holds on to messages only this long before
+  // the server gives them to the next one (with ack_wait, the redelivery delay).
+  const messages = await consumer.consume({ max_messages: 512, expires: options.pullExpiresMs });
   void (async () => {
     for await (const message of messages) {
       try {
