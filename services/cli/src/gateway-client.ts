@@ -57,15 +57,15 @@ export class GatewayClient {
     return this.request("POST", "/v1/jobs", format === undefined ? { source, file } : { source, file, format });
   }
 
-  jobs(): Promise<{ jobs: JobView[] }> {
+  jobs(): Promise<{ jobs: JobView[]; stale?: boolean }> {
     return this.request("GET", `/v1/jobs?user=${encodeURIComponent(this.user)}`);
   }
 
-  allJobs(): Promise<{ jobs: JobView[] }> {
+  allJobs(): Promise<{ jobs: JobView[]; stale?: boolean }> {
     return this.request("GET", "/v1/jobs");
   }
 
-  job(name: string): Promise<{ job: JobView }> {
+  job(name: string): Promise<{ job: JobView; stale?: boolean }> {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}`);
   }
 

@@ -140,8 +140,11 @@ program
   .option("--json", "print JSON for scripts")
   .action(async (job: string | undefined, options: { all?: boolean; json?: boolean }) => {
     const api = client();
-    const jobs = job !== undefined ? [(await api.job(job)).job] : (options.all === true ? await api.allJobs() : await api.jobs()).jobs;
-    print({ jobs }, options.json === true, () => (jobs.length === 0 ? "no jobs" : `${jobs.map(jobSummary).join("\n")}\n${jobsTable(jobs)}`));
+    const answer = job !== undefined ? await api.job(job).then((r) => ({ jobs: [r.job], stale: r.stale })) : options.all === true ? await api.allJobs() : await api.jobs();
+    const { jobs } = answer;
+    // During a failover a standby answers from its copy: say so, it may lag by a moment.
+    if (answer.stale === true && options.json !== true) process.stderr.write("note: no leader right now; this is a standby's copy and may be slightly behind\n");
+    print({ jobs, stale: answer.stale === true }, options.json === true, () => (jobs.length === 0 ? "no jobs" : `${jobs.map(jobSummary).join("\n")}\n${jobsTable(jobs)}`));
   });
 
 program

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { CorralError, jobStatus, killJob, listNodes, readLogs, subjects, submitJob, parseTaskId } from "@corral/contracts";
+import { CorralError, jobStatus, killJob, listNodes, readLogs, standbyStatus, subjects, submitJob, parseTaskId, type JobView } from "@corral/contracts";
 import { callRpc, type NatsConnection } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { logsQuerySchema, requestUser, resolveJobId, submitBodySchema, userQuerySchema, validate } from "./requests.js";
@@ -10,6 +10,26 @@ export interface RouteContext {
   cell: string;
   /** how long a request waits for a leader during an election */
   leaderWaitMs: number;
+}
+
+/**
+ * Job status from the leader; while there is none (a failover), from any standby's copy,
+ * marked stale; if no standby answers either, wait for a leader after all.
+ */
+async function readJobs(ctx: RouteContext, query: { job?: string; user?: string }): Promise<{ jobs: JobView[]; stale: boolean; servedBy?: string }> {
+  const { nc, cell } = ctx;
+  try {
+    return { ...(await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, query, { timeoutMs: 1500 })), stale: false };
+  } catch (error) {
+    if (!(error instanceof CorralError) || error.code !== "unavailable") throw error;
+  }
+  try {
+    const copy = await callRpc(nc, subjects.read(cell, "status"), standbyStatus, cell, query, { timeoutMs: 1500 });
+    return { jobs: copy.jobs, stale: true, servedBy: copy.replica };
+  } catch (error) {
+    if (!(error instanceof CorralError) || error.code !== "unavailable") throw error;
+  }
+  return { ...(await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, query, { timeoutMs: 5000, retryForMs: ctx.leaderWaitMs })), stale: false };
 }
 
 export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
@@ -34,13 +54,14 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.get("/v1/jobs", async (request) => {
     const query = validate(userQuerySchema, request.query, "query");
-    return callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, query.user === undefined ? {} : { user: query.user }, ask);
+    return readJobs(ctx, query.user === undefined ? {} : { user: query.user });
   });
 
   app.get<{ Params: { job: string } }>("/v1/jobs/:job", async (request) => {
     const id = resolveJobId(request.params.job, requestUser(request.headers), cell);
-    const { jobs } = await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id }, ask);
-    return { job: jobs[0] };
+    const { jobs, stale, servedBy } = await readJobs(ctx, { job: id });
+    if (jobs[0] === undefined) throw new CorralError("not_found", `no job ${id}`, "job");
+    return servedBy === undefined ? { job: jobs[0], stale } : { job: jobs[0], stale, servedBy };
   });
 
   app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {

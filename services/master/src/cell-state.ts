@@ -66,6 +66,19 @@ export class CellState {
     this.dirtyJobs.add(job.id);
   }
 
+  removeJob(id: string): void {
+    const job = this.jobs.get(id);
+    if (job === undefined) return;
+    for (const task of job.tasks) this.unindex(job, task);
+    this.jobs.delete(id);
+  }
+
+  /** Forgets what changed: for state loaded from Redis, which is already durable. */
+  clearDirty(): void {
+    this.dirtyJobs.clear();
+    this.dirtySubmissions.clear();
+  }
+
   /** `<index>.<job id>`: ids arrive validated (contracts' taskIdSchema), so a split is enough here. */
   task(taskId: string): TaskRef | undefined {
     const dot = taskId.indexOf(".");

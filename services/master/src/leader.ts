@@ -6,7 +6,7 @@ import { CommandBatch } from "./commands.js";
 import { CommitQueue } from "./commit-queue.js";
 import type { LeaderContext } from "./leader-context.js";
 import { subscribeNodes, sweepSilentMachines } from "./node-handlers.js";
-import { decodeJob, decodeSubmission, SUBMISSION_FIELD_PREFIX } from "./records.js";
+import { applyStoredField } from "./records.js";
 import { consumeSubmissions } from "./submission-stream.js";
 import { serveScheduling } from "./scheduling-handlers.js";
 
@@ -18,6 +18,8 @@ export interface LeaderOptions {
   store: FencedStore;
   log: Logger;
   downAfterMs: number;
+  /** the state as a standby followed it, complete to the end of the log; loaded from Redis when absent */
+  initialState?: CellState;
   /** called when the fence refuses a write: another master leads now */
   onDeposed: (error: CorralError) => void;
 }
@@ -36,17 +38,13 @@ export class LeaderTerm {
 
   async start(): Promise<void> {
     const { cell, epoch, nc, store, log, name, downAfterMs } = this.options;
-    const state = new CellState();
-    const stored = await store.loadAll();
-    for (const [field, bytes] of stored) {
-      if (field.startsWith(SUBMISSION_FIELD_PREFIX)) {
-        const outcome = decodeSubmission(bytes);
-        state.submissions.set(outcome.id, outcome);
-      } else {
-        state.addJob(decodeJob(field, bytes));
-      }
+    let state = this.options.initialState;
+    if (state === undefined) {
+      state = new CellState();
+      for (const [field, bytes] of await store.loadAll()) applyStoredField(state, field, bytes);
+      state.clearDirty(); // loaded, not changed
     }
-    state.takeDirtyJobs(); // loaded, not changed
+    const loaded = state;
     // Machines are soft state: a machine that had tasks gets one down-after period from
     // now to heartbeat before its tasks are written off.
     const now = Date.now();
@@ -78,13 +76,13 @@ export class LeaderTerm {
       commits,
       log,
       downAfterMs,
-      commitAndSend: (batch: CommandBatch) => commits.commit(() => batch.send(nc, cell, epoch, state.pendingCount)),
+      commitAndSend: (batch: CommandBatch) => commits.commit(() => batch.send(nc, cell, epoch, loaded.pendingCount)),
     };
     this.ctx = ctx;
     this.subscriptions = [...serveApi(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
     this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
     this.stopSubmissions = await consumeSubmissions(ctx);
-    log.info({ jobs: state.jobs.size }, "leading the cell");
+    log.info({ jobs: state.jobs.size, from: this.options.initialState === undefined ? "loaded from Redis" : "followed change log" }, "leading the cell");
     const wake = new CommandBatch();
     wake.wakeSchedulers();
     await ctx.commitAndSend(wake);

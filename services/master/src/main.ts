@@ -3,6 +3,7 @@ import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
 import {
   connectNats,
   connectRedis,
+  ChangeLogReader,
   createLogger,
   exitOnUncaught,
   FencedStore,
@@ -12,6 +13,7 @@ import {
   sleep,
 } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
+import { StateFollower } from "./follower.js";
 import { LeaderTerm } from "./leader.js";
 
 const duration = (what: string) =>
@@ -50,12 +52,22 @@ exitOnUncaught(log);
 const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
 const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(1000, flags.leaseTtl) });
 const store = new FencedStore(redis, flags.cell);
+const logReader = new ChangeLogReader(redis.duplicate(), flags.cell);
 const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl);
 
 let term: LeaderTerm | undefined;
+let follower: StateFollower | undefined;
 let epoch = 0;
 let renewedAt = 0;
 let stopping = false;
+
+/** A standby follows the change log and answers read-only queries until it leads. */
+async function startFollowing(): Promise<StateFollower> {
+  const started = new StateFollower(store, logReader, log);
+  await started.start();
+  started.serveReads(nc, flags.cell, flags.name);
+  return started;
+}
 
 function stepDown(why: string): void {
   if (term === undefined) return;
@@ -75,10 +87,18 @@ async function electionLoop(): Promise<void> {
   while (!stopping) {
     try {
       if (term === undefined) {
+        follower ??= await startFollowing();
         const won = await lease.tryAcquire();
         if (won > 0) {
           epoch = won;
           renewedAt = Date.now();
+          // The epoch is ours now, so no older leader can add to the log: read it to its end.
+          const following = follower;
+          follower = undefined;
+          const initialState = await following.catchUpAndStop().catch((error: unknown) => {
+            log.warn({ err: (error as Error).message }, "could not catch up from the change log; loading the state instead");
+            return undefined;
+          });
           const starting = new LeaderTerm({
             cell: flags.cell,
             name: flags.name,
@@ -87,6 +107,7 @@ async function electionLoop(): Promise<void> {
             store,
             log: log.child({ epoch: won }),
             downAfterMs: flags.downAfter,
+            ...(initialState === undefined ? {} : { initialState }),
             // Only this term may end itself: a late refusal of an older term must not end a newer one.
             onDeposed: (error) => {
               if (term === starting) stepDown(error.message);

@@ -1,4 +1,5 @@
 import { decode, encode, jobSpecSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
+import type { CellState } from "./cell-state.js";
 import { TASK_LIFECYCLE_VERSION, type TaskLifecycleState } from "@corral/machines";
 
 export interface TaskRecord {
@@ -42,6 +43,16 @@ export function encodeSubmission(outcome: SubmissionOutcome): Buffer {
 
 export function decodeSubmission(bytes: Buffer): SubmissionOutcome {
   return submissionOutcomeSchema.parse(JSON.parse(bytes.toString("utf8")));
+}
+
+/** Puts one stored state hash field (a job or a submission outcome) into the in-memory state. */
+export function applyStoredField(state: CellState, field: string, bytes: Buffer): void {
+  if (field.startsWith(SUBMISSION_FIELD_PREFIX)) {
+    const outcome = decodeSubmission(bytes);
+    state.submissions.set(outcome.id, outcome);
+  } else {
+    state.addJob(decodeJob(field, bytes));
+  }
 }
 
 /** Decodes a stored job; a record from an incompatible version is an error, not a guess. */

@@ -17,6 +17,7 @@ export function listenersOf(cell: string, node: string): Listener[] {
     { service: "master", subject: subjects.nodeHeartbeat(cell, node), kind: "event" },
     { service: "master", subject: subjects.nodeEvents(cell, node), kind: "event" },
     { service: "master", subject: subjects.schedWork(cell), kind: "rpc" },
+    { service: "master", subject: subjects.read(cell, "status"), kind: "rpc" },
     { service: "master", subject: subjects.schedPlan(cell), kind: "rpc" },
     { service: "scheduler", subject: subjects.schedKick(cell), kind: "event" },
     { service: "borglet", subject: subjects.nodeCommands(cell, node), kind: "event" },

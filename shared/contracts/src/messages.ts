@@ -69,6 +69,13 @@ export const jobStatus = rpc(
   z.object({ job: jobIdSchema.optional(), user: userNameSchema.optional() }),
   z.object({ jobs: z.array(jobViewSchema) }),
 );
+/** A standby's answer from its copy of the state: which copy, and how long since it last changed. */
+export const standbyStatus = rpc(
+  "read.status",
+  z.object({ job: jobIdSchema.optional(), user: userNameSchema.optional() }),
+  z.object({ jobs: z.array(jobViewSchema), replica: z.string(), position: z.string(), ageMs: z.number() }),
+);
+
 export const listNodes = rpc("api.nodes", z.object({}), z.object({ nodes: z.array(nodeViewSchema) }));
 
 /** The leader's own measurements, for load tests and operators. */

@@ -11,6 +11,8 @@ const root = (cell: string) => `corral.${cell}`;
 export const subjects = {
   /** gateway → leader, request/reply. */
   api: (cell: string, verb: ApiVerb) => `${root(cell)}.api.${verb}`,
+  /** gateway → any standby, request/reply in a queue group: read-only queries from replicated state. */
+  read: (cell: string, verb: "status") => `${root(cell)}.read.${verb}`,
   /** borglet → masters: heartbeat with capacity, attributes and running tasks. */
   nodeHeartbeat: (cell: string, node: string) => `${root(cell)}.node.${node}.hb`,
   nodeHeartbeatAny: (cell: string) => `${root(cell)}.node.*.hb`,

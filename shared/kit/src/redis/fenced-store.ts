@@ -12,6 +12,58 @@ export interface StateChanges {
  * The cell's durable state in Redis. Reads are free; every write goes through the fenced
  * commit script, so only the leader of the current epoch can change anything.
  */
+export interface LogEntry {
+  id: string;
+  epoch: number;
+  puts: [field: string, value: Buffer][];
+  deletes: string[];
+}
+
+/** Orders change log ids ("<ms>-<seq>"). */
+export function compareLogIds(a: string, b: string): number {
+  const [aMs = 0, aSeq = 0] = a.split("-").map(Number);
+  const [bMs = 0, bSeq = 0] = b.split("-").map(Number);
+  return aMs - bMs || aSeq - bSeq;
+}
+
+/**
+ * Reads the change log after `position` on its own connection (XREAD BLOCK holds a
+ * connection while it waits, so it must not share the one commits use).
+ */
+export class ChangeLogReader {
+  private readonly key: string;
+
+  constructor(
+    private readonly connection: Redis,
+    cell: string,
+  ) {
+    this.key = cellKeys(cell).log;
+  }
+
+  async read(position: string, options: { blockMs?: number; count?: number } = {}): Promise<LogEntry[]> {
+    const args: (string | number)[] = ["COUNT", options.count ?? 1000];
+    if (options.blockMs !== undefined) args.push("BLOCK", options.blockMs);
+    const reply = (await this.connection.xreadBuffer(...(args as ["COUNT", number]), "STREAMS", this.key, position)) as
+      | [Buffer, [Buffer, Buffer[]][]][]
+      | null;
+    if (reply === null) return [];
+    const entries: LogEntry[] = [];
+    for (const [, items] of reply) {
+      for (const [id, fields] of items) {
+        const entry: LogEntry = { id: id.toString(), epoch: 0, puts: [], deletes: [] };
+        for (let i = 0; i + 1 < fields.length; i += 2) {
+          const name = fields[i]!.toString();
+          if (name === "epoch") entry.epoch = Number(fields[i + 1]!.toString());
+          else if (name.startsWith("put:")) entry.puts.push([name.slice(4), fields[i + 1]!]);
+          else if (name.startsWith("del:")) entry.deletes.push(name.slice(4));
+        }
+        entries.push(entry);
+      }
+    }
+    return entries;
+  }
+}
+
 export class FencedStore {
   private readonly redis: Redis & FencedScripts;
   private readonly keys: ReturnType<typeof cellKeys>;
@@ -38,6 +90,25 @@ export class FencedStore {
   async loadAll(): Promise<Map<string, Buffer>> {
     const entries = await this.redis.hgetallBuffer(this.keys.state);
     return new Map(Object.entries(entries));
+  }
+
+  /**
+   * The whole state and the change log position it covers, read atomically (MULTI), so a
+   * follower can apply exactly the log entries after it.
+   */
+  async snapshot(): Promise<{ state: Map<string, Buffer>; position: string }> {
+    const results = await this.redis.multi().hgetallBuffer(this.keys.state).xrevrange(this.keys.log, "+", "-", "COUNT", 1).exec();
+    if (results === null) throw new Error("snapshot transaction was aborted");
+    const [stateResult, lastResult] = results as [[Error | null, Record<string, Buffer>], [Error | null, [string, string[]][]]];
+    if (stateResult[0] !== null) throw stateResult[0];
+    if (lastResult[0] !== null) throw lastResult[0];
+    return { state: new Map(Object.entries(stateResult[1])), position: lastResult[1][0]?.[0] ?? "0-0" };
+  }
+
+  /** The oldest entry still in the change log, or undefined when it is empty. */
+  async firstLogId(): Promise<string | undefined> {
+    const first = await this.redis.xrange(this.keys.log, "-", "+", "COUNT", 1);
+    return first[0]?.[0];
   }
 
   async load(field: string): Promise<Buffer | null> {
