@@ -72,3 +72,18 @@ test.serial("what is published while no master leads is processed once one is el
   t.is(outcome.status, "accepted");
   await eventually("it runs", async () => ((await cell.job("patient.tester.local")).summary.running === 1 ? true : undefined), 20_000);
 });
+
+test.serial("an HTTP submission retried with the same Idempotency-Key is answered again, not applied again", async (t) => {
+  const headers = { "idempotency-key": "retry-me-1" };
+  const first = await cell.http<{ job: { id: string } }>("POST", "/v1/jobs", { source: spec("once"), file: "once.borg" }, headers);
+  t.is(first.status, 201);
+  const again = await cell.http<{ job: { id: string } }>("POST", "/v1/jobs", { source: spec("twice"), file: "twice.borg" }, headers);
+  t.is(again.status, 201, "a retry of an accepted submission is accepted again");
+  t.is(again.body.job.id, first.body.job.id, "with the first submission's job");
+  t.false((await cell.jobs()).some((job) => job.name === "twice"));
+  const conflict = await cell.http<{ error: { code: string } }>("POST", "/v1/jobs", { source: spec("once"), file: "once.borg" }, { "idempotency-key": "retry-me-2" });
+  t.is(conflict.status, 409, "without the key it is a new submission, and the name is taken");
+  const badKey = await cell.http<{ error: { field?: string } }>("POST", "/v1/jobs", { source: spec("x") }, { "idempotency-key": "no spaces allowed" });
+  t.is(badKey.status, 400);
+  t.regex(badKey.body.error.field ?? "", /idempotency-key/);
+});

@@ -23,6 +23,8 @@ export class TaskTimeline {
   readonly firstSeen = new Map<string, Map<string, number>>();
   readonly lastState = new Map<string, { state: string; node?: string; at: number; incarnation: number }>();
   runningCount = 0;
+  /** tasks committed as running on a second machine while still running on the first */
+  runningOnTwoMachines = 0;
   private listeners: (() => void)[] = [];
 
   record(taskId: string, incarnation: number, state: string, node: string | undefined, at: number): void {
@@ -31,6 +33,7 @@ export class TaskTimeline {
     const key = `${state}#${incarnation}`;
     if (!states.has(key)) states.set(key, at);
     const previous = this.lastState.get(taskId);
+    if (previous?.state === "running" && state === "running" && previous.node !== node) this.runningOnTwoMachines += 1;
     if (previous?.state === "running") this.runningCount -= 1;
     if (state === "running") this.runningCount += 1;
     this.lastState.set(taskId, node === undefined ? { state, at, incarnation } : { state, node, at, incarnation });

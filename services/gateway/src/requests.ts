@@ -1,3 +1,4 @@
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { CorralError, describeZodError, jobId, jobNameSchema, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
 
@@ -28,6 +29,15 @@ export const logsQuerySchema = z.strictObject({
 });
 
 export const userQuerySchema = z.strictObject({ user: userNameSchema.optional() });
+
+export const IDEMPOTENCY_HEADER = "idempotency-key";
+
+/** The client's Idempotency-Key (a retried POST with it is answered, not applied, again), or a fresh id. */
+export function requestIdFrom(headers: Record<string, unknown>): string {
+  const value = headers[IDEMPOTENCY_HEADER];
+  if (value === undefined) return randomUUID();
+  return validate(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_' or '-'"), value, `header ${IDEMPOTENCY_HEADER}`);
+}
 
 export function requestUser(headers: Record<string, unknown>): string | undefined {
   const value = headers[USER_HEADER];

@@ -3,7 +3,7 @@ import { z } from "zod";
 import { CorralError, jobStatus, killJob, listNodes, readLogs, standbyStatus, subjects, submitJob, parseTaskId, type JobView } from "@corral/contracts";
 import { callRpc, type NatsConnection } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
-import { logsQuerySchema, requestUser, resolveJobId, submitBodySchema, userQuerySchema, validate } from "./requests.js";
+import { logsQuerySchema, requestIdFrom, requestUser, resolveJobId, submitBodySchema, userQuerySchema, validate } from "./requests.js";
 
 export interface RouteContext {
   nc: NatsConnection;
@@ -48,7 +48,9 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     if (user === undefined) {
       throw new CorralError("bad_request", "the job has no user: set `user = 'alice'` in the spec or send the X-Corral-User header", "user");
     }
-    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user }, ask);
+    // Safe to retry after a timeout (a dying leader): the request id makes a repeat a no-op.
+    const requestId = requestIdFrom(request.headers);
+    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { timeoutMs: 2000, retryForMs: ctx.leaderWaitMs, idempotent: true });
     return reply.code(201).send(result);
   });
 
@@ -66,7 +68,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {
     const id = resolveJobId(request.params.job, requestUser(request.headers), cell);
-    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, { job: id }, ask);
+    // Killing a killed job changes nothing, so a kill is retried after a timeout too.
+    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, { job: id }, { timeoutMs: 2000, retryForMs: ctx.leaderWaitMs, idempotent: true });
     return reply.code(202).send(result);
   });
 

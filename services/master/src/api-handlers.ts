@@ -1,7 +1,8 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { CorralError, jobStatus, killJob, listNodes, masterStats, submitJob, subjects } from "@corral/contracts";
+import { CorralError, HTTP_SUBMISSION_PREFIX, jobStatus, type ErrorCode, killJob, listNodes, masterStats, submitJob, subjects } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { admitJob } from "./admit-job.js";
+import type { JobRecord } from "./records.js";
 import { CommandBatch, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 import { jobView, nodeView } from "./views.js";
@@ -13,8 +14,28 @@ eventLoopDelay.enable();
 export function serveApi(ctx: LeaderContext): Subscription[] {
   const { nc, cell, log, state } = ctx;
   return [
-    serveRpc(nc, subjects.api(cell, "submit"), submitJob, cell, log, async ({ spec, user }) => {
-      const job = admitJob(ctx, spec, user);
+    // Each submission's outcome is stored with its job under its request id, so a retry
+    // (the gateway's, after a timeout or a failover) gets the first answer and adds nothing.
+    serveRpc(nc, subjects.api(cell, "submit"), submitJob, cell, log, async ({ spec, user, requestId }) => {
+      const outcomeId = `${HTTP_SUBMISSION_PREFIX}${requestId}`;
+      const known = state.submissions.get(outcomeId);
+      if (known !== undefined) {
+        await ctx.commits.commit(); // the first attempt's commit may still be in flight
+        if (known.status === "rejected") throw new CorralError(known.error.code as ErrorCode, known.error.message, known.error.field);
+        const job = state.jobs.get(known.job);
+        if (job === undefined) throw new CorralError("not_found", `job ${known.job} of request ${requestId} is gone`);
+        return { job: jobView(job, state) };
+      }
+      let job: JobRecord;
+      try {
+        job = admitJob(ctx, spec, user);
+      } catch (error) {
+        if (error instanceof CorralError && error.code !== "internal") {
+          state.recordSubmission({ id: outcomeId, status: "rejected", error: error.toBody(), at: Date.now() });
+        }
+        throw error;
+      }
+      state.recordSubmission({ id: outcomeId, status: "accepted", job: job.id, at: Date.now() });
       const batch = new CommandBatch();
       batch.wakeSchedulers();
       await ctx.commitAndSend(batch);

@@ -50,6 +50,7 @@ export class CellState {
   /** how each stream submission was decided, by its id: a duplicate gets the same answer */
   readonly submissions = new Map<string, SubmissionOutcome>();
   private readonly dirtySubmissions = new Set<string>();
+  private readonly forgottenSubmissions = new Set<string>();
   private readonly usageByNode = new Map<string, NodeUsage>();
   /** pending task ids, kept as tasks change, so schedulers' work is found without scanning every task */
   private readonly pendingIds = new Set<string>();
@@ -77,6 +78,7 @@ export class CellState {
   clearDirty(): void {
     this.dirtyJobs.clear();
     this.dirtySubmissions.clear();
+    this.forgottenSubmissions.clear();
   }
 
   /** `<index>.<job id>`: ids arrive validated (contracts' taskIdSchema), so a split is enough here. */
@@ -121,6 +123,30 @@ export class CellState {
     const outcomes = [...this.dirtySubmissions].map((id) => this.submissions.get(id)).filter((o): o is SubmissionOutcome => o !== undefined);
     this.dirtySubmissions.clear();
     return outcomes;
+  }
+
+  /** Drops outcomes decided before `before` (by id prefix, each with its own retention); returns how many. */
+  forgetSubmissions(retentionMs: (id: string) => number, now = Date.now()): number {
+    let forgotten = 0;
+    for (const [id, outcome] of this.submissions) {
+      if (now - outcome.at <= retentionMs(id)) continue;
+      this.submissions.delete(id);
+      this.dirtySubmissions.delete(id);
+      this.forgottenSubmissions.add(id);
+      forgotten += 1;
+    }
+    return forgotten;
+  }
+
+  /** Outcomes forgotten since the last call, to delete in the next fenced commit. */
+  takeForgottenSubmissions(): string[] {
+    const ids = [...this.forgottenSubmissions];
+    this.forgottenSubmissions.clear();
+    return ids;
+  }
+
+  markSubmissionForgotten(id: string): void {
+    this.forgottenSubmissions.add(id);
   }
 
   markSubmissionDirty(id: string): void {

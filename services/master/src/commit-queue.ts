@@ -63,14 +63,15 @@ export class CommitQueue {
     this.waiters = [];
     const jobs = this.state.takeDirtyJobs();
     const submissions = this.state.takeDirtySubmissions();
+    const forgotten = this.state.takeForgottenSubmissions();
     try {
-      if (jobs.length > 0 || submissions.length > 0) {
+      if (jobs.length > 0 || submissions.length > 0 || forgotten.length > 0) {
         const started = performance.now();
         const puts = [
           ...jobs.map((job) => [job.id, encodeJob(job)] as const),
           ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
         ];
-        await this.store.commit(this.epoch, { puts, deletes: [] });
+        await this.store.commit(this.epoch, { puts, deletes: forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`) });
         const took = performance.now() - started;
         this.stats.commits += 1;
         this.stats.jobsWritten += jobs.length;
@@ -89,6 +90,7 @@ export class CommitQueue {
     } catch (error) {
       for (const job of jobs) this.state.markDirty(job.id);
       for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
+      for (const id of forgotten) this.state.markSubmissionForgotten(id);
       if (error instanceof CorralError && error.code === "stale_epoch") {
         for (const waiter of batch) waiter.reject(error);
         this.log.error({ err: error.message }, "commit refused by the fence; stepping down");

@@ -1,4 +1,4 @@
-import type { CorralError } from "@corral/contracts";
+import { HTTP_SUBMISSION_PREFIX, type CorralError } from "@corral/contracts";
 import type { FencedStore, Logger, NatsConnection, Subscription } from "@corral/kit";
 import { serveApi } from "./api-handlers.js";
 import { CellState } from "./cell-state.js";
@@ -9,6 +9,11 @@ import { subscribeNodes, sweepSilentMachines } from "./node-handlers.js";
 import { applyStoredField } from "./records.js";
 import { consumeSubmissions } from "./submission-stream.js";
 import { serveScheduling } from "./scheduling-handlers.js";
+
+/** A retry of an API submission comes within seconds; an hour is plenty. */
+const API_OUTCOME_RETENTION_MS = 60 * 60_000;
+/** Stream producers may replay much later (a CI pipeline re-run): a week. */
+const STREAM_OUTCOME_RETENTION_MS = 7 * 24 * 60 * 60_000;
 
 export interface LeaderOptions {
   cell: string;
@@ -31,6 +36,7 @@ export interface LeaderOptions {
 export class LeaderTerm {
   private subscriptions: Subscription[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
+  private forgetTimer: NodeJS.Timeout | undefined;
   private stopSubmissions: (() => Promise<void>) | undefined;
   private ctx: LeaderContext | undefined;
 
@@ -81,6 +87,11 @@ export class LeaderTerm {
     this.ctx = ctx;
     this.subscriptions = [...serveApi(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
     this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
+    this.forgetTimer = setInterval(() => {
+      if (state.forgetSubmissions((id) => (id.startsWith(HTTP_SUBMISSION_PREFIX) ? API_OUTCOME_RETENTION_MS : STREAM_OUTCOME_RETENTION_MS)) > 0) {
+        ctx.commits.commit().catch(() => {}); // retried with the next commit if this one fails
+      }
+    }, 60_000);
     this.stopSubmissions = await consumeSubmissions(ctx);
     log.info({ jobs: state.jobs.size, from: this.options.initialState === undefined ? "loaded from Redis" : "followed change log" }, "leading the cell");
     const wake = new CommandBatch();
@@ -90,6 +101,7 @@ export class LeaderTerm {
 
   stop(): void {
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
+    if (this.forgetTimer !== undefined) clearInterval(this.forgetTimer);
     void this.stopSubmissions?.().catch(() => {});
     this.stopSubmissions = undefined;
     for (const subscription of this.subscriptions) subscription.unsubscribe();

@@ -61,3 +61,16 @@ test("job records survive the Redis encoding, and an unknown version is refused"
   const future = Buffer.from(encode({ version: 999, job: { ...original } }));
   t.throws(() => decodeJob(original.id, future), { message: /stored with task lifecycle version 999; this master understands version 1/ });
 });
+
+test("submission outcomes are forgotten after their retention, and the forgetting is committed", (t) => {
+  const state = new CellState();
+  state.recordSubmission({ id: "api.old", status: "accepted", job: "a.b.c", at: 1_000 });
+  state.recordSubmission({ id: "stream-old", status: "accepted", job: "a.b.c", at: 1_000 });
+  state.recordSubmission({ id: "api.new", status: "accepted", job: "a.b.c", at: 9_000 });
+  t.is(state.takeDirtySubmissions().length, 3);
+  const forgotten = state.forgetSubmissions((id) => (id.startsWith("api.") ? 5_000 : 1_000_000), 10_000);
+  t.is(forgotten, 1);
+  t.deepEqual([...state.submissions.keys()].sort(), ["api.new", "stream-old"]);
+  t.deepEqual(state.takeForgottenSubmissions(), ["api.old"]);
+  t.deepEqual(state.takeForgottenSubmissions(), [], "taken once");
+});

@@ -60,7 +60,12 @@ const incarnationSchema = z.number().int().nonnegative();
 
 export const submitJob = rpc(
   "api.submit",
-  z.object({ spec: jobSpecSchema, user: userNameSchema }),
+  z.object({
+    spec: jobSpecSchema,
+    user: userNameSchema,
+    /** makes a retried submission a no-op with the first one's answer (the gateway retries after timeouts) */
+    requestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a request id is 1-64 letters, digits, '_' or '-'"),
+  }),
   z.object({ job: jobViewSchema }),
 );
 export const killJob = rpc("api.kill", z.object({ job: jobIdSchema }), z.object({ job: jobViewSchema }));

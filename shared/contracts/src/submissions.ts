@@ -28,6 +28,9 @@ export const submissionOutcomeSchema = z.discriminatedUnion("status", [
 ]);
 export type SubmissionOutcome = z.infer<typeof submissionOutcomeSchema>;
 
+/** Outcome ids of submissions over the API are their request ids behind this prefix (stream ids have no dot). */
+export const HTTP_SUBMISSION_PREFIX = "api.";
+
 /** Names of the JetStream stream and the leader's durable consumer for a cell. */
 export function submitStreamName(cell: string): string {
   return `CORRAL_${cell.toUpperCase().replace(/-/g, "_")}_SUBMIT`;

@@ -134,6 +134,8 @@ export interface CallOptions {
    * retried (the change may have been applied).
    */
   retryForMs?: number;
+  /** also retry after a timeout: only for requests that are idempotent (a repeat changes nothing) */
+  idempotent?: boolean;
   epoch?: number;
 }
 
@@ -154,7 +156,7 @@ export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
     try {
       reply = await nc.request(subject, payload, { timeout: timeoutMs });
     } catch (error) {
-      if (isNoResponders(error) && Date.now() < deadline) {
+      if ((isNoResponders(error) || (options.idempotent === true && isTimeout(error))) && Date.now() < deadline) {
         await sleep(Math.min(50 * 2 ** attempt, 500));
         continue;
       }

@@ -1,0 +1,130 @@
+import { jetstream } from "@nats-io/jetstream";
+import { z } from "zod";
+import { subjects, submissionOutcomeSchema } from "@corral/contracts";
+import { restartProcess, sleep } from "@corral/kit";
+import { defineScenario } from "../scenario.js";
+import { inParallel, LoadCell } from "../harness/load-cell.js";
+import { distribution } from "../harness/stats.js";
+import { generateJobs, toBorg } from "../harness/workload.js";
+
+const tiny = (name: string) => `job ${name} = {\n  binary = 'hollow'\n  replicas = 1\n  requirements = { cpu = 0.01  ram = 16M }\n}\n`;
+
+export const failover = defineScenario({
+  name: "failover",
+  description: "SIGKILL the leader N times under a stream of submissions and kills: time to a new leader, nothing lost or run twice",
+  options: z.object({
+    machines: z.coerce.number().int().min(1).default(5000),
+    tasks: z.coerce.number().int().min(0).default(100_000),
+    kills: z.coerce.number().int().min(1).default(20),
+    leaseTtlMs: z.coerce.number().int().min(300).default(1000),
+    seed: z.coerce.number().int().default(1),
+  }),
+  async run(options) {
+    const processes = Math.max(1, Math.ceil(options.machines / 5000));
+    const cell = await LoadCell.start("failover", {
+      masters: 5,
+      leaseTtlMs: options.leaseTtlMs,
+      heartbeatMs: 5000,
+      downAfterMs: 15_000,
+      hollow: { processes, machinesEach: Math.ceil(options.machines / processes) },
+    });
+    try {
+      // The state a failover has to take over: T tasks in about T/10 jobs, all running.
+      const jobs = generateJobs({ seed: options.seed, tasks: options.tasks });
+      let loaded = 0;
+      await inParallel(jobs, 64, async (job) => {
+        if ((await cell.submit(toBorg(job))).status === 201) loaded += job.replicas;
+      });
+      await cell.timeline.until(() => cell.timeline.runningCount >= loaded, 600_000, `${loaded} tasks running`);
+
+      // Producers for the whole run: HTTP submissions, stream submissions, and kills of what they made.
+      const acknowledged = new Set<string>();
+      const killed = new Set<string>();
+      const streamAccepted = new Set<string>();
+      let producing = true;
+      let serial = 0;
+      const js = jetstream(cell.nc);
+      const outcomes = cell.nc.subscribe(`corral.${cell.cell.cell}.events.submissions.>`, {
+        callback: (_error, message) => {
+          const parsed = submissionOutcomeSchema.safeParse(JSON.parse(message.string()));
+          if (parsed.success && parsed.data.status === "accepted") streamAccepted.add(parsed.data.job);
+        },
+      });
+      const httpProducer = (async () => {
+        while (producing) {
+          const name = `steady_${serial++}`;
+          const result = await cell.submit(tiny(name)).catch(() => undefined);
+          if (result?.job !== undefined) {
+            acknowledged.add(result.job.id);
+            if (serial % 5 === 0 && (await cell.kill(result.job.id).catch(() => 0)) === 202) killed.add(result.job.id);
+          }
+          await sleep(20);
+        }
+      })();
+      const streamProducer = (async () => {
+        for (let i = 0; producing; i++) {
+          const id = `stream-${i}`;
+          await js
+            .publish(subjects.submitStream(cell.cell.cell), JSON.stringify({ id, user: "loadtest", format: "borg", source: tiny(`streamed_${i}`) }))
+            .catch(() => undefined);
+          await sleep(50);
+        }
+      })();
+
+      const failoverMs: number[] = [];
+      for (let i = 0; i < options.kills; i++) {
+        const leader = await cell.masterStats(false);
+        const victim = cell.cell.processes.find((p) => p.name === leader.replica);
+        if (victim === undefined) throw new Error(`no process for leader ${leader.replica}`);
+        cell.kill9(victim.name);
+        const killedAt = performance.now();
+        // Time until a new leader has accepted a submission (the gateway waits through the election).
+        for (;;) {
+          const result = await cell.submit(tiny(`probe_${i}`)).catch(() => undefined);
+          if (result?.job !== undefined) {
+            acknowledged.add(result.job.id);
+            break;
+          }
+          await sleep(10);
+        }
+        failoverMs.push(performance.now() - killedAt);
+        process.stderr.write(`  kill ${i + 1}/${options.kills}: ${Math.round(failoverMs[failoverMs.length - 1]!)} ms\n`);
+        const index = cell.cell.processes.indexOf(victim);
+        cell.cell.processes[index] = await restartProcess(victim);
+        await sleep(1500); // let it come back as a standby before the next kill
+      }
+      producing = false;
+      await Promise.all([httpProducer, streamProducer]);
+      await sleep(3000); // the last stream submissions and kills settle
+      outcomes.unsubscribe();
+
+      const final = await (await fetch(`${cell.cell.gateway}/v1/jobs`)).json() as { jobs: { id: string; killed: boolean; tasks: { state: string }[] }[] };
+      const byId = new Map(final.jobs.map((job) => [job.id, job]));
+      const lost = [...acknowledged, ...streamAccepted].filter((id) => !byId.has(id));
+      const killsIgnored = [...killed].filter((id) => byId.get(id)?.killed !== true);
+      const ids = final.jobs.map((job) => job.id);
+      return {
+        config: { ...options, hollowProcesses: processes, masters: 5 },
+        metrics: {
+          failover_ms: distribution(failoverMs),
+          lost: lost.length + killsIgnored.length,
+          duplicated: cell.timeline.runningOnTwoMachines + (ids.length - new Set(ids).size),
+          acknowledged_submissions: acknowledged.size + streamAccepted.size,
+          acknowledged_kills: killed.size,
+          tasks_in_state: loaded,
+        },
+        samples: { failoverMs, lost, killsIgnored },
+        charts: [
+          {
+            title: "Leader SIGKILL → a new leader accepted a submission",
+            xLabel: "kill",
+            yLabel: "milliseconds",
+            series: [{ label: "failover", points: failoverMs.map((ms, i) => ({ x: i + 1, y: ms })) }],
+          },
+        ],
+      };
+    } finally {
+      await cell.stop();
+    }
+  },
+});
