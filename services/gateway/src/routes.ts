@@ -5,6 +5,12 @@ import { callRpc, type NatsConnection } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { logsQuerySchema, requestIdFrom, requestUser, resolveJobId, submitBodySchema, userQuerySchema, validate } from "./requests.js";
 
+/**
+ * Per attempt, for requests a repeat cannot apply twice: a request that went to a leader
+ * as it died is sent again after this long, which bounds what a failover costs a client.
+ */
+const IDEMPOTENT_ATTEMPT_MS = 1000;
+
 export interface RouteContext {
   nc: NatsConnection;
   cell: string;
@@ -50,7 +56,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
     // Safe to retry after a timeout (a dying leader): the request id makes a repeat a no-op.
     const requestId = requestIdFrom(request.headers);
-    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { timeoutMs: 2000, retryForMs: ctx.leaderWaitMs, idempotent: true });
+    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true });
     return reply.code(201).send(result);
   });
 
@@ -69,7 +75,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {
     const id = resolveJobId(request.params.job, requestUser(request.headers), cell);
     // Killing a killed job changes nothing, so a kill is retried after a timeout too.
-    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, { job: id }, { timeoutMs: 2000, retryForMs: ctx.leaderWaitMs, idempotent: true });
+    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, { job: id }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true });
     return reply.code(202).send(result);
   });
 
