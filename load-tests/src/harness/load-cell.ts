@@ -9,6 +9,7 @@ import {
   subscribeEvents,
   signalGroup,
   startHollowBorglet,
+  writeCellFile,
   waitUntil,
   type CellFile,
   type CellOptions,
@@ -93,6 +94,7 @@ export class LoadCell {
     const machines = options.hollow.processes * options.hollow.machinesEach;
     const empty = await loadCell.masterStats(true);
     for (let i = 0; i < options.hollow.processes; i++) cell.processes.push(startHollowBorglet(cell, i, options.hollow.machinesEach, settings));
+    writeCellFile(cell);
     process.stderr.write(`  ${options.hollow.processes} hollow borglets with ${machines} machines started; waiting for them to register\n`);
     await waitUntil(`${machines} machines registered`, async () => (await loadCell.masterStats(false)).machines >= machines, 300_000, 500);
     const full = await loadCell.masterStats(true);

@@ -1,7 +1,7 @@
 import { jetstream } from "@nats-io/jetstream";
 import { z } from "zod";
 import { subjects, submissionOutcomeSchema } from "@corral/contracts";
-import { restartProcess, sleep } from "@corral/kit";
+import { restartProcess, sleep, writeCellFile } from "@corral/kit";
 import { defineScenario } from "../scenario.js";
 import { inParallel, LoadCell } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
@@ -91,6 +91,7 @@ export const failover = defineScenario({
         process.stderr.write(`  kill ${i + 1}/${options.kills}: ${Math.round(failoverMs[failoverMs.length - 1]!)} ms\n`);
         const index = cell.cell.processes.indexOf(victim);
         cell.cell.processes[index] = await restartProcess(victim);
+        writeCellFile(cell.cell);
         await sleep(1500); // let it come back as a standby before the next kill
       }
       producing = false;

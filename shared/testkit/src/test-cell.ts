@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, isSameProcessAlive, restartProcess, type NatsConnection, signalGroup, startLocalCell, stopProcesses, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
+import { callRpc, connectNats, createLogger, isSameProcessAlive, restartProcess, writeCellFile, type NatsConnection, signalGroup, startLocalCell, stopProcesses, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
 
 export const TEST_USER = "tester";
 
@@ -53,6 +53,7 @@ export class TestCell {
     if (index === -1) throw new Error(`no process ${name} in this cell`);
     const started = await restartProcess(this.cell.processes[index]!);
     this.cell.processes[index] = started;
+    writeCellFile(this.cell);
     return started;
   }
 

@@ -64,6 +64,11 @@ export function cellFilePath(dir: string): string {
   return join(dir, "cell.json");
 }
 
+/** Records the cell's processes, so `cell down` (or a cleanup after a crash) finds every one. */
+export function writeCellFile(cell: CellFile): void {
+  writeFileSync(cellFilePath(cell.dir), JSON.stringify(cell, null, 2) + "\n");
+}
+
 export function readCellFile(dir: string): CellFile | undefined {
   const path = cellFilePath(dir);
   if (!existsSync(path)) return undefined;
@@ -155,7 +160,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   mkdirSync(dir, { recursive: true });
 
   const processes: StartedProcess[] = [];
-  const record = (cell: CellFile) => writeFileSync(cellFilePath(dir), JSON.stringify(cell, null, 2) + "\n");
+  const record = writeCellFile;
   const [natsPort, redisPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
   const cell: CellFile = {
     cell: cellName,
