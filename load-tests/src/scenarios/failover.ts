@@ -104,9 +104,9 @@ export const failover = defineScenario({
       const killsIgnored: string[] = [];
       await inParallel([...acknowledged, ...streamAccepted], 32, async (id) => {
         const response = await fetch(`${cell.cell.gateway}/v1/jobs/${id}`);
+        const body = (await response.json()) as { job?: { killed?: boolean } };
         if (response.status === 404) lost.push(id);
-        else if (killed.has(id) && ((await response.json()) as { job?: { killed?: boolean } }).job?.killed !== true) killsIgnored.push(id);
-        else await response.arrayBuffer();
+        else if (killed.has(id) && body.job?.killed !== true) killsIgnored.push(id);
       });
       return {
         config: { ...options, hollowProcesses: processes, masters: 5 },
