@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
+import { leaderMemoryChart } from "../harness/charts.js";
 import { LoadCell, sampler } from "../harness/load-cell.js";
 import { cdf, distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
@@ -74,15 +75,7 @@ export const churn = defineScenario({
         charts: [
           { title: "Scheduling delay, cumulative distribution", xLabel: "milliseconds", yLabel: "fraction of tasks", series: [{ label: "accepted → assigned", points: cdf(delays) }] },
           { title: "Running tasks", xLabel: "seconds", yLabel: "tasks", series: [{ label: "running", points: progress.samples.map((s) => ({ x: s.t, y: s.value.running })) }] },
-          {
-            title: "Leader memory",
-            xLabel: "seconds",
-            yLabel: "MiB",
-            series: [
-              { label: "heap used", points: masterUse.samples.map((s) => ({ x: s.t, y: s.value.heapUsedBytes / 2 ** 20 })) },
-              { label: "rss", points: masterUse.samples.map((s) => ({ x: s.t, y: s.value.rssBytes / 2 ** 20 })) },
-            ],
-          },
+          leaderMemoryChart(masterUse.samples),
         ],
       };
     } finally {

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
+import { leaderMemoryChart } from "../harness/charts.js";
 import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
@@ -82,15 +83,7 @@ export const throughput = defineScenario({
               { label: "running", points: progress.samples.map((s) => ({ x: s.t, y: s.value.running })) },
             ],
           },
-          {
-            title: "Leader memory",
-            xLabel: "seconds",
-            yLabel: "MiB",
-            series: [
-              { label: "heap used", points: masterUse.samples.map((s) => ({ x: s.t, y: s.value.heapUsedBytes / 2 ** 20 })) },
-              { label: "rss", points: masterUse.samples.map((s) => ({ x: s.t, y: s.value.rssBytes / 2 ** 20 })) },
-            ],
-          },
+          leaderMemoryChart(masterUse.samples),
           {
             title: "Leader cpu",
             xLabel: "seconds",
