@@ -130,7 +130,7 @@ export class LoadCell {
   }
 
   masterStats(collectGarbage: boolean) {
-    return callRpc(this.nc, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage }, { timeoutMs: 30_000, retryForMs: 10_000 });
+    return callRpc(this.nc, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage }, { timeoutMs: 30_000, retryForMs: 60_000, idempotent: true });
   }
 
   /** CPU seconds each process of the cell has used so far (from /proc), and this load generator's. */

@@ -92,7 +92,8 @@ export function subscribeNodes(ctx: LeaderContext): Subscription[] {
       const batch = new CommandBatch();
       if (cameUp) {
         log.info({ node: hb.node, host: hb.host }, "machine up");
-        batch.wakeSchedulers();
+        // New capacity matters only to pending work; thousands of machines registering at once must not mean thousands of scheduling passes.
+        if (state.pendingCount > 0) batch.wakeSchedulers();
       }
       reconcile(ctx, hb, batch);
       if (!batch.isEmpty) await ctx.commitAndSend(batch);

@@ -28,7 +28,7 @@ export class TestCell {
   /** The leader's own view (replica name, epoch, counts), waiting through an election. */
   async leader(): Promise<{ replica: string; epoch: number; jobs: number; tasks: number; runningTasks: number }> {
     this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell));
-    return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: 20_000 });
+    return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: 20_000, idempotent: true });
   }
 
   static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {
