@@ -86,25 +86,18 @@ export class LoadCell {
    */
   static async start(label: string, options: Partial<CellOptions> & { hollow: NonNullable<CellOptions["hollow"]> }): Promise<LoadCell> {
     const dir = testDir(`load-${label}`);
+    process.stderr.write(`  cell directory ${dir} (if this run is interrupted: npx corral cell down --dir ${dir})\n`);
     const settings = { masters: 3, heartbeatMs: 2000, downAfterMs: 6000, ...options };
     const cell = await startLocalCell({ ...settings, hollow: { processes: 0, machinesEach: 0 }, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
     const nc = await connectNats(cell.nats, "load-test", log);
     const loadCell = new LoadCell(cell, nc);
-    const machines = options.hollow.processes * options.hollow.machinesEach;
-    const empty = await loadCell.masterStats(true);
-    for (let i = 0; i < options.hollow.processes; i++) cell.processes.push(startHollowBorglet(cell, i, options.hollow.machinesEach, settings));
-    writeCellFile(cell);
-    process.stderr.write(`  ${options.hollow.processes} hollow borglets with ${machines} machines started; waiting for them to register\n`);
-    await waitUntil(`${machines} machines registered`, async () => (await loadCell.masterStats(false)).machines >= machines, 300_000, 500);
-    const full = await loadCell.masterStats(true);
-    const hollowReports = cell.processes
-      .filter((p) => p.name.startsWith("hollow-"))
-      .flatMap((p) => [...readFileSync(p.log, "utf8").matchAll(/"bytesPerMachine":(\d+)/g)].map((m) => Number(m[1])));
-    loadCell.machineMemory = {
-      masterBytesPerMachine: Math.round((full.heapUsedBytes - empty.heapUsedBytes) / Math.max(1, machines)),
-      hollowBytesPerMachine: hollowReports.length === 0 ? Number.NaN : Math.round(hollowReports.reduce((a, b) => a + b, 0) / hollowReports.length),
-    };
+    try {
+      await loadCell.addHollowMachines(options.hollow, settings);
+    } catch (error) {
+      await loadCell.stop(); // never leave a half-started cell behind
+      throw error;
+    }
     subscribeEvents(nc, subjects.taskEvents(cell.cell), taskChanges, cell.cell, log, ({ body, ts }) => {
       const at = Date.now();
       void ts;
@@ -112,6 +105,25 @@ export class LoadCell {
     });
     return loadCell;
   }
+
+  /** Starts the hollow borglets and measures memory per machine: the leader's before and after, and each borglet's own report. */
+  private async addHollowMachines(hollow: NonNullable<CellOptions["hollow"]>, settings: Pick<CellOptions, "heartbeatMs">): Promise<void> {
+    const machines = hollow.processes * hollow.machinesEach;
+    const empty = await this.masterStats(true);
+    for (let i = 0; i < hollow.processes; i++) this.cell.processes.push(startHollowBorglet(this.cell, i, hollow.machinesEach, settings));
+    writeCellFile(this.cell);
+    process.stderr.write(`  ${hollow.processes} hollow borglets with ${machines} machines started; waiting for them to register\n`);
+    await waitUntil(`${machines} machines registered`, async () => (await this.masterStats(false)).machines >= machines, 300_000, 500);
+    const full = await this.masterStats(true);
+    const hollowReports = this.cell.processes
+      .filter((p) => p.name.startsWith("hollow-"))
+      .flatMap((p) => [...readFileSync(p.log, "utf8").matchAll(/"bytesPerMachine":(\d+)/g)].map((m) => Number(m[1])));
+    this.machineMemory = {
+      masterBytesPerMachine: Math.round((full.heapUsedBytes - empty.heapUsedBytes) / Math.max(1, machines)),
+      hollowBytesPerMachine: hollowReports.length === 0 ? Number.NaN : Math.round(hollowReports.reduce((a, b) => a + b, 0) / hollowReports.length),
+    };
+  }
+
 
   async submit(source: string): Promise<{ status: number; job?: JobView; error?: string }> {
     const response = await fetch(`${this.cell.gateway}/v1/jobs`, {
@@ -130,7 +142,7 @@ export class LoadCell {
   }
 
   masterStats(collectGarbage: boolean) {
-    return callRpc(this.nc, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage }, { timeoutMs: 30_000, retryForMs: 60_000, idempotent: true });
+    return callRpc(this.nc, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage }, { timeoutMs: 10_000, retryForMs: 60_000, idempotent: true });
   }
 
   /** CPU seconds each process of the cell has used so far (from /proc), and this load generator's. */
