@@ -20,6 +20,17 @@ import type { Logger } from "../logger.js";
  * subscription, so no input can crash a service.
  */
 
+/** A subscription callback that logs delivery errors and hands over only messages. */
+function onMessage(subject: string, log: Logger, handle: (msg: Msg) => void): (error: Error | null, msg: Msg) => void {
+  return (error, msg) => {
+    if (error !== null) {
+      log.error({ err: error, subject }, "subscription error");
+      return;
+    }
+    handle(msg);
+  };
+}
+
 export function publishEvent<B extends z.ZodType>(
   nc: NatsConnection,
   subject: string,
@@ -42,11 +53,7 @@ export function subscribeEvents<B extends z.ZodType>(
 ): Subscription {
   return nc.subscribe(subject, {
     ...options,
-    callback: (error, msg) => {
-      if (error !== null) {
-        log.error({ err: error, subject }, "subscription error");
-        return;
-      }
+    callback: onMessage(subject, log, (msg) => {
       let envelope: Envelope<z.infer<B>>;
       try {
         envelope = open(msg.data, definition.type, cell, definition.body);
@@ -61,7 +68,7 @@ export function subscribeEvents<B extends z.ZodType>(
           if (failure instanceof CorralError && failure.code === "stale_epoch") log.debug({ subject: msg.subject }, "refused by the fence");
           else log.error({ err: failure, subject: msg.subject }, "event handler failed");
         });
-    },
+    }),
   });
 }
 
@@ -88,11 +95,7 @@ export function serveRpc<Q extends z.ZodType, R extends z.ZodType>(
 ): Subscription {
   return nc.subscribe(subject, {
     ...options,
-    callback: (error, msg) => {
-      if (error !== null) {
-        log.error({ err: error, subject }, "subscription error");
-        return;
-      }
+    callback: onMessage(subject, log, (msg) => {
       Promise.resolve()
         .then(() => {
           const envelope = open(msg.data, definition.type, cell, definition.request);
@@ -111,7 +114,7 @@ export function serveRpc<Q extends z.ZodType, R extends z.ZodType>(
             }
           },
         );
-    },
+    }),
   });
 }
 
