@@ -58,3 +58,17 @@ test("the lease renews only for its holder and epoch, and release hands it over"
   await a.release(epoch);
   t.is(await b.tryAcquire(), epoch + 1);
 });
+
+test("a batch larger than one script call can take is committed whole, in order", async (t) => {
+  const redis = connectRedis(redisServer.url, log);
+  t.teardown(() => redis.disconnect());
+  const store = new FencedStore(redis, "fence3");
+  const epoch = await new LeaderLease(redis, "fence3", "master-a", 5000).tryAcquire();
+  const puts = Array.from({ length: 5000 }, (_, i) => [`job-${i}`, Buffer.from(`v${i}`)] as const);
+  await store.commit(epoch, { puts, deletes: [] });
+  const stored = await store.loadAll();
+  t.is(stored.size, 5000);
+  t.is(stored.get("job-4999")?.toString(), "v4999");
+  await store.commit(epoch, { puts: [], deletes: puts.map(([field]) => field) });
+  t.is((await store.loadAll()).size, 0);
+});

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
 import { processStartTime } from "@corral/kit";
@@ -23,6 +23,16 @@ export function taskPaths(dataDir: string, taskId: string): TaskPaths {
     stderr: join(dataDir, "logs", `${taskId}.stderr`),
     record: join(dataDir, "tasks", `${taskId}.json`),
   };
+}
+
+/** A newer incarnation of the task may have written the record since: leave that one alone. */
+function removeRecordIfOurs(path: string, pid: number): void {
+  try {
+    const record = JSON.parse(readFileSync(path, "utf8")) as { pid?: unknown };
+    if (record.pid === pid) rmSync(path, { force: true });
+  } catch {
+    // already gone
+  }
 }
 
 /**
@@ -65,7 +75,13 @@ export class HostTask {
       closeSync(stdout);
       closeSync(stderr);
     }
-    if (this.child.pid === undefined) throw new Error(`could not start ${binaryPath}`);
+    // Without a listener, a spawn failure (ENOENT from a missing interpreter, EMFILE) is
+    // emitted again as an uncaught error and would take the borglet down.
+    let spawnError: Error | undefined;
+    this.child.once("error", (error) => {
+      spawnError = error;
+    });
+    if (this.child.pid === undefined) throw new Error(`could not start ${binaryPath}${spawnError ? `: ${spawnError.message}` : ""}`);
     this.pid = this.child.pid;
     writeFileSync(
       paths.record,
@@ -73,7 +89,7 @@ export class HostTask {
     );
     this.child.once("exit", (code, signal) => {
       if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
-      rmSync(paths.record, { force: true });
+      removeRecordIfOurs(paths.record, this.pid);
       const exit: TaskExit = { revoked: this.stopping?.revoked ?? false };
       if (signal !== null) exit.signal = signal;
       else if (code !== null) exit.exitCode = code;

@@ -32,6 +32,8 @@ export class CommitQueue {
   private waiters: Waiter[] = [];
   private inFlight = 0;
   private scheduled = false;
+  /** settles when every flush started so far has settled; false if any of them failed */
+  private tail: Promise<boolean> = Promise.resolve(true);
 
   constructor(
     private readonly store: FencedStore,
@@ -64,6 +66,12 @@ export class CommitQueue {
     const jobs = this.state.takeDirtyJobs();
     const submissions = this.state.takeDirtySubmissions();
     const forgotten = this.state.takeForgottenSubmissions();
+    // Waiters are answered in flush order, and only once every earlier flush succeeded too:
+    // a caller that found its change already made (a retried submission) must not be told
+    // "durable" while the commit that carries it is still in flight, or has failed.
+    const previous = this.tail;
+    let settle!: (ok: boolean) => void;
+    this.tail = new Promise((resolve) => (settle = resolve));
     try {
       if (jobs.length > 0 || submissions.length > 0 || forgotten.length > 0) {
         const started = performance.now();
@@ -78,6 +86,8 @@ export class CommitQueue {
         this.stats.totalMs += took;
         this.stats.maxMs = Math.max(this.stats.maxMs, took);
       }
+      if (!(await previous)) throw new CorralError("unavailable", "an earlier commit failed");
+      settle(true);
       for (const waiter of batch) {
         try {
           waiter.afterCommit?.();
@@ -88,6 +98,7 @@ export class CommitQueue {
         waiter.resolve();
       }
     } catch (error) {
+      settle(false);
       for (const job of jobs) this.state.markDirty(job.id);
       for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
       for (const id of forgotten) this.state.markSubmissionForgotten(id);

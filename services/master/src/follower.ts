@@ -49,6 +49,8 @@ export class StateFollower {
     this.stopped = true;
     this.reads?.unsubscribe();
     await this.loop;
+    // If entries this copy never read were trimmed meanwhile, the log cannot complete it: start from the state.
+    if (await this.trimmedPastPosition()) await this.loadSnapshot();
     for (;;) {
       const entries = await this.reader.read(this.position, { count: 10_000 });
       if (entries.length === 0) break;
@@ -56,6 +58,11 @@ export class StateFollower {
     }
     this.state.clearDirty();
     return this.state;
+  }
+
+  private async trimmedPastPosition(): Promise<boolean> {
+    const first = await this.store.firstLogId();
+    return first !== undefined && this.position !== "0-0" && compareLogIds(first, this.position) > 0;
   }
 
   private async loadSnapshot(): Promise<void> {
@@ -85,9 +92,8 @@ export class StateFollower {
     while (!this.stopped) {
       try {
         // Entries trimmed from the log before this copy read them would be lost: start again from a snapshot.
-        const first = await this.store.firstLogId();
-        if (first !== undefined && this.position !== "0-0" && compareLogIds(first, this.position) > 0) {
-          this.log.warn({ position: this.position, first }, "change log was trimmed past this standby; reloading the state");
+        if (await this.trimmedPastPosition()) {
+          this.log.warn({ position: this.position }, "change log was trimmed past this standby; reloading the state");
           await this.loadSnapshot();
         }
         const entries = await this.reader.read(this.position, { blockMs: 250 });

@@ -38,6 +38,7 @@ export class LeaderTerm {
   private sweepTimer: NodeJS.Timeout | undefined;
   private forgetTimer: NodeJS.Timeout | undefined;
   private stopSubmissions: (() => Promise<void>) | undefined;
+  private stopped = false;
   private ctx: LeaderContext | undefined;
 
   constructor(private readonly options: LeaderOptions) {}
@@ -92,7 +93,10 @@ export class LeaderTerm {
         ctx.commits.commit().catch(() => {}); // retried with the next commit if this one fails
       }
     }, 60_000);
-    this.stopSubmissions = await consumeSubmissions(ctx);
+    const stopSubmissions = await consumeSubmissions(ctx);
+    // The term may have ended while the consumer was being set up: do not leave it running.
+    if (this.stopped) await stopSubmissions().catch(() => {});
+    else this.stopSubmissions = stopSubmissions;
     log.info({ jobs: state.jobs.size, from: this.options.initialState === undefined ? "loaded from Redis" : "followed change log" }, "leading the cell");
     const wake = new CommandBatch();
     wake.wakeSchedulers();
@@ -100,6 +104,7 @@ export class LeaderTerm {
   }
 
   stop(): void {
+    this.stopped = true;
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     if (this.forgetTimer !== undefined) clearInterval(this.forgetTimer);
     void this.stopSubmissions?.().catch(() => {});

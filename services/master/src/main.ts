@@ -88,10 +88,11 @@ async function electionLoop(): Promise<void> {
     try {
       if (term === undefined) {
         follower ??= await startFollowing();
+        const asked = Date.now(); // the lease runs from when it was asked for, not from the reply
         const won = await lease.tryAcquire();
         if (won > 0) {
           epoch = won;
-          renewedAt = Date.now();
+          renewedAt = asked;
           // The epoch is ours now, so no older leader can add to the log: read it to its end.
           const following = follower;
           follower = undefined;

@@ -2,7 +2,7 @@ import { heartbeat, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, t
 import { subscribeEvents, type Subscription } from "@corral/kit";
 import type { TaskLifecycleEvent } from "@corral/machines";
 import type { TaskRef } from "./cell-state.js";
-import { CommandBatch, leaseFor } from "./commands.js";
+import { CommandBatch, leaseFor, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 
 /** Heartbeats in a row that may miss a placed task before the master acts on its absence. */
@@ -44,6 +44,11 @@ function reconcile(ctx: LeaderContext, hb: Heartbeat, batch: CommandBatch): void
     }
     reported.add(running.taskId);
     ref.task.missedHeartbeats = 0;
+    // The borglet still runs a task the leader is stopping: the revocation was lost (a failed
+    // commit, a leader that died after committing): send it again.
+    if (ref.task.lifecycle.state === "terminating" && running.state === "running") {
+      batch.revoke(hb.node, revocationFor(ref, ref.task.lifecycle.context.reason ?? "killed"));
+    }
     if (running.state === "running" && running.pid !== undefined && ref.task.lifecycle.state === "assigned") {
       batch.changed(state.transition(ref, { type: "STARTED", pid: running.pid }));
     }

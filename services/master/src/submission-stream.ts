@@ -26,7 +26,9 @@ function rejected(id: string, error: unknown): SubmissionOutcome {
     return { id, status: "rejected", error: first?.field === undefined ? { code: "bad_request", message: error.message } : { code: "bad_request", message: error.message, field: first.field }, at: Date.now() };
   }
   if (error instanceof CorralError) return { id, status: "rejected", error: error.toBody(), at: Date.now() };
-  throw error;
+  // Anything else is a bug here, not in the submission; answering (rather than leaving it to
+  // be redelivered forever) keeps one bad message from blocking the stream.
+  return { id, status: "rejected", error: { code: "internal", message: `could not decide this submission: ${(error as Error).message ?? String(error)}` }, at: Date.now() };
 }
 
 /**

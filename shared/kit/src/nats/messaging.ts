@@ -74,13 +74,19 @@ export function subscribeEvents<B extends z.ZodType>(
 
 function replyWith(msg: Msg, cell: string, body: ReplyBody, log: Logger): void {
   if (msg.reply === undefined || msg.reply === "") return;
-  const payload = seal(REPLY_TYPE, cell, body);
+  let size = 0;
   try {
+    const payload = seal(REPLY_TYPE, cell, body);
+    size = payload.length;
     msg.respond(payload);
   } catch (error) {
     // Typically a reply over the server's max_payload: say so instead of leaving the caller to time out.
-    log.error({ subject: msg.subject, bytes: payload.length, err: (error as Error).message }, "could not send reply");
-    msg.respond(seal(REPLY_TYPE, cell, { ok: false, error: { code: "internal", message: `the reply (${payload.length} bytes) could not be sent: ${(error as Error).message}` } }));
+    log.error({ subject: msg.subject, bytes: size, err: (error as Error).message }, "could not send reply");
+    try {
+      msg.respond(seal(REPLY_TYPE, cell, { ok: false, error: { code: "internal", message: `the reply (${size} bytes) could not be sent: ${(error as Error).message}` } }));
+    } catch {
+      // the connection is closing: nobody is left to tell
+    }
   }
 }
 

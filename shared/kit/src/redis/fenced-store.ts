@@ -12,6 +12,9 @@ export interface StateChanges {
  * The cell's durable state in Redis. Reads are free; every write goes through the fenced
  * commit script, so only the leader of the current epoch can change anything.
  */
+/** Fields one fenced script call carries: each becomes two values in the log entry, well under Lua's unpack limit (~8,000). */
+const MAX_FIELDS_PER_CALL = 1000;
+
 export interface LogEntry {
   id: string;
   epoch: number;
@@ -73,8 +76,22 @@ export class FencedStore {
     this.keys = cellKeys(cell);
   }
 
-  /** Applies the batch atomically and returns its change log id; a stale epoch is refused. */
+  /**
+   * Applies the batch and returns its last change log id; a stale epoch is refused. A batch
+   * larger than one script call can take (Lua's unpack limit) goes as several fenced calls
+   * in order, each atomic; every field is a whole record, so a prefix applied alone is
+   * still a consistent state.
+   */
   async commit(epoch: number, changes: StateChanges): Promise<string> {
+    const calls: StateChanges[] = [];
+    for (let i = 0; i < changes.puts.length; i += MAX_FIELDS_PER_CALL) calls.push({ puts: changes.puts.slice(i, i + MAX_FIELDS_PER_CALL), deletes: [] });
+    for (let i = 0; i < changes.deletes.length; i += MAX_FIELDS_PER_CALL) calls.push({ puts: [], deletes: changes.deletes.slice(i, i + MAX_FIELDS_PER_CALL) });
+    if (calls.length === 0) calls.push({ puts: [], deletes: [] });
+    const results = await Promise.all(calls.map((call) => this.commitOnce(epoch, call)));
+    return results[results.length - 1]!;
+  }
+
+  private async commitOnce(epoch: number, changes: StateChanges): Promise<string> {
     const args: (string | Buffer)[] = [String(epoch), String(changes.puts.length)];
     for (const [field, value] of changes.puts) args.push(field, Buffer.isBuffer(value) ? value : Buffer.from(value));
     args.push(...changes.deletes);
