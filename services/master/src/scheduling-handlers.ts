@@ -6,6 +6,24 @@ import type { LeaderContext } from "./leader-context.js";
 
 const PRIORITY_ORDER = { monitoring: 0, production: 1, batch: 2, "best-effort": 3 } as const;
 
+/**
+ * How many machines a work snapshot carries at most (Borg's relaxed randomization, at the
+ * source): a scheduler scores only a few feasible machines per task anyway, and sending
+ * and validating every machine of a large cell for one pending task is most of the delay.
+ */
+const MIN_MACHINES_SENT = 256;
+const MACHINES_SENT_PER_TASK = 16;
+
+/** A uniform random sample (partial Fisher-Yates), or all of them when there are few. */
+function sampleMachines(machines: WorkNode[], count: number): WorkNode[] {
+  if (machines.length <= count) return machines;
+  for (let i = 0; i < count; i++) {
+    const j = i + Math.floor(Math.random() * (machines.length - i));
+    [machines[i], machines[j]] = [machines[j]!, machines[i]!];
+  }
+  return machines.slice(0, count);
+}
+
 /** Why a placement no longer fits, or undefined when it does. */
 function misfit(ctx: LeaderContext, placement: Placement, usage: Readonly<NodeUsage> & { ports: ReadonlySet<number> } | undefined): string | undefined {
   const ref = ctx.state.task(placement.taskId);
@@ -32,23 +50,27 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
   const { nc, cell, log, state } = ctx;
   return [
     serveRpc(nc, subjects.schedWork(cell), fetchWork, cell, log, ({ limit }) => {
-      const nodes: WorkNode[] = [];
-      for (const node of state.nodes.values()) {
-        if (node.state !== "up") continue;
-        const usage = state.usage(node.name);
-        nodes.push({
-          name: node.name,
-          capacity: node.capacity,
-          free: { cpu: node.capacity.cpu - usage.cpu, ram: node.capacity.ram - usage.ram, disk: node.capacity.disk - usage.disk },
-          portRange: node.portRange,
-          usedPorts: [...usage.ports],
-          attributes: node.attributes,
-        });
-      }
       // Highest band first; within a band, the order tasks became pending (the pending set keeps it).
       const bands: TaskRef[][] = [[], [], [], []];
       for (const ref of state.pendingTasks()) bands[PRIORITY_ORDER[ref.job.spec.priority]]!.push(ref);
       const pending = bands.flat().slice(0, limit);
+      // Machines that cannot take even the smallest pending task are left out: they could not be chosen.
+      const smallest = { cpu: Infinity, ram: Infinity, disk: Infinity };
+      for (const ref of pending) {
+        const need = ref.job.spec.requirements;
+        smallest.cpu = Math.min(smallest.cpu, need.cpu);
+        smallest.ram = Math.min(smallest.ram, need.ram);
+        smallest.disk = Math.min(smallest.disk, need.disk);
+      }
+      const candidates: WorkNode[] = [];
+      for (const node of pending.length === 0 ? [] : state.nodes.values()) {
+        if (node.state !== "up") continue;
+        const usage = state.usage(node.name);
+        const free = { cpu: node.capacity.cpu - usage.cpu, ram: node.capacity.ram - usage.ram, disk: node.capacity.disk - usage.disk };
+        if (free.cpu + 1e-9 < smallest.cpu || free.ram < smallest.ram || free.disk < smallest.disk) continue;
+        candidates.push({ name: node.name, capacity: node.capacity, free, portRange: node.portRange, usedPorts: [...usage.ports], attributes: node.attributes });
+      }
+      const nodes = sampleMachines(candidates, Math.max(MIN_MACHINES_SENT, pending.length * MACHINES_SENT_PER_TASK));
       return {
         epoch: ctx.epoch,
         nodes,
