@@ -18,7 +18,8 @@ test("a write with a stale epoch is refused by Redis and changes nothing", async
   t.teardown(() => redis.disconnect());
   const cell = "fence1";
   const store = new FencedStore(redis, cell);
-  const first = new LeaderLease(redis, cell, "master-a", 200);
+  // Long enough that a busy CI machine still checks "nobody else wins" inside it.
+  const first = new LeaderLease(redis, cell, "master-a", 1500);
   const second = new LeaderLease(redis, cell, "master-b", 5000);
 
   const oldEpoch = await first.tryAcquire();
@@ -27,7 +28,7 @@ test("a write with a stale epoch is refused by Redis and changes nothing", async
   await store.commit(oldEpoch, { puts: [["job-a", Buffer.from("v1")]], deletes: [] });
 
   // The first leader stalls past its lease; the second takes over with a new epoch.
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  await new Promise((resolve) => setTimeout(resolve, 1600));
   const newEpoch = await second.tryAcquire();
   t.is(newEpoch, 2);
   t.false(await first.renew(oldEpoch), "the deposed leader cannot renew");
