@@ -48,7 +48,13 @@ job polite = {
   replicas = 1
   grace = 30s
 }`);
-  await eventually("running", async () => ((await cell.job(job.id)).summary.running === 1 ? true : undefined), 20_000);
+  const running = await eventually("running", async () => {
+    const view = await cell.job(job.id);
+    return view.summary.running === 1 ? view : undefined;
+  }, 20_000);
+  // "running" means the process exists; its SIGTERM handler is in place once it answers.
+  const { host, port } = running.tasks[0]!;
+  await eventually("the server answers", async () => ((await fetch(`http://${host}:${port}/`).catch(() => undefined))?.ok ? true : undefined), 20_000);
   await cell.http("DELETE", `/v1/jobs/${job.id}`);
   const dead = await eventually("dead", async () => {
     const view = await cell.job(job.id);
