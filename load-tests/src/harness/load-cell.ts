@@ -98,9 +98,8 @@ export class LoadCell {
       await loadCell.stop(); // never leave a half-started cell behind
       throw error;
     }
-    subscribeEvents(nc, subjects.taskEvents(cell.cell), taskChanges, cell.cell, log, ({ body, ts }) => {
+    subscribeEvents(nc, subjects.taskEvents(cell.cell), taskChanges, cell.cell, log, ({ body }) => {
       const at = Date.now();
-      void ts;
       for (const change of body.changes) loadCell.timeline.record(change.taskId, change.incarnation, change.state, change.node, at);
     });
     return loadCell;

@@ -3,23 +3,12 @@ import { hostname } from "node:os";
 import { resolve } from "node:path";
 import { z } from "zod";
 import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
-import { connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown } from "@corral/kit";
+import { connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown, parsedFlag } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { hostCapacity } from "./capacity.js";
 import { HollowFleet } from "./hollow-fleet.js";
 import { hollowMachines } from "./hollow-machines.js";
-
-function converted<T>(parse: (text: string) => T) {
-  return z.string().transform((text, ctx) => {
-    try {
-      return parse(text);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: (error as Error).message });
-      return z.NEVER;
-    }
-  });
-}
 
 const flags = loadFlags(
   "corral-borglet",
@@ -52,10 +41,10 @@ const flags = loadFlags(
       .transform((text) => text.split("-").map(Number) as [number, number])
       .refine(([low, high]) => low >= 1 && high <= 65535 && low <= high, "ports between 1 and 65535, low first"),
     binaryPath: z.string().transform((text) => text.split(":").filter((dir) => dir !== "")),
-    heartbeat: converted(parseDuration).refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"),
-    cpu: converted(parseCpu).optional(),
-    ram: converted(parseSize).optional(),
-    disk: converted(parseSize).optional(),
+    heartbeat: parsedFlag(parseDuration).refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"),
+    cpu: parsedFlag(parseCpu).optional(),
+    ram: parsedFlag(parseSize).optional(),
+    disk: parsedFlag(parseSize).optional(),
     attribute: z
       .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value"))
       .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),

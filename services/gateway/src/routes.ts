@@ -1,6 +1,6 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { CorralError, jobStatus, killJob, listNodes, readLogs, standbyStatus, subjects, submitJob, parseTaskId, type JobView } from "@corral/contracts";
+import { CorralError, jobStatus, killJob, listNodes, readLogs, standbyStatus, subjects, submitJob, type JobView } from "@corral/contracts";
 import { callRpc, type NatsConnection } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { logsQuerySchema, requestIdFrom, requestUser, resolveJobId, submitBodySchema, userQuerySchema, validate } from "./requests.js";
@@ -87,7 +87,6 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const task = jobs[0]?.tasks[index];
     if (task === undefined) throw new CorralError("not_found", `job ${id} has no task ${index}`, "index");
     if (task.node === undefined) throw new CorralError("not_found", `task ${task.id} is ${task.state} and has no machine, so no logs`, "index");
-    if (parseTaskId(task.id) === undefined) throw new CorralError("internal", `bad task id ${task.id}`);
     const logs = await callRpc(nc, subjects.nodeLogs(cell, task.node), readLogs, cell, {
       taskId: task.id,
       stream: query.stream,

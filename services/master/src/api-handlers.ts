@@ -1,5 +1,5 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { CorralError, HTTP_SUBMISSION_PREFIX, jobStatus, type ErrorCode, killJob, listNodes, masterStats, submitJob, subjects } from "@corral/contracts";
+import { CorralError, HTTP_SUBMISSION_PREFIX, jobStatus, killJob, listNodes, masterStats, submitJob, subjects } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { admitJob } from "./admit-job.js";
 import type { JobRecord } from "./records.js";
@@ -21,7 +21,7 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
       const known = state.submissions.get(outcomeId);
       if (known !== undefined) {
         await ctx.commits.commit(); // the first attempt's commit may still be in flight
-        if (known.status === "rejected") throw new CorralError(known.error.code as ErrorCode, known.error.message, known.error.field);
+        if (known.status === "rejected") throw new CorralError(known.error.code, known.error.message, known.error.field);
         const job = state.jobs.get(known.job);
         if (job === undefined) throw new CorralError("not_found", `job ${known.job} of request ${requestId} is gone`);
         return { job: jobView(job, state) };

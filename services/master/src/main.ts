@@ -10,21 +10,12 @@ import {
   LeaderLease,
   loadFlags,
   onShutdown,
+  parsedFlag,
   sleep,
 } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { StateFollower } from "./follower.js";
 import { LeaderTerm } from "./leader.js";
-
-const duration = (what: string) =>
-  z.string().transform((text, ctx) => {
-    try {
-      return parseDuration(text);
-    } catch (error) {
-      ctx.addIssue({ code: "custom", message: `${what}: ${(error as Error).message}` });
-      return z.NEVER;
-    }
-  });
 
 const flags = loadFlags(
   "corral-master",
@@ -42,8 +33,8 @@ const flags = loadFlags(
     nats: z.string().min(1),
     redis: z.string().url("a redis:// URL"),
     name: nodeNameSchema,
-    downAfter: duration("a duration like 5s"),
-    leaseTtl: duration("a duration like 3s").refine((ms) => ms >= 300, "at least 300ms"),
+    downAfter: parsedFlag(parseDuration),
+    leaseTtl: parsedFlag(parseDuration).refine((ms) => ms >= 300, "at least 300ms"),
   }),
 );
 

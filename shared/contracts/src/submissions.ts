@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { ERROR_CODES } from "./errors.js";
 import { userNameSchema } from "./names.js";
 
 /**
@@ -22,7 +23,7 @@ export const submissionOutcomeSchema = z.discriminatedUnion("status", [
   z.object({
     id: z.string(),
     status: z.literal("rejected"),
-    error: z.object({ code: z.string(), message: z.string(), field: z.string().optional() }),
+    error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), field: z.string().optional() }),
     at: z.number(),
   }),
 ]);

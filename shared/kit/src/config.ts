@@ -1,5 +1,17 @@
 import { parseArgs, type ParseArgsConfig } from "node:util";
-import type { z } from "zod";
+import { z } from "zod";
+
+/** A string flag turned into a value by `parse`; its error message becomes the flag's. */
+export function parsedFlag<T>(parse: (text: string) => T) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parse(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: (error as Error).message });
+      return z.NEVER;
+    }
+  });
+}
 
 /**
  * Parses a service's command-line flags and validates them; a bad flag prints what is
