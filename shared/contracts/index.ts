@@ -1,5 +1,6 @@
 export * from "./src/names.js";
 export * from "./src/job-spec.js";
+export * from "./src/federation-policy.js";
 export * from "./src/subjects.js";
 export * from "./src/codec.js";
 export * from "./src/errors.js";
@@ -9,3 +10,8 @@ export * from "./src/messages.js";
 export * from "./src/listeners.js";
 export * from "./src/envelope.js";
 export * from "./src/submissions.js";
+export * from "./src/machine-digest.js";
+export * from "./src/bns.js";
+export * from "./src/history.js";
+export * from "./src/selector.js";
+export * from "./src/federation.js";

@@ -3,9 +3,11 @@ export const ERROR_CODES = [
   "bad_request", // the input failed validation; nothing changed
   "not_found",
   "conflict", // e.g. a live job with that name exists
+  "quota_exceeded", // the job would take its user past their quota in its band; nothing changed
   "not_leader", // this master is not (or no longer) the leader
   "stale_epoch", // a fenced write or command from a deposed leader
   "unavailable", // no leader, or a dependency down; retry
+  "incompatible_state", // stored state written by a version this one cannot read
   "internal",
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -16,6 +16,8 @@ export function listenersOf(cell: string, node: string): Listener[] {
     ...API_VERBS.map((verb): Listener => ({ service: "master", subject: subjects.api(cell, verb), kind: "rpc" })),
     { service: "master", subject: subjects.nodeHeartbeat(cell, node), kind: "event" },
     { service: "master", subject: subjects.nodeEvents(cell, node), kind: "event" },
+    { service: "master", subject: subjects.linkAlive(cell), kind: "rpc" },
+    { service: "master", subject: subjects.linkHeartbeats(cell), kind: "event" },
     { service: "master", subject: subjects.schedWork(cell), kind: "rpc" },
     { service: "master", subject: subjects.read(cell, "status"), kind: "rpc" },
     { service: "master", subject: subjects.schedPlan(cell), kind: "rpc" },

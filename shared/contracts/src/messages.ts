@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "./errors.js";
-import { jobSpecSchema, requirementsSchema, resourcesSchema, PRIORITY_BANDS } from "./job-spec.js";
-import { cellNameSchema, jobIdSchema, nodeNameSchema, taskIdSchema, userNameSchema } from "./names.js";
+import { constraintSchema, healthSchema, jobSpecSchema, MAX_REPLICAS, MAX_VOLUMES, volumeSchema, preferenceSchema, requirementsSchema, resourcesSchema, spreadSchema, PRIORITY_BANDS, SPREAD_DOMAINS } from "./job-spec.js";
+import { cellNameSchema, imageRefSchema, jobIdSchema, nodeNameSchema, taskIdSchema, userNameSchema } from "./names.js";
 import { jobViewSchema, nodeViewSchema } from "./views.js";
 
 /** Every NATS payload: `{v, type, id, ts, cell, epoch?, body}` (design.md § Messages). */
@@ -68,7 +68,23 @@ export const submitJob = rpc(
   }),
   z.object({ job: jobViewSchema }),
 );
-export const killJob = rpc("api.kill", z.object({ job: jobIdSchema }), z.object({ job: jobViewSchema }));
+/** A kill may shorten or lengthen the job's grace period for this stop (`corral kill --grace 5s`). */
+export const MAX_GRACE_MS = 3_600_000;
+export const killJob = rpc(
+  "api.kill",
+  z.object({ job: jobIdSchema, gracePeriodMs: z.number().int().min(0).max(MAX_GRACE_MS, "grace is above one hour").optional() }),
+  z.object({ job: jobViewSchema }),
+);
+/**
+ * Sets a job's replica count (`kubectl scale`): tasks past the new count are stopped like a
+ * kill stops them, new ones start pending, the others are not touched. Scaling to the
+ * current count changes nothing and answers the job, so a repeat is safe.
+ */
+export const scaleJob = rpc(
+  "api.scale",
+  z.object({ job: jobIdSchema, replicas: z.number().int().min(1, "replicas must be at least 1").max(MAX_REPLICAS, `replicas is above ${MAX_REPLICAS}`) }),
+  z.object({ job: jobViewSchema }),
+);
 export const jobStatus = rpc(
   "api.status",
   z.object({ job: jobIdSchema.optional(), user: userNameSchema.optional() }),
@@ -82,6 +98,47 @@ export const standbyStatus = rpc(
 );
 
 export const listNodes = rpc("api.nodes", z.object({}), z.object({ nodes: z.array(nodeViewSchema) }));
+
+/** "Why pending?": every machine through the filters for the job's pending tasks, with advice. */
+export const whyPending = rpc(
+  "api.why",
+  z.object({ job: jobIdSchema }),
+  z.object({
+    job: jobIdSchema,
+    pending: z.number().int().nonnegative(),
+    /** what was counted: machines, or for a job in an alloc set, the set's allocs */
+    over: z.enum(["machines", "allocs"]).default("machines"),
+    machines: z.number().int().nonnegative(),
+    fitting: z.number().int().nonnegative(),
+    refusals: z.array(z.object({ reason: z.string(), machines: z.number().int().nonnegative() })),
+    advice: z.array(z.string()),
+  }),
+);
+export type WhyPending = z.infer<typeof whyPending.result>;
+
+/** Nomad's job plan: where a job's tasks would go now, and what would be preempted; commits nothing. */
+export const planJob = rpc(
+  "api.plan",
+  z.object({ spec: jobSpecSchema, user: userNameSchema }),
+  z.object({
+    job: jobIdSchema,
+    /** whether a submission would be accepted now, and if not, why */
+    admission: z.union([z.object({ ok: z.literal(true) }), z.object({ ok: z.literal(false), code: z.enum(ERROR_CODES), message: z.string() })]),
+    /** `alloc`: the alloc it would run in, for a job in an alloc set */
+    placements: z.array(z.object({ task: taskIdSchema, node: nodeNameSchema, alloc: taskIdSchema.optional() })),
+    /** set when only this many of the job's tasks were planned (a plan is bounded) */
+    planned: z.number().int().positive().optional(),
+    unplaced: z.array(
+      z.object({
+        task: taskIdSchema,
+        refusals: z.array(z.object({ reason: z.string(), machines: z.number().int().nonnegative() })),
+        /** the machine and the lower-band tasks it would preempt there, when that makes room */
+        preempts: z.object({ node: nodeNameSchema, tasks: z.array(taskIdSchema) }).optional(),
+      }),
+    ),
+  }),
+);
+export type JobPlan = z.infer<typeof planJob.result>;
 
 /** The leader's own measurements, for load tests and operators. */
 export const masterStats = rpc(
@@ -101,6 +158,8 @@ export const masterStats = rpc(
     cpuSystemMicros: z.number(),
     /** the longest the leader's event loop was blocked since the previous stats call */
     eventLoopDelayMaxMs: z.number(),
+    /** heartbeats this term: taken in full (from borglets or forwarded by link shards), and machines reported alive-and-unchanged by shards */
+    heartbeats: z.object({ direct: z.number(), forwarded: z.number(), aliveReported: z.number() }),
     /** fenced commits to Redis this term: how many, jobs written, time spent, the slowest */
     commits: z.object({ commits: z.number(), jobsWritten: z.number(), totalMs: z.number(), maxMs: z.number() }),
   }),
@@ -114,6 +173,10 @@ export const heartbeatTaskSchema = z.object({
   state: z.enum(["starting", "running", "terminating"]),
   pid: z.number().int().positive().optional(),
   ports: portsSchema,
+  /** measured from its cgroup (isolated runtime): cores in use since the last heartbeat, and bytes of memory */
+  usage: z.object({ cpu: z.number().nonnegative().max(4096), ram: z.number().int().nonnegative() }).optional(),
+  /** the last verdict of its health check, for tasks that have one */
+  health: z.enum(["healthy", "unhealthy"]).optional(),
 });
 export type HeartbeatTask = z.infer<typeof heartbeatTaskSchema>;
 
@@ -131,19 +194,53 @@ export const heartbeat = event(
     /** the highest master epoch this borglet has obeyed */
     epochSeen: z.number().int().nonnegative(),
     tasks: z.array(heartbeatTaskSchema).max(100_000),
+    /**
+     * Some task's usage moved past the reporting threshold since the borglet last said so:
+     * link shards forward this heartbeat whole, so the leader's view of usage stays current
+     * without every heartbeat reaching it.
+     */
+    usageMoved: z.literal(true).optional(),
   }),
 );
 export type Heartbeat = z.infer<typeof heartbeat.body>;
+
+/** Link shards (Borg §3.3): each master replica takes a share of the heartbeats and tells the leader only what changed. */
+export const linkAlive = rpc(
+  "link.alive",
+  z.object({
+    shard: z.string().min(1).max(255),
+    nodes: z.array(z.object({ node: nodeNameSchema, digest: z.string().min(1).max(64) })).max(100_000),
+  }),
+  z.object({ wanted: z.array(nodeNameSchema) }),
+);
+
+export const linkHeartbeats = event(
+  "link.heartbeats",
+  z.object({
+    shard: z.string().min(1).max(255),
+    heartbeats: z.array(heartbeat.body).max(100_000),
+  }),
+);
 
 export const leaseSchema = z.object({
   taskId: taskIdSchema,
   incarnation: incarnationSchema,
   binary: z.string().min(1),
+  /** set: the isolated runtime, on this image's root filesystem */
+  image: imageRefSchema.optional(),
+  /** the alloc it runs in: its room is the alloc's, so memory pressure does not evict it */
+  alloc: taskIdSchema.optional(),
   /** with `%port%` placeholders still in; the borglet substitutes them */
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
   ports: portsSchema,
   requirements: requirementsSchema,
+  /** directories mounted into the container (isolated runtime) */
+  volumes: z.array(volumeSchema).max(MAX_VOLUMES).optional(),
+  /** how the borglet checks the task; it restarts a task that fails too many checks in a row */
+  health: healthSchema.optional(),
+  /** the job's band: the isolated runtime gives latency-sensitive bands the larger cpu share */
+  priority: z.enum(PRIORITY_BANDS).optional(),
   gracePeriodMs: z.number().int().nonnegative(),
 });
 export type Lease = z.infer<typeof leaseSchema>;
@@ -181,8 +278,25 @@ export const taskEventSchema = z.discriminatedUnion("kind", [
     incarnation: incarnationSchema,
     exitCode: z.number().int().optional(),
     signal: z.string().max(16).optional(),
+    /** the kernel killed it for going over its memory limit */
+    oom: z.literal(true).optional(),
+    /** the borglet stopped it for failing its health check; what the last check said */
+    unhealthy: z.string().max(1024).optional(),
+    /** the borglet evicted it to relieve memory pressure (non-production work goes first); why */
+    evicted: z.string().max(1024).optional(),
+    /** how long it ran: a long run ends a crash streak, and with it the restart backoff */
+    ranForMs: z.number().int().nonnegative().optional(),
     /** the borglet stopped it because the master revoked the lease */
     revoked: z.boolean(),
+    at: z.number(),
+  }),
+  z.object({
+    kind: z.literal("health"),
+    taskId: taskIdSchema,
+    incarnation: incarnationSchema,
+    health: z.enum(["healthy", "unhealthy"]),
+    /** what the check said, when it failed */
+    message: z.string().max(1024).optional(),
     at: z.number(),
   }),
   z.object({
@@ -208,8 +322,16 @@ export const readLogs = rpc(
     taskId: taskIdSchema,
     stream: z.enum(LOG_STREAMS),
     tailBytes: z.number().int().min(1).max(16 * 1024 * 1024),
+    /** read from this byte on (following a log) instead of the tail; past the end means the log was rotated */
+    from: z.number().int().nonnegative().optional(),
   }),
-  z.object({ text: z.string(), size: z.number().int().nonnegative(), truncated: z.boolean() }),
+  z.object({
+    text: z.string(),
+    size: z.number().int().nonnegative(),
+    truncated: z.boolean(),
+    /** the byte of the file the text starts at */
+    start: z.number().int().nonnegative().optional(),
+  }),
 );
 
 // ---- leader ↔ schedulers ----------------------------------------------------------
@@ -221,21 +343,43 @@ export const workNodeSchema = z.object({
   portRange: z.tuple([portSchema, portSchema]),
   usedPorts: z.array(portSchema),
   attributes: z.record(z.string(), z.string()),
+  /** tasks already there of pending jobs that limit tasks per machine or spread */
+  jobTasks: z.record(jobIdSchema, z.number().int().nonnegative()).optional(),
+  /** reserved by running tasks but not used (resource reclamation): usable by batch and best-effort work only */
+  reclaimable: z.object({ cpu: z.number().nonnegative(), ram: z.number().nonnegative() }).optional(),
 });
 export type WorkNode = z.infer<typeof workNodeSchema>;
 
 export const pendingTaskSchema = z.object({
   taskId: taskIdSchema,
   incarnation: incarnationSchema,
+  job: jobIdSchema,
+  user: userNameSchema,
   requirements: requirementsSchema,
   priority: z.enum(PRIORITY_BANDS),
+  constraints: z.array(constraintSchema),
+  preferences: z.array(preferenceSchema),
+  spread: spreadSchema.optional(),
+  maxPerMachine: z.number().int().min(1).optional(),
+  /** machines it kept crashing on: placed elsewhere when another machine fits */
+  avoid: z.array(nodeNameSchema).max(16).optional(),
+  /** placed on limits alone, never on reclaimed room, whatever its band (an alloc must really reserve) */
+  onLimitsOnly: z.literal(true).optional(),
 });
 export type PendingTask = z.infer<typeof pendingTaskSchema>;
 
 export const fetchWork = rpc(
   "sched.work",
   z.object({ scheduler: nodeNameSchema, limit: z.number().int().min(1).max(1_000_000) }),
-  z.object({ epoch: z.number().int(), nodes: z.array(workNodeSchema), tasks: z.array(pendingTaskSchema) }),
+  z.object({
+    epoch: z.number().int(),
+    nodes: z.array(workNodeSchema),
+    tasks: z.array(pendingTaskSchema),
+    /** where the tasks of each spreading job already are, per failure domain, over the whole cell (the nodes are a sample) */
+    jobDomains: z.record(jobIdSchema, z.partialRecord(z.enum(SPREAD_DOMAINS), z.record(z.string(), z.number().int().nonnegative()))).optional(),
+    /** the cell's packing policy */
+    policy: z.enum(["e-pvm", "best-fit", "hybrid"]).optional(),
+  }),
 );
 export type WorkSnapshot = z.infer<typeof fetchWork.result>;
 
@@ -253,10 +397,14 @@ export const submitPlan = rpc(
     scheduler: nodeNameSchema,
     epoch: z.number().int(),
     placements: z.array(placementSchema).max(1_000_000),
+    /** pending tasks the scheduler found no machine for, in queue order: the leader may preempt for them */
+    unplaced: z.array(taskIdSchema).max(10_000).optional(),
   }),
   z.object({
     committed: z.number().int(),
     rejected: z.array(z.object({ taskId: taskIdSchema, reason: z.string() })),
+    /** lower-band tasks stopped to make room for unplaced ones */
+    preempted: z.number().int().nonnegative().optional(),
   }),
 );
 export type Plan = z.infer<typeof submitPlan.request>;

@@ -55,3 +55,13 @@ export const jobIdSchema = z
   }, "a job id is <job>.<user>.<cell>, each part a lower-case name");
 
 export const taskIdSchema = z.string().refine((s) => parseTaskId(s) !== undefined, "a task id is <index>.<job>.<user>.<cell>");
+
+/**
+ * An image reference, `name[:tag]` as Docker writes it: lower-case path components joined by
+ * `/`, each letters and digits separated by `.`, `_` or `-`; a tag of up to 128 characters.
+ */
+export const IMAGE_REF_PATTERN = /^[a-z0-9]+(?:[._-][a-z0-9]+)*(?:\/[a-z0-9]+(?:[._-][a-z0-9]+)*)*(?::[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?$/;
+export const imageRefSchema = z
+  .string()
+  .max(255, "an image reference is longer than 255 characters")
+  .regex(IMAGE_REF_PATTERN, "an image is name:tag, e.g. 'web:1.2' (lower-case name; letters, digits, '.', '_', '-'; the tag defaults to latest)");

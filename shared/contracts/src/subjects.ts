@@ -3,8 +3,8 @@
  * Layout: corral.<cell>.<area>.… (see design.md § Messages and subjects).
  */
 
-export type ApiVerb = "submit" | "kill" | "status" | "nodes" | "stats";
-export const API_VERBS: readonly ApiVerb[] = ["submit", "kill", "status", "nodes", "stats"];
+export type ApiVerb = "submit" | "kill" | "scale" | "status" | "nodes" | "stats" | "why" | "plan";
+export const API_VERBS: readonly ApiVerb[] = ["submit", "kill", "scale", "status", "nodes", "stats", "why", "plan"];
 
 const root = (cell: string) => `corral.${cell}`;
 
@@ -13,9 +13,13 @@ export const subjects = {
   api: (cell: string, verb: ApiVerb) => `${root(cell)}.api.${verb}`,
   /** gateway → any standby, request/reply in a queue group: read-only queries from replicated state. */
   read: (cell: string, verb: "status") => `${root(cell)}.read.${verb}`,
-  /** borglet → masters: heartbeat with capacity, attributes and running tasks. */
+  /** borglet → link shards (a queue group over every master): heartbeat with capacity, attributes and running tasks. */
   nodeHeartbeat: (cell: string, node: string) => `${root(cell)}.node.${node}.hb`,
   nodeHeartbeatAny: (cell: string) => `${root(cell)}.node.*.hb`,
+  /** link shard → leader, request/reply: machines whose heartbeats changed nothing; the answer names those it wants in full. */
+  linkAlive: (cell: string) => `${root(cell)}.link.alive`,
+  /** link shard → leader: heartbeats that differ from the committed state, in full. */
+  linkHeartbeats: (cell: string) => `${root(cell)}.link.heartbeats`,
   /** leader → borglet: lease grants and revocations, carrying the epoch. */
   nodeCommands: (cell: string, node: string) => `${root(cell)}.node.${node}.cmd`,
   /** borglet → leader: task state changes, batched per tick. */
@@ -35,6 +39,10 @@ export const subjects = {
   submissionOutcome: (cell: string, id: string) => `${root(cell)}.events.submissions.${id}`,
   /** leader → watchers: committed task state changes. */
   taskEvents: (cell: string) => `${root(cell)}.events.tasks`,
+  /** leader → the job's history stream (JSON, bounded per job): what happened to the job and its tasks. */
+  jobHistory: (cell: string, jobId: string) => `${root(cell)}.history.${jobId}`,
+  /** every job's history subject, for the stream that keeps them */
+  jobHistoryAll: (cell: string) => `${root(cell)}.history.>`,
 } as const;
 
 /** The node id token of a `corral.<cell>.node.<id>.<kind>` subject. */

@@ -5,5 +5,6 @@ export type TaskState = (typeof TASK_STATES)[number];
 /** States in which a task holds resources on a machine. */
 export const PLACED_STATES: ReadonlySet<TaskState> = new Set(["assigned", "starting", "running", "terminating"]);
 
-export const NODE_STATES = ["up", "down"] as const;
+/** "unknown": a new leader knows the machine only from its tasks until it heartbeats. */
+export const NODE_STATES = ["up", "down", "unknown"] as const;
 export type NodeState = (typeof NODE_STATES)[number];

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { jobIdSchema, nodeNameSchema, taskIdSchema } from "./names.js";
-import { PRIORITY_BANDS, requirementsSchema, resourcesSchema } from "./job-spec.js";
+import { JOB_KINDS, PRIORITY_BANDS, requirementsSchema } from "./job-spec.js";
 import { NODE_STATES, TASK_STATES } from "./task-state.js";
 
 /** What users see of a task: `corral ps`, the HTTP API and the web UI. */
@@ -18,12 +18,28 @@ export const taskViewSchema = z.object({
   exitCode: z.number().int().optional(),
   restarts: z.number().int().nonnegative(),
   updatedAt: z.number(),
+  /** its health check's last verdict, for a running task of a job that has one */
+  health: z.enum(["healthy", "unhealthy", "unknown"]).optional(),
+  /** measured by its borglet (isolated runtime): cores in use and bytes of memory */
+  usage: z.object({ cpu: z.number(), ram: z.number() }).optional(),
+  /** for a task waiting out its restart backoff: when it may be placed again */
+  nextTryAt: z.number().optional(),
+  /** the alloc it runs in, for a task of a job in an alloc set */
+  alloc: taskIdSchema.optional(),
+  /** for an alloc: what the tasks in it take of its reservation */
+  allocUsed: z.object({ cpu: z.number(), ram: z.number(), disk: z.number(), tasks: z.number().int().nonnegative() }).optional(),
 });
 export type TaskView = z.infer<typeof taskViewSchema>;
 
 export const jobViewSchema = z.object({
   id: jobIdSchema,
   name: z.string(),
+  /** absent from views of older masters: a job */
+  kind: z.enum(JOB_KINDS).default("job"),
+  /** the alloc set the job's tasks run in */
+  allocSet: z.string().optional(),
+  /** the job's labels, which its tasks share (absent from views of older masters) */
+  labels: z.record(z.string(), z.string()).default({}),
   user: z.string(),
   cell: z.string(),
   priority: z.enum(PRIORITY_BANDS),
@@ -43,8 +59,11 @@ export const nodeViewSchema = z.object({
   state: z.enum(NODE_STATES),
   host: z.string(),
   pid: z.number().int(),
-  capacity: resourcesSchema,
+  /** zero while the machine's state is unknown */
+  capacity: z.object({ cpu: z.number().nonnegative(), ram: z.number().nonnegative(), disk: z.number().nonnegative() }),
   used: z.object({ cpu: z.number(), ram: z.number(), disk: z.number() }),
+  /** reserved by its running tasks but not used: room batch and best-effort work may take (resource reclamation) */
+  reclaimable: z.object({ cpu: z.number(), ram: z.number() }).optional(),
   attributes: z.record(z.string(), z.string()),
   portRange: z.tuple([z.number().int(), z.number().int()]),
   tasks: z.number().int(),

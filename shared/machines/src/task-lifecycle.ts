@@ -12,23 +12,60 @@ export interface TaskContext {
   pid?: number;
   reason?: string;
   exitCode?: number;
+  /** set while the task is stopped to make room for a higher-priority one: it runs again after */
+  preemptedBy?: string;
+  /** the alloc (an alloc set's task id) it runs in, for a job in an alloc set */
+  alloc?: string;
+  /** exits in a row, each after a short run: the restart backoff grows with it */
+  crashStreak?: number;
+  /** machines it crashed on during the streak, most recent last: the scheduler avoids them */
+  crashedOn?: string[];
+  /** pending after an exit of its own, so placed again only after its restart backoff (not after a loss or a preemption) */
+  backingOff?: boolean;
 }
 
 export type TaskLifecycleEvent =
-  | { type: "SCHEDULE"; node: string; ports: number[] }
+  | { type: "SCHEDULE"; node: string; ports: number[]; alloc?: string }
   | { type: "STARTED"; pid: number }
-  | { type: "EXITED"; exitCode?: number; signal?: string }
+  | { type: "EXITED"; exitCode?: number; signal?: string; oom?: boolean; unhealthy?: string; ranForMs?: number }
   | { type: "FAILED"; message: string }
   | { type: "LOST"; reason: string }
-  | { type: "KILL"; reason: string };
+  | { type: "KILL"; reason: string }
+  | { type: "PREEMPT"; by: string };
 
-function exitReason(event: { exitCode?: number; signal?: string }): string {
+function exitReason(event: { exitCode?: number; signal?: string; oom?: boolean; unhealthy?: string }): string {
+  if (event.unhealthy !== undefined) return `unhealthy: ${event.unhealthy}`;
+  if (event.oom === true) return `OOM: killed for going over its memory limit${event.signal === undefined ? "" : ` (${event.signal})`}`;
   if (event.signal !== undefined) return `terminated by ${event.signal}`;
   return `exited with code ${event.exitCode ?? "unknown"}`;
 }
 
+/** A run this long proves the task can run: the next exit starts a new streak (Kubernetes' rule too). */
+export const STABLE_RUN_MS = 10 * 60_000;
+const RESTART_BACKOFF_BASE_MS = 1000;
+export const RESTART_BACKOFF_CAP_MS = 5 * 60_000;
+const CRASHED_ON_KEPT = 4;
+
+/**
+ * How long a task that exited `streak` times in a row waits before it is placed again: the
+ * first restart is immediate, then 1 s, 2 s, 4 s, … up to five minutes.
+ */
+export function restartBackoffMs(streak: number): number {
+  if (streak <= 1) return 0;
+  return Math.min(RESTART_BACKOFF_CAP_MS, RESTART_BACKOFF_BASE_MS * 2 ** (streak - 2));
+}
+
+/** The streak and the machines to avoid after an exit that restarts the task. */
+function afterCrash(context: TaskContext, event: { exitCode?: number; signal?: string; oom?: boolean; unhealthy?: string; ranForMs?: number }): Pick<TaskContext, "crashStreak" | "crashedOn" | "backingOff"> {
+  const stable = (event.ranForMs ?? 0) >= STABLE_RUN_MS;
+  const failed = event.oom === true || event.unhealthy !== undefined || event.signal !== undefined || (event.exitCode ?? 0) !== 0;
+  const earlier = stable ? [] : (context.crashedOn ?? []);
+  const crashedOn = failed && context.node !== undefined ? [...earlier.filter((node) => node !== context.node), context.node].slice(-CRASHED_ON_KEPT) : earlier;
+  return { crashStreak: stable ? 1 : (context.crashStreak ?? 0) + 1, crashedOn, backingOff: true };
+}
+
 /** Placement fields are cleared whenever a task leaves its machine. */
-const unplaced = { node: undefined, ports: [], pid: undefined };
+const unplaced = { node: undefined, ports: [], pid: undefined, alloc: undefined, backingOff: undefined };
 
 /**
  * The guards and actions as plain functions of (context, event). The xstate machine below
@@ -36,22 +73,24 @@ const unplaced = { node: undefined, ports: [], pid: undefined };
  * very same functions, so the two cannot drift apart.
  */
 export const taskGuards = {
+  wasPreempted: (context: TaskContext): boolean => context.preemptedBy !== undefined,
   restartsAfterExit: (context: TaskContext, event: TaskLifecycleEvent): boolean => {
     if (event.type !== "EXITED") return false;
     if (context.restartPolicy === "always") return true;
     if (context.restartPolicy === "never") return false;
-    return event.signal !== undefined || event.exitCode !== 0;
+    // Stopped for failing its health check: a failure, however politely it exited.
+    return event.unhealthy !== undefined || event.signal !== undefined || event.exitCode !== 0;
   },
 };
 
 export const taskActions = {
   // The reason stays: it says why this incarnation exists ("machine lost", "exited with code 1").
   place: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
-    event.type === "SCHEDULE" ? { node: event.node, ports: event.ports } : {},
+    event.type === "SCHEDULE" ? { node: event.node, ports: event.ports, backingOff: undefined, ...(event.alloc === undefined ? {} : { alloc: event.alloc }) } : {},
   recordStart: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "STARTED" ? { pid: event.pid } : {}),
   requeueAfterExit: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "EXITED"
-      ? { ...unplaced, incarnation: context.incarnation + 1, restarts: context.restarts + 1, exitCode: event.exitCode, reason: exitReason(event) }
+      ? { ...unplaced, ...afterCrash(context, event), incarnation: context.incarnation + 1, restarts: context.restarts + 1, exitCode: event.exitCode, reason: exitReason(event) }
       : {},
   finishAfterExit: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "EXITED" ? { pid: undefined, exitCode: event.exitCode, reason: exitReason(event) } : {},
@@ -59,7 +98,16 @@ export const taskActions = {
     event.type === "FAILED" ? { pid: undefined, reason: `failed to start: ${event.message}` } : {},
   requeueAfterLoss: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "LOST" ? { ...unplaced, incarnation: context.incarnation + 1, reason: event.reason } : {},
-  recordKill: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "KILL" ? { reason: event.reason } : {}),
+  recordKill: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "KILL" ? { reason: event.reason, preemptedBy: undefined } : {}),
+  recordPreemption: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
+    event.type === "PREEMPT" ? { reason: `preempted by ${event.by}`, preemptedBy: event.by } : {},
+  // Preempted work is not failed work: back to pending, not counted as a restart.
+  requeueAfterPreemption: (context: TaskContext): Partial<TaskContext> => ({
+    ...unplaced,
+    incarnation: context.incarnation + 1,
+    reason: `preempted by ${context.preemptedBy ?? "a higher-priority task"}`,
+    preemptedBy: undefined,
+  }),
   // "killed by user (terminated by SIGKILL)": why it was stopped, and how it went.
   finishKilled: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => {
     const why = context.reason ?? "killed";
@@ -88,7 +136,14 @@ const placedTransitions = {
   FAILED: { target: "dead", actions: "finishAfterFailure" },
   LOST: { target: "pending", actions: "requeueAfterLoss" },
   KILL: { target: "terminating", actions: "recordKill" },
+  PREEMPT: { target: "terminating", actions: "recordPreemption" },
 } as const;
+
+/** Leaving a machine while being stopped: a preempted task goes back to pending, a killed one is done. */
+const stoppedTransition = [
+  { guard: "wasPreempted", target: "pending", actions: "requeueAfterPreemption" },
+  { target: "dead", actions: "finishKilled" },
+] as const;
 
 /** The lifecycle's states and transitions as data: the machine's config, and the interpreter's table. */
 export const TASK_STATE_CONFIG = {
@@ -106,13 +161,16 @@ export const TASK_STATE_CONFIG = {
       FAILED: placedTransitions.FAILED,
       LOST: placedTransitions.LOST,
       KILL: placedTransitions.KILL,
+      PREEMPT: placedTransitions.PREEMPT,
     },
   },
   terminating: {
     on: {
-      EXITED: { target: "dead", actions: "finishKilled" },
-      FAILED: { target: "dead", actions: "finishKilled" },
-      LOST: { target: "dead", actions: "finishKilled" },
+      EXITED: stoppedTransition,
+      FAILED: stoppedTransition,
+      LOST: stoppedTransition,
+      // Killed while being preempted: it stays stopped for good.
+      KILL: { target: "terminating", actions: "recordKill" },
     },
   },
   dead: { type: "final" },
@@ -127,6 +185,7 @@ export const taskLifecycle = setup({
   types: { context: {} as TaskContext, events: {} as TaskLifecycleEvent, input: {} as { restartPolicy: RestartPolicy } },
   guards: {
     restartsAfterExit: ({ context, event }) => taskGuards.restartsAfterExit(context, event),
+    wasPreempted: ({ context }) => taskGuards.wasPreempted(context),
   },
   actions: {
     place: assign(({ context, event }) => taskActions.place(context, event)),
@@ -137,6 +196,8 @@ export const taskLifecycle = setup({
     requeueAfterLoss: assign(({ context, event }) => taskActions.requeueAfterLoss(context, event)),
     recordKill: assign(({ context, event }) => taskActions.recordKill(context, event)),
     finishKilled: assign(({ context, event }) => taskActions.finishKilled(context, event)),
+    recordPreemption: assign(({ context, event }) => taskActions.recordPreemption(context, event)),
+    requeueAfterPreemption: assign(({ context }) => taskActions.requeueAfterPreemption(context)),
   },
 }).createMachine({
   id: "task",
@@ -145,8 +206,16 @@ export const taskLifecycle = setup({
   states: TASK_STATE_CONFIG,
 });
 
-/** A version stored beside every persisted task state; bump it on incompatible changes. */
-export const TASK_LIFECYCLE_VERSION = 1;
+/**
+ * A version stored beside every persisted task state; bump it on incompatible changes.
+ * 2: preemption (PREEMPT, `preemptedBy`) and the placement fields of job specs.
+ * 3: alloc sets (a task's `alloc`, the spec's `kind` and `allocSet`), restart backoff
+ *    (`crashStreak`, `crashedOn`), and the spec's `image`, `volumes` and `health`.
+ */
+export const TASK_LIFECYCLE_VERSION = 3;
+
+/** Versions this code still reads: each earlier version is the next one without its additions. */
+export const READABLE_TASK_LIFECYCLE_VERSIONS: readonly number[] = [1, 2, 3];
 
 /** The compact, plain form a task's lifecycle is stored and sent in. */
 export interface TaskLifecycleState {

@@ -6,15 +6,18 @@ import { applyTaskEvent, applyTaskEventWithXstate, newTask, type TaskLifecycleEv
 
 const eventArbitrary: fc.Arbitrary<TaskLifecycleEvent> = fc.oneof(
   fc.record({ type: fc.constant("SCHEDULE" as const), node: fc.constantFrom("n1", "n2"), ports: fc.array(fc.integer({ min: 1, max: 65535 }), { maxLength: 3 }) }),
+  fc.record({ type: fc.constant("SCHEDULE" as const), node: fc.constantFrom("n1", "n2"), ports: fc.constant<number[]>([]), alloc: fc.constantFrom("0.slots.alice.local", "1.slots.alice.local") }),
   fc.record({ type: fc.constant("STARTED" as const), pid: fc.integer({ min: 1, max: 1 << 22 }) }),
   fc.oneof(
-    fc.record({ type: fc.constant("EXITED" as const), exitCode: fc.integer({ min: 0, max: 255 }) }),
+    fc.record({ type: fc.constant("EXITED" as const), exitCode: fc.integer({ min: 0, max: 255 }), ranForMs: fc.constantFrom(5, 600_000) }),
+    fc.record({ type: fc.constant("EXITED" as const), signal: fc.constant("SIGKILL"), oom: fc.constant(true) }),
     fc.record({ type: fc.constant("EXITED" as const), signal: fc.constantFrom("SIGTERM", "SIGKILL", "SIGSEGV") }),
     fc.constant({ type: "EXITED" as const }),
   ),
   fc.record({ type: fc.constant("FAILED" as const), message: fc.string({ maxLength: 20 }) }),
   fc.record({ type: fc.constant("LOST" as const), reason: fc.constantFrom("machine lost", "task vanished from its machine") }),
   fc.record({ type: fc.constant("KILL" as const), reason: fc.constantFrom("killed by user", "preempted") }),
+  fc.record({ type: fc.constant("PREEMPT" as const), by: fc.constantFrom("0.urgent.alice.local", "3.prod.bob.local") }),
 );
 
 test("the compiled table and xstate agree on every step of random event sequences", (t) => {

@@ -1,5 +1,5 @@
 import test from "ava";
-import { applyTaskEvent, newTask, type TaskLifecycleState } from "../index.js";
+import { applyTaskEvent, newTask, restartBackoffMs, RESTART_BACKOFF_CAP_MS, STABLE_RUN_MS, type TaskLifecycleState } from "../index.js";
 
 function run(start: TaskLifecycleState, ...events: Parameters<typeof applyTaskEvent>[1][]): TaskLifecycleState {
   let current = start;
@@ -24,6 +24,16 @@ test("schedule then start: assigned, then running with node, ports and pid", (t)
   t.is(task.context.node, "n1");
   t.deepEqual(task.context.ports, [20001]);
   t.is(task.context.pid, 42);
+});
+
+test("a task placed in an alloc keeps the alloc while placed, and leaves it with its machine", (t) => {
+  const placed = run(newTask("always"), { type: "SCHEDULE", node: "n1", ports: [], alloc: "0.slots.alice.local" }, { type: "STARTED", pid: 7 });
+  t.is(placed.context.alloc, "0.slots.alice.local");
+  const lost = run(placed, { type: "LOST", reason: "machine lost" });
+  t.is(lost.context.alloc, undefined);
+  const exited = run(placed, { type: "EXITED", exitCode: 1 });
+  t.is(exited.state, "pending");
+  t.is(exited.context.alloc, undefined);
 });
 
 test("machine lost: back to pending, unplaced, next incarnation, reason kept", (t) => {
@@ -112,4 +122,69 @@ test("new tasks do not share mutable state", (t) => {
   a.context.ports.push(1);
   t.deepEqual(b.context.ports, []);
   t.not(a.context, b.context);
+});
+
+test("preempted: stopped like a kill, then back to pending as a new incarnation with the reason, not counted as a restart", (t) => {
+  const preempting = run(newTask("never"), { type: "SCHEDULE", node: "n", ports: [20000] }, { type: "STARTED", pid: 7 }, { type: "PREEMPT", by: "0.urgent.alice.local" });
+  t.is(preempting.state, "terminating");
+  t.is(preempting.context.reason, "preempted by 0.urgent.alice.local");
+  const requeued = run(preempting, { type: "EXITED", signal: "SIGTERM" });
+  t.is(requeued.state, "pending", "even with restart=never: being preempted is not the task's failure");
+  t.is(requeued.context.incarnation, 1);
+  t.is(requeued.context.restarts, 0);
+  t.is(requeued.context.node, undefined);
+  t.deepEqual(requeued.context.ports, []);
+  t.is(requeued.context.reason, "preempted by 0.urgent.alice.local");
+  t.is(applyTaskEvent(newTask("always"), { type: "PREEMPT", by: "x" }), undefined, "a pending task has nothing to preempt");
+});
+
+test("killed while being preempted: it stays stopped for good", (t) => {
+  const task = run(
+    newTask("always"),
+    { type: "SCHEDULE", node: "n", ports: [] },
+    { type: "PREEMPT", by: "0.urgent.alice.local" },
+    { type: "KILL", reason: "killed by user" },
+    { type: "EXITED", signal: "SIGTERM" },
+  );
+  t.is(task.state, "dead");
+  t.is(task.context.reason, "killed by user (terminated by SIGTERM)");
+});
+
+test("restart backoff: the first restart is immediate, then 1 s, 2 s, 4 s … up to the cap", (t) => {
+  t.deepEqual([0, 1, 2, 3, 4, 5].map(restartBackoffMs), [0, 0, 1000, 2000, 4000, 8000]);
+  t.is(restartBackoffMs(40), RESTART_BACKOFF_CAP_MS);
+});
+
+test("a crash streak grows with each short run, remembers the machines it crashed on, and a long run starts it over", (t) => {
+  const crashOn = (task: TaskLifecycleState, node: string, ranForMs: number, exitCode = 1) =>
+    run(task, { type: "SCHEDULE", node, ports: [] }, { type: "STARTED", pid: 1 }, { type: "EXITED", exitCode, ranForMs });
+  let task = newTask("always");
+  task = crashOn(task, "n1", 100);
+  task = crashOn(task, "n2", 100);
+  task = crashOn(task, "n1", 100);
+  t.is(task.state, "pending");
+  t.is(task.context.crashStreak, 3);
+  t.deepEqual(task.context.crashedOn, ["n2", "n1"], "each machine once, the latest last");
+  task = crashOn(task, "n3", 100, 0);
+  t.is(task.context.crashStreak, 4, "a clean exit that restarts still counts towards the backoff");
+  t.deepEqual(task.context.crashedOn, ["n2", "n1"], "but is no crash of the machine's");
+  task = crashOn(task, "n4", STABLE_RUN_MS);
+  t.is(task.context.crashStreak, 1, "a long run proves the task can run");
+  t.deepEqual(task.context.crashedOn, ["n4"]);
+  const oom = run(newTask("always"), { type: "SCHEDULE", node: "n5", ports: [] }, { type: "STARTED", pid: 1 }, { type: "EXITED", signal: "SIGKILL", oom: true, ranForMs: 5 });
+  t.regex(oom.context.reason ?? "", /^OOM/);
+  t.deepEqual(oom.context.crashedOn, ["n5"]);
+});
+
+test("only a task's own exit makes it wait out a backoff: lost or preempted, it is placed again at once, the streak kept", (t) => {
+  let task = newTask("always");
+  for (const node of ["n1", "n2", "n3"]) task = run(task, { type: "SCHEDULE", node, ports: [] }, { type: "STARTED", pid: 1 }, { type: "EXITED", exitCode: 1, ranForMs: 5 });
+  t.true(task.context.backingOff);
+  const placed = run(task, { type: "SCHEDULE", node: "n4", ports: [] }, { type: "STARTED", pid: 1 });
+  t.is(placed.context.backingOff, undefined);
+  t.is(run(placed, { type: "LOST", reason: "machine lost" }).context.backingOff, undefined);
+  t.is(run(placed, { type: "LOST", reason: "machine lost" }).context.crashStreak, 3);
+  const preempted = run(placed, { type: "PREEMPT", by: "0.urgent.a.b" }, { type: "EXITED", signal: "SIGTERM" });
+  t.is(preempted.state, "pending");
+  t.is(preempted.context.backingOff, undefined);
 });

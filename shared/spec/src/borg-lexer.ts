@@ -14,6 +14,8 @@ const SYMBOLS = new Set<string>(["{", "}", "[", "]", "=", ",", ";"]);
 const IDENTIFIER = /[A-Za-z_][A-Za-z0-9_-]*/y;
 // Where a name is expected (the job's name, a field name) a leading digit is fine: `job 1web`.
 const WORD = /[A-Za-z0-9_][A-Za-z0-9_-]*/y;
+/** A '.' or '/' and what follows it of a name; `//` and `/*` start comments, not names. */
+const GLUED = /(?:\.|\/(?![/*]))(?:[A-Za-z0-9_.-]|\/(?![/*]))*/y;
 const NUMBER = /[+-]?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?/y;
 // Whatever is glued to a number is its unit; the field decides later whether it is a size,
 // a duration or millicores, and says so if the unit does not fit.
@@ -101,12 +103,22 @@ export class BorgLexer {
     return this.fail(this.unexpectedCharacter(char), position);
   }
 
+  /**
+   * What is glued onto the token just read when that is a '.' or '/' and more name (`app` in
+   * `app.kubernetes.io/name`), so the parser can say that such a key needs quotes; reads nothing.
+   */
+  gluedName(): string | undefined {
+    GLUED.lastIndex = this.index;
+    return GLUED.exec(this.source)?.[0];
+  }
+
   private unexpectedCharacter(char: string): string {
     const next = this.source[this.index + 1] ?? "";
     if (char === ":") return "unexpected ':'; Borg config uses '=' between a field and its value (key = value)";
     if (char === "." && /\d/.test(next)) return "a number needs a digit before the point: write 0.5, not .5";
     if ((char === "-" || char === "+") && !/\d/.test(next)) return `unexpected '${char}'; a signed number is written like -1`;
     if (char === "/") return "unexpected '/'; comments start with // or #, and paths go in quotes: '/bin/server'";
+    if (char === "!") return "unexpected '!'; an operator is a string and needs quotes, e.g. op = '!='";
     return `unexpected ${describeCharacter(char)}; expected a field name, a value, or one of { } [ ] = , ;`;
   }
 

@@ -1,3 +1,4 @@
+import type { JobKind } from "@corral/contracts";
 import { BorgLexer, describeToken, type LexerMark, type LexMode, type Token } from "./borg-lexer.js";
 import type { IssueList, SourcePosition } from "./errors.js";
 import type { RawEntry, RawJob, RawList, RawMap, RawValue } from "./raw-value.js";
@@ -5,16 +6,22 @@ import type { RawEntry, RawJob, RawList, RawMap, RawValue } from "./raw-value.js
 /** Deep enough for any real spec, shallow enough that hostile input cannot blow the stack. */
 const MAX_NESTING = 64;
 
-const JOB_HELP = "a Borg spec holds one block: job NAME = { ... }";
+const JOB_HELP = "a Borg spec holds one block: job NAME = { ... }, or alloc NAME = { ... } for an alloc set";
+
+/** What each header keyword declares, and how messages name it. */
+const KEYWORDS: Readonly<Record<string, { kind: JobKind; noun: string; article: string; example: string }>> = {
+  job: { kind: "job", noun: "job", article: "a", example: "job hello_world = { ... }" },
+  alloc: { kind: "alloc", noun: "alloc set", article: "an", example: "alloc web_allocs = { ... }" },
+};
 
 /**
  * Recursive descent over Borg config syntax:
  *
- *   file  := 'job' name '=' map EOF
+ *   file  := ('job' | 'alloc') name '=' map EOF
  *   map   := '{' (entry (',' | ';')*)* '}'      entries may also be separated by just newlines or spaces
- *   entry := key '=' value                      key is a word or a quoted string
+ *   entry := key '=' value                      key is a word or a quoted string; '.' or '/' need quotes
  *   value := string | number | quantity | 'true' | 'false' | list | map
- *   list  := '[' (value ','?)* ']'
+ *   list  := '[' (value ','?)* ']'             items may be blocks: [ { ... }, { ... } ]
  *
  * Stops at the first syntax error (there is no sensible way to go on), but collects all
  * duplicate keys before giving up.
@@ -39,10 +46,12 @@ class BorgParser {
 
   parseFile(): RawJob {
     const start = this.peek();
-    if (start.kind === "eof") this.fail(`no job found; ${JOB_HELP}`, start.position);
-    if (start.kind !== "identifier" || start.text !== "job") {
-      this.fail(`expected 'job' at the start of the file, found ${describeToken(start)}; ${JOB_HELP}`, start.position);
+    if (start.kind === "eof") this.fail(`no job or alloc set found; ${JOB_HELP}`, start.position);
+    const header = start.kind === "identifier" && Object.hasOwn(KEYWORDS, start.text) ? KEYWORDS[start.text] : undefined;
+    if (header === undefined || start.kind !== "identifier") {
+      this.fail(`expected 'job' or 'alloc' at the start of the file, found ${describeToken(start)}; ${JOB_HELP}`, start.position);
     }
+    const keyword = start.text;
     this.take();
 
     this.path = ["name"];
@@ -50,21 +59,21 @@ class BorgParser {
     let name: RawValue;
     if (nameToken.kind === "identifier") name = { kind: "string", value: nameToken.text, position: nameToken.position };
     else if (nameToken.kind === "string") name = { kind: "string", value: nameToken.value, position: nameToken.position };
-    else this.fail(`expected the job's name after 'job', found ${describeToken(nameToken)}; e.g. job hello_world = { ... }`, nameToken.position);
+    else this.fail(`expected the ${header.noun}'s name after '${keyword}', found ${describeToken(nameToken)}; e.g. ${header.example}`, nameToken.position);
 
     const afterName = this.peek();
     if (afterName.kind === "identifier" || afterName.kind === "string") {
       this.fail(
-        `a job name is a single word; found ${describeToken(afterName)} after it. ` +
-          "Use lower-case letters, digits, '_' or '-', e.g. job hello_world = { ... }",
+        `${header.article} ${header.noun} name is a single word; found ${describeToken(afterName)} after it. ` +
+          `Use lower-case letters, digits, '_' or '-', e.g. ${header.example}`,
         afterName.position,
       );
     }
-    this.expect("=", `after the job name; ${JOB_HELP}`);
+    this.expect("=", `after the ${header.noun} name; ${JOB_HELP}`);
     this.path = [];
     const open = this.peek();
     if (!(open.kind === "symbol" && open.text === "{")) {
-      this.fail(`expected '{' to open the job's fields, found ${describeToken(open)}; ${JOB_HELP}`, open.position);
+      this.fail(`expected '{' to open the ${header.noun}'s fields, found ${describeToken(open)}; ${JOB_HELP}`, open.position);
     }
     const body = this.parseMap();
 
@@ -72,13 +81,13 @@ class BorgParser {
     const trailing = this.peek();
     if (trailing.kind !== "eof") {
       const message =
-        trailing.kind === "identifier" && trailing.text === "job"
-          ? `a file holds exactly one job, and a second 'job' starts here (the first starts on line ${start.position.line}); put each job in its own file`
-          : `unexpected ${describeToken(trailing)} after the end of the job block; a file holds exactly one job, so nothing may follow its closing '}'`;
+        trailing.kind === "identifier" && Object.hasOwn(KEYWORDS, trailing.text)
+          ? `a file holds exactly one job or alloc set, and a second '${trailing.text}' starts here (the first starts on line ${start.position.line}); put each in its own file`
+          : `unexpected ${describeToken(trailing)} after the end of the ${keyword} block; a file holds exactly one job or alloc set, so nothing may follow its closing '}'`;
       this.fail(message, trailing.position);
     }
     this.issues.throwIfAny();
-    return { name, position: start.position, body };
+    return { name, position: start.position, body, declared: { kind: header.kind, keyword, position: start.position } };
   }
 
   private parseMap(): RawMap {
@@ -104,9 +113,27 @@ class BorgParser {
       if (token.kind === "symbol" && token.text === "]") {
         this.fail(`this '{' is never closed; add '}' before the ']' on line ${token.position.line}`, open.position);
       }
+      if (token.kind === "symbol" && token.text === "{") {
+        this.fail(
+          `expected a field name or '}', found '{'; a block inside a block needs a name (name = { ... }), ` +
+            `or, if the block opened on line ${open.position.line} should end here, add '}' before this '{'`,
+          token.position,
+        );
+      }
       let key: string;
-      if (token.kind === "identifier") key = token.text;
-      else if (token.kind === "string") key = token.value;
+      if (token.kind === "identifier") {
+        key = token.text;
+        const glued = this.lexer.gluedName();
+        if (glued !== undefined) {
+          // A label key such as app.kubernetes.io/name: unquoted, it would stop at the '.'.
+          this.path = [...path, key + glued];
+          this.fail(
+            `'${key + glued}' needs quotes: a key with '.' or '/' in it is written as a string, '${key + glued}' = ... ` +
+              `(unquoted keys are letters, digits, '_' and '-')`,
+            token.position,
+          );
+        }
+      } else if (token.kind === "string") key = token.value;
       else this.fail(`expected a field name or '}', found ${describeToken(token)}`, token.position);
       this.take();
       this.path = [...path, key];
@@ -150,6 +177,9 @@ class BorgParser {
       if (token.kind === "symbol" && token.text === "}") {
         this.fail(`this '[' is never closed; add ']' before the '}' on line ${token.position.line}`, open.position);
       }
+      if (token.kind === "symbol" && token.text === ";") {
+        this.fail("';' does not separate list items; use ',' or just a space: [a, b]", token.position);
+      }
       this.path = [...path, String(list.items.length)];
       list.items.push(this.parseValue());
     }
@@ -179,6 +209,9 @@ class BorgParser {
       case "symbol":
         if (token.text === "{") return this.parseMap();
         if (token.text === "[") return this.parseList();
+        if (token.text === "=") {
+          return this.fail("expected a value, found '='; an operator is a string and needs quotes, e.g. op = '=='", token.position);
+        }
         return this.fail(`expected a value, found ${describeToken(token)}`, token.position);
       case "eof":
         return this.fail("expected a value, found the end of the file", token.position);

@@ -35,6 +35,7 @@ export function parseJobSpec(source: string, options: ParseJobSpecOptions): JobS
   const result = jobSpecSchema.safeParse(normalized.candidate);
   if (!result.success) {
     for (const issue of result.error.issues) reportSchemaIssue(issue, normalized, issues);
+    reportLabelCount(result.error.issues, normalized, issues);
   }
   issues.throwIfAny();
   if (!result.success) throw new SpecError([{ file: options.file, message: result.error.message }]);
@@ -45,14 +46,42 @@ function reportSchemaIssue(issue: z.core.$ZodIssue, normalized: NormalizedJob, i
   const path = issue.path.map(String).join(".");
   // The normalizer already said what is wrong with this field (or its block) in source terms.
   for (const reported of normalized.reported) {
-    if (isWithin(path, reported) || isWithin(reported, path)) return;
+    if (isWithin(path, reported)) return;
+    // Something in this block could not be read, so what the schema says of the block may be
+    // an echo of that; but a map's entries are independent, and too many is still too many.
+    if (isWithin(reported, path) && !OPAQUE_KEYS.includes(path)) return;
   }
-  const message = issue.code === "invalid_key" ? (issue.issues[0]?.message ?? issue.message) : issue.message;
-  issues.add(message, nearestPosition(path, normalized.positions), labelFor(path, normalized.labels));
+  if (issue.code === "invalid_key") {
+    // A bad key (`labels.bad key`): its message is the key schema's, and it points at the key.
+    issues.add(issue.issues[0]?.message ?? issue.message, normalized.keyPositions.get(path) ?? nearestPosition(path, normalized.positions), labelFor(path, normalized.labels));
+    return;
+  }
+  issues.add(issue.message, nearestPosition(path, normalized.positions), labelFor(path, normalized.labels));
 }
 
+/**
+ * The schema counts the labels only when each of them is valid, so a bad label would hide that
+ * there are too many. Count them again on stand-ins, so that both are said at once.
+ */
+function reportLabelCount(found: readonly z.core.$ZodIssue[], normalized: NormalizedJob, issues: IssueList): void {
+  const labels = normalized.candidate.labels;
+  if (typeof labels !== "object" || labels === null) return;
+  if (!found.some((issue) => issue.path[0] === "labels" && issue.path.length > 1)) return;
+  if (found.some((issue) => issue.path[0] === "labels" && issue.path.length === 1)) return;
+  const standIns = Object.fromEntries(Object.keys(labels).map((_, index) => [`l${index}`, ""]));
+  const counted = jobSpecSchema.shape.labels.safeParse(standIns);
+  if (counted.success) return;
+  for (const issue of counted.error.issues) reportSchemaIssue({ ...issue, path: ["labels", ...issue.path] }, normalized, issues);
+}
+
+/** Maps whose keys are the user's own and may hold dots (`labels.app.kubernetes.io/name`): a key is one segment. */
+const OPAQUE_KEYS = ["labels"];
+
 function isWithin(path: string, ancestor: string): boolean {
-  return ancestor === "" || path === ancestor || path.startsWith(`${ancestor}.`);
+  if (ancestor === "" || path === ancestor) return true;
+  // `labels.app` is not within `labels.app.kubernetes.io/name`'s block: they are two labels.
+  if (OPAQUE_KEYS.some((map) => ancestor.startsWith(`${map}.`))) return false;
+  return path.startsWith(`${ancestor}.`);
 }
 
 /** The position of the field, or of the closest enclosing block that was written. */

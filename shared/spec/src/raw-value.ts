@@ -1,3 +1,4 @@
+import type { JobKind } from "@corral/contracts";
 import type { SourcePosition } from "./errors.js";
 
 /**
@@ -62,6 +63,11 @@ export interface RawMap {
 /** A job as a front end found it: the name, where it was, and the body. */
 export interface RawJob {
   name: RawValue | undefined;
+  /**
+   * What the header said the spec is: Borg's `job`/`alloc` keyword, or YAML's `job:`/`alloc:`
+   * key (`keyword`, at `position`). Absent when the source did not say (YAML `name:`).
+   */
+  declared?: { kind: JobKind; keyword: string; position: SourcePosition };
   /** Where the job starts, for errors about fields that are missing altogether. */
   position: SourcePosition;
   body: RawMap;

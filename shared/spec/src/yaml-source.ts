@@ -35,11 +35,14 @@ export function parseYamlSource(source: string, issues: IssueList, format: "yaml
 
   const [first, second] = documents;
   if (first === undefined || first.contents === null) {
-    return issues.fail(`no job found; the file is empty. A job spec is a ${label} map, e.g. ${example(format)}`, { line: 1, column: 1 });
+    return issues.fail(
+      `no job or alloc set found; the file is empty. A job spec is a ${label} map, e.g. ${example(format)}; an alloc set has ${format === "json" ? '"alloc": "NAME"' : "alloc: NAME"} in place of the job's name`,
+      { line: 1, column: 1 },
+    );
   }
   if (second !== undefined) {
     issues.fail(
-      `a file holds exactly one job, and a second ${label} document starts here; put each job in its own file`,
+      `a file holds exactly one job or alloc set, and a second ${label} document starts here; put each in its own file`,
       at(second.range?.[0] ?? 0),
     );
   }
@@ -58,6 +61,17 @@ export function parseYamlSource(source: string, issues: IssueList, format: "yaml
     if (node === null) return { kind: "null", position };
     if (isAlias(node)) {
       return issues.fail(`${label} aliases (*${node.source}) are not supported in a job spec; write the value out`, position, field);
+    }
+    // `op: !=` reads as the tag `!=` on an empty value; say so rather than let it become ''.
+    // (`!` alone is YAML's "plain string" tag, and `!!str` and friends resolve to full tag names.)
+    const tag = node.tag;
+    if (tag !== undefined && tag.startsWith("!") && tag !== "!") {
+      const start = node.range ? source.lastIndexOf(tag, node.range[0]) : -1;
+      const tagPosition = start === -1 ? position : at(start);
+      const written = start !== -1 && node.range && isScalar(node) ? source.slice(start, node.range[1]).trim() : "";
+      const fix = written === "" ? "remove it" : `to write it as text, quote it: '${written.replaceAll("'", "''")}'`;
+      issues.add(`'${tag}' is read as a ${label} tag here, and a job spec uses no tags; ${fix}`, tagPosition, field);
+      return { kind: "null", position: tagPosition };
     }
     if (isScalar(node)) {
       const value = node.value;
@@ -106,21 +120,35 @@ export function parseYamlSource(source: string, issues: IssueList, format: "yaml
     return issues.fail(`unsupported ${label} node; use maps, lists, strings, numbers and booleans`, position, field);
   }
 
+  /** The name (`job:`, `alloc:` or `name:`) and what the header key says the spec is, taken out of the body. */
   function takeName(body: RawMap): RawJob {
-    const names = body.entries.filter((entry) => entry.key === "job" || entry.key === "name");
+    const headers = body.entries.filter((entry) => entry.key === "job" || entry.key === "alloc");
+    const [header, otherHeader] = headers;
+    if (header !== undefined && otherHeader !== undefined) {
+      issues.fail(
+        `give either 'job' (a job, which runs a program) or 'alloc' (an alloc set, which reserves resources for jobs to run in), not both; ` +
+          `found '${header.key}' on line ${header.keyPosition.line} and '${otherHeader.key}' on line ${otherHeader.keyPosition.line}`,
+        otherHeader.keyPosition,
+        otherHeader.key,
+      );
+    }
+    const noun = header?.key === "alloc" ? "alloc set" : "job";
+    const names = body.entries.filter((entry) => entry === header || entry.key === "name");
     const [name, other] = names;
     if (name !== undefined && other !== undefined) {
       issues.fail(
-        `the job's name is given twice, as '${name.key}' (line ${name.keyPosition.line}) and '${other.key}' (line ${other.keyPosition.line}); keep one`,
+        `the ${noun}'s name is given twice, as '${name.key}' (line ${name.keyPosition.line}) and '${other.key}' (line ${other.keyPosition.line}); keep one`,
         other.keyPosition,
         other.key,
       );
     }
-    return {
+    const job: RawJob = {
       name: name?.value,
       position: body.position,
       body: { ...body, entries: body.entries.filter((entry) => entry !== name) },
     };
+    if (header !== undefined) job.declared = { kind: header.key === "alloc" ? "alloc" : "job", keyword: header.key, position: header.keyPosition };
+    return job;
   }
 }
 

@@ -73,11 +73,13 @@ test("a missing '=' between key and value", (t) => {
   t.regex(found.message, /expected '=' after 'replicas'/);
 });
 
-test("a file that does not start with 'job', and an empty file", (t) => {
-  t.regex(issue(t, "task j = {}", "a.borg").message, /expected 'job' at the start/);
+test("a file that does not start with 'job' or 'alloc', and an empty file", (t) => {
+  const start = issue(t, "task j = {}", "a.borg");
+  t.like(start, { line: 1, column: 1 });
+  t.regex(start.message, /expected 'job' or 'alloc' at the start of the file, found 'task'.*job NAME = \{ \.\.\. \}, or alloc NAME = \{ \.\.\. \} for an alloc set/);
   const empty = issue(t, "  // nothing here\n", "a.borg");
   t.like(empty, { line: 2, column: 1 });
-  t.regex(empty.message, /no job found.*job NAME = \{ \.\.\. \}/);
+  t.regex(empty.message, /no job or alloc set found.*job NAME = \{ \.\.\. \}.*alloc NAME = \{ \.\.\. \}/);
 });
 
 test("two jobs in one file: the second is reported at its own line", (t) => {
@@ -366,7 +368,8 @@ test("two YAML documents in one file", (t) => {
 });
 
 test("a YAML file that is empty, or not a map", (t) => {
-  t.regex(issue(t, "# just a comment\n", "empty.yaml").message, /no job found/);
+  t.regex(issue(t, "# just a comment\n", "empty.yaml").message, /no job or alloc set found.*alloc: NAME/);
+  t.regex(issue(t, "", "empty.json").message, /no job or alloc set found.*"alloc": "NAME"/);
   const list = issue(t, "- job: j\n", "list.yaml");
   t.like(list, { line: 1, column: 1 });
   t.regex(list.message, /a job spec is a YAML map of fields, not a list/);

@@ -74,10 +74,11 @@ test("numbers in args lists and env values keep their written form", (t) => {
   t.deepEqual(spec.env, { RATIO: "0.50" });
 });
 
-test("defaults: no runtime cell, no user, empty args and env, no disk, production, always, 10s grace", (t) => {
+test("defaults: a job, no runtime cell, no user, empty args and env, no disk, production, always, 10s grace, no placement rules, no alloc set, no labels", (t) => {
   const spec = borg("job j = { binary = 'b' requirements = { ram = 1M cpu = 1 } replicas = 1 }");
   t.deepEqual(spec, {
     name: "j",
+    kind: "job",
     runtime: {},
     binary: "b",
     args: [],
@@ -87,9 +88,16 @@ test("defaults: no runtime cell, no user, empty args and env, no disk, productio
     priority: "production",
     restart: "always",
     gracePeriodMs: 10_000,
+    constraints: [],
+    preferences: [],
+    volumes: [],
+    labels: {},
   });
   t.false("user" in spec);
   t.false("cell" in spec.runtime);
+  t.false("spread" in spec);
+  t.false("maxPerMachine" in spec);
+  t.false("allocSet" in spec);
 });
 
 test("ports defaults to one more than the highest %portN% in args and env", (t) => {

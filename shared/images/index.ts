@@ -1,0 +1,13 @@
+export { ImageError, IMAGE_ERROR_REASONS, type ImageErrorReason } from "./src/errors.js";
+export { DIGEST_PATTERN, isDigest, digestHex } from "./src/digest.js";
+export { DEFAULT_TAG, parseImageRef, formatImageRef, imageKey, imageRefOfKey, type ImageRef } from "./src/image-ref.js";
+export { imageConfigSchema, type ImageConfig } from "./src/image-config.js";
+export type { ImageSource, SourceLayer, SourceFormat, ReadImageSourceOptions } from "./src/source/types.js";
+export { readImageSource } from "./src/source/read-image-source.js";
+export { layerBucketName, imageBucketName } from "./src/registry/buckets.js";
+export { imageRecordSchema, layerRefSchema, type ImageRecord, type LayerRef } from "./src/registry/image-record.js";
+export { pushImage, type PushProgress, type PushResult } from "./src/registry/push.js";
+export { listImages, resolveImage } from "./src/registry/catalog.js";
+export { LayerStore, type EnsuredImage, type LayerStoreOptions, type LayerStoreProgress } from "./src/layers/layer-store.js";
+export { OPAQUE_XATTR } from "./src/layers/deferred-entries.js";
+export { mountRootfs, unmountRootfs, type MountedRootfs } from "./src/rootfs/mount.js";

@@ -1,0 +1,112 @@
+import { lstat, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { getAttribute } from "@napi-rs/xattr";
+import test from "ava";
+import { REPO_ROOT } from "@corral/kit";
+import { testDir } from "@corral/testkit";
+import { ImageError, mountRootfs, OPAQUE_XATTR, readImageSource, unmountRootfs } from "../index.js";
+import { unpackLayerFile } from "../src/layers/unpack-layer.js";
+import { buildBusyboxImage } from "./support/busybox-image.js";
+import { run } from "./support/tools.js";
+
+const scratch = testDir("images-rootfs");
+const built = buildBusyboxImage("images-rootfs-image");
+
+/** The test image's two layers, unpacked the way LayerStore does (without the object store). */
+const layers = (async () => {
+  const source = await readImageSource((await built).ociDir);
+  const dirs: string[] = [];
+  for (const layer of source.layers) {
+    const dir = join(scratch, "layers", layer.digest.slice(7));
+    await mkdir(dir, { recursive: true });
+    const tarFile = `${dir}.tar`;
+    await writeFile(tarFile, layer.open());
+    await unpackLayerFile(tarFile, dir, `layer ${layer.digest}`, layer);
+    dirs.push(dir);
+  }
+  return dirs;
+})();
+
+test.after.always(async () => {
+  await rm((await built).dir, { recursive: true, force: true });
+  // Only once nothing is mounted there: every test unmounts what it mounted.
+  if (!(await readFile("/proc/self/mountinfo", "utf8")).includes(scratch)) await rm(scratch, { recursive: true, force: true });
+});
+
+async function mountCount(path: string): Promise<number> {
+  const mountinfo = await readFile("/proc/self/mountinfo", "utf8");
+  return mountinfo.split("\n").filter((line) => line.split(" ")[4] === path).length;
+}
+
+test("unpacked layers are in overlayfs's form: a 0/0 character device per whiteout, the opaque xattr on its directory", async (t) => {
+  const [bottom, top] = await layers;
+  const busybox = await stat(join(bottom!, "bin", "busybox"));
+  t.is(busybox.mode & 0o7777, 0o755);
+  t.is(await readlink(join(bottom!, "bin", "sh")), "busybox");
+  const whiteout = await lstat(join(top!, "data", "remove-me"));
+  t.true(whiteout.isCharacterDevice());
+  t.is(whiteout.rdev, 0);
+  t.is((await getAttribute(join(top!, "etc", "app"), OPAQUE_XATTR))?.toString(), "y");
+  t.is(await getAttribute(join(bottom!, "etc", "app"), OPAQUE_XATTR), null);
+  // The OCI markers themselves are not left behind.
+  t.deepEqual((await readdir(join(top!, "data"))).sort(), ["remove-me"]);
+  t.deepEqual((await readdir(join(top!, "etc", "app"))).sort(), ["new.conf"]);
+});
+
+test("a task's root file system shows the image with deletions applied, and its writes stay in its own upper layer", async (t) => {
+  const lowerDirs = await layers;
+  const taskA = join(scratch, "task-a");
+  const taskB = join(scratch, "task-b");
+  const a = await mountRootfs(lowerDirs, taskA);
+  const b = await mountRootfs(lowerDirs, taskB);
+  try {
+    t.deepEqual((await readdir(join(a.rootfs, "data"))).sort(), ["keep"], "the whiteout hides remove-me");
+    t.deepEqual(await readdir(join(a.rootfs, "etc", "app")), ["new.conf"], "the opaque directory hides old*.conf");
+    // The image's own busybox runs in it, chrooted, and writes a file.
+    const out = await run("chroot", [a.rootfs, "/bin/sh", "-c", "/bin/busybox cat /etc/app/new.conf && echo mine > /data/written-by-a"]);
+    t.is(out, "new\n");
+    t.is(await readFile(join(a.upperDir, "data", "written-by-a"), "utf8"), "mine\n");
+    for (const lower of lowerDirs) await t.throwsAsync(stat(join(lower, "data", "written-by-a")), { code: "ENOENT" });
+    await t.throwsAsync(stat(join(b.rootfs, "data", "written-by-a")), { code: "ENOENT" }, "task B does not see task A's write");
+
+    await unmountRootfs(taskA);
+    t.is(await mountCount(a.rootfs), 0);
+    await t.throwsAsync(stat(a.upperDir), { code: "ENOENT" }, "the upper layer is gone");
+    await unmountRootfs(taskA); // a second call has nothing left to do
+    t.is(await readFile(join(b.rootfs, "etc", "app", "new.conf"), "utf8"), "new\n", "task B is untouched");
+  } finally {
+    await unmountRootfs(taskA);
+    await unmountRootfs(taskB);
+  }
+  t.is(await mountCount(b.rootfs), 0);
+});
+
+test("mounting a mounted root file system again returns it; a missing layer directory is named", async (t) => {
+  const lowerDirs = await layers;
+  const task = join(scratch, "task-twice");
+  try {
+    const first = await mountRootfs(lowerDirs, task);
+    const second = await mountRootfs(lowerDirs, task);
+    t.is(second.rootfs, first.rootfs);
+    t.is(await mountCount(first.rootfs), 1);
+  } finally {
+    await unmountRootfs(task);
+  }
+  const missing = join(scratch, "layers", "not-there");
+  const error = await t.throwsAsync(mountRootfs([lowerDirs[0]!, missing], join(scratch, "task-missing")), { instanceOf: ImageError });
+  t.is(error?.reason, "not_found");
+  t.is(error?.file, missing);
+  t.regex(error?.message ?? "", /layer directory .*not-there is missing/);
+});
+
+test("without root, mounting says that root is needed", async (t) => {
+  // A real unprivileged process (setpriv from util-linux drops to nobody).
+  const script = `import("@corral/images").then(async (images) => {
+    try { await images.mountRootfs(["/tmp"], "/tmp/corral-not-root"); console.log("mounted"); }
+    catch (error) { console.log(JSON.stringify({ reason: error.reason, message: error.message })); }
+  })`;
+  const out = await run("setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, "--import", "tsx", "-e", script], { cwd: REPO_ROOT });
+  const result = JSON.parse(out) as { reason: string; message: string };
+  t.is(result.reason, "not_root");
+  t.regex(result.message, /needs root, and this process runs as uid 65534/);
+});

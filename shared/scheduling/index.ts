@@ -1,0 +1,11 @@
+export * from "./src/model.js";
+export * from "./src/cell-snapshot.js";
+export * from "./src/plugin.js";
+export * from "./src/registry.js";
+export * from "./src/equivalence.js";
+export * from "./src/placer.js";
+export * from "./src/pending-queue.js";
+export { constraintMatches, describeConstraint } from "./src/constraint-match.js";
+export * from "./src/quota.js";
+export * from "./src/why-pending.js";
+export * from "./src/synthetic-cell.js";

@@ -1,0 +1,109 @@
+/**
+ * The scheduler's own view of a cell: plain data, no I/O. The scheduler service, the
+ * offline simulator and the benchmarks all build it, so the same code places tasks everywhere.
+ */
+
+/** Borg's priority bands, highest first. */
+export const BANDS = ["monitoring", "production", "batch", "best-effort"] as const;
+export type Band = (typeof BANDS)[number];
+
+export const FAILURE_DOMAINS = ["machine", "rack", "power"] as const;
+export type FailureDomain = (typeof FAILURE_DOMAINS)[number];
+
+export interface Resources {
+  cpu: number;
+  ram: number;
+  disk: number;
+}
+
+export type ConstraintOp = "==" | "!=" | "in" | "not_in" | "exists" | "not_exists";
+
+export interface Constraint {
+  attribute: string;
+  op: ConstraintOp;
+  values: readonly string[];
+}
+
+export interface Preference extends Constraint {
+  weight: number;
+}
+
+export interface Spread {
+  across: FailureDomain;
+  maxSkew: number;
+}
+
+/** One task to place, with what its job asks of machines. */
+export interface TaskRequest {
+  taskId: string;
+  incarnation: number;
+  job: string;
+  user: string;
+  band: Band;
+  requirements: Resources & { ports: number };
+  constraints: readonly Constraint[];
+  preferences: readonly Preference[];
+  spread?: Spread;
+  maxPerMachine?: number;
+  /** machines the task kept crashing on: scored down, so another machine that fits is chosen */
+  avoid?: readonly string[];
+  /** placed on limits alone, never on reclaimed room (an alloc, which must really reserve) */
+  onLimitsOnly?: boolean;
+}
+
+/** A machine as offered to the scheduler: its shape, attributes and what is already on it. */
+export interface MachineOffer {
+  name: string;
+  capacity: Resources;
+  free: Resources;
+  attributes: Readonly<Record<string, string>>;
+  portRange: readonly [number, number];
+  usedPorts: readonly number[];
+  /** tasks already on it, by job (for spread and max-per-machine) */
+  jobTasks?: Readonly<Record<string, number>>;
+  /** reserved by its tasks but not used (Borg's reclamation): room for non-production work only */
+  reclaimable?: Readonly<{ cpu: number; ram: number }>;
+}
+
+/** Bands that may run on reclaimed resources (Borg §5.5): non-production work only. */
+export function mayUseReclaimed(band: Band): boolean {
+  return band === "batch" || band === "best-effort";
+}
+
+/** Whether this task may be placed on reclaimed room: non-production work that is not itself a reservation. */
+export function usesReclaimed(task: Pick<TaskRequest, "band" | "onLimitsOnly">): boolean {
+  return mayUseReclaimed(task.band) && task.onLimitsOnly !== true;
+}
+
+export interface Placement {
+  taskId: string;
+  incarnation: number;
+  node: string;
+  ports: number[];
+}
+
+/** What a job's spec says about placement (JobSpec has these fields; this package needs no more of it). */
+export interface PlacementSpec {
+  priority: Band;
+  requirements: Resources & { ports: number };
+  constraints: readonly Constraint[];
+  preferences: readonly Preference[];
+  spread?: Spread | undefined;
+  maxPerMachine?: number | undefined;
+}
+
+/** Task `index` of a job, as the placement pipeline takes it. */
+export function taskRequestFor(job: string, user: string, spec: PlacementSpec, index: number, incarnation: number): TaskRequest {
+  return {
+    taskId: `${index}.${job}`,
+    incarnation,
+    job,
+    user,
+    band: spec.priority,
+    requirements: spec.requirements,
+    constraints: spec.constraints,
+    preferences: spec.preferences,
+    ...(spec.spread === undefined ? {} : { spread: spec.spread }),
+    ...(spec.maxPerMachine === undefined ? {} : { maxPerMachine: spec.maxPerMachine }),
+  };
+}

@@ -1,0 +1,55 @@
+import type { CellSnapshot, Machine } from "./cell-snapshot.js";
+import type { TaskRequest } from "./model.js";
+
+/**
+ * A feasibility filter (Kubernetes' Filter extension point): says why a machine cannot
+ * take the task, or undefined when it can. Reasons are short and stable, since "why
+ * pending?" counts machines by them.
+ */
+export interface FilterPlugin {
+  readonly name: string;
+  filter(task: TaskRequest, machine: Machine, cell: CellSnapshot): string | undefined;
+  /** the answer also depends on the job's tasks on other machines (so a cached answer expires when the job moves) */
+  readonly readsJobPlacement?: boolean;
+  /** the plugin has nothing to say about this task (so it can be skipped) */
+  appliesTo?(task: TaskRequest): boolean;
+}
+
+/** A scorer (Kubernetes' Score extension point): higher is better, about 0–100 before its weight. */
+export interface ScorePlugin {
+  readonly name: string;
+  score(task: TaskRequest, machine: Machine, cell: CellSnapshot): number;
+  readonly readsJobPlacement?: boolean;
+  appliesTo?(task: TaskRequest): boolean;
+}
+
+/** Every plugin folder exports one of these: a name and a factory. */
+export interface FilterFactory {
+  readonly name: string;
+  create(): FilterPlugin;
+}
+
+export interface ScorerFactory {
+  readonly name: string;
+  create(): ScorePlugin;
+}
+
+/** The first filter's reason to refuse the machine, or undefined when every filter lets the task through. */
+export function firstRefusal(filters: readonly FilterPlugin[], task: TaskRequest, machine: Machine, cell: CellSnapshot): string | undefined {
+  for (const filter of filters) {
+    if (filter.appliesTo !== undefined && !filter.appliesTo(task)) continue;
+    const reason = filter.filter(task, machine, cell);
+    if (reason !== undefined) return reason;
+  }
+  return undefined;
+}
+
+/** The machine's score for the task: the sum of every scorer that applies. */
+export function totalScore(scorers: readonly ScorePlugin[], task: TaskRequest, machine: Machine, cell: CellSnapshot): number {
+  let total = 0;
+  for (const scorer of scorers) {
+    if (scorer.appliesTo !== undefined && !scorer.appliesTo(task)) continue;
+    total += scorer.score(task, machine, cell);
+  }
+  return total;
+}

@@ -1,0 +1,30 @@
+import type { FilterFactory, ScorerFactory } from "../../plugin.js";
+
+/**
+ * Spreading a job across failure domains (Kubernetes' topology spread): placing here must
+ * not make this domain more than maxSkew tasks ahead of the emptiest domain of its kind.
+ */
+export const spreadFilter: FilterFactory = {
+  name: "spread",
+  create: () => ({
+    name: "spread",
+    readsJobPlacement: true,
+    appliesTo: (task) => task.spread !== undefined,
+    filter(task, machine, cell) {
+      const { across, maxSkew } = task.spread!;
+      const here = cell.jobTasksIn(task.job, across, machine.domains[across]);
+      return here + 1 - cell.fewestJobTasks(task.job, across, task.constraints) > maxSkew ? `spread across ${across}s` : undefined;
+    },
+  }),
+};
+
+/** Among the machines the filter allows, prefer domains with fewer of the job's tasks. */
+export const spreadScorer: ScorerFactory = {
+  name: "spread",
+  create: () => ({
+    name: "spread",
+    readsJobPlacement: true,
+    appliesTo: (task) => task.spread !== undefined,
+    score: (task, machine, cell) => 100 / (1 + cell.jobTasksIn(task.job, task.spread!.across, machine.domains[task.spread!.across])),
+  }),
+};

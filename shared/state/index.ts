@@ -1,0 +1,2 @@
+export * from "./src/records.js";
+export * from "./src/summary.js";

@@ -1,0 +1,36 @@
+import { decodeJob, SUBMISSION_FIELD_PREFIX } from "./records.js";
+
+export interface RecordsSummary {
+  jobs: number;
+  killedJobs: number;
+  tasks: number;
+  tasksByState: Record<string, number>;
+  jobsByUser: Record<string, number>;
+  submissions: number;
+  /** records this version cannot read, with why */
+  unreadable: { field: string; error: string }[];
+}
+
+/** What a set of stored records holds, counted for people (`corral checkpoint inspect`). */
+export function summarizeRecords(records: ReadonlyMap<string, Buffer>): RecordsSummary {
+  const summary: RecordsSummary = { jobs: 0, killedJobs: 0, tasks: 0, tasksByState: {}, jobsByUser: {}, submissions: 0, unreadable: [] };
+  for (const [field, bytes] of records) {
+    if (field.startsWith(SUBMISSION_FIELD_PREFIX)) {
+      summary.submissions++;
+      continue;
+    }
+    try {
+      const job = decodeJob(field, bytes);
+      summary.jobs++;
+      if (job.killed) summary.killedJobs++;
+      summary.jobsByUser[job.user] = (summary.jobsByUser[job.user] ?? 0) + 1;
+      for (const task of job.tasks) {
+        summary.tasks++;
+        summary.tasksByState[task.lifecycle.state] = (summary.tasksByState[task.lifecycle.state] ?? 0) + 1;
+      }
+    } catch (error) {
+      summary.unreadable.push({ field, error: (error as Error).message });
+    }
+  }
+  return summary;
+}
