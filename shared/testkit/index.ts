@@ -1,2 +1,3 @@
 export * from "./src/test-cell.js";
 export * from "./src/servers.js";
+export * from "./src/busybox-root.js";

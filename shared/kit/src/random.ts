@@ -9,3 +9,13 @@ export function seededRandom(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+/** One of the values, drawn with the given weights (which should sum to 1). */
+export function pickWeighted<T>(random: () => number, weighted: readonly (readonly [T, number])[]): T {
+  let roll = random();
+  for (const [value, weight] of weighted) {
+    roll -= weight;
+    if (roll <= 0) return value;
+  }
+  return weighted[weighted.length - 1]![0];
+}

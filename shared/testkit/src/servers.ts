@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { freePort, signalGroup, startNatsServer, startRedisServer, waitUntil, isSameProcessAlive, type StartedProcess } from "@corral/kit";
+import { freePort, signalGroup, startNatsServer, startRedisServer, waitUntil, isSameProcessAlive, type RedisDurability, type StartedProcess } from "@corral/kit";
 import { testDir } from "./test-cell.js";
 
 export interface TestServer {
@@ -15,9 +15,9 @@ async function stopped(process: StartedProcess): Promise<void> {
 }
 
 /** A redis-server of the test's own, on a free port, with AOF in a fresh directory. */
-export async function startTestRedis(label: string): Promise<TestServer> {
+export async function startTestRedis(label: string, options: { durability?: RedisDurability; replicaOf?: number } = {}): Promise<TestServer> {
   const port = await freePort();
-  const process = await startRedisServer({ dir: join(testDir(label), "redis"), port });
+  const process = await startRedisServer({ dir: join(testDir(label), "redis"), port, ...options });
   return { url: `redis://127.0.0.1:${port}`, port, process, stop: () => stopped(process) };
 }
 

@@ -23,10 +23,21 @@ export interface HttpResult<T> {
 export class TestCell {
   private nats: NatsConnection | undefined;
 
-  private constructor(readonly cell: CellFile) {}
+  private constructor(
+    readonly cell: CellFile,
+    /** which gateway http() talks to (a federation may have several) */
+    private readonly gatewayIndex = 0,
+  ) {}
+
+  /** The same cell, talking to another of its gateways. */
+  viaGateway(index: number): TestCell {
+    const urls = this.cell.gateways ?? [this.cell.gateway];
+    if (urls[index] === undefined) throw new Error(`no gateway ${index}; this cell has ${urls.length}`);
+    return new TestCell(this.cell, index);
+  }
 
   /** The leader's own view (replica name, epoch, counts), waiting through an election. */
-  async leader(): Promise<{ replica: string; epoch: number; jobs: number; tasks: number; runningTasks: number }> {
+  async leader() {
     this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell));
     return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: 20_000, idempotent: true });
   }
@@ -38,7 +49,7 @@ export class TestCell {
   }
 
   get gateway(): string {
-    return this.cell.gateway;
+    return (this.cell.gateways ?? [this.cell.gateway])[this.gatewayIndex]!;
   }
 
   process(name: string): StartedProcess {

@@ -1,11 +1,13 @@
+import { execFile } from "node:child_process";
+import { promisify } from "node:util";
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
-import { CorralError } from "@corral/contracts";
+import { bnsBucket, CorralError } from "@corral/contracts";
 import { freePort, freePortRange } from "./ports.js";
 import { isSameProcessAlive, signalGroup, startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
-import { startNatsServer, startRedisServer, type RedisDurability } from "./servers.js";
+import { startNatsServer, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
 import { requireExecutable } from "./executables.js";
 import { sleep } from "../nats/messaging.js";
 
@@ -33,10 +35,18 @@ const cellFileSchema = z.object({
   cell: z.string(),
   dir: z.string(),
   gateway: z.string(),
+  /** host:port of the gateway's DNS server for the cell's names (absent in cell files of older versions) */
+  dns: z.string().optional(),
   nats: z.string(),
   redis: z.string(),
+  /** every service's /metrics URL (absent in cell files of older versions) */
+  metrics: z.array(z.string()).optional(),
   startedAt: z.string(),
   processes: z.array(startedProcessSchema),
+  /** a federation's cells, each with its own Redis, and with `natsPerCell` its own nats-server (`nats`; else all use `nats` above) */
+  cells: z.array(z.object({ cell: z.string(), redis: z.string(), nats: z.string().optional() })).optional(),
+  /** every gateway's URL when there are several; the first is also `gateway` */
+  gateways: z.array(z.string()).optional(),
 });
 export type CellFile = z.infer<typeof cellFileSchema>;
 
@@ -49,6 +59,14 @@ export interface CellOptions {
   /** a machine silent this long is marked down */
   downAfterMs?: number;
   leaseTtlMs?: number;
+  /** how often a standby checkpoints the cell's state */
+  checkpointEveryMs?: number;
+  /** the cell's quota file (per user per band); default: none, every user unlimited */
+  quotaFile?: string;
+  /** in a federation, a cell's own quota file instead of `quotaFile` */
+  quotaFiles?: Record<string, string>;
+  /** masters' --reservation-half-life (resource reclamation) */
+  reservationHalfLifeMs?: number;
   heartbeatMs?: number;
   portsPerBorglet?: number;
   redisDurability?: RedisDurability;
@@ -56,8 +74,23 @@ export interface CellOptions {
   hollow?: { processes: number; machinesEach: number };
   /** resources each borglet announces; default: the host's */
   borgletCapacity?: { cpu?: number; ram?: string; disk?: string };
+  /** attributes of borglet i (rack, power, arch, …); default: each machine its own rack */
+  borgletAttributes?: (index: number) => Record<string, string>;
   /** progress lines for people */
   onProgress?: (message: string) => void;
+  /** a federation: these cells, each with its own redis-server, masters, schedulers and borglets, on one nats-server */
+  cells?: string[];
+  /** gateways in front of the cells (default 1) */
+  gateways?: number;
+  /** gateways' --cell-down-after: a cell unanswering this long has its share of federated jobs placed elsewhere */
+  cellDownAfterMs?: number;
+  /**
+   * With `cells`: each cell gets its own nats-server (a NATS cluster named after the cell,
+   * with its own JetStream store), and NATS gateways join them into one super-cluster. A
+   * cell's services connect to their cell's server; the gateways to the first cell's, and
+   * reach the others through the NATS gateways. See deploy/nats/README.md.
+   */
+  natsPerCell?: boolean;
 }
 
 export function cellFilePath(dir: string): string {
@@ -100,7 +133,7 @@ export function borgletArgs(
   cell: CellFile | { cell: string; nats: string; dir: string },
   name: string,
   ports: readonly [number, number],
-  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> = {},
+  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string> } = {},
 ): string[] {
   const args = [
     "--cell", cell.cell,
@@ -115,6 +148,7 @@ export function borgletArgs(
   if (capacity.cpu !== undefined) args.push("--cpu", String(capacity.cpu));
   if (capacity.ram !== undefined) args.push("--ram", capacity.ram);
   if (capacity.disk !== undefined) args.push("--disk", capacity.disk);
+  for (const [key, value] of Object.entries(options.attributes ?? {})) args.push("--attribute", `${key}=${value}`);
   return args;
 }
 
@@ -123,97 +157,154 @@ export function startHollowBorglet(
   cell: { cell: string; nats: string; dir: string },
   index: number,
   machines: number,
-  options: Pick<CellOptions, "heartbeatMs"> = {},
+  options: Pick<CellOptions, "heartbeatMs"> & { metricsPort?: number; name?: string } = {},
 ): StartedProcess {
-  const name = `hollow-${index}`;
+  const name = options.name ?? `hollow-${index}`;
   // Hollow tasks bind nothing, so any port range will do.
   const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1)];
+  if (options.metricsPort !== undefined) args.push(...metricsArgs(options.metricsPort));
   return startService(cell.dir, "borglet", name, args);
 }
 
-export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs">): string[] {
+/** A service's exporter on loopback at `port`. */
+function metricsArgs(port: number): string[] {
+  return ["--metrics-port", String(port), "--metrics-host", "127.0.0.1"];
+}
+
+/** A free port for the next service's /metrics, its URL recorded in the cell file. */
+async function metricsPortFor(cell: CellFile): Promise<number> {
+  const port = await freePort();
+  (cell.metrics ??= []).push(`http://127.0.0.1:${port}/metrics`);
+  return port;
+}
+
+export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs">): string[] {
   return [
     "--cell", cell.cell,
     "--nats", cell.nats,
     "--redis", cell.redis,
     "--name", name,
     "--down-after", `${options.downAfterMs ?? 5000}ms`,
-    "--lease-ttl", `${options.leaseTtlMs ?? 3000}ms`,
+    "--lease-ttl", `${options.leaseTtlMs ?? 1000}ms`,
+    "--checkpoint-every", `${options.checkpointEveryMs ?? 10_000}ms`,
+    ...(options.quotaFile === undefined ? [] : ["--quota", options.quotaFile]),
+    ...(options.reservationHalfLifeMs === undefined ? [] : ["--reservation-half-life", `${options.reservationHalfLifeMs}ms`]),
   ];
 }
 
 /**
  * Starts a whole local cell in the background: nats-server and redis-server on free ports
  * with data under `dir`, the masters, schedulers, borglets and a gateway; returns once the
- * gateway answers and every borglet is registered.
+ * gateway answers and every borglet is registered. With `cells`, a federation: one
+ * nats-server, and for each cell its own redis-server, masters, scheduler and borglets
+ * (processes named `<cell>-master-0`, …), behind `gateways` gateways that federate them all.
+ * With `natsPerCell`, each cell has its own nats-server (`<cell>-nats-server`), the servers
+ * joined by NATS gateways into a super-cluster.
  */
 export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   const dir = resolve(options.dir);
-  const cellName = options.cell ?? "local";
+  const federated = options.cells !== undefined;
+  const cellNames = options.cells ?? [options.cell ?? "local"];
   const progress = options.onProgress ?? (() => {});
   const running = readCellFile(dir);
   if (running !== undefined && running.processes.some(isSameProcessAlive)) {
     throw new CorralError("conflict", `a cell is already running in ${dir} (gateway ${running.gateway}); stop it with: corral cell down --dir ${dir}`);
   }
+  if (new Set(cellNames).size !== cellNames.length || cellNames.length === 0) {
+    throw new CorralError("bad_request", `cells: ${cellNames.join(",")} names a cell twice or none; give each cell once, e.g. --cells a,b,c`, "cells");
+  }
+  if (options.natsPerCell === true && !federated) {
+    throw new CorralError("bad_request", "natsPerCell gives each cell of a federation its own nats-server; name the cells too, e.g. --cells a,b,c", "natsPerCell");
+  }
+  const natsPerCell = options.natsPerCell === true;
   requireExecutable("nats-server");
   requireExecutable("redis-server");
   mkdirSync(dir, { recursive: true });
 
   const processes: StartedProcess[] = [];
   const record = writeCellFile;
-  const [natsPort, redisPort, gatewayPort] = [await freePort(), await freePort(), await freePort()];
+  const gatewayCount = options.gateways ?? 1;
+  // Client ports of the nats-servers: one, or with natsPerCell one per cell.
+  const natsPorts: number[] = [];
+  for (const _ of natsPerCell ? cellNames : [cellNames[0]]) natsPorts.push(await freePort());
+  const natsUrl = (c: number) => `nats://127.0.0.1:${natsPorts[natsPerCell ? c : 0]}`;
+  const redisPorts: number[] = [];
+  for (const _ of cellNames) redisPorts.push(await freePort());
+  const gatewayPorts: { http: number; dns: number }[] = [];
+  for (let i = 0; i < gatewayCount; i++) gatewayPorts.push({ http: await freePort(), dns: await freePort() });
   const cell: CellFile = {
-    cell: cellName,
+    cell: cellNames[0]!,
     dir,
-    gateway: `http://127.0.0.1:${gatewayPort}`,
-    nats: `nats://127.0.0.1:${natsPort}`,
-    redis: `redis://127.0.0.1:${redisPort}`,
+    gateway: `http://127.0.0.1:${gatewayPorts[0]!.http}`,
+    dns: `127.0.0.1:${gatewayPorts[0]!.dns}`,
+    nats: natsUrl(0),
+    redis: `redis://127.0.0.1:${redisPorts[0]}`,
+    metrics: [],
     startedAt: new Date().toISOString(),
     processes,
   };
+  if (federated) {
+    cell.cells = cellNames.map((name, i) => ({ cell: name, redis: `redis://127.0.0.1:${redisPorts[i]}`, ...(natsPerCell ? { nats: natsUrl(i) } : {}) }));
+    cell.gateways = gatewayPorts.map((ports) => `http://127.0.0.1:${ports.http}`);
+  }
+  // Processes of a federation's cells carry the cell's name: `a-master-0`, `a-borglet-1`.
+  const named = (cellName: string, name: string) => (federated ? `${cellName}-${name}` : name);
   try {
-    progress(`nats-server on port ${natsPort}`);
-    processes.push(await startNatsServer({ dir: join(dir, "nats"), port: natsPort }));
+    if (natsPerCell) await startSuperCluster(dir, cellNames, natsPorts, processes, progress, () => record(cell));
+    else {
+      progress(`nats-server on port ${natsPorts[0]}`);
+      processes.push(await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]! }));
+    }
     record(cell);
-    progress(`redis-server on port ${redisPort}`);
-    processes.push(await startRedisServer({ dir: join(dir, "redis"), port: redisPort, durability: options.redisDurability ?? "everysec" }));
+    let borglets = 0;
+    const portRanges: [number, number][] = [];
+    for (const [c, cellName] of cellNames.entries()) {
+      const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir };
+      progress(`${federated ? `cell ${cellName}: ` : ""}redis-server on port ${redisPorts[c]}`);
+      processes.push(await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server") }));
+      record(cell);
+      borglets += await startCellServices(cell, member, options, processes, named, portRanges);
+      record(cell);
+    }
+    if (natsPerCell) {
+      // A stream lands in the NATS cluster of whoever creates it first. The gateways open every
+      // cell's names bucket, so let each cell's leader create its own (in its cell's cluster) first.
+      progress("waiting for each cell's leader to open its names bucket in its own NATS cluster");
+      const died = () => processes.find((p) => !isSameProcessAlive(p))?.name;
+      await Promise.all(cellNames.map((cellName, c) => waitForJetStream(natsUrl(c), { stream: `KV_${bnsBucket(cellName)}`, timeoutMs: 60_000, died })));
+    }
+    for (const [i, ports] of gatewayPorts.entries()) {
+      const name = gatewayCount === 1 ? "gateway" : `gateway-${i}`;
+      const gatewayArgs = ["--cell", cellNames[0]!, "--nats", cell.nats, "--port", String(ports.http), "--host", "127.0.0.1", "--dns-port", String(ports.dns)];
+      if (federated) gatewayArgs.push("--cells", cellNames.join(","), "--name", name);
+      if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
+      processes.push(startService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))]));
+    }
     record(cell);
-
     const masters = options.masters ?? 5;
-    for (let i = 0; i < masters; i++) processes.push(startService(dir, "master", `master-${i}`, masterArgs(cell, `master-${i}`, options)));
-    for (let i = 0; i < (options.schedulers ?? 1); i++) {
-      processes.push(startService(dir, "scheduler", `scheduler-${i}`, ["--cell", cellName, "--nats", cell.nats, "--name", `scheduler-${i}`]));
-    }
-    const borglets = options.hollow === undefined ? (options.borglets ?? 3) : options.hollow.processes * options.hollow.machinesEach;
-    const ranges: [number, number][] = [];
-    if (options.hollow === undefined) {
-      for (let i = 0; i < borglets; i++) {
-        const range = await freePortRange(options.portsPerBorglet ?? 100, ranges);
-        ranges.push(range);
-        processes.push(startService(dir, "borglet", `borglet-${i}`, borgletArgs(cell, `borglet-${i}`, range, options)));
-      }
-    } else {
-      for (let i = 0; i < options.hollow.processes; i++) processes.push(startHollowBorglet(cell, i, options.hollow.machinesEach, options));
-    }
-    processes.push(
-      startService(dir, "gateway", "gateway", ["--cell", cellName, "--nats", cell.nats, "--port", String(gatewayPort), "--host", "127.0.0.1"]),
+    progress(
+      `${federated ? `${cellNames.length} cells, each with ` : ""}${masters} masters, ${options.schedulers ?? 1} scheduler, ${federated ? borglets / cellNames.length : borglets} borglets; ${gatewayCount} gateway${gatewayCount === 1 ? "" : "s"} started; waiting until ready`,
     );
-    record(cell);
-    progress(`${masters} masters, ${options.schedulers ?? 1} scheduler, ${borglets} borglets, 1 gateway started; waiting until ready`);
-
+    const perCell = borglets / cellNames.length;
     await waitUntil(
-      `the gateway at ${cell.gateway} to see ${borglets} machines up (logs: ${join(dir, "logs")})`,
+      `the gateway at ${cell.gateway} to see ${perCell} machines up in ${federated ? "each cell" : "the cell"} (logs: ${join(dir, "logs")})`,
       async () => {
         const dead = processes.find((p) => !isSameProcessAlive(p));
         if (dead !== undefined) throw new Error(`${dead.name} exited during start-up; see ${dead.log}`);
-        try {
-          const response = await fetch(`${cell.gateway}/v1/nodes`, { signal: AbortSignal.timeout(2000) });
-          if (!response.ok) return false;
-          const body = (await response.json()) as { nodes?: { state: string }[] };
-          return (body.nodes ?? []).filter((n) => n.state === "up").length >= borglets;
-        } catch {
-          return false;
+        for (const url of cell.gateways ?? [cell.gateway]) {
+          for (const cellName of cellNames) {
+            try {
+              const query = federated ? `?cell=${cellName}` : "";
+              const response = await fetch(`${url}/v1/nodes${query}`, { signal: AbortSignal.timeout(2000) });
+              if (!response.ok) return false;
+              const body = (await response.json()) as { nodes?: { state: string }[] };
+              if ((body.nodes ?? []).filter((n) => n.state === "up").length < perCell) return false;
+            } catch {
+              return false;
+            }
+          }
         }
+        return true;
       },
       120_000,
       borglets > 100 ? 1000 : 100, // a large cell's node list is megabytes: ask less often
@@ -224,6 +315,78 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     rmSync(cellFilePath(dir), { force: true });
     throw error;
   }
+}
+
+/**
+ * One nats-server per cell, each its own NATS cluster named after the cell, all joined by
+ * NATS gateways into one super-cluster; returns once JetStream's meta group (over every
+ * server) has a leader, which takes a few seconds of Raft elections on a fresh store.
+ */
+async function startSuperCluster(
+  dir: string,
+  cellNames: readonly string[],
+  clientPorts: readonly number[],
+  processes: StartedProcess[],
+  progress: (message: string) => void,
+  record: () => void,
+): Promise<void> {
+  const ports: { client: number; route: number; gateway: number }[] = [];
+  for (const client of clientPorts) ports.push({ client, route: await freePort(), gateway: await freePort() });
+  const gateways: NatsGatewayRemote[] = cellNames.map((name, c) => ({ name, urls: [`nats://127.0.0.1:${ports[c]!.gateway}`] }));
+  const died = () => processes.find((p) => !isSameProcessAlive(p))?.name;
+  for (const [c, cellName] of cellNames.entries()) {
+    const { client, route, gateway } = ports[c]!;
+    progress(`cell ${cellName}: nats-server on port ${client} (cluster ${cellName}, gateway port ${gateway})`);
+    processes.push(
+      await startNatsServer({
+        dir: join(dir, `nats-${cellName}`),
+        port: client,
+        name: `${cellName}-nats-server`,
+        serverName: `corral-${cellName}`,
+        superCluster: { cluster: cellName, routePort: route, gatewayPort: gateway, gateways },
+      }),
+    );
+    record();
+  }
+  progress(`waiting for JetStream's meta group over ${cellNames.length} NATS clusters to elect a leader`);
+  await Promise.all(ports.map(({ client }) => waitForJetStream(`nats://127.0.0.1:${client}`, { timeoutMs: 60_000, died })));
+}
+
+/** One cell's masters, schedulers and borglets (real or hollow); returns how many machines it will have. */
+async function startCellServices(
+  file: CellFile,
+  cell: { cell: string; nats: string; redis: string; dir: string },
+  options: CellOptions,
+  processes: StartedProcess[],
+  named: (cell: string, name: string) => string,
+  /** task port ranges handed out so far, so no two borglets (of any cell) share one */
+  usedPortRanges: [number, number][],
+): Promise<number> {
+  const { dir } = cell;
+  for (let i = 0; i < (options.masters ?? 5); i++) {
+    const name = named(cell.cell, `master-${i}`);
+    const quotaFile = options.quotaFiles?.[cell.cell] ?? options.quotaFile;
+    processes.push(startService(dir, "master", name, [...masterArgs(cell, name, { ...options, ...(quotaFile === undefined ? {} : { quotaFile }) }), ...metricsArgs(await metricsPortFor(file))]));
+  }
+  for (let i = 0; i < (options.schedulers ?? 1); i++) {
+    const name = named(cell.cell, `scheduler-${i}`);
+    processes.push(startService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))]));
+  }
+  if (options.hollow !== undefined) {
+    for (let i = 0; i < options.hollow.processes; i++) {
+      processes.push(startHollowBorglet(cell, i, options.hollow.machinesEach, { ...options, metricsPort: await metricsPortFor(file), name: named(cell.cell, `hollow-${i}`) }));
+    }
+    return options.hollow.processes * options.hollow.machinesEach;
+  }
+  const borglets = options.borglets ?? 3;
+  for (let i = 0; i < borglets; i++) {
+    const range = await freePortRange(options.portsPerBorglet ?? 100, usedPortRanges);
+    usedPortRanges.push(range);
+    const name = named(cell.cell, `borglet-${i}`);
+    const args = [...borgletArgs(cell, name, range, { ...options, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` } }), ...metricsArgs(await metricsPortFor(file))];
+    processes.push(startService(dir, "borglet", name, args));
+  }
+  return borglets;
 }
 
 /**
@@ -242,6 +405,8 @@ export async function restartProcess(stopped: StartedProcess): Promise<StartedPr
   return started;
 }
 
+const execFileAsync = promisify(execFile);
+
 /** Task process groups recorded by borglets under `dir/borglets/<name>/tasks/*.json`. */
 export function recordedTaskProcesses(dir: string): { pid: number; startTime: number }[] {
   const found: { pid: number; startTime: number }[] = [];
@@ -252,8 +417,11 @@ export function recordedTaskProcesses(dir: string): { pid: number; startTime: nu
     if (!existsSync(tasks)) continue;
     for (const file of readdirSync(tasks)) {
       try {
-        const record = JSON.parse(readFileSync(join(tasks, file), "utf8")) as { pid?: unknown; startTime?: unknown };
+        const record = JSON.parse(readFileSync(join(tasks, file), "utf8")) as { pid?: unknown; startTime?: unknown; container?: { pid?: unknown; startTime?: unknown } };
         if (typeof record.pid === "number" && typeof record.startTime === "number") found.push({ pid: record.pid, startTime: record.startTime });
+        // A container's init is in a pid namespace of its own, and outlives its supervisor.
+        const container = record.container;
+        if (typeof container?.pid === "number" && typeof container.startTime === "number") found.push({ pid: container.pid, startTime: container.startTime });
       } catch {
         // a record being written right now; the borglet owns it
       }
@@ -279,7 +447,36 @@ export async function stopProcesses(processes: readonly StartedProcess[], dir: s
   };
   await stop(services);
   await stop(recordedTaskProcesses(dir));
+  await removeContainerLeftovers(dir);
   await stop(servers);
+}
+
+/**
+ * What isolated tasks leave once their processes are gone: runc's state (and with it their
+ * cgroups) and their overlay mounts, all under the cell's directory.
+ */
+async function removeContainerLeftovers(dir: string): Promise<void> {
+  const borglets = join(dir, "borglets");
+  if (existsSync(borglets)) {
+    for (const borglet of readdirSync(borglets)) {
+      const root = join(borglets, borglet, "runc");
+      if (!existsSync(root)) continue;
+      const listed = await execFileAsync("runc", ["--root", root, "list", "-q"]).catch(() => ({ stdout: "" }));
+      for (const id of listed.stdout.split("\n").filter((line) => line !== "")) {
+        await execFileAsync("runc", ["--root", root, "delete", "--force", id]).catch(() => {});
+      }
+    }
+  }
+  let mounts = "";
+  try {
+    mounts = readFileSync("/proc/mounts", "utf8");
+  } catch {
+    return;
+  }
+  const under = resolve(dir) + "/";
+  const ours = mounts.split("\n").map((line) => line.split(" ")[1] ?? "").filter((point) => point.startsWith(under));
+  // Deepest first, so a mount inside another comes off before it.
+  for (const point of ours.sort((a, b) => b.length - a.length)) await execFileAsync("umount", ["-l", point]).catch(() => {});
 }
 
 export async function stopLocalCell(dir: string, graceMs = 5000): Promise<CellFile | undefined> {

@@ -1,5 +1,7 @@
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { jetstreamManager } from "@nats-io/jetstream";
+import { connect } from "@nats-io/transport-node";
 import { requireExecutable } from "./executables.js";
 import { startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
 
@@ -7,37 +9,157 @@ export interface ServerOptions {
   /** data and log directory, created if missing */
   dir: string;
   port: number;
+  /** the process's name in the cell file (several redis-servers or nats-servers in a federation need their own) */
+  name?: string;
 }
 
-/** nats-server with JetStream, its store under `dir/jetstream`. */
-export async function startNatsServer(options: ServerOptions): Promise<StartedProcess> {
+/** One cluster of a NATS super-cluster, as every server's gateway block lists it. */
+export interface NatsGatewayRemote {
+  /** the cluster's name (in a corral federation, the cell's) */
+  name: string;
+  /** its servers' gateway listeners, nats://host:port */
+  urls: string[];
+}
+
+/**
+ * This server's place in a NATS super-cluster: its own cluster (one or more servers joined
+ * by routes) and the gateways that join that cluster to the others.
+ */
+export interface NatsSuperClusterOptions {
+  /** the server's cluster, also its gateway name (nats-server requires the two to be equal) */
+  cluster: string;
+  /** where this server listens for routes from its cluster's other servers */
+  routePort: number;
+  /** route URLs of its cluster's servers; default: itself (JetStream wants a configured route even in a one-server cluster) */
+  routes?: string[];
+  /** where this server listens for gateway connections from other clusters */
+  gatewayPort: number;
+  /** every cluster of the super-cluster, its own included (a server ignores the entry naming itself) */
+  gateways: NatsGatewayRemote[];
+}
+
+export interface NatsServerOptions extends ServerOptions {
+  /** the server's name (JetStream's peer identity: unique in the super-cluster, the same across restarts); default corral-<port> */
+  serverName?: string;
+  /** a member of a super-cluster (cluster and gateway blocks); default: a lone server */
+  superCluster?: NatsSuperClusterOptions;
+}
+
+/** A nats.conf string value: quoted, so names and URLs never clash with the config syntax. */
+const quoted = (value: string) => JSON.stringify(value);
+
+/**
+ * The configuration file of a corral nats-server. Port, address, JetStream and the store
+ * directory are given as flags (so `restartProcess` finds the port); the file carries what
+ * has no flag: the payload limit and, in a super-cluster, the cluster and gateway blocks.
+ * deploy/nats/ holds the same blocks for servers on separate hosts, with the reasons.
+ */
+export function natsServerConfig(options: { host?: string; superCluster?: NatsSuperClusterOptions } = {}): string {
+  const host = options.host ?? "127.0.0.1";
+  const lines = [
+    "# Written by corral's local launcher (shared/kit/src/launch/servers.ts); rewritten at every start.",
+    "# A large cell's work snapshot and machine list exceed the 1 MB default payload.",
+    "max_payload: 8MB",
+  ];
+  const sc = options.superCluster;
+  if (sc !== undefined) {
+    const self = `nats://${host}:${sc.routePort}`;
+    lines.push(
+      "",
+      "# This server's cluster. JetStream in a super-cluster needs a named cluster with configured",
+      "# routes, even when the cluster is this one server (it routes to itself; the self-route is ignored).",
+      "cluster {",
+      `  name: ${quoted(sc.cluster)}`,
+      `  listen: ${quoted(`${host}:${sc.routePort}`)}`,
+      `  routes: [${(sc.routes ?? [self]).map(quoted).join(", ")}]`,
+      "}",
+      "",
+      "# Gateways join the clusters into one super-cluster: one subject space and one JetStream",
+      "# meta group; each stream stays in the cluster that created it. The gateway's name must be",
+      "# the cluster's name.",
+      "gateway {",
+      `  name: ${quoted(sc.cluster)}`,
+      `  listen: ${quoted(`${host}:${sc.gatewayPort}`)}`,
+      "  gateways: [",
+      ...sc.gateways.map((remote) => `    { name: ${quoted(remote.name)}, urls: [${remote.urls.map(quoted).join(", ")}] }`),
+      "  ]",
+      "}",
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/**
+ * nats-server with JetStream, its store under `dir/jetstream`; returns once it takes
+ * clients. A member of a super-cluster takes clients before its JetStream has a meta
+ * leader: wait for that with `waitForJetStream`.
+ */
+export async function startNatsServer(options: NatsServerOptions): Promise<StartedProcess> {
   const binary = requireExecutable("nats-server");
   mkdirSync(join(options.dir, "jetstream"), { recursive: true });
-  // A large cell's work snapshot and machine list exceed the 1 MB default payload.
   const config = join(options.dir, "nats-server.conf");
-  writeFileSync(config, "max_payload: 8MB\n");
+  writeFileSync(config, natsServerConfig(options.superCluster === undefined ? {} : { superCluster: options.superCluster }));
   const started = startDetached(
     "nats",
-    "nats-server",
+    options.name ?? "nats-server",
     binary,
-    ["-c", config, "-a", "127.0.0.1", "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", `corral-${options.port}`],
+    ["-c", config, "-a", "127.0.0.1", "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", options.serverName ?? `corral-${options.port}`],
     { log: join(options.dir, "nats-server.log") },
   );
   await waitUntil(`nats-server on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "INFO" }), 15_000);
   return started;
 }
 
+/**
+ * Waits until JetStream answers through the server at `url`: in a super-cluster, until its
+ * meta group has a leader (which needs a majority of all servers: with three clusters of
+ * one server, two). With `stream`, also until that stream exists.
+ */
+export async function waitForJetStream(
+  url: string,
+  options: {
+    timeoutMs?: number;
+    stream?: string;
+    /** the name of a process whose death ends the wait at once (it will not get ready) */
+    died?: () => string | undefined;
+  } = {},
+): Promise<void> {
+  const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  try {
+    const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });
+    const what = options.stream === undefined ? `JetStream at ${url} (a meta leader elected)` : `stream ${options.stream} at ${url}`;
+    await waitUntil(
+      what,
+      async () => {
+        const dead = options.died?.();
+        if (dead !== undefined) throw new Error(`${dead} exited while waiting for ${what}; see its log`);
+        try {
+          if (options.stream === undefined) await jsm.getAccountInfo();
+          else await jsm.streams.info(options.stream);
+          return true;
+        } catch {
+          return false;
+        }
+      },
+      options.timeoutMs ?? 30_000,
+      200,
+    );
+  } finally {
+    await nc.close().catch(() => {});
+  }
+}
+
 export type RedisDurability = "everysec" | "always" | "none";
 
 /** redis-server with an append-only file (design.md § State: nothing acknowledged is lost). */
-export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability }): Promise<StartedProcess> {
+export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: number }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
   mkdirSync(options.dir, { recursive: true });
   const durability = options.durability ?? "everysec";
   const aof = durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", durability];
   const started = startDetached(
     "redis",
-    "redis-server",
+    options.name ?? "redis-server",
     binary,
     [
       "--port", String(options.port),
@@ -48,6 +170,7 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
       "--daemonize", "no",
       "--protected-mode", "no",
       "--logfile", join(options.dir, "redis-server.log"),
+      ...(options.replicaOf === undefined ? [] : ["--replicaof", "127.0.0.1", String(options.replicaOf)]),
     ],
     { log: join(options.dir, "redis-server.out") },
   );

@@ -1,10 +1,14 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
+import type { ConnectionMetrics } from "../metrics/connection-metrics.js";
 
 export type { NatsConnection, Subscription, Msg } from "@nats-io/transport-node";
 
-/** Connects and keeps reconnecting forever: a NATS restart must never end a service. */
-export async function connectNats(servers: string, name: string, log: Logger): Promise<NatsConnection> {
+/**
+ * Connects and keeps reconnecting forever: a NATS restart must never end a service.
+ * Disconnects and server errors are logged, and counted when `metrics` is given.
+ */
+export async function connectNats(servers: string, name: string, log: Logger, metrics?: ConnectionMetrics): Promise<NatsConnection> {
   const nc = await connect({
     servers,
     name,
@@ -12,9 +16,15 @@ export async function connectNats(servers: string, name: string, log: Logger): P
     reconnectTimeWait: 250,
     waitOnFirstConnect: true,
   });
+  const counters = metrics?.nats;
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === "disconnect" || status.type === "reconnect") log.warn({ nats: status.type }, "nats connection changed");
+      if (status.type === "disconnect") counters?.disconnects.inc();
+      if (status.type === "error") {
+        counters?.errors.inc();
+        log.warn({ err: status.error.message }, "nats server reported an error");
+      }
     }
   })();
   return nc;

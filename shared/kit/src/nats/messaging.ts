@@ -166,7 +166,7 @@ export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
       reply = await nc.request(subject, payload, { timeout: timeoutMs });
     } catch (error) {
       if ((isNoResponders(error) || (options.idempotent === true && isTimeout(error))) && Date.now() < deadline) {
-        await sleep(Math.min(50 * 2 ** attempt, 500));
+        await sleep(retryPause(attempt));
         continue;
       }
       if (isNoResponders(error)) throw new CorralError("unavailable", `nobody answers on ${subject}`);
@@ -183,11 +183,19 @@ export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
     }
     const { code, message, field } = envelope.body.error;
     if (code === "not_leader" && Date.now() < deadline) {
-      await sleep(Math.min(50 * 2 ** attempt, 500));
+      await sleep(retryPause(attempt));
       continue;
     }
     throw new CorralError(code, message, field);
   }
+}
+
+/**
+ * Waiting for a leader: "no responders" and "not leader" answers are immediate and cheap,
+ * so ask again soon; a long pause here would add straight to every failover.
+ */
+function retryPause(attempt: number): number {
+  return Math.min(20 * 2 ** attempt, 100);
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -6,5 +6,7 @@ export function cellKeys(cell: string) {
     epoch: `${prefix}:epoch`,
     state: `${prefix}:state`,
     log: `${prefix}:log`,
+    checkpoint: `${prefix}:checkpoint`,
+    checkpointLock: `${prefix}:checkpoint-lock`,
   } as const;
 }

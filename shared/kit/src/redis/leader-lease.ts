@@ -33,6 +33,11 @@ export class LeaderLease {
     await this.redis.releaseLeadership(this.keys.lease, `${this.candidate}/${epoch}`);
   }
 
+  /** How long the current lease has left, in ms; 0 when nobody holds it. */
+  async remainingMs(): Promise<number> {
+    return Math.max(0, await this.redis.pttl(this.keys.lease));
+  }
+
   /** Who leads now, as `<id>/<epoch>`, if anyone. */
   async holder(): Promise<string | null> {
     return this.redis.get(this.keys.lease);

@@ -9,7 +9,8 @@ export interface FencedScripts {
   acquireLeadership(lease: string, epoch: string, candidate: string, ttlMs: number): Promise<number>;
   renewLeadership(lease: string, holder: string, ttlMs: number): Promise<number>;
   releaseLeadership(lease: string, holder: string): Promise<number>;
-  fencedCommit(epochKey: string, state: string, log: string, ...args: (string | Buffer | number)[]): Promise<string>;
+  fencedCommit(epochKey: string, log: string, ...args: (string | Buffer | number)[]): Promise<string>;
+  writeCheckpoint(checkpoint: string, log: string, position: string, data: Buffer): Promise<number>;
 }
 
 function camelCase(name: string): string {
