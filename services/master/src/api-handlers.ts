@@ -1,10 +1,14 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { CorralError, HTTP_SUBMISSION_PREFIX, jobStatus, killJob, listNodes, masterStats, submitJob, subjects } from "@corral/contracts";
+import { CorralError, HTTP_SUBMISSION_PREFIX, jobStatus, killJob, listNodes, masterStats, scaleJob, submitJob, subjects } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { admitJob } from "./admit-job.js";
-import type { JobRecord } from "./records.js";
+import { keepAllocs, liveJobsIn } from "./alloc-keeper.js";
+import { recordHistory } from "./job-history.js";
+import { isAlloc } from "./cell-state.js";
+import type { JobRecord } from "@corral/state";
 import { CommandBatch, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
+import { scaleJobTo } from "./scale-job.js";
 import { jobView, nodeView } from "./views.js";
 
 // A blocked event loop delays lease renewals and every reply: the leader reports how long it was.
@@ -40,12 +44,19 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
       batch.wakeSchedulers();
       await ctx.commitAndSend(batch);
       log.info({ job: job.id, replicas: spec.replicas }, "job accepted");
+      recordHistory(nc, cell, job.id, { at: Date.now(), kind: "submitted", text: `submitted: ${spec.replicas} ${spec.kind === "alloc" ? "allocs" : "tasks"}, ${spec.priority}` });
       return { job: jobView(job, state) };
     }),
 
-    serveRpc(nc, subjects.api(cell, "kill"), killJob, cell, log, async ({ job: id }) => {
+    serveRpc(nc, subjects.api(cell, "kill"), killJob, cell, log, async ({ job: id, gracePeriodMs }) => {
       const job = state.jobs.get(id);
       if (job === undefined) throw new CorralError("not_found", `no job ${id}`, "job");
+      if (isAlloc(job)) {
+        const inside = liveJobsIn(state, job.id, job.user);
+        if (inside.length > 0) {
+          throw new CorralError("conflict", `alloc set ${job.name} still runs job${inside.length > 1 ? "s" : ""} ${inside.join(", ")}; kill ${inside.length > 1 ? "them" : "it"} first (corral kill ${inside[0]}), then the alloc set`, "job");
+        }
+      }
       job.killed = true;
       state.markDirty(id);
       const batch = new CommandBatch();
@@ -53,12 +64,18 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
         const ref = { job, task, id: `${task.index}.${id}` };
         const change = batch.changed(state.transition(ref, { type: "KILL", reason: "killed by user" }));
         const node = ref.task.lifecycle.context.node;
-        if (change?.to === "terminating" && node !== undefined) batch.revoke(node, revocationFor(ref, "killed by user"));
+        // An alloc has no process to stop: the alloc keeper lets it go.
+        if (change?.to === "terminating" && node !== undefined && !isAlloc(job)) batch.revoke(node, revocationFor(ref, "killed by user", gracePeriodMs));
       }
+      keepAllocs(state, batch);
       await ctx.commitAndSend(batch);
-      log.info({ job: id }, "job killed");
+      log.info({ job: id, gracePeriodMs: gracePeriodMs ?? job.spec.gracePeriodMs }, "job killed");
+      recordHistory(nc, cell, id, { at: Date.now(), kind: "killed", text: `killed by user${gracePeriodMs === undefined ? "" : ` (grace ${gracePeriodMs} ms)`}` });
       return { job: jobView(job, state) };
     }),
+
+    // Safe to repeat: scaling to the count the job has already changes nothing.
+    serveRpc(nc, subjects.api(cell, "scale"), scaleJob, cell, log, async ({ job: id, replicas }) => ({ job: jobView(await scaleJobTo(ctx, id, replicas), state) })),
 
     serveRpc(nc, subjects.api(cell, "status"), jobStatus, cell, log, ({ job: id, user }) => {
       if (id !== undefined) {
@@ -73,7 +90,7 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
     serveRpc(nc, subjects.api(cell, "nodes"), listNodes, cell, log, () => {
       const now = Date.now();
       const names = [...state.nodes.keys()].sort();
-      return { nodes: names.map((name) => nodeView(name, state, now)).filter((view) => view !== undefined) };
+      return { nodes: names.map((name) => nodeView(name, state, now, ctx.reclamation)).filter((view) => view !== undefined) };
     }),
 
     serveRpc(nc, subjects.api(cell, "stats"), masterStats, cell, log, ({ collectGarbage }) => {
@@ -107,6 +124,7 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
         cpuUserMicros: cpu.user,
         cpuSystemMicros: cpu.system,
         eventLoopDelayMaxMs,
+        heartbeats: { ...ctx.heartbeats },
         commits: { ...ctx.commits.stats },
       };
     }),

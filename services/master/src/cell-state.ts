@@ -1,6 +1,6 @@
-import { PLACED_STATES, type SubmissionOutcome, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
-import { applyTaskEvent, type TaskLifecycleEvent } from "@corral/machines";
-import type { JobRecord, TaskRecord } from "./records.js";
+import { PLACED_STATES, PRIORITY_BANDS, type PriorityBand, type SubmissionOutcome, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
+import { applyTaskEvent, restartBackoffMs, type TaskLifecycleEvent } from "@corral/machines";
+import type { JobRecord, TaskRecord } from "@corral/state";
 
 export interface NodeRecord {
   name: string;
@@ -12,6 +12,10 @@ export interface NodeRecord {
   state: "up" | "down";
   lastHeartbeat: number;
   epochSeen: number;
+  /** machineDigest of its last full heartbeat: link shards report it alive with this */
+  digest?: string;
+  /** known only from its tasks: this term has not heard from it yet, so its shape is unknown */
+  awaitingFirstHeartbeat?: true;
 }
 
 export interface TaskRef {
@@ -36,6 +40,38 @@ export interface NodeUsage {
   tasks: number;
 }
 
+/** What the tasks running in one alloc hold of its reservation. */
+export interface AllocUsage {
+  cpu: number;
+  ram: number;
+  disk: number;
+  tasks: Set<string>;
+}
+
+const EMPTY_ALLOC_USAGE: Readonly<AllocUsage> = Object.freeze({ cpu: 0, ram: 0, disk: 0, tasks: new Set<string>() });
+
+/** When a pending task may be placed: at once, or after its restart backoff from the time it went pending. */
+export function eligibleAt(ref: TaskRef): number {
+  if (ref.task.lifecycle.context.backingOff !== true) return 0; // lost or preempted: no fault of its own
+  const backoff = restartBackoffMs(ref.task.lifecycle.context.crashStreak ?? 0);
+  return backoff === 0 ? 0 : ref.task.updatedAt + backoff;
+}
+
+/** An alloc set's tasks are allocs: reservations on a machine, with no process behind them. */
+export function isAlloc(job: JobRecord): boolean {
+  return job.spec.kind === "alloc";
+}
+
+/** A job whose tasks run inside an alloc set's reservations rather than on a machine's free capacity. */
+export function runsInAllocSet(job: JobRecord): boolean {
+  return job.spec.allocSet !== undefined;
+}
+
+/** The alloc set a job runs in: same user, same cell. */
+export function allocSetIdOf(job: JobRecord): string | undefined {
+  return job.spec.allocSet === undefined ? undefined : `${job.spec.allocSet}.${job.user}.${job.cell}`;
+}
+
 /**
  * The leader's in-memory view of the cell: jobs with their tasks (durable, in Redis) and
  * machines (soft state, rebuilt from heartbeats). Every task state change goes through
@@ -54,15 +90,42 @@ export class CellState {
   private readonly usageByNode = new Map<string, NodeUsage>();
   /** pending task ids, kept as tasks change, so schedulers' work is found without scanning every task */
   private readonly pendingIds = new Set<string>();
+  /**
+   * The same pending ids as the pending queue: by band, then by user, each user's in the
+   * order they became pending. A scheduler's window is read off it without sorting every
+   * pending task (pendingWindow).
+   */
+  private readonly pendingQueue = new Map<PriorityBand, Map<string, Set<string>>>(PRIORITY_BANDS.map((band) => [band, new Map()]));
+  /** pending tasks of jobs in alloc sets: the leader places these in allocs, not the schedulers */
+  private readonly pendingInAllocIds = new Set<string>();
+  /** allocs placed on each machine: placed, but no process of theirs runs there */
+  private readonly allocsByNode = new Map<string, number>();
+  private readonly usageByAlloc = new Map<string, AllocUsage>();
+  /** pending tasks waiting out a restart backoff: the leader wakes the schedulers when one is due */
+  private readonly backingOff = new Set<string>();
+  /** bumped by every change to an alloc or to a task of a job in an alloc set: the alloc keeper's cue */
+  allocGeneration = 0;
 
   get pendingCount(): number {
     return this.pendingIds.size;
   }
 
+  private readonly jobsByUser = new Map<string, Set<string>>();
+  /** ids of the jobs that are alloc sets */
+  readonly allocSets = new Set<string>();
+
   addJob(job: JobRecord): void {
     const previous = this.jobs.get(job.id);
     if (previous !== undefined) for (const task of previous.tasks) this.unindex(previous, task);
     this.jobs.set(job.id, job);
+    let owned = this.jobsByUser.get(job.user);
+    if (owned === undefined) {
+      owned = new Set();
+      this.jobsByUser.set(job.user, owned);
+    }
+    owned.add(job.id);
+    if (isAlloc(job)) this.allocSets.add(job.id);
+    else this.allocSets.delete(job.id);
     for (const task of job.tasks) this.index(job, task);
     this.dirtyJobs.add(job.id);
   }
@@ -72,6 +135,31 @@ export class CellState {
     if (job === undefined) return;
     for (const task of job.tasks) this.unindex(job, task);
     this.jobs.delete(id);
+    this.jobsByUser.get(job.user)?.delete(id);
+    this.allocSets.delete(id);
+  }
+
+  /**
+   * Puts a task into a job already in the state, at its index: in place of the task there
+   * (unindexed first), or appended when the index is just past the end. The job's task list
+   * stays dense (task i at position i), so `task(id)` still finds tasks by index.
+   */
+  putTask(job: JobRecord, task: TaskRecord): void {
+    if (this.jobs.get(job.id) !== job) throw new Error(`job ${job.id} is not this state's record`);
+    const previous = job.tasks[task.index];
+    if (previous === undefined && task.index !== job.tasks.length) throw new Error(`task ${task.index}.${job.id} would leave a gap after task ${job.tasks.length - 1}`);
+    if (previous !== undefined) this.unindex(job, previous);
+    job.tasks[task.index] = task;
+    this.index(job, task);
+    this.dirtyJobs.add(job.id);
+  }
+
+  /** The user's jobs (quota is counted over them). */
+  *jobsOf(user: string): Iterable<JobRecord> {
+    for (const id of this.jobsByUser.get(user) ?? []) {
+      const job = this.jobs.get(id);
+      if (job !== undefined) yield job;
+    }
   }
 
   /** Forgets what changed: for state loaded from Redis, which is already durable. */
@@ -88,6 +176,72 @@ export class CellState {
     const job = this.jobs.get(taskId.slice(dot + 1));
     const task = job?.tasks[Number(taskId.slice(0, dot))];
     return job === undefined || task === undefined ? undefined : { job, task, id: taskId };
+  }
+
+  /** How many tasks are placed on the node (assigned, running or terminating there). */
+  placedCount(node: string): number {
+    return this.placed.get(node)?.size ?? 0;
+  }
+
+  /** How many of the node's placed tasks have a process there: all but its allocs. */
+  processCount(node: string): number {
+    return this.placedCount(node) - (this.allocsByNode.get(node) ?? 0);
+  }
+
+  /** What the tasks running in the alloc (an alloc set's task id) hold of it. */
+  allocUsage(allocId: string): Readonly<AllocUsage> & { tasks: ReadonlySet<string> } {
+    return this.usageByAlloc.get(allocId) ?? EMPTY_ALLOC_USAGE;
+  }
+
+  /** Ids of backing-off tasks whose backoff has ended by `now`; they are no longer tracked after this. */
+  takeDueBackoffs(now = Date.now()): string[] {
+    const due: string[] = [];
+    for (const id of this.backingOff) {
+      const ref = this.task(id);
+      if (ref === undefined || eligibleAt(ref) <= now) {
+        this.backingOff.delete(id);
+        due.push(id);
+      }
+    }
+    return due;
+  }
+
+  /**
+   * The first `limit` pending tasks that may be placed by `now`, in the pending queue's order
+   * (Borg §3.2): bands by priority; within a band, users take turns; each user's tasks in the
+   * order they became pending. The same as ordering every pending task and cutting the
+   * window, at the cost of the window only.
+   */
+  pendingWindow(limit: number, now = Date.now()): TaskRef[] {
+    const window: TaskRef[] = [];
+    for (const band of PRIORITY_BANDS) {
+      let turn: Iterator<string>[] = [...this.pendingQueue.get(band)!.values()].map((ids) => ids.values());
+      while (turn.length > 0 && window.length < limit) {
+        const again: Iterator<string>[] = [];
+        for (const cursor of turn) {
+          if (window.length >= limit) break;
+          for (let step = cursor.next(); step.done !== true; step = cursor.next()) {
+            const ref = this.task(step.value);
+            if (ref === undefined || eligibleAt(ref) > now) continue;
+            window.push(ref);
+            again.push(cursor);
+            break;
+          }
+        }
+        turn = again;
+      }
+      if (window.length >= limit) break;
+    }
+    return window;
+  }
+
+  pendingInAllocTasks(): TaskRef[] {
+    const pending: TaskRef[] = [];
+    for (const id of this.pendingInAllocIds) {
+      const ref = this.task(id);
+      if (ref !== undefined) pending.push(ref);
+    }
+    return pending;
   }
 
   tasksOn(node: string): TaskRef[] {
@@ -108,6 +262,12 @@ export class CellState {
     ref.task.lifecycle = next;
     ref.task.updatedAt = now;
     ref.task.missedHeartbeats = 0;
+    // Measurements and health belong to the run that reported them.
+    if (next.state !== "running") {
+      delete ref.task.usage;
+      delete ref.task.health;
+      delete ref.task.reserve;
+    }
     this.index(ref.job, ref.task);
     this.dirtyJobs.add(ref.job.id);
     return { ref, from, to: next.state };
@@ -194,29 +354,76 @@ export class CellState {
 
   private index(job: JobRecord, task: TaskRecord): void {
     const id = `${task.index}.${job.id}`;
-    if (task.lifecycle.state === "pending") this.pendingIds.add(id);
-    const node = task.lifecycle.context.node;
+    const inAllocSet = runsInAllocSet(job);
+    if (inAllocSet || isAlloc(job)) this.allocGeneration += 1;
+    if (task.lifecycle.state === "pending") {
+      (inAllocSet ? this.pendingInAllocIds : this.pendingIds).add(id);
+      if (!inAllocSet) {
+        const byUser = this.pendingQueue.get(job.spec.priority)!;
+        let ids = byUser.get(job.user);
+        if (ids === undefined) byUser.set(job.user, (ids = new Set()));
+        ids.add(id);
+      }
+      if (task.lifecycle.context.backingOff === true && restartBackoffMs(task.lifecycle.context.crashStreak ?? 0) > 0) this.backingOff.add(id);
+    }
+    const { node, alloc, ports } = task.lifecycle.context;
     if (node === undefined || !PLACED_STATES.has(task.lifecycle.state)) return;
     let set = this.placed.get(node);
     if (set === undefined) this.placed.set(node, (set = new Set()));
     set.add(id);
     let usage = this.usageByNode.get(node);
     if (usage === undefined) this.usageByNode.set(node, (usage = { cpu: 0, ram: 0, disk: 0, ports: new Set(), tasks: 0 }));
+    usage.tasks += 1;
+    for (const port of ports) usage.ports.add(port);
     const need = job.spec.requirements;
+    if (isAlloc(job)) this.allocsByNode.set(node, (this.allocsByNode.get(node) ?? 0) + 1);
+    if (alloc !== undefined) {
+      // The machine's share was taken by the alloc: the task takes from the alloc's.
+      let inAlloc = this.usageByAlloc.get(alloc);
+      if (inAlloc === undefined) this.usageByAlloc.set(alloc, (inAlloc = { cpu: 0, ram: 0, disk: 0, tasks: new Set() }));
+      inAlloc.cpu += need.cpu;
+      inAlloc.ram += need.ram;
+      inAlloc.disk += need.disk;
+      inAlloc.tasks.add(id);
+      return;
+    }
     usage.cpu += need.cpu;
     usage.ram += need.ram;
     usage.disk += need.disk;
-    usage.tasks += 1;
-    for (const port of task.lifecycle.context.ports) usage.ports.add(port);
   }
 
   /** Exactly undoes `index` for the task's current state; call before changing it. */
   private unindex(job: JobRecord, task: TaskRecord): void {
     const id = `${task.index}.${job.id}`;
-    this.pendingIds.delete(id);
-    const node = task.lifecycle.context.node;
+    if (runsInAllocSet(job) || isAlloc(job)) this.allocGeneration += 1;
+    if (this.pendingIds.delete(id)) {
+      const byUser = this.pendingQueue.get(job.spec.priority)!;
+      const ids = byUser.get(job.user);
+      ids?.delete(id);
+      // A user with nothing pending leaves the band's turns.
+      if (ids?.size === 0) byUser.delete(job.user);
+    }
+    this.pendingInAllocIds.delete(id);
+    this.backingOff.delete(id);
+    const { node, alloc, ports } = task.lifecycle.context;
     if (node === undefined || !PLACED_STATES.has(task.lifecycle.state)) return;
     this.placed.get(node)?.delete(id);
+    const need = job.spec.requirements;
+    if (isAlloc(job)) {
+      const count = (this.allocsByNode.get(node) ?? 1) - 1;
+      if (count === 0) this.allocsByNode.delete(node);
+      else this.allocsByNode.set(node, count);
+    }
+    if (alloc !== undefined) {
+      const inAlloc = this.usageByAlloc.get(alloc);
+      inAlloc?.tasks.delete(id);
+      if (inAlloc !== undefined && inAlloc.tasks.size === 0) this.usageByAlloc.delete(alloc);
+      else if (inAlloc !== undefined) {
+        inAlloc.cpu -= need.cpu;
+        inAlloc.ram -= need.ram;
+        inAlloc.disk -= need.disk;
+      }
+    }
     const usage = this.usageByNode.get(node);
     if (usage === undefined) return;
     usage.tasks -= 1;
@@ -225,10 +432,10 @@ export class CellState {
       this.usageByNode.delete(node);
       return;
     }
-    const need = job.spec.requirements;
+    for (const port of ports) usage.ports.delete(port);
+    if (alloc !== undefined) return;
     usage.cpu -= need.cpu;
     usage.ram -= need.ram;
     usage.disk -= need.disk;
-    for (const port of task.lifecycle.context.ports) usage.ports.delete(port);
   }
 }

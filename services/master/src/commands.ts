@@ -1,6 +1,7 @@
-import { leaseBatch, schedulerKick, subjects, taskChanges, type Lease, type Revocation } from "@corral/contracts";
+import { leaseBatch, schedulerKick, subjects, taskChanges, type HistoryEntry, type Lease, type Revocation } from "@corral/contracts";
 import { publishEvent, type NatsConnection } from "@corral/kit";
 import type { TaskChange, TaskRef } from "./cell-state.js";
+import { historyEntryOf, publishHistory } from "./job-history.js";
 
 export function leaseFor(ref: TaskRef): Lease {
   const { spec } = ref.job;
@@ -9,19 +10,24 @@ export function leaseFor(ref: TaskRef): Lease {
     taskId: ref.id,
     incarnation: context.incarnation,
     binary: spec.binary,
+    ...(spec.image === undefined ? {} : { image: spec.image }),
+    ...(context.alloc === undefined ? {} : { alloc: context.alloc }),
+    ...(spec.volumes.length === 0 ? {} : { volumes: spec.volumes }),
+    ...(spec.health === undefined ? {} : { health: spec.health }),
     args: spec.args,
     env: spec.env,
     ports: context.ports,
     requirements: spec.requirements,
+    priority: spec.priority,
     gracePeriodMs: spec.gracePeriodMs,
   };
 }
 
-export function revocationFor(ref: TaskRef, reason: string): Revocation {
+export function revocationFor(ref: TaskRef, reason: string, gracePeriodMs = ref.job.spec.gracePeriodMs): Revocation {
   return {
     taskId: ref.id,
     incarnation: ref.task.lifecycle.context.incarnation,
-    gracePeriodMs: ref.job.spec.gracePeriodMs,
+    gracePeriodMs,
     reason,
   };
 }
@@ -61,6 +67,15 @@ export class CommandBatch {
     this.kickSchedulers = true;
   }
 
+  /** What the batch will send, per machine (for tests and logs). */
+  get granted(): ReadonlyMap<string, readonly Lease[]> {
+    return this.grants;
+  }
+
+  get revoked(): ReadonlyMap<string, readonly Revocation[]> {
+    return this.revokes;
+  }
+
   get isEmpty(): boolean {
     return this.grants.size === 0 && this.revokes.size === 0 && this.changes.length === 0 && !this.kickSchedulers;
   }
@@ -78,6 +93,15 @@ export class CommandBatch {
       );
     }
     if (this.changes.length > 0) {
+      const history = new Map<string, HistoryEntry[]>();
+      for (const change of this.changes) {
+        const entry = historyEntryOf(change);
+        if (entry === undefined) continue;
+        const list = history.get(change.ref.job.id) ?? [];
+        list.push(entry);
+        history.set(change.ref.job.id, list);
+      }
+      publishHistory(nc, cell, history);
       publishEvent(nc, subjects.taskEvents(cell), taskChanges, cell, {
         changes: this.changes.map(({ ref, to }) => {
           const context = ref.task.lifecycle.context;

@@ -1,7 +1,7 @@
 import { CorralError } from "@corral/contracts";
 import type { FencedStore, Logger } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
-import { encodeJob, encodeSubmission, SUBMISSION_FIELD_PREFIX } from "./records.js";
+import { encodeJob, encodeSubmission, SUBMISSION_FIELD_PREFIX } from "@corral/state";
 
 interface Waiter {
   resolve: () => void;
@@ -41,6 +41,10 @@ export class CommitQueue {
     private readonly state: CellState,
     private readonly log: Logger,
     private readonly onStaleEpoch: (error: CorralError) => void,
+    /** told which jobs each successful commit wrote (the name publisher follows durable state only) */
+    private readonly onCommitted: (jobIds: readonly string[]) => void = () => {},
+    /** told how long each commit that reached Redis took (the commit latency histogram) */
+    private readonly observeSeconds: (seconds: number) => void = () => {},
   ) {}
 
   commit(afterCommit?: () => void): Promise<void> {
@@ -85,9 +89,11 @@ export class CommitQueue {
         this.stats.jobsWritten += jobs.length;
         this.stats.totalMs += took;
         this.stats.maxMs = Math.max(this.stats.maxMs, took);
+        this.observeSeconds(took / 1000);
       }
       if (!(await previous)) throw new CorralError("unavailable", "an earlier commit failed");
       settle(true);
+      if (jobs.length > 0) this.onCommitted(jobs.map((job) => job.id));
       for (const waiter of batch) {
         try {
           waiter.afterCommit?.();

@@ -1,16 +1,16 @@
 import { subjects, standbyStatus } from "@corral/contracts";
-import { compareLogIds, serveRpc, type ChangeLogReader, type FencedStore, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { serveRpc, type ChangeLogReader, type CheckpointStore, type LogEntry, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { CellState } from "./cell-state.js";
-import { applyStoredField, SUBMISSION_FIELD_PREFIX } from "./records.js";
+import { applyStoredField, removeStoredField, stateOfRecords } from "./stored-fields.js";
 import { jobView } from "./views.js";
 
 /**
- * A standby's copy of the cell: the latest state from Redis, then every change log entry
+ * A standby's copy of the cell: the latest checkpoint plus the log after it, then every change log entry
  * after it, applied as it is committed. A standby that wins the lease reads the log to
  * its end and leads from this copy at once, and meanwhile answers read-only queries.
  */
 export class StateFollower {
-  readonly state = new CellState();
+  state = new CellState();
   private position = "0-0";
   private appliedAt = 0;
   private stopped = false;
@@ -18,7 +18,7 @@ export class StateFollower {
   private reads: Subscription | undefined;
 
   constructor(
-    private readonly store: FencedStore,
+    private readonly checkpoints: CheckpointStore,
     private readonly reader: ChangeLogReader,
     private readonly log: Logger,
   ) {}
@@ -49,10 +49,9 @@ export class StateFollower {
     this.stopped = true;
     this.reads?.unsubscribe();
     await this.loop;
-    // If entries this copy never read were trimmed meanwhile, the log cannot complete it: start from the state.
-    if (await this.trimmedPastPosition()) await this.loadSnapshot();
     for (;;) {
-      const entries = await this.reader.read(this.position, { count: 10_000 });
+      const entries = await this.readUntrimmed({ count: 10_000 });
+      if (entries === undefined) continue; // reloaded from the checkpoint: read on from there
       if (entries.length === 0) break;
       this.apply(entries);
     }
@@ -60,28 +59,32 @@ export class StateFollower {
     return this.state;
   }
 
-  private async trimmedPastPosition(): Promise<boolean> {
-    const first = await this.store.firstLogId();
-    return first !== undefined && this.position !== "0-0" && compareLogIds(first, this.position) > 0;
+  /**
+   * The entries after this copy's position, or undefined when the log was trimmed past it
+   * (then the copy is reloaded from the checkpoint). The trim is checked after the read: the
+   * checkpoint is stored and the log trimmed in one step, so a trim that cost this read
+   * entries is visible by the time its reply is here, and a check before it could miss one.
+   */
+  private async readUntrimmed(options: { blockMs?: number; count?: number }) {
+    const from = this.position;
+    const entries = await this.reader.read(from, options);
+    if (!(await this.checkpoints.trimmedPast(from))) return entries;
+    this.log.warn({ position: from }, "change log was trimmed past this standby; reloading the state from the checkpoint");
+    await this.loadSnapshot();
+    return undefined;
   }
 
   private async loadSnapshot(): Promise<void> {
-    const snapshot = await this.store.snapshot();
-    for (const id of [...this.state.jobs.keys()]) this.state.removeJob(id);
-    this.state.submissions.clear();
-    for (const [field, bytes] of snapshot.state) applyStoredField(this.state, field, bytes);
-    this.state.clearDirty();
-    this.position = snapshot.position;
+    const recovered = await this.checkpoints.recover();
+    this.state = stateOfRecords(recovered.records);
+    this.position = recovered.position;
     this.appliedAt = Date.now();
   }
 
-  private apply(entries: readonly { id: string; puts: [string, Buffer][]; deletes: string[] }[]): void {
+  private apply(entries: readonly LogEntry[]): void {
     for (const entry of entries) {
       for (const [field, bytes] of entry.puts) applyStoredField(this.state, field, bytes);
-      for (const field of entry.deletes) {
-        if (field.startsWith(SUBMISSION_FIELD_PREFIX)) this.state.submissions.delete(field.slice(SUBMISSION_FIELD_PREFIX.length));
-        else this.state.removeJob(field);
-      }
+      for (const field of entry.deletes) removeStoredField(this.state, field);
       this.position = entry.id;
     }
     this.state.clearDirty();
@@ -91,13 +94,8 @@ export class StateFollower {
   private async follow(): Promise<void> {
     while (!this.stopped) {
       try {
-        // Entries trimmed from the log before this copy read them would be lost: start again from a snapshot.
-        if (await this.trimmedPastPosition()) {
-          this.log.warn({ position: this.position }, "change log was trimmed past this standby; reloading the state");
-          await this.loadSnapshot();
-        }
-        const entries = await this.reader.read(this.position, { blockMs: 250 });
-        this.apply(entries);
+        const entries = await this.readUntrimmed({ blockMs: 250 });
+        if (entries !== undefined) this.apply(entries);
       } catch (error) {
         if (this.stopped) return;
         this.log.warn({ err: (error as Error).message }, "following the change log failed; retrying");

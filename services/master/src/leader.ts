@@ -1,14 +1,20 @@
+import type { QuotaTable } from "@corral/scheduling";
 import { HTTP_SUBMISSION_PREFIX, type CorralError } from "@corral/contracts";
-import type { FencedStore, Logger, NatsConnection, Subscription } from "@corral/kit";
+import { ensureHistoryStream, type CheckpointStore, type FencedStore, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { serveApi } from "./api-handlers.js";
-import { CellState } from "./cell-state.js";
+import type { CellState } from "./cell-state.js";
+import { startAllocKeeper } from "./alloc-keeper.js";
 import { CommandBatch } from "./commands.js";
+import { NamePublisher } from "./name-publisher.js";
+import { Reclamation } from "./reclamation.js";
 import { CommitQueue } from "./commit-queue.js";
 import type { LeaderContext } from "./leader-context.js";
 import { subscribeNodes, sweepSilentMachines } from "./node-handlers.js";
-import { applyStoredField } from "./records.js";
+import { stateOfRecords } from "./stored-fields.js";
 import { consumeSubmissions } from "./submission-stream.js";
-import { serveScheduling } from "./scheduling-handlers.js";
+import { serveScheduling, startBackoffWaker } from "./scheduling-handlers.js";
+import { serveWhyPending } from "./why-handler.js";
+import { servePlans } from "./plan-handler.js";
 
 /** A retry of an API submission comes within seconds; an hour is plenty. */
 const API_OUTCOME_RETENTION_MS = 60 * 60_000;
@@ -21,12 +27,19 @@ export interface LeaderOptions {
   epoch: number;
   nc: NatsConnection;
   store: FencedStore;
+  checkpoints: CheckpointStore;
   log: Logger;
   downAfterMs: number;
-  /** the state as a standby followed it, complete to the end of the log; loaded from Redis when absent */
+  /** how fast an unused reservation decays toward usage (resource reclamation) */
+  reservationHalfLifeMs: number;
+  policy: "e-pvm" | "best-fit" | "hybrid";
+  quota: QuotaTable | undefined;
+  /** the state as a standby followed it, complete to the end of the log; recovered from Redis when absent */
   initialState?: CellState;
   /** called when the fence refuses a write: another master leads now */
   onDeposed: (error: CorralError) => void;
+  /** told how long each commit to Redis took, in seconds (metrics) */
+  observeCommitSeconds?: (seconds: number) => void;
 }
 
 /**
@@ -37,20 +50,24 @@ export class LeaderTerm {
   private subscriptions: Subscription[] = [];
   private sweepTimer: NodeJS.Timeout | undefined;
   private forgetTimer: NodeJS.Timeout | undefined;
+  private stopAllocKeeper: (() => void) | undefined;
+  private stopBackoffWaker: (() => void) | undefined;
   private stopSubmissions: (() => Promise<void>) | undefined;
   private stopped = false;
   private ctx: LeaderContext | undefined;
+  /** heartbeats this term, by how they arrived; kept after the term ends, for the replica's metrics */
+  readonly heartbeats: LeaderContext["heartbeats"] = { direct: 0, forwarded: 0, aliveReported: 0 };
 
   constructor(private readonly options: LeaderOptions) {}
 
+  /** The state this term leads from, once it has started; undefined after it stopped. */
+  get state(): CellState | undefined {
+    return this.ctx?.state;
+  }
+
   async start(): Promise<void> {
     const { cell, epoch, nc, store, log, name, downAfterMs } = this.options;
-    let state = this.options.initialState;
-    if (state === undefined) {
-      state = new CellState();
-      for (const [field, bytes] of await store.loadAll()) applyStoredField(state, field, bytes);
-      state.clearDirty(); // loaded, not changed
-    }
+    const state = this.options.initialState ?? stateOfRecords((await this.options.checkpoints.recover()).records);
     const loaded = state;
     // Machines are soft state: a machine that had tasks gets one down-after period from
     // now to heartbeat before its tasks are written off.
@@ -69,10 +86,14 @@ export class LeaderTerm {
           state: "up",
           lastHeartbeat: now,
           epochSeen: 0,
+          awaitingFirstHeartbeat: true,
         });
       }
     }
-    const commits = new CommitQueue(store, epoch, state, log, this.options.onDeposed);
+    const names = new NamePublisher(nc, cell, state, log);
+    const commits = new CommitQueue(store, epoch, state, log, this.options.onDeposed, (ids) => {
+      for (const id of ids) names.markDirty(id);
+    }, this.options.observeCommitSeconds);
     const ctx: LeaderContext = {
       cell,
       epoch,
@@ -83,21 +104,34 @@ export class LeaderTerm {
       commits,
       log,
       downAfterMs,
+      policy: this.options.policy,
+      quota: this.options.quota,
+      nominations: new Map(),
+      lastPreemptionAt: 0,
+      termStartedAt: Date.now(),
+      heartbeats: this.heartbeats,
+      reclamation: new Reclamation(this.options.reservationHalfLifeMs),
+      names,
       commitAndSend: (batch: CommandBatch) => commits.commit(() => batch.send(nc, cell, epoch, loaded.pendingCount)),
     };
     this.ctx = ctx;
-    this.subscriptions = [...serveApi(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
+    this.subscriptions = [...serveApi(ctx), serveWhyPending(ctx), servePlans(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
     this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
+    this.stopAllocKeeper = startAllocKeeper(ctx);
+    names.start();
+    this.stopBackoffWaker = startBackoffWaker(ctx);
     this.forgetTimer = setInterval(() => {
       if (state.forgetSubmissions((id) => (id.startsWith(HTTP_SUBMISSION_PREFIX) ? API_OUTCOME_RETENTION_MS : STREAM_OUTCOME_RETENTION_MS)) > 0) {
         ctx.commits.commit().catch(() => {}); // retried with the next commit if this one fails
       }
     }, 60_000);
+    // Without the history stream, histories are published but not kept; leading goes on.
+    await ensureHistoryStream(nc, cell).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not create the job history stream"));
     const stopSubmissions = await consumeSubmissions(ctx);
     // The term may have ended while the consumer was being set up: do not leave it running.
     if (this.stopped) await stopSubmissions().catch(() => {});
     else this.stopSubmissions = stopSubmissions;
-    log.info({ jobs: state.jobs.size, from: this.options.initialState === undefined ? "loaded from Redis" : "followed change log" }, "leading the cell");
+    log.info({ jobs: state.jobs.size, from: this.options.initialState === undefined ? "recovered from the checkpoint and log" : "followed change log" }, "leading the cell");
     const wake = new CommandBatch();
     wake.wakeSchedulers();
     await ctx.commitAndSend(wake);
@@ -107,6 +141,9 @@ export class LeaderTerm {
     this.stopped = true;
     if (this.sweepTimer !== undefined) clearInterval(this.sweepTimer);
     if (this.forgetTimer !== undefined) clearInterval(this.forgetTimer);
+    this.stopAllocKeeper?.();
+    this.ctx?.names.stop();
+    this.stopBackoffWaker?.();
     void this.stopSubmissions?.().catch(() => {});
     this.stopSubmissions = undefined;
     for (const subscription of this.subscriptions) subscription.unsubscribe();

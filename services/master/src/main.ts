@@ -1,21 +1,32 @@
 import { z } from "zod";
-import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
+import { cellNameSchema, CorralError, nodeNameSchema } from "@corral/contracts";
 import {
   connectNats,
   connectRedis,
   ChangeLogReader,
+  CheckpointStore,
   createLogger,
   exitOnUncaught,
   FencedStore,
   LeaderLease,
+  LeaseKeeper,
   loadFlags,
+  METRICS_FLAG_OPTIONS,
+  metricsFlagShape,
   onShutdown,
   parsedFlag,
+  ServiceMetrics,
   sleep,
+  watchRedis,
 } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
+import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
+import { POLICIES } from "@corral/scheduling";
 import { StateFollower } from "./follower.js";
+import { LinkShard } from "./link-shard.js";
+import { loadQuotaFile } from "./quota-file.js";
 import { LeaderTerm } from "./leader.js";
+import { MasterMetrics } from "./master-metrics.js";
 
 const flags = loadFlags(
   "corral-master",
@@ -26,7 +37,14 @@ const flags = loadFlags(
     redis: { type: "string", default: "redis://127.0.0.1:6379" },
     name: { type: "string", default: "master-0" },
     "down-after": { type: "string", default: "5s" },
-    "lease-ttl": { type: "string", default: "3s" },
+    "lease-ttl": { type: "string", default: "1s" },
+    "checkpoint-every": { type: "string", default: "10s" },
+    policy: { type: "string", default: "hybrid" },
+    quota: { type: "string", default: "" },
+    "redis-wait-replicas": { type: "string", default: "0" },
+    "redis-wait-timeout": { type: "string", default: "1s" },
+    "reservation-half-life": { type: "string", default: "5m" },
+    ...METRICS_FLAG_OPTIONS,
   },
   z.object({
     cell: cellNameSchema,
@@ -35,117 +53,202 @@ const flags = loadFlags(
     name: nodeNameSchema,
     downAfter: parsedFlag(parseDuration),
     leaseTtl: parsedFlag(parseDuration).refine((ms) => ms >= 300, "at least 300ms"),
+    checkpointEvery: parsedFlag(parseDuration).refine((ms) => ms >= 100, "at least 100ms"),
+    policy: z.enum(POLICIES, { message: `one of ${POLICIES.join(", ")}` }),
+    /** a quota file (YAML or JSON); empty: no quota, every user unlimited */
+    quota: z.string(),
+    redisWaitReplicas: z.coerce.number().int("a whole number of replicas").min(0).max(16),
+    redisWaitTimeout: parsedFlag(parseDuration),
+    /** how fast a task's unused reservation decays toward its usage plus a margin (resource reclamation) */
+    reservationHalfLife: parsedFlag(parseDuration).refine((ms) => ms >= 100, "at least 100ms"),
+    ...metricsFlagShape,
   }),
 );
 
 const log = createLogger("master", flags.cell, { replica: flags.name });
 exitOnUncaught(log);
-const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
-const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(1000, flags.leaseTtl) });
-const store = new FencedStore(redis, flags.cell);
-const logReader = new ChangeLogReader(redis.duplicate(), flags.cell);
+const quota = flags.quota === "" ? undefined : loadQuotaFile(flags.quota);
+log.info(quota === undefined ? { quota: "none" } : { quota: flags.quota, users: Object.keys(quota.users).length }, quota === undefined ? "no quota file: every user is unlimited" : "quota loaded");
+const metrics = new ServiceMetrics("master", flags.cell);
+await metrics.serve(flags, log);
+const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
+const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections });
+const store = new FencedStore(
+  redis,
+  flags.cell,
+  flags.redisWaitReplicas > 0 ? { replicas: flags.redisWaitReplicas, timeoutMs: flags.redisWaitTimeout } : undefined,
+);
+const logReader = new ChangeLogReader(watchRedis(redis.duplicate(), log, metrics.connections), flags.cell);
+// Its own connection: a checkpoint is megabytes, and must not hold up the commits behind it.
+const checkpointConnection = watchRedis(redis.duplicate(), log, metrics.connections);
+const checkpoints = new CheckpointStore(checkpointConnection, flags.cell, RECORDS_VERSION, READABLE_RECORDS_VERSIONS);
 const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl);
+
+const leaseKeeper = new LeaseKeeper({
+  redisUrl: flags.redis,
+  cell: flags.cell,
+  candidate: flags.name,
+  ttlMs: flags.leaseTtl,
+  // Long GC pauses and big batches stay under this; a main thread stuck longer lets the lease go.
+  stallToleranceMs: Math.max(2 * flags.leaseTtl, 2000),
+});
 
 let term: LeaderTerm | undefined;
 let follower: StateFollower | undefined;
+let shard: LinkShard | undefined;
 let epoch = 0;
-let renewedAt = 0;
 let stopping = false;
+const replicaMetrics = new MasterMetrics(metrics.registry, { epoch: () => epoch, leaderState: () => term?.state });
 
-/** A standby follows the change log and answers read-only queries until it leads. */
+/**
+ * A standby follows the change log, answers read-only queries, and is a link shard judging
+ * heartbeats against the state it follows, until it leads.
+ */
 async function startFollowing(): Promise<StateFollower> {
-  const started = new StateFollower(store, logReader, log);
+  const started = new StateFollower(checkpoints, logReader, log);
   await started.start();
   started.serveReads(nc, flags.cell, flags.name);
+  shard = new LinkShard(nc, flags.cell, flags.name, () => started.state, log);
+  shard.start();
   return started;
 }
 
 function stepDown(why: string): void {
   if (term === undefined) return;
   log.warn({ epoch, why }, "stepping down");
+  replicaMetrics.stepDowns.inc();
+  leaseKeeper.standBy();
   term.stop();
   term = undefined;
   epoch = 0;
 }
 
 /**
- * The election loop: standbys try to take the lease every third of its time to live; the
- * leader renews it as often and stops acting as soon as it can no longer be sure it holds
- * it (a renewal refused, or none succeeded for most of the TTL).
+ * The election loop: a standby tries to take the lease the moment the current one runs
+ * out (and at least every third of its time to live). Once leading, the lease keeper's
+ * worker renews it, and the freshness check below ends the term when it cannot.
  */
 async function electionLoop(): Promise<void> {
   const interval = Math.floor(flags.leaseTtl / 3);
   while (!stopping) {
+    let pause = interval;
     try {
       if (term === undefined) {
         follower ??= await startFollowing();
         const asked = Date.now(); // the lease runs from when it was asked for, not from the reply
         const won = await lease.tryAcquire();
-        if (won > 0) {
-          epoch = won;
-          renewedAt = asked;
-          // The epoch is ours now, so no older leader can add to the log: read it to its end.
-          const following = follower;
-          follower = undefined;
-          const initialState = await following.catchUpAndStop().catch((error: unknown) => {
-            log.warn({ err: (error as Error).message }, "could not catch up from the change log; loading the state instead");
-            return undefined;
-          });
-          const starting = new LeaderTerm({
-            cell: flags.cell,
-            name: flags.name,
-            epoch: won,
-            nc,
-            store,
-            log: log.child({ epoch: won }),
-            downAfterMs: flags.downAfter,
-            ...(initialState === undefined ? {} : { initialState }),
-            // Only this term may end itself: a late refusal of an older term must not end a newer one.
-            onDeposed: (error) => {
-              if (term === starting) stepDown(error.message);
-            },
-          });
-          term = starting;
-          try {
-            await starting.start();
-          } catch (error) {
-            if (term === starting) stepDown(`could not start leading: ${(error as Error).message}`);
-          }
-        }
-      } else {
-        const started = Date.now();
-        const leading = epoch;
-        const renewed = await withTimeout(lease.renew(leading), interval);
-        if (renewed === true && epoch === leading) renewedAt = started;
-        else if (renewed === false) stepDown("lease lost");
+        if (won > 0) await lead(won, asked);
+        else pause = Math.min(interval, (await lease.remainingMs()) + 2);
       }
     } catch (error) {
+      if (error instanceof CorralError && error.code === "incompatible_state") exitIncompatible(error);
       log.warn({ err: (error as Error).message }, "election step failed");
     }
-    await sleep(interval);
+    await sleep(pause);
   }
 }
 
-/** undefined when the promise did not settle in time (Redis unreachable): the caller must not wait on it. */
-function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
-  return Promise.race([promise, sleep(ms).then(() => undefined)]);
+async function lead(won: number, asked: number): Promise<void> {
+  const wonAt = Date.now();
+  epoch = won;
+  leaseKeeper.lead(won, asked);
+  // The leader takes its share of heartbeats whole, with the state it leads from.
+  shard?.stop();
+  shard = undefined;
+  // The epoch is ours now, so no older leader can add to the log: read it to its end.
+  const following = follower!;
+  follower = undefined;
+  const initialState = await following.catchUpAndStop().catch((error: unknown) => {
+    log.warn({ err: (error as Error).message }, "could not catch up from the change log; recovering the state instead");
+    return undefined;
+  });
+  const caughtUpAt = Date.now();
+  const starting = new LeaderTerm({
+    cell: flags.cell,
+    name: flags.name,
+    epoch: won,
+    nc,
+    store,
+    checkpoints,
+    log: log.child({ epoch: won }),
+    downAfterMs: flags.downAfter,
+    reservationHalfLifeMs: flags.reservationHalfLife,
+    policy: flags.policy,
+    quota,
+    ...(initialState === undefined ? {} : { initialState }),
+    // Only this term may end itself: a late refusal of an older term must not end a newer one.
+    onDeposed: (error) => {
+      if (term === starting) stepDown(error.message);
+    },
+    observeCommitSeconds: (seconds) => replicaMetrics.commitSeconds.observe(seconds),
+  });
+  term = starting;
+  replicaMetrics.termStarted(starting.heartbeats);
+  try {
+    await starting.start();
+    // Where a failover's time goes, for the failover benchmark's slow ones.
+    log.info({ epoch: won, catchUpMs: caughtUpAt - wonAt, startMs: Date.now() - caughtUpAt, leaseWaitMs: wonAt - asked }, "leadership taken");
+  } catch (error) {
+    if (term === starting) stepDown(`could not start leading: ${(error as Error).message}`);
+  }
 }
 
-// Checked on its own timer, not after a Redis call that may hang: a leader that cannot be sure
-// it still holds the lease stops acting before the lease can expire and another master win.
+// A leader that cannot be sure it still holds the lease stops acting before the lease can
+// expire and another master win (the fence would refuse its writes anyway).
 const freshnessCheck = setInterval(() => {
-  if (term !== undefined && Date.now() - renewedAt > flags.leaseTtl * 0.8) stepDown("could not renew the lease in time");
+  if (term === undefined) return;
+  if (leaseKeeper.lost(epoch)) stepDown("lease lost");
+  else if (Date.now() - leaseKeeper.renewedAt > flags.leaseTtl * 0.8) stepDown("could not renew the lease in time");
 }, Math.max(20, Math.floor(flags.leaseTtl / 20)));
+
+/** Stored state this version cannot read must not be led from, nor guessed at: say so and stop. */
+function exitIncompatible(error: CorralError): never {
+  log.fatal({ err: error.message }, "cannot read the cell's stored state");
+  process.stderr.write(`corral-master: ${error.message}\n`);
+  process.exit(2);
+}
+
+/**
+ * Checkpoints are the standbys' work: one at a time (a lapsing turn in Redis) builds one
+ * from the last checkpoint and the log, and trims the log behind it. The leader takes one
+ * itself only when none has been taken for three periods (no standby is running).
+ */
+let checkpointPositionSeen = "";
+let periodsWithoutCheckpoint = 0;
+async function checkpointTick(): Promise<void> {
+  const position = await checkpoints.position();
+  periodsWithoutCheckpoint = position === checkpointPositionSeen ? periodsWithoutCheckpoint + 1 : 0;
+  checkpointPositionSeen = position;
+  if (term !== undefined && periodsWithoutCheckpoint < 3) return;
+  if (!(await checkpoints.claimTurn(flags.name, flags.checkpointEvery))) return;
+  const started = Date.now();
+  const taken = await checkpoints.take();
+  if (taken !== undefined) {
+    log.info({ position: taken.position, records: taken.records, bytes: taken.bytes, ms: Date.now() - started }, "checkpoint taken; change log trimmed behind it");
+  }
+}
+const checkpointTimer = setInterval(() => {
+  checkpointTick().catch((error: unknown) => {
+    if (error instanceof CorralError && error.code === "incompatible_state") exitIncompatible(error);
+    log.warn({ err: (error as Error).message }, "checkpoint failed; the log is kept until the next one");
+  });
+}, flags.checkpointEvery);
 
 onShutdown(log, async () => {
   stopping = true;
   clearInterval(freshnessCheck);
+  clearInterval(checkpointTimer);
+  await leaseKeeper.stop();
   const leading = epoch;
   stepDown("shutting down");
+  shard?.stop();
   if (leading > 0) await lease.release(leading).catch(() => {});
   await nc.drain().catch(() => {});
   redis.disconnect();
+  checkpointConnection.disconnect();
+  await metrics.close();
 });
 
+await leaseKeeper.ready;
 log.info({ nats: flags.nats, redis: flags.redis }, "master started");
 void electionLoop();

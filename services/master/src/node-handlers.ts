@@ -1,25 +1,34 @@
-import { heartbeat, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type TaskEvent } from "@corral/contracts";
-import { subscribeEvents, type Subscription } from "@corral/kit";
+import { heartbeat, linkAlive, linkHeartbeats, machineDigest, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type TaskEvent, type HistoryEntry } from "@corral/contracts";
+import { serveRpc, subscribeEvents, type Subscription } from "@corral/kit";
 import type { TaskLifecycleEvent } from "@corral/machines";
-import type { TaskRef } from "./cell-state.js";
+import { isAlloc, type TaskRef } from "./cell-state.js";
 import { CommandBatch, leaseFor, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
+import { publishHistory } from "./job-history.js";
+import { LINK_SHARDS_QUEUE } from "./link-shard.js";
 
 /** Heartbeats in a row that may miss a placed task before the master acts on its absence. */
 const MISSED_HEARTBEATS_TOLERATED = 2;
 
-function lifecycleEventOf(event: TaskEvent): TaskLifecycleEvent {
+function lifecycleEventOf(event: TaskEvent): TaskLifecycleEvent | undefined {
   switch (event.kind) {
     case "started":
       return { type: "STARTED", pid: event.pid };
-    case "exited":
-      return event.signal === undefined
-        ? event.exitCode === undefined
-          ? { type: "EXITED" }
-          : { type: "EXITED", exitCode: event.exitCode }
-        : { type: "EXITED", signal: event.signal };
+    case "exited": {
+      // Evicted work did nothing wrong: it goes back to pending to run elsewhere, not counted as a restart.
+      if (event.evicted !== undefined) return { type: "LOST", reason: `evicted: ${event.evicted}` };
+      const exited: TaskLifecycleEvent & { type: "EXITED" } = { type: "EXITED" };
+      if (event.signal !== undefined) exited.signal = event.signal;
+      else if (event.exitCode !== undefined) exited.exitCode = event.exitCode;
+      if (event.oom === true) exited.oom = true;
+      if (event.unhealthy !== undefined) exited.unhealthy = event.unhealthy;
+      if (event.ranForMs !== undefined) exited.ranForMs = event.ranForMs;
+      return exited;
+    }
     case "failed":
       return { type: "FAILED", message: event.message };
+    case "health":
+      return undefined; // not a lifecycle change: recorded beside it
   }
 }
 
@@ -33,7 +42,7 @@ function reconcile(ctx: LeaderContext, hb: Heartbeat, batch: CommandBatch): void
   const reported = new Set<string>();
   for (const running of hb.tasks) {
     const ref = state.task(running.taskId);
-    if (ref === undefined || !state.reportedMatches(ref, hb.node, running)) {
+    if (ref === undefined || isAlloc(ref.job) || !state.reportedMatches(ref, hb.node, running)) {
       batch.revoke(hb.node, {
         taskId: running.taskId,
         incarnation: running.incarnation,
@@ -44,6 +53,11 @@ function reconcile(ctx: LeaderContext, hb: Heartbeat, batch: CommandBatch): void
     }
     reported.add(running.taskId);
     ref.task.missedHeartbeats = 0;
+    if (running.usage !== undefined) {
+      ref.task.usage = running.usage;
+      ctx.reclamation.noteUsage(ref.task, ref.job, running.usage);
+    }
+    if (running.health !== undefined) ref.task.health = running.health;
     // The borglet still runs a task the leader is stopping: the revocation was lost (a failed
     // commit, a leader that died after committing): send it again.
     if (ref.task.lifecycle.state === "terminating" && running.state === "running") {
@@ -54,7 +68,8 @@ function reconcile(ctx: LeaderContext, hb: Heartbeat, batch: CommandBatch): void
     }
   }
   for (const ref of state.tasksOn(hb.node)) {
-    if (reported.has(ref.id)) continue;
+    // Allocs are the leader's own bookkeeping: no borglet runs or reports them.
+    if (reported.has(ref.id) || isAlloc(ref.job)) continue;
     ref.task.missedHeartbeats += 1;
     if (ref.task.missedHeartbeats <= MISSED_HEARTBEATS_TOLERATED) continue;
     handleMissingTask(ctx, ref, hb.node, batch);
@@ -76,32 +91,66 @@ function handleMissingTask(ctx: LeaderContext, ref: TaskRef, node: string, batch
   }
 }
 
+/** A heartbeat in full: the machine's shape and liveness, then its tasks reconciled. */
+async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
+  const { state, log } = ctx;
+  const { cameUp } = state.upsertNode({
+    name: hb.node,
+    host: hb.host,
+    pid: hb.pid,
+    capacity: hb.capacity,
+    attributes: hb.attributes,
+    portRange: hb.portRange,
+    lastHeartbeat: Date.now(),
+    epochSeen: hb.epochSeen,
+    digest: machineDigest(hb),
+  });
+  const batch = new CommandBatch();
+  if (cameUp) {
+    log.info({ node: hb.node, host: hb.host }, "machine up");
+    // New capacity matters only to pending work; thousands of machines registering at once must not mean thousands of scheduling passes.
+    if (state.pendingCount > 0) batch.wakeSchedulers();
+  }
+  reconcile(ctx, hb, batch);
+  if (!batch.isEmpty) await ctx.commitAndSend(batch);
+}
+
 export function subscribeNodes(ctx: LeaderContext): Subscription[] {
   const { nc, cell, log, state } = ctx;
   return [
-    subscribeEvents(nc, subjects.nodeHeartbeatAny(cell), heartbeat, cell, log, async ({ body: hb }, msg) => {
-      if (nodeFromSubject(msg.subject) !== hb.node) {
-        log.warn({ subject: msg.subject, node: hb.node }, "refused heartbeat: node differs from its subject");
-        return;
+    // The leader is a link shard too, and takes its share of heartbeats whole.
+    subscribeEvents(
+      nc,
+      subjects.nodeHeartbeatAny(cell),
+      heartbeat,
+      cell,
+      log,
+      async ({ body: hb }, msg) => {
+        if (nodeFromSubject(msg.subject) !== hb.node) {
+          log.warn({ subject: msg.subject, node: hb.node }, "refused heartbeat: node differs from its subject");
+          return;
+        }
+        ctx.heartbeats.direct += 1;
+        await takeHeartbeat(ctx, hb);
+      },
+      { queue: LINK_SHARDS_QUEUE },
+    ),
+
+    subscribeEvents(nc, subjects.linkHeartbeats(cell), linkHeartbeats, cell, log, async ({ body }) => {
+      ctx.heartbeats.forwarded += body.heartbeats.length;
+      for (const hb of body.heartbeats) await takeHeartbeat(ctx, hb);
+    }),
+
+    serveRpc(nc, subjects.linkAlive(cell), linkAlive, cell, log, ({ nodes }) => {
+      const now = Date.now();
+      const wanted: string[] = [];
+      for (const { node, digest } of nodes) {
+        const known = state.nodes.get(node);
+        if (known !== undefined && known.state === "up" && known.digest === digest) known.lastHeartbeat = now;
+        else wanted.push(node);
       }
-      const { cameUp } = state.upsertNode({
-        name: hb.node,
-        host: hb.host,
-        pid: hb.pid,
-        capacity: hb.capacity,
-        attributes: hb.attributes,
-        portRange: hb.portRange,
-        lastHeartbeat: Date.now(),
-        epochSeen: hb.epochSeen,
-      });
-      const batch = new CommandBatch();
-      if (cameUp) {
-        log.info({ node: hb.node, host: hb.host }, "machine up");
-        // New capacity matters only to pending work; thousands of machines registering at once must not mean thousands of scheduling passes.
-        if (state.pendingCount > 0) batch.wakeSchedulers();
-      }
-      reconcile(ctx, hb, batch);
-      if (!batch.isEmpty) await ctx.commitAndSend(batch);
+      ctx.heartbeats.aliveReported += nodes.length - wanted.length;
+      return { wanted };
     }),
 
     subscribeEvents(nc, subjects.nodeEventsAny(cell), taskEventBatch, cell, log, async ({ body }, msg) => {
@@ -110,6 +159,9 @@ export function subscribeNodes(ctx: LeaderContext): Subscription[] {
         return;
       }
       const batch = new CommandBatch();
+      // Health verdicts of one batch go to each job's history as one message, so a big job's
+      // start does not push its older entries out of the bounded history.
+      const verdicts = new Map<string, HistoryEntry[]>();
       for (const event of body.events) {
         const ref = state.task(event.taskId);
         const context = ref?.task.lifecycle.context;
@@ -117,13 +169,31 @@ export function subscribeNodes(ctx: LeaderContext): Subscription[] {
           log.debug({ task: event.taskId, node: body.node }, "ignored event of a task no longer placed there");
           continue;
         }
-        const change = batch.changed(state.transition(ref, lifecycleEventOf(event)));
+        if (event.kind === "health") {
+          ref.task.health = event.health;
+          ctx.names.markDirty(ref.job.id);
+          const entries = verdicts.get(ref.job.id) ?? [];
+          verdicts.set(ref.job.id, entries);
+          entries.push({
+            at: Date.now(),
+            kind: event.health,
+            task: ref.task.index,
+            incarnation: event.incarnation,
+            text: event.health === "healthy" ? "healthy" : `unhealthy: ${event.message ?? "failed its health check"}`,
+          });
+          log.info({ job: ref.job.id, task: ref.id, health: event.health, check: event.message }, "task health changed");
+          continue;
+        }
+        const lifecycleEvent = lifecycleEventOf(event);
+        if (lifecycleEvent === undefined) continue;
+        const change = batch.changed(state.transition(ref, lifecycleEvent));
         if (change !== undefined) {
           // Starts are the bulk of changes in a big cell; exits and failures are what people look for.
           const level = change.to === "running" ? "debug" : "info";
           log[level]({ job: ref.job.id, task: ref.id, from: change.from, to: change.to, reason: ref.task.lifecycle.context.reason }, "task changed");
         }
       }
+      publishHistory(nc, cell, verdicts);
       if (!batch.isEmpty) await ctx.commitAndSend(batch);
     }),
   ];

@@ -10,6 +10,7 @@ import {
 import { consumeWorkQueue, ensureWorkQueue, type JsMsg } from "@corral/kit";
 import { parseJobSpec, SpecError } from "@corral/spec";
 import { admitJob } from "./admit-job.js";
+import { recordHistory } from "./job-history.js";
 import { CommandBatch } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 
@@ -79,6 +80,7 @@ function decide(ctx: LeaderContext, message: JsMsg): void {
     outcome = { id: submission.id, status: "accepted", job: job.id, at: Date.now() };
     batch.wakeSchedulers();
     ctx.log.info({ job: job.id, submission: submission.id, replicas: spec.replicas }, "job accepted from the submit stream");
+    recordHistory(ctx.nc, ctx.cell, job.id, { at: Date.now(), kind: "submitted", text: `submitted from the stream (${submission.id}): ${spec.replicas} tasks, ${spec.priority}` });
   } catch (error) {
     outcome = rejected(submission.id, error);
   }

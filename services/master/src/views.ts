@@ -1,6 +1,7 @@
-import { TASK_STATES, type JobView, type NodeView, type TaskState, type TaskView } from "@corral/contracts";
-import type { CellState } from "./cell-state.js";
-import type { JobRecord } from "./records.js";
+import { PLACED_STATES, TASK_STATES, type JobView, type NodeView, type TaskState, type TaskView } from "@corral/contracts";
+import { eligibleAt, isAlloc, type CellState } from "./cell-state.js";
+import type { Reclamation } from "./reclamation.js";
+import type { JobRecord } from "@corral/state";
 
 export function jobView(job: JobRecord, state: CellState): JobView {
   const summary = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
@@ -22,7 +23,19 @@ export function jobView(job: JobRecord, state: CellState): JobView {
       if (host !== undefined) view.host = host;
     }
     if (context.ports[0] !== undefined) view.port = context.ports[0];
-    if (context.pid !== undefined) view.pid = context.pid;
+    // An alloc has no process; what it shows instead is how much of it is taken.
+    if (context.pid !== undefined && !isAlloc(job)) view.pid = context.pid;
+    if (context.alloc !== undefined) view.alloc = context.alloc;
+    if (task.usage !== undefined && PLACED_STATES.has(taskState)) view.usage = task.usage;
+    if (job.spec.health !== undefined && taskState === "running") view.health = task.health ?? "unknown";
+    if (taskState === "pending") {
+      const at = eligibleAt({ job, task, id: view.id });
+      if (at > Date.now()) view.nextTryAt = at;
+    }
+    if (isAlloc(job) && PLACED_STATES.has(taskState)) {
+      const used = state.allocUsage(view.id);
+      view.allocUsed = { cpu: used.cpu, ram: used.ram, disk: used.disk, tasks: used.tasks.size };
+    }
     if (context.reason !== undefined) view.reason = context.reason;
     if (context.exitCode !== undefined) view.exitCode = context.exitCode;
     return view;
@@ -30,6 +43,9 @@ export function jobView(job: JobRecord, state: CellState): JobView {
   return {
     id: job.id,
     name: job.name,
+    kind: job.spec.kind,
+    ...(job.spec.allocSet === undefined ? {} : { allocSet: job.spec.allocSet }),
+    labels: job.spec.labels,
     user: job.user,
     cell: job.cell,
     priority: job.spec.priority,
@@ -43,17 +59,18 @@ export function jobView(job: JobRecord, state: CellState): JobView {
   };
 }
 
-export function nodeView(name: string, state: CellState, now = Date.now()): NodeView | undefined {
+export function nodeView(name: string, state: CellState, now = Date.now(), reclamation?: Reclamation): NodeView | undefined {
   const node = state.nodes.get(name);
   if (node === undefined) return undefined;
   const usage = state.usage(name);
   return {
     name,
-    state: node.state,
+    state: node.awaitingFirstHeartbeat === true ? "unknown" : node.state,
     host: node.host,
     pid: node.pid,
     capacity: node.capacity,
     used: { cpu: usage.cpu, ram: usage.ram, disk: usage.disk },
+    ...(reclamation === undefined ? {} : { reclaimable: reclamation.reclaimableOn(state, name, now) }),
     attributes: node.attributes,
     portRange: node.portRange,
     tasks: usage.tasks,

@@ -1,23 +1,12 @@
 import test from "ava";
 import { encode } from "@corral/contracts";
-import { newTask } from "@corral/machines";
 import { parseJobSpec } from "@corral/spec";
 import { CellState } from "../src/cell-state.js";
-import type { JobRecord } from "../src/records.js";
-import { decodeJob, encodeJob } from "../src/records.js";
+import { jobRecord } from "./support/leader-harness.js";
+import { decodeJob, encodeJob, type JobRecord } from "@corral/state";
 
 function job(name: string, replicas: number): JobRecord {
-  const spec = parseJobSpec(`job: ${name}\nbinary: x\nreplicas: ${replicas}\nrequirements: { cpu: 0.5, ram: 1G, disk: 1G }\nargs: ["--port=%port%"]\n`, { file: "j.yaml" });
-  return {
-    id: `${name}.alice.local`,
-    name,
-    user: "alice",
-    cell: "local",
-    spec,
-    submittedAt: 1,
-    killed: false,
-    tasks: Array.from({ length: replicas }, (_, index) => ({ index, lifecycle: newTask(spec.restart), updatedAt: 1, missedHeartbeats: 0 })),
-  };
+  return jobRecord(parseJobSpec(`job: ${name}\nbinary: x\nreplicas: ${replicas}\nrequirements: { cpu: 0.5, ram: 1G, disk: 1G }\nargs: ["--port=%port%"]\n`, { file: "j.yaml" }));
 }
 
 test("indexes follow every transition: pending set, tasks per machine, usage", (t) => {
@@ -59,7 +48,7 @@ test("job records survive the Redis encoding, and an unknown version is refused"
   const decoded = decodeJob(original.id, encodeJob(original));
   t.deepEqual(decoded, original);
   const future = Buffer.from(encode({ version: 999, job: { ...original } }));
-  t.throws(() => decodeJob(original.id, future), { message: /stored with task lifecycle version 999; this master understands version 1/ });
+  t.throws(() => decodeJob(original.id, future), { message: /stored with task lifecycle version 999; this master understands versions 1, 2, 3/ });
 });
 
 test("submission outcomes are forgotten after their retention, and the forgetting is committed", (t) => {
@@ -73,4 +62,14 @@ test("submission outcomes are forgotten after their retention, and the forgettin
   t.deepEqual([...state.submissions.keys()].sort(), ["api.new", "stream-old"]);
   t.deepEqual(state.takeForgottenSubmissions(), ["api.old"]);
   t.deepEqual(state.takeForgottenSubmissions(), [], "taken once");
+});
+
+test("a record of version 1 (before preemption) is still read; one with a spec from a newer version is refused as incompatible", (t) => {
+  const original = job("web", 1);
+  const { constraints: _c, preferences: _p, ...olderSpec } = original.spec;
+  const v1 = Buffer.from(encode({ version: 1, job: { ...original, spec: olderSpec, tasks: original.tasks.map(({ index, lifecycle, updatedAt }) => ({ index, lifecycle, updatedAt })) } }));
+  const decoded = decodeJob(original.id, v1);
+  t.deepEqual(decoded.spec.constraints, [], "defaults fill the fields version 1 did not have");
+  const newer = Buffer.from(encode({ version: 2, job: { ...original, spec: { ...original.spec, gpus: 2 } } }));
+  t.throws(() => decodeJob(original.id, newer), { message: /has a spec this version cannot read.*another Corral version/ });
 });
