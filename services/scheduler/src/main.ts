@@ -1,7 +1,20 @@
 import { z } from "zod";
 import { cellNameSchema, CorralError, fetchWork, nodeNameSchema, schedulerKick, subjects, submitPlan } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown, seededRandom, subscribeEvents } from "@corral/kit";
-import { placeTasks } from "./place-tasks.js";
+import {
+  callRpc,
+  connectNats,
+  createLogger,
+  exitOnUncaught,
+  loadFlags,
+  METRICS_FLAG_OPTIONS,
+  metricsFlagShape,
+  onShutdown,
+  seededRandom,
+  ServiceMetrics,
+  subscribeEvents,
+} from "@corral/kit";
+import { planRound } from "./plan-round.js";
+import { SchedulerMetrics } from "./scheduler-metrics.js";
 
 const flags = loadFlags(
   "corral-scheduler",
@@ -12,8 +25,8 @@ const flags = loadFlags(
     name: { type: "string", default: "scheduler-0" },
     batch: { type: "string", default: "2000" },
     "poll-ms": { type: "string", default: "1000" },
-    "search-limit": { type: "string", default: "32" },
     seed: { type: "string", default: String(process.pid) },
+    ...METRICS_FLAG_OPTIONS,
   },
   z.object({
     cell: cellNameSchema,
@@ -21,17 +34,21 @@ const flags = loadFlags(
     name: nodeNameSchema,
     batch: z.coerce.number().int().min(1).max(1_000_000),
     pollMs: z.coerce.number().int().min(10).max(60_000),
-    /** feasible machines scored per task before choosing; 0 scores every machine */
-    searchLimit: z.coerce.number().int().min(0),
     seed: z.coerce.number().int(),
+    ...metricsFlagShape,
   }),
 );
 
 const log = createLogger("scheduler", flags.cell, { scheduler: flags.name });
 exitOnUncaught(log);
-const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
-const placement = { searchLimit: flags.searchLimit === 0 ? Infinity : flags.searchLimit, random: seededRandom(flags.seed) };
+const metrics = new ServiceMetrics("scheduler", flags.cell);
+await metrics.serve(flags, log);
+const schedulerMetrics = new SchedulerMetrics(metrics.registry);
+const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
+const random = seededRandom(flags.seed);
 
+/** the leader looks at a few of them per plan anyway */
+const MAX_UNPLACED_REPORTED = 100;
 /** bounds one wake-up's work, so a plan the leader keeps refusing cannot spin; the poll retries */
 const MAX_PASSES_PER_WAKE_UP = 20;
 let running = false;
@@ -54,17 +71,25 @@ async function schedule(): Promise<void> {
     do {
       passes += 1;
       again = false;
+      const fetchedAt = performance.now();
       const work = await callRpc(nc, subjects.schedWork(flags.cell), fetchWork, flags.cell, { scheduler: flags.name, limit: flags.batch });
       if (work.tasks.length === 0) break;
-      const round = placeTasks(work, placement);
-      for (const { taskId, refusals } of round.unplaced) log.debug({ task: taskId, refusals }, "no machine fits");
-      if (round.placements.length === 0) break;
+      const round = planRound(work, { random, explain: log.isLevelEnabled("debug") });
+      for (const { task, refusals } of round.unplaced) log.debug({ job: task.job, task: task.taskId, refusals }, "no machine fits");
+      // Unplaced tasks go too: the leader, which sees the whole cell, may preempt for them.
+      const unplaced = round.unplaced.slice(0, MAX_UNPLACED_REPORTED).map(({ task }) => task.taskId);
+      if (round.placements.length === 0 && unplaced.length === 0) break;
       const result = await callRpc(nc, subjects.schedPlan(flags.cell), submitPlan, flags.cell, {
         scheduler: flags.name,
         epoch: work.epoch,
         placements: round.placements,
+        unplaced,
       });
-      log.info({ placed: result.committed, rejected: result.rejected.length, unplaced: round.unplaced.length }, "plan committed");
+      schedulerMetrics.roundSeconds.observe((performance.now() - fetchedAt) / 1000);
+      schedulerMetrics.placements.inc(result.committed);
+      schedulerMetrics.rejections.inc(result.rejected.length);
+      schedulerMetrics.unplaced.inc(round.unplaced.length);
+      log.info({ placed: result.committed, rejected: result.rejected.length, unplaced: round.unplaced.length, preempted: result.preempted ?? 0 }, "plan committed");
       if (result.committed > 0 && work.tasks.length > round.placements.length - result.rejected.length) again = true;
       if (result.rejected.length > 0) again = true;
     } while (again && !stopping && passes < MAX_PASSES_PER_WAKE_UP);
@@ -88,6 +113,7 @@ onShutdown(log, async () => {
   stopping = true;
   clearInterval(poll);
   await nc.drain().catch(() => {});
+  await metrics.close();
 });
 log.info({ nats: flags.nats }, "scheduler started");
 void schedule();
