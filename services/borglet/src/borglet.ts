@@ -14,7 +14,25 @@ import {
 import { publishEvent, serveRpc, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { resolveBinary } from "./binaries.js";
 import { HostTask, taskPaths, type TaskExit } from "./host-task.js";
-import { readTail } from "./log-reader.js";
+import { readLog } from "./log-reader.js";
+import { rotateIfLarge } from "./log-rotation.js";
+import { tasksToEvict, type MeasuredTask } from "./memory-pressure.js";
+
+/** Memory pressure does not wait out a long grace period. */
+const EVICTION_GRACE_MS = 2000;
+
+/** How often task logs are checked against their cap. */
+const LOG_CHECK_MS = 2000;
+import { IsolatedTask, type IsolatedRuntime } from "./runtime/isolated-task.js";
+import { AdoptedTask } from "./adopted-task.js";
+import { sweepContainerLeftovers } from "./runtime/leftovers.js";
+import { HealthProber } from "./health-prober.js";
+import { readTaskRecords, removeTaskRecordIfOurs } from "./task-record.js";
+import { isSameProcessAlive } from "@corral/kit";
+import { UsageMeter } from "./usage-meter.js";
+import type { TaskStateCounts, TaskUsageObserver } from "./borglet-metrics.js";
+
+type RunningTask = HostTask | IsolatedTask | AdoptedTask;
 
 export interface BorgletOptions {
   cell: string;
@@ -27,6 +45,10 @@ export interface BorgletOptions {
   heartbeatMs: number;
   /** the address tasks are reached at */
   host: string;
+  /** a task's stdout or stderr beyond this is rotated (one older file kept) */
+  logMaxBytes: number;
+  /** how jobs with an image run here, or why they cannot */
+  isolation: { ok: true; runtime: IsolatedRuntime } | { ok: false; problem: string };
 }
 
 /**
@@ -34,7 +56,15 @@ export interface BorgletOptions {
  * it has seen), runs tasks, reports their changes in batches, and heartbeats what it runs.
  */
 export class Borglet {
-  private readonly tasks = new Map<string, HostTask>();
+  private readonly tasks = new Map<string, RunningTask>();
+  private readonly usage = new UsageMeter();
+  private leftoversSwept: Promise<void> = Promise.resolve();
+  private rotating = false;
+  private readonly probers = new Map<RunningTask, HealthProber>();
+  /** tasks the borglet is evicting for memory pressure, with why */
+  private readonly evicted = new Map<RunningTask, string>();
+  /** tasks the borglet is stopping for failing their health check, with what the check said */
+  private readonly unhealthy = new Map<RunningTask, string>();
   private readonly outbox: TaskEvent[] = [];
   private flushScheduled = false;
   private epochSeen = 0;
@@ -42,28 +72,41 @@ export class Borglet {
   private readonly startedAt = Date.now();
   private subscriptions: Subscription[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private rotationTimer: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly options: BorgletOptions,
     private readonly log: Logger,
+    /** told each task's measured usage and when a task ends (metrics) */
+    private readonly usageObserver?: TaskUsageObserver,
   ) {}
 
   start(): void {
     const { cell, name } = this.options;
+    this.adoptLeftTasks();
     this.subscriptions = [
       subscribeEvents(this.nc, subjects.nodeCommands(cell, name), leaseBatch, cell, this.log, (envelope) => this.obey(envelope)),
-      serveRpc(this.nc, subjects.nodeLogs(cell, name), readLogs, cell, this.log, async ({ taskId, stream, tailBytes }) => {
+      serveRpc(this.nc, subjects.nodeLogs(cell, name), readLogs, cell, this.log, async ({ taskId, stream, tailBytes, from }) => {
         const paths = taskPaths(this.options.dataDir, taskId);
-        return readTail(stream === "stdout" ? paths.stdout : paths.stderr, tailBytes);
+        return readLog(stream === "stdout" ? paths.stdout : paths.stderr, tailBytes, from);
       }),
     ];
     this.sendHeartbeat();
     this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs);
+    this.rotationTimer = setInterval(() => void this.rotateLogs(), LOG_CHECK_MS);
+  }
+
+  /** Its tasks by the state its heartbeats report. */
+  taskStates(): TaskStateCounts {
+    const counts: TaskStateCounts = { starting: 0, running: 0, terminating: 0 };
+    for (const task of this.tasks.values()) counts[reportedState(task)] += 1;
+    return counts;
   }
 
   stop(): void {
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
+    if (this.rotationTimer !== undefined) clearInterval(this.rotationTimer);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.flush();
   }
@@ -95,6 +138,10 @@ export class Borglet {
       existing.stop(existing.lease.gracePeriodMs, true);
     }
     const log = this.log.child({ job: lease.taskId.split(".").slice(1).join("."), task: lease.taskId });
+    if (lease.image !== undefined) {
+      this.runIsolated(lease, log);
+      return;
+    }
     const binary = resolveBinary(lease.binary, this.options.binaryPath);
     if (binary.path === undefined) {
       const message = `binary '${lease.binary}' not found (looked in ${binary.searched.slice(0, 6).join(", ")}${binary.searched.length > 6 ? ", …" : ""})`;
@@ -114,15 +161,140 @@ export class Borglet {
     this.tasks.set(lease.taskId, task);
     log.info({ pid: task.pid, ports: lease.ports }, "task started");
     this.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid: task.pid, at: Date.now() });
+    this.watchHealth(task, log);
   }
 
-  private exited(task: HostTask, exit: TaskExit): void {
+  private runIsolated(lease: Lease, log: Logger): void {
+    const { isolation, host, name, dataDir } = this.options;
+    if (!isolation.ok) {
+      const message = `the isolated runtime is not available on ${name}: ${isolation.problem}`;
+      log.warn(message);
+      this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
+      return;
+    }
+    const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), {
+      started: (pid) => {
+        log.info({ pid, ports: lease.ports, image: lease.image }, "task started");
+        this.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid, at: Date.now() });
+        this.watchHealth(task, log);
+      },
+      failed: (message) => {
+        if (this.tasks.get(lease.taskId) === task) this.tasks.delete(lease.taskId);
+        if (!this.tasks.has(lease.taskId)) this.usageObserver?.ended(lease.taskId);
+        log.warn({ err: message }, "task failed to start");
+        this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
+      },
+      exited: (exit) => this.exited(task, exit),
+      leftover: (what) => log.warn({ leftover: what }, "could not clean up after a container; the next start of the borglet sweeps it"),
+    });
+    this.tasks.set(lease.taskId, task);
+    // After the start-up sweep: a resent lease may name a container it is about to remove.
+    this.leftoversSwept
+      .then(() => task.start())
+      .catch((error: unknown) => log.error({ err: (error as Error).message }, "container start failed unexpectedly"));
+  }
+
+  /** Evicts non-production tasks when the machine's tasks use nearly all its memory; their masters place them again elsewhere. */
+  private relieveMemoryPressure(measured: MeasuredTask<RunningTask>[]): void {
+    const capacity = this.options.capacity.ram;
+    const inUse = measured.reduce((sum, task) => sum + task.ramBytes, 0);
+    for (const { task, ramBytes } of tasksToEvict(measured, capacity)) {
+      const why = `memory pressure on ${this.options.name} (tasks use ${Math.round(inUse / 2 ** 20)}M of ${Math.round(capacity / 2 ** 20)}M; this one ${Math.round(ramBytes / 2 ** 20)}M)`;
+      this.log.warn({ task: task.lease.taskId, band: task.lease.priority, ramBytes }, "evicting a task: memory pressure");
+      this.evicted.set(task, why);
+      task.stop(Math.min(task.lease.gracePeriodMs, EVICTION_GRACE_MS), false);
+    }
+  }
+
+  private async rotateLogs(): Promise<void> {
+    if (this.rotating) return; // a large copy can outlast the interval
+    this.rotating = true;
+    try {
+      await this.rotateEachLog();
+    } finally {
+      this.rotating = false;
+    }
+  }
+
+  private async rotateEachLog(): Promise<void> {
+    for (const taskId of this.tasks.keys()) {
+      const paths = taskPaths(this.options.dataDir, taskId);
+      for (const path of [paths.stdout, paths.stderr]) {
+        if (await rotateIfLarge(path, this.options.logMaxBytes).catch(() => false)) this.log.info({ task: taskId, log: path }, "log rotated");
+      }
+    }
+  }
+
+  /**
+   * Tasks a previous run of this borglet left running are taken on again and reported in the
+   * next heartbeat: the leader keeps those it still wants here and revokes the rest. Records
+   * of tasks that ended meanwhile are cleared, with their containers' leftovers.
+   */
+  private adoptLeftTasks(): void {
+    const { records, unreadable } = readTaskRecords(this.options.dataDir);
+    for (const path of unreadable) this.log.warn({ record: path }, "left an unreadable task record alone");
+    const runtime = this.options.isolation.ok ? this.options.isolation.runtime : undefined;
+    for (const { path, record } of records) {
+      const alive = isSameProcessAlive(record.container ?? record);
+      const log = this.log.child({ job: record.taskId.split(".").slice(1).join("."), task: record.taskId });
+      if (!alive && record.container === undefined) {
+        removeTaskRecordIfOurs(path, record.pid);
+        continue;
+      }
+      // A container that ended meanwhile is adopted too, just long enough to clear what it left.
+      const task: AdoptedTask = new AdoptedTask(record, path, runtime, (exit) => this.exited(task, exit));
+      if (!alive) continue;
+      this.tasks.set(record.taskId, task);
+      log.info({ pid: task.pid, incarnation: record.incarnation, runtime: record.runtime }, "adopted a task left running");
+      this.watchHealth(task, log);
+    }
+    if (runtime !== undefined) {
+      const known = new Set(records.map(({ record }) => record.container?.id).filter((id) => id !== undefined));
+      this.leftoversSwept = sweepContainerLeftovers(runtime, this.options.dataDir, known).then(
+        (swept) => {
+          if (swept.length > 0) this.log.info({ containers: swept }, "removed containers and roots no task record knew");
+        },
+        (error: unknown) => this.log.warn({ err: (error as Error).message }, "could not sweep container leftovers"),
+      );
+    }
+  }
+
+  /** Checks the task as its job says; an unhealthy task is stopped (its grace period given) and restarted by its policy. */
+  private watchHealth(task: RunningTask, log: Logger): void {
+    const { health, taskId, incarnation, ports, gracePeriodMs } = task.lease;
+    if (health === undefined) return;
+    const prober = new HealthProber(health, { host: this.options.host, ports, exec: (command, timeoutMs) => task.exec(command, timeoutMs) }, (verdict, message) => {
+      log.info({ health: verdict, check: message }, "task health changed");
+      this.emit({ kind: "health", taskId, incarnation, health: verdict, ...(message === undefined ? {} : { message }), at: Date.now() });
+      if (verdict === "unhealthy" && !task.terminating) {
+        this.unhealthy.set(task, message ?? "failed its health check");
+        task.stop(gracePeriodMs, false);
+      }
+    });
+    this.probers.set(task, prober);
+    prober.start();
+  }
+
+  private exited(task: RunningTask, exit: TaskExit): void {
     const { taskId, incarnation } = task.lease;
+    this.probers.get(task)?.stop();
+    this.probers.delete(task);
+    const unhealthy = this.unhealthy.get(task);
+    this.unhealthy.delete(task);
+    const evicted = this.evicted.get(task);
+    this.evicted.delete(task);
     if (this.tasks.get(taskId) === task) this.tasks.delete(taskId);
+    this.usage.forget(`${taskId}/${incarnation}`);
+    // A newer incarnation of the task may run already: its series stay.
+    if (!this.tasks.has(taskId)) this.usageObserver?.ended(taskId);
     this.log.info({ task: taskId, ...exit }, "task exited");
     const event: TaskEvent = { kind: "exited", taskId, incarnation, revoked: exit.revoked, at: Date.now() };
     if (exit.exitCode !== undefined) event.exitCode = exit.exitCode;
     if (exit.signal !== undefined) event.signal = exit.signal;
+    if (exit.oom === true) event.oom = true;
+    if (exit.ranForMs !== undefined) event.ranForMs = exit.ranForMs;
+    if (unhealthy !== undefined) event.unhealthy = unhealthy;
+    if (evicted !== undefined) event.evicted = evicted;
     this.emit(event);
   }
 
@@ -144,13 +316,24 @@ export class Borglet {
 
   private sendHeartbeat(): void {
     const { cell, name } = this.options;
-    const tasks: HeartbeatTask[] = [...this.tasks.values()].map((task) => ({
-      taskId: task.lease.taskId,
-      incarnation: task.lease.incarnation,
-      state: task.terminating ? "terminating" : "running",
-      pid: task.pid,
-      ports: task.lease.ports,
-    }));
+    const measured: MeasuredTask<RunningTask>[] = [];
+    const tasks: HeartbeatTask[] = [...this.tasks.values()].map((task) => {
+      const counters = task instanceof HostTask ? undefined : task.usage();
+      const usage = counters === undefined ? undefined : this.usage.sample(`${task.lease.taskId}/${task.lease.incarnation}`, counters);
+      if (counters !== undefined) this.usageObserver?.measured(task.lease.taskId, { cpu: usage?.cpu, ramBytes: counters.ramBytes });
+      // A task in an alloc uses its alloc's room, which no one else was given: never evicted for pressure.
+      const evictable = !task.terminating && task.lease.alloc === undefined;
+      if (counters !== undefined) measured.push({ task, band: evictable ? task.lease.priority : undefined, ramBytes: counters.ramBytes });
+      return {
+        taskId: task.lease.taskId,
+        incarnation: task.lease.incarnation,
+        state: reportedState(task),
+        ...(task.pid === undefined ? {} : { pid: task.pid }),
+        ports: task.lease.ports,
+        ...(usage === undefined ? {} : { usage }),
+        ...(this.probers.get(task)?.current === undefined ? {} : { health: this.probers.get(task)!.current! }),
+      };
+    });
     publishEvent(this.nc, subjects.nodeHeartbeat(cell, name), heartbeat, cell, {
       node: name,
       host: this.options.host,
@@ -162,7 +345,12 @@ export class Borglet {
       seq: this.seq++,
       epochSeen: this.epochSeen,
       tasks,
+      ...(this.usage.takeMoved() ? { usageMoved: true as const } : {}),
     });
+    this.relieveMemoryPressure(measured);
   }
 }
 
+function reportedState(task: RunningTask): HeartbeatTask["state"] {
+  return task.terminating ? "terminating" : task.pid === undefined ? "starting" : "running";
+}

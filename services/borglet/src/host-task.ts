@@ -1,14 +1,21 @@
-import { spawn, type ChildProcess } from "node:child_process";
-import { closeSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import type { ChildProcess } from "node:child_process";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
 import { processStartTime } from "@corral/kit";
 import { substitutePorts } from "@corral/spec";
+import { execForCheck } from "./exec-check.js";
+import { spawnLogged, taskEnvironment, terminate } from "./task-process.js";
+import { removeTaskRecordIfOurs, writeTaskRecord } from "./task-record.js";
 
 export interface TaskExit {
   exitCode?: number;
   signal?: string;
+  /** the kernel killed it for going over its memory limit */
+  oom?: true;
   revoked: boolean;
+  /** how long it ran, when it started at all */
+  ranForMs?: number;
 }
 
 export interface TaskPaths {
@@ -25,15 +32,6 @@ export function taskPaths(dataDir: string, taskId: string): TaskPaths {
   };
 }
 
-/** A newer incarnation of the task may have written the record since: leave that one alone. */
-function removeRecordIfOurs(path: string, pid: number): void {
-  try {
-    const record = JSON.parse(readFileSync(path, "utf8")) as { pid?: unknown };
-    if (record.pid === pid) rmSync(path, { force: true });
-  } catch {
-    // already gone
-  }
-}
 
 /**
  * A task run as a plain child process (the `host` runtime, Nomad's raw_exec): its own
@@ -42,6 +40,7 @@ function removeRecordIfOurs(path: string, pid: number): void {
  */
 export class HostTask {
   private child: ChildProcess;
+  private readonly env: NodeJS.ProcessEnv;
   private stopping: { revoked: boolean; killTimer?: NodeJS.Timeout } | undefined;
   readonly pid: number;
 
@@ -55,42 +54,20 @@ export class HostTask {
     mkdirSync(join(paths.stdout, ".."), { recursive: true });
     mkdirSync(join(paths.record, ".."), { recursive: true });
     const args = lease.args.map((arg) => substitutePorts(arg, lease.ports));
-    const env: NodeJS.ProcessEnv = {
-      PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin",
-      HOME: process.env["HOME"] ?? "/",
-      ...Object.fromEntries(Object.entries(lease.env).map(([key, value]) => [key, substitutePorts(value, lease.ports)])),
-      CORRAL_TASK: lease.taskId,
-      CORRAL_HOST: host,
-      CORRAL_INCARNATION: String(lease.incarnation),
-    };
-    lease.ports.forEach((port, index) => {
-      env[`CORRAL_PORT${index}`] = String(port);
-    });
-    if (lease.ports[0] !== undefined) env["PORT"] = String(lease.ports[0]);
-    const stdout = openSync(paths.stdout, "a");
-    const stderr = openSync(paths.stderr, "a");
-    try {
-      this.child = spawn(binaryPath, args, { detached: true, stdio: ["ignore", stdout, stderr], env });
-    } finally {
-      closeSync(stdout);
-      closeSync(stderr);
+    this.env = { PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", HOME: process.env["HOME"] ?? "/", ...taskEnvironment(lease, host) };
+    const spawned = spawnLogged(binaryPath, args, paths, this.env);
+    this.child = spawned.child;
+    if (this.child.pid === undefined) {
+      const why = spawned.spawnError();
+      throw new Error(`could not start ${binaryPath}${why ? `: ${why.message}` : ""}`);
     }
-    // Without a listener, a spawn failure (ENOENT from a missing interpreter, EMFILE) is
-    // emitted again as an uncaught error and would take the borglet down.
-    let spawnError: Error | undefined;
-    this.child.once("error", (error) => {
-      spawnError = error;
-    });
-    if (this.child.pid === undefined) throw new Error(`could not start ${binaryPath}${spawnError ? `: ${spawnError.message}` : ""}`);
     this.pid = this.child.pid;
-    writeFileSync(
-      paths.record,
-      JSON.stringify({ taskId: lease.taskId, incarnation: lease.incarnation, pid: this.pid, startTime: processStartTime(this.pid) ?? 0 }),
-    );
+    writeTaskRecord(paths.record, { taskId: lease.taskId, incarnation: lease.incarnation, pid: this.pid, startTime: processStartTime(this.pid) ?? 0, lease, runtime: "host" });
+    const startedAt = Date.now();
     this.child.once("exit", (code, signal) => {
       if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
-      removeRecordIfOurs(paths.record, this.pid);
-      const exit: TaskExit = { revoked: this.stopping?.revoked ?? false };
+      removeTaskRecordIfOurs(paths.record, this.pid);
+      const exit: TaskExit = { revoked: this.stopping?.revoked ?? false, ranForMs: Date.now() - startedAt };
       if (signal !== null) exit.signal = signal;
       else if (code !== null) exit.exitCode = code;
       onExit(exit);
@@ -101,12 +78,15 @@ export class HostTask {
     return this.stopping !== undefined;
   }
 
+  /** An exec health check runs beside the task, with its environment. */
+  exec(command: readonly string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
+    return execForCheck(command[0]!, command.slice(1), timeoutMs, this.env);
+  }
+
   /** SIGTERM to the whole process group, SIGKILL after the grace period. */
   stop(gracePeriodMs: number, revoked: boolean): void {
     if (this.stopping !== undefined) return;
-    this.stopping = { revoked };
-    this.signal("SIGTERM");
-    this.stopping.killTimer = setTimeout(() => this.signal("SIGKILL"), gracePeriodMs);
+    this.stopping = { revoked, killTimer: terminate((signal) => this.signal(signal), gracePeriodMs) };
   }
 
   private signal(signal: NodeJS.Signals): void {

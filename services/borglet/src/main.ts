@@ -1,14 +1,17 @@
 import { mkdirSync } from "node:fs";
 import { hostname } from "node:os";
-import { resolve } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
-import { connectNats, createLogger, exitOnUncaught, loadFlags, onShutdown, parsedFlag } from "@corral/kit";
+import { connectNats, createLogger, exitOnUncaught, loadFlags, METRICS_FLAG_OPTIONS, metricsFlagShape, onShutdown, parsedFlag, ServiceMetrics } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
+import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
 import { hostCapacity } from "./capacity.js";
 import { HollowFleet } from "./hollow-fleet.js";
 import { hollowMachines } from "./hollow-machines.js";
+import { imageRoots } from "./runtime/image-roots.js";
+import { checkIsolation } from "./runtime/isolation-check.js";
 
 const flags = loadFlags(
   "corral-borglet",
@@ -22,12 +25,15 @@ const flags = loadFlags(
     ports: { type: "string", default: "20000-29999" },
     "binary-path": { type: "string", default: "" },
     heartbeat: { type: "string", default: "1s" },
+    "log-max-size": { type: "string", default: "10M" },
+    "host-volumes": { type: "string", default: "" },
     cpu: { type: "string" },
     ram: { type: "string" },
     disk: { type: "string" },
     attribute: { type: "string", multiple: true, default: [] },
     hollow: { type: "string", default: "0" },
     seed: { type: "string", default: "1" },
+    ...METRICS_FLAG_OPTIONS,
   },
   z.object({
     cell: cellNameSchema,
@@ -42,6 +48,13 @@ const flags = loadFlags(
       .refine(([low, high]) => low >= 1 && high <= 65535 && low <= high, "ports between 1 and 65535, low first"),
     binaryPath: z.string().transform((text) => text.split(":").filter((dir) => dir !== "")),
     heartbeat: parsedFlag(parseDuration).refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"),
+    /** a task's stdout or stderr beyond this is rotated, one older file kept */
+    logMaxSize: parsedFlag(parseSize).refine((bytes) => bytes >= 1024, "at least 1K"),
+    /** directories under which jobs may mount host volumes, ':'-separated; empty: none */
+    hostVolumes: z
+      .string()
+      .transform((text) => text.split(":").filter((dir) => dir !== ""))
+      .refine((dirs) => dirs.every((dir) => dir.startsWith("/") && !dir.split("/").includes("..")), "absolute directories without '..', separated by ':'"),
     cpu: parsedFlag(parseCpu).optional(),
     ram: parsedFlag(parseSize).optional(),
     disk: parsedFlag(parseSize).optional(),
@@ -51,11 +64,14 @@ const flags = loadFlags(
     /** simulate this many machines, named <name>-<i>, with no processes (scale tests) */
     hollow: z.coerce.number().int().min(0).max(200_000),
     seed: z.coerce.number().int(),
+    ...metricsFlagShape,
   }),
 );
 
 const log = createLogger("borglet", flags.cell, { node: flags.name });
 exitOnUncaught(log);
+const metrics = new ServiceMetrics("borglet", flags.cell);
+await metrics.serve(flags, log);
 if (flags.hollow > 0) {
   await runHollow();
 } else {
@@ -63,7 +79,7 @@ if (flags.hollow > 0) {
 }
 
 async function runHollow(): Promise<void> {
-  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
   const heapBefore = settledHeap();
   const fleet = new HollowFleet(
     nc,
@@ -78,6 +94,7 @@ async function runHollow(): Promise<void> {
   onShutdown(log, async () => {
     fleet.stop();
     await nc.drain().catch(() => {});
+    await metrics.close();
   });
   log.info({ machines: fleet.size }, "hollow borglet started");
 }
@@ -91,7 +108,16 @@ async function runReal(): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const detected = hostCapacity(dataDir);
-  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log);
+  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
+  const support = checkIsolation();
+  // Jobs without an image run either way; with one, a missing piece is named in the task's failure.
+  if (!support.ok) log.warn({ problem: support.problem }, "isolated runtime unavailable: jobs with an image will fail here");
+  const isolation = support.ok
+    ? {
+        ok: true as const,
+        runtime: { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: flags.hostVolumes, cgroupVersion: support.cgroupVersion, prepareRoot: imageRoots(nc, flags.cell, dataDir, log) },
+      }
+    : { ok: false as const, problem: support.problem };
   const borglet = new Borglet(
     nc,
     {
@@ -104,15 +130,20 @@ async function runReal(): Promise<void> {
       portRange: flags.ports,
       binaryPath: flags.binaryPath,
       heartbeatMs: flags.heartbeat,
+      logMaxBytes: flags.logMaxSize,
+      isolation,
     },
     log,
+    new TaskUsageMetrics(metrics.registry),
   );
+  countTasks(metrics.registry, () => borglet.taskStates());
   borglet.start();
 
   // Tasks outlive their borglet (Borg keeps them running while the agent restarts).
   onShutdown(log, async () => {
     borglet.stop();
     await nc.drain().catch(() => {});
+    await metrics.close();
   });
-  log.info({ dataDir, ports: flags.ports }, "borglet started");
+  log.info({ dataDir, ports: flags.ports, isolation: support.ok ? `cgroup v${support.cgroupVersion}` : "unavailable" }, "borglet started");
 }

@@ -1,0 +1,44 @@
+import { spawn } from "node:child_process";
+
+const MAX_OUTPUT = 64 * 1024;
+
+/**
+ * Runs a check command to its end or its timeout; a non-zero exit is an answer, not an
+ * error. It runs in a process group of its own, so a timeout kills all it started, and
+ * `onTimeout` can stop what runs elsewhere (a command `runc exec` started in a container).
+ */
+export function execForCheck(
+  file: string,
+  args: readonly string[],
+  timeoutMs: number,
+  env?: NodeJS.ProcessEnv,
+  onTimeout?: () => void,
+): Promise<{ exitCode: number | null; output: string }> {
+  return new Promise((resolve) => {
+    let output = "";
+    let timedOut = false;
+    const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], ...(env === undefined ? {} : { env }) });
+    const collect = (chunk: Buffer) => {
+      if (output.length < MAX_OUTPUT) output += chunk.toString("utf8");
+    };
+    child.stdout.on("data", collect);
+    child.stderr.on("data", collect);
+    const timer = setTimeout(() => {
+      timedOut = true;
+      onTimeout?.();
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
+    }, timeoutMs);
+    child.once("error", (error) => {
+      clearTimeout(timer);
+      resolve({ exitCode: null, output: error.message });
+    });
+    child.once("close", (code) => {
+      clearTimeout(timer);
+      resolve({ exitCode: timedOut ? null : code, output });
+    });
+  });
+}

@@ -1,0 +1,28 @@
+import { join } from "node:path";
+import type { Logger, NatsConnection } from "@corral/kit";
+import { LayerStore, mountRootfs, unmountRootfs } from "@corral/images";
+import type { RootfsProvider } from "./isolated-task.js";
+
+/**
+ * Root filesystems from the cell's images: layers fetched by digest into this machine's
+ * layer store (once, shared by every task of every image that has them), then one overlayfs
+ * per task with its own writable upper layer, removed with the task.
+ */
+export function imageRoots(nc: NatsConnection, cell: string, dataDir: string, log: Logger): RootfsProvider {
+  const layers = new LayerStore(join(dataDir, "images"), nc, cell, {
+    log,
+    onProgress: (progress) => {
+      if (progress.kind === "layer-ready") log.info({ layer: progress.digest }, "layer ready");
+    },
+  });
+  return async (image, taskDir) => {
+    const { image: record, lowerDirs } = await layers.ensure(image);
+    const mounted = await mountRootfs(lowerDirs, taskDir);
+    return {
+      rootfs: mounted.rootfs,
+      env: Object.entries(record.config.env ?? {}).map(([key, value]) => `${key}=${value}`),
+      ...(record.config.workingDir === undefined || record.config.workingDir === "" ? {} : { workingDir: record.config.workingDir }),
+      release: () => unmountRootfs(taskDir),
+    };
+  };
+}

@@ -1,0 +1,320 @@
+import { execFile, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { constants } from "node:os";
+import { promisify } from "node:util";
+import type { Lease } from "@corral/contracts";
+import { substitutePorts } from "@corral/spec";
+import type { TaskExit, TaskPaths } from "../host-task.js";
+import { TaskCgroup, type CgroupUsage, type CgroupVersion } from "./cgroups.js";
+import { DEFAULT_PATH, ociConfig } from "./oci-config.js";
+import { processStartTime } from "@corral/kit";
+import { execInContainer } from "./exec-in-container.js";
+import { removeTaskRecordIfOurs, writeTaskRecord } from "../task-record.js";
+import { spawnLogged, taskEnvironment, terminate } from "../task-process.js";
+import { findInRoot } from "./path-in-root.js";
+
+const run = promisify(execFile);
+
+/** A root filesystem made ready for one task, and how to take it down again. */
+export interface PreparedRoot {
+  rootfs: string;
+  /** the image's own environment (`KEY=value`) and working directory, when it has them */
+  env: string[];
+  workingDir?: string;
+  release(): Promise<void>;
+}
+
+/** Makes the task's root filesystem from its image (fetching layers as needed). */
+export type RootfsProvider = (image: string, taskDir: string) => Promise<PreparedRoot>;
+
+export interface IsolatedRuntime {
+  runc: string;
+  /** machine directories under which jobs may mount host volumes (`--host-volumes`); none: host volumes refused */
+  hostVolumeDirs: readonly string[];
+  /** runc's state directory for this borglet, so borglets sharing a host keep apart */
+  runcRoot: string;
+  cgroupVersion: CgroupVersion;
+  prepareRoot: RootfsProvider;
+}
+
+export interface IsolatedTaskEvents {
+  started(pid: number): void;
+  failed(message: string): void;
+  exited(exit: TaskExit): void;
+  /** what could not be cleaned up (a root that would not unmount) */
+  leftover?(what: string): void;
+}
+
+const PID_FILE_WAIT_MS = 30_000;
+const PID_FILE_POLL_MS = 10;
+
+/**
+ * A task in its own container (the `isolated` runtime): a root filesystem from its image on
+ * overlayfs, and runc for the namespaces and cgroup limits. `runc run --keep` stays in the
+ * foreground as the task's supervisor, in its own process group, so the task outlives a
+ * borglet restart; the container is kept after exit just long enough to read whether the
+ * kernel OOM-killed it.
+ */
+export class IsolatedTask {
+  pid: number | undefined;
+  private startedAt = 0;
+  private child: ChildProcess | undefined;
+  private stopping: { revoked: boolean; gracePeriodMs: number; killTimer?: NodeJS.Timeout } | undefined;
+  private readonly containerId: string;
+  private readonly bundle: string;
+  readonly cgroup: TaskCgroup;
+
+  constructor(
+    readonly lease: Lease,
+    private readonly host: string,
+    private readonly node: string,
+    private readonly dataDir: string,
+    private readonly runtime: IsolatedRuntime,
+    private readonly paths: TaskPaths,
+    private readonly events: IsolatedTaskEvents,
+  ) {
+    this.containerId = `${lease.taskId}-${lease.incarnation}`;
+    this.bundle = join(dataDir, "bundles", this.containerId);
+    this.cgroup = new TaskCgroup(runtime.cgroupVersion, `/corral/${node}/${this.containerId}`);
+  }
+
+  get terminating(): boolean {
+    return this.stopping !== undefined;
+  }
+
+  get started(): boolean {
+    return this.pid !== undefined;
+  }
+
+  /** An exec health check runs inside the container, as `runc exec` does. */
+  exec(command: readonly string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
+    return execInContainer(this.runtime, this.containerId, this.bundle, command, timeoutMs);
+  }
+
+  usage(): CgroupUsage | undefined {
+    return this.pid === undefined ? undefined : this.cgroup.usage();
+  }
+
+  /** Prepares the root filesystem, then runs the container; every outcome ends in one event. */
+  async start(): Promise<void> {
+    const image = this.lease.image!;
+    let root: PreparedRoot;
+    try {
+      rmSync(this.bundle, { recursive: true, force: true });
+      mkdirSync(this.bundle, { recursive: true });
+      mkdirSync(join(this.paths.stdout, ".."), { recursive: true });
+      root = await this.runtime.prepareRoot(image, join(this.bundle, "fs"));
+    } catch (error) {
+      this.cleanBundle();
+      this.events.failed(`image ${image}: ${(error as Error).message}`);
+      return;
+    }
+    try {
+      await this.run(root, image);
+    } catch (error) {
+      // A disk full or a directory that cannot be made: the task fails, the borglet goes on.
+      await this.teardown(root);
+      this.events.failed(`could not start the container: ${(error as Error).message}`);
+    }
+  }
+
+  private async run(root: PreparedRoot, image: string): Promise<void> {
+    if (this.stopping !== undefined) {
+      await this.teardown(root);
+      this.events.exited({ revoked: this.stopping.revoked });
+      return;
+    }
+    const binds = this.volumeBinds();
+    if (typeof binds === "string") {
+      await this.teardown(root);
+      this.events.failed(binds);
+      return;
+    }
+    const imagePath = root.env.find((entry) => entry.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
+    const binary = findInRoot(root.rootfs, this.lease.binary, imagePath);
+    if (binary.path === undefined) {
+      await this.teardown(root);
+      this.events.failed(`binary '${this.lease.binary}' not found in image ${image} (looked in ${binary.searched.slice(0, 6).join(", ")})`);
+      return;
+    }
+    writeFileSync(join(this.bundle, "config.json"), JSON.stringify(ociConfig({
+      rootfs: root.rootfs,
+      hostname: this.lease.taskId,
+      args: [binary.path, ...this.lease.args.map((arg) => substitutePorts(arg, this.lease.ports))],
+      env: this.environment(root.env, imagePath),
+      cwd: root.workingDir ?? "/",
+      cgroupsPath: this.cgroup.path,
+      cpu: this.lease.requirements.cpu,
+      ramBytes: this.lease.requirements.ram,
+      band: this.lease.priority,
+      binds,
+    })));
+    this.launch(root);
+  }
+
+  /**
+   * The job's volumes as bind mounts: a host directory must exist on this machine; a named
+   * volume is a directory the borglet keeps per user and name, made on first use and kept
+   * across the task's restarts here. A string says why they cannot be mounted.
+   */
+  private volumeBinds(): { source: string; destination: string; readOnly: boolean }[] | string {
+    const user = this.lease.taskId.split(".").at(-2)!;
+    const binds: { source: string; destination: string; readOnly: boolean }[] = [];
+    for (const volume of this.lease.volumes ?? []) {
+      if (volume.host !== undefined) {
+        // Any job could otherwise mount /etc, or other users' volumes, read-write as root.
+        const allowed = this.runtime.hostVolumeDirs.some((dir) => volume.host === dir || volume.host!.startsWith(`${dir.replace(/\/$/, "")}/`));
+        if (!allowed) {
+          const dirs = this.runtime.hostVolumeDirs.length === 0 ? "none" : this.runtime.hostVolumeDirs.join(", ");
+          return `volume ${volume.path}: host directory ${volume.host} is not under the directories ${this.node} lets jobs mount (--host-volumes: ${dirs}); use a named volume, or ask the machine's operator`;
+        }
+        if (!existsSync(volume.host)) return `volume ${volume.path}: host directory ${volume.host} does not exist on ${this.node}`;
+        binds.push({ source: volume.host, destination: volume.path, readOnly: volume.readOnly });
+        continue;
+      }
+      const source = join(this.dataDir, "volumes", user, volume.volume!);
+      mkdirSync(source, { recursive: true });
+      binds.push({ source, destination: volume.path, readOnly: volume.readOnly });
+    }
+    return binds;
+  }
+
+  private environment(imageEnv: string[], path: string): Record<string, string> {
+    const fromImage = Object.fromEntries(imageEnv.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+    return { ...fromImage, PATH: path, HOSTNAME: this.lease.taskId, ...taskEnvironment(this.lease, this.host) };
+  }
+
+  private launch(root: PreparedRoot): void {
+    const pidFile = join(this.bundle, "pid");
+    const spawned = spawnLogged(this.runtime.runc, ["--root", this.runtime.runcRoot, "run", "--keep", "--bundle", this.bundle, "--pid-file", pidFile, this.containerId], this.paths);
+    this.child = spawned.child;
+    let exited = false;
+    /** The container's init, once runc has written its pid: the task has started. */
+    const notePid = (): boolean => {
+      if (this.pid !== undefined) return true;
+      if (!existsSync(pidFile)) return false;
+      const pid = Number(readFileSync(pidFile, "utf8").trim());
+      if (!Number.isInteger(pid) || pid <= 0) return false;
+      this.pid = pid;
+      this.startedAt = Date.now();
+      this.writeRecord(pid);
+      this.events.started(pid);
+      return true;
+    };
+    this.child.once("exit", (code, signal) => {
+      exited = true;
+      // A task quicker than the poll below still started: say so before its exit.
+      notePid();
+      this.finished(root, code, signal, spawned.spawnError()).catch((error: unknown) => this.events.leftover?.(`${this.bundle}: ${(error as Error).message}`));
+    });
+    const deadline = Date.now() + PID_FILE_WAIT_MS;
+    const waitForPid = () => {
+      if (exited) return;
+      if (notePid()) {
+        // A stop asked for while the container was being created is carried out now, grace and all.
+        if (this.stopping !== undefined) this.stopping.killTimer = terminate((signal) => this.signal(signal), this.stopping.gracePeriodMs);
+        return;
+      }
+      if (Date.now() > deadline) {
+        this.signalSupervisor("SIGKILL");
+        return;
+      }
+      setTimeout(waitForPid, PID_FILE_POLL_MS);
+    };
+    waitForPid();
+  }
+
+  /** Written once the container runs, so a restarted borglet can adopt it and `cell down` can find it. */
+  private writeRecord(containerPid: number): void {
+    const supervisor = this.child?.pid;
+    if (supervisor === undefined) return;
+    mkdirSync(join(this.paths.record, ".."), { recursive: true });
+    writeTaskRecord(this.paths.record, {
+      taskId: this.lease.taskId,
+      incarnation: this.lease.incarnation,
+      pid: supervisor,
+      startTime: processStartTime(supervisor) ?? 0,
+      lease: this.lease,
+      runtime: "isolated",
+      container: { pid: containerPid, startTime: processStartTime(containerPid) ?? 0, id: this.containerId, bundle: this.bundle, cgroupPath: this.cgroup.path },
+    });
+  }
+
+  private async finished(root: PreparedRoot, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined): Promise<void> {
+    if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
+    const oom = this.cgroup.oomKills() > 0;
+    const neverStarted = this.pid === undefined;
+    await this.teardown(root);
+    // Last, so a borglet that dies while tearing down still finds the container at its next start.
+    if (this.child?.pid !== undefined) removeTaskRecordIfOurs(this.paths.record, this.child.pid);
+    if (neverStarted && this.stopping === undefined) {
+      // runc could not create the container: its own error is the last thing it wrote.
+      const why = spawnError?.message ?? lastLine(this.paths.stderr) ?? `runc exited with ${code ?? signal}`;
+      this.events.failed(`could not start the container: ${why}`);
+      return;
+    }
+    const exit: TaskExit = { revoked: this.stopping?.revoked ?? false, ...(this.startedAt > 0 ? { ranForMs: Date.now() - this.startedAt } : {}) };
+    // runc reports a container killed by signal N as 128 + N, as shells do.
+    if (signal !== null) exit.signal = signal;
+    else if (code !== null && code > 128 && code < 128 + 65) exit.signal = signalName(code - 128);
+    else if (code !== null) exit.exitCode = code;
+    // Only a task the kernel killed was OOM-killed: one of its children may have been instead.
+    if (oom && exit.signal === "SIGKILL") exit.oom = true;
+    this.events.exited(exit);
+  }
+
+  private async teardown(root: PreparedRoot): Promise<void> {
+    await run(this.runtime.runc, ["--root", this.runtime.runcRoot, "delete", "--force", this.containerId]).catch(() => {});
+    try {
+      await root.release();
+    } catch (error) {
+      // Removing a mounted root would delete the image's layers through it: leave it for the next start's sweep.
+      this.events.leftover?.(`${this.bundle}: ${(error as Error).message}`);
+      return;
+    }
+    this.cleanBundle();
+  }
+
+  private cleanBundle(): void {
+    rmSync(this.bundle, { recursive: true, force: true });
+  }
+
+  /** SIGTERM to the container's init, SIGKILL after the grace period (its whole pid namespace dies with it). */
+  stop(gracePeriodMs: number, revoked: boolean): void {
+    if (this.stopping !== undefined) return;
+    this.stopping = { revoked, gracePeriodMs };
+    if (this.pid === undefined) return; // still being prepared: start() or the pid's arrival carries it out
+    this.stopping.killTimer = terminate((signal) => this.signal(signal), gracePeriodMs);
+  }
+
+  private signal(signal: NodeJS.Signals): void {
+    try {
+      if (this.pid !== undefined) process.kill(this.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+
+  private signalSupervisor(signal: NodeJS.Signals): void {
+    try {
+      if (this.child?.pid !== undefined) process.kill(-this.child.pid, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+function signalName(number: number): string {
+  const found = Object.entries(constants.signals).find(([, value]) => value === number);
+  return found?.[0] ?? `signal ${number}`;
+}
+
+function lastLine(path: string): string | undefined {
+  try {
+    const lines = readFileSync(path, "utf8").trim().split("\n");
+    return lines.at(-1)?.slice(0, 1000) || undefined;
+  } catch {
+    return undefined;
+  }
+}

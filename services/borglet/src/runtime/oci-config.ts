@@ -1,0 +1,88 @@
+import { readFileSync } from "node:fs";
+import type { PriorityBand } from "@corral/contracts";
+
+/** What a task's container is made of; the rest is the same for every task. */
+export interface ContainerShape {
+  rootfs: string;
+  hostname: string;
+  args: string[];
+  env: Record<string, string>;
+  cwd: string;
+  cgroupsPath: string;
+  cpu: number;
+  ramBytes: number;
+  band: PriorityBand | undefined;
+  /** bind mounts: a machine directory (a host path or a named volume's directory) at a path in the container */
+  binds: { source: string; destination: string; readOnly: boolean }[];
+}
+
+/** The image's own search path when it sets none, as Docker's default. */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+const PIDS_LIMIT = 4096;
+const NOFILE_WANTED = 65536;
+
+/** A container may not be given more open files than the borglet itself may have. */
+function nofileLimit(): number {
+  try {
+    const hard = /^Max open files\s+\S+\s+(\S+)/m.exec(readFileSync("/proc/self/limits", "utf8"))?.[1];
+    return hard === undefined || hard === "unlimited" ? NOFILE_WANTED : Math.min(NOFILE_WANTED, Number(hard));
+  } catch {
+    return 1024;
+  }
+}
+const NOFILE_LIMIT = nofileLimit();
+/** cpu.shares per core asked for (the kernel's default weight of one process is 1024). */
+const SHARES_PER_CORE = 1024;
+/**
+ * Borg's performance isolation: latency-sensitive work wins the cpu when the machine is
+ * contended. Shares only matter under contention, so idle cycles still go to batch work.
+ */
+const BAND_SHARE_WEIGHT: Readonly<Record<PriorityBand, number>> = { monitoring: 4, production: 4, batch: 1, "best-effort": 1 };
+const CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
+
+/**
+ * An OCI runtime config for runc: pid, mount, uts and ipc namespaces (the host's network, so
+ * the task listens on the ports its lease gives it), the task's name as hostname, cgroup
+ * limits (memory as a hard limit, cpu as shares, pids), and the kernel interfaces a
+ * container must not touch masked or read-only.
+ */
+export function ociConfig(shape: ContainerShape): object {
+  const shares = Math.max(2, Math.min(262_144, Math.round(shape.cpu * SHARES_PER_CORE * BAND_SHARE_WEIGHT[shape.band ?? "batch"])));
+  return {
+    ociVersion: "1.0.2",
+    process: {
+      terminal: false,
+      user: { uid: 0, gid: 0 },
+      args: shape.args,
+      env: Object.entries(shape.env).map(([key, value]) => `${key}=${value}`),
+      cwd: shape.cwd,
+      capabilities: { bounding: CAPABILITIES, effective: CAPABILITIES, permitted: CAPABILITIES },
+      rlimits: [{ type: "RLIMIT_NOFILE", hard: NOFILE_LIMIT, soft: NOFILE_LIMIT }],
+      noNewPrivileges: true,
+    },
+    root: { path: shape.rootfs, readonly: false },
+    hostname: shape.hostname,
+    mounts: [
+      { destination: "/proc", type: "proc", source: "proc" },
+      { destination: "/dev", type: "tmpfs", source: "tmpfs", options: ["nosuid", "strictatime", "mode=755", "size=65536k"] },
+      { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
+      { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
+      { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
+      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      { destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["rbind", "ro"] },
+      ...shape.binds.map((bind) => ({ destination: bind.destination, type: "bind", source: bind.source, options: ["rbind", bind.readOnly ? "ro" : "rw"] })),
+    ],
+    linux: {
+      resources: {
+        devices: [{ allow: false, access: "rwm" }],
+        memory: { limit: shape.ramBytes },
+        cpu: { shares },
+        pids: { limit: PIDS_LIMIT },
+      },
+      cgroupsPath: shape.cgroupsPath,
+      namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }],
+      maskedPaths: ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
+      readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
+    },
+  };
+}

@@ -1,0 +1,144 @@
+import test from "ava";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Lease } from "@corral/contracts";
+import { busyboxRoot } from "@corral/testkit";
+import { taskPaths, type TaskExit } from "../src/host-task.js";
+import { checkIsolation } from "../src/runtime/isolation-check.js";
+import { IsolatedTask, type IsolatedRuntime, type PreparedRoot } from "../src/runtime/isolated-task.js";
+
+const MIB = 1024 ** 2;
+const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true"];
+
+/** A real root filesystem per task: a static busybox and its applets. */
+function taskRoot(): PreparedRoot {
+  const rootfs = busyboxRoot("isolated-task", { applets: APPLETS });
+  return { rootfs, env: ["PATH=/bin"], release: async () => rmSync(join(rootfs, ".."), { recursive: true, force: true }) };
+}
+
+const support = checkIsolation();
+const dataDir = mkdtempSync(join(tmpdir(), "corral-isolated-"));
+const runtime: IsolatedRuntime | undefined = support.ok
+  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, prepareRoot: async () => taskRoot() }
+  : undefined;
+
+test.after.always(() => rmSync(dataDir, { recursive: true, force: true }));
+
+let nextIndex = 0;
+function lease(script: string, ramMiB = 32, extra: Partial<Lease> = {}): Lease {
+  return {
+    taskId: `${nextIndex++}.box.alice.local`,
+    incarnation: 0,
+    image: "box:1",
+    binary: "sh",
+    args: ["-c", script],
+    env: { GREETING: "hello" },
+    ports: [],
+    requirements: { cpu: 0.1, ram: ramMiB * MIB, disk: 0, ports: 0 },
+    priority: "batch",
+    gracePeriodMs: 500,
+    ...extra,
+  };
+}
+
+/** Runs a task to its end; resolves with what happened and its stdout. */
+function runToEnd(spec: Lease, during?: (task: IsolatedTask) => void): Promise<{ started?: number; failed?: string; exit?: TaskExit; stdout: string }> {
+  if (runtime === undefined) throw new Error(`isolation unavailable: ${support.ok ? "" : support.problem}`);
+  const paths = taskPaths(dataDir, spec.taskId);
+  return new Promise((resolve) => {
+    const outcome: { started?: number; failed?: string; exit?: TaskExit } = {};
+    const stdout = () => (existsSync(paths.stdout) ? readFileSync(paths.stdout, "utf8") : "");
+    const task = new IsolatedTask(spec, "127.0.0.1", "node-a", dataDir, runtime, paths, {
+      started: (pid) => {
+        outcome.started = pid;
+        during?.(task);
+      },
+      failed: (message) => resolve({ ...outcome, failed: message, stdout: stdout() }),
+      exited: (exit) => resolve({ ...outcome, exit, stdout: stdout() }),
+    });
+    void task.start();
+  });
+}
+
+test("the machine can run isolated tasks (root, runc, cgroups, overlayfs)", (t) => {
+  t.true(support.ok, support.ok ? "" : support.problem);
+});
+
+test("a task sees only its own processes, its task name as hostname, and its environment", async (t) => {
+  const result = await runToEnd(lease("hostname; ps -o pid,comm | wc -l; echo $GREETING $CORRAL_TASK; cat /proc/1/cmdline | tr '\\000' ' '"));
+  t.is(result.exit?.exitCode, 0, result.failed ?? result.stdout);
+  const [hostname, processCount, environment, init] = result.stdout.trim().split("\n");
+  t.regex(hostname!, /^\d+\.box\.alice\.local$/);
+  // ps's header, the shell, ps and wc: nothing of the host's hundreds of processes.
+  t.true(Number(processCount) <= 4, `saw ${processCount} lines of ps`);
+  t.regex(environment!, /^hello \d+\.box\.alice\.local$/);
+  t.regex(init!, /^\/bin\/sh -c /, "the task is pid 1 of its own pid namespace");
+});
+
+test("a task over its memory limit is killed by the kernel and reported as OOM", async (t) => {
+  // Holds a 100M string in a 32M container.
+  const result = await runToEnd(lease("x=$(head -c 100000000 /dev/zero | tr '\\000' a); echo survived", 32));
+  t.true(result.exit?.oom, JSON.stringify(result));
+  t.is(result.exit?.signal, "SIGKILL");
+  t.false(result.stdout.includes("survived"));
+});
+
+test("stop: SIGTERM to the task, then SIGKILL after the grace period when it ignores it", async (t) => {
+  const started = Date.now();
+  const result = await runToEnd(lease("trap '' TERM; echo ready; while true; do sleep 1; done"), (task) => setTimeout(() => task.stop(300, true), 300));
+  t.is(result.exit?.signal, "SIGKILL");
+  t.true(result.exit?.revoked);
+  t.true(Date.now() - started >= 600, "the grace period was given");
+});
+
+test("a binary the image does not have fails the task, naming the image and where it looked", async (t) => {
+  const result = await runToEnd(lease("", 32, { binary: "nginx" }));
+  t.is(result.started, undefined);
+  t.regex(result.failed ?? "", /binary 'nginx' not found in image box:1 \(looked in \/bin\/nginx\)/);
+});
+
+test("an exec check that times out is killed inside the container too, not only its runc exec", async (t) => {
+  let checked: { timedOut: { exitCode: number | null }; left: string } | undefined;
+  const result = await runToEnd(lease("sleep 30", 32, { gracePeriodMs: 100 }), (task) => {
+    void (async () => {
+      const timedOut = await task.exec(["sh", "-c", "sleep 100"], 300);
+      const left = (await task.exec(["ps", "-o", "args"], 5000)).output;
+      checked = { timedOut, left };
+      task.stop(100, true);
+    })();
+  });
+  t.truthy(result.exit);
+  t.is(checked?.timedOut.exitCode, null, "a timeout is no answer");
+  t.false(checked?.left.includes("sleep 100"), checked?.left);
+});
+
+test("a stop that arrives while the image is being prepared: the container never starts, and the stop is reported", async (t) => {
+  const spec = lease("trap '' TERM; while true; do sleep 1; done");
+  const started = Date.now();
+  let startedPid: number | undefined;
+  const result = await new Promise<{ exit?: TaskExit }>((resolve) => {
+    const task = new IsolatedTask(spec, "127.0.0.1", "node-a", dataDir, runtime!, taskPaths(dataDir, spec.taskId), {
+      started: (pid) => {
+        startedPid = pid;
+      },
+      failed: () => resolve({}),
+      exited: (exit) => resolve({ exit }),
+    });
+    void task.start();
+    task.stop(300, true); // before runc has even been started
+  });
+  t.true(result.exit?.revoked);
+  t.is(startedPid, undefined);
+  t.true(Date.now() - started < 15_000);
+});
+
+test("a host volume under --host-volumes is mounted (read-only when asked); one outside is refused, naming the allowed directories", async (t) => {
+  const shared = join(dataDir, "shared", "site");
+  mkdirSync(shared, { recursive: true });
+  writeFileSync(join(shared, "index.html"), "from the host\n");
+  const mounted = await runToEnd(lease("cat /www/index.html; echo x > /www/new 2>/dev/null || echo read-only", 32, { volumes: [{ host: shared, path: "/www", readOnly: true }] }));
+  t.is(mounted.stdout, "from the host\nread-only\n");
+  const refused = await runToEnd(lease("true", 32, { volumes: [{ host: "/etc", path: "/host-etc", readOnly: false }] }));
+  t.regex(refused.failed ?? "", /host directory \/etc is not under the directories node-a lets jobs mount \(--host-volumes: .*shared\)/);
+});
