@@ -5,9 +5,11 @@ const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
   not_found: 404,
   conflict: 409,
+  quota_exceeded: 403,
   not_leader: 503,
   stale_epoch: 503,
   unavailable: 503,
+  incompatible_state: 500,
   internal: 500,
 };
 

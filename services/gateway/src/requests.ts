@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { CorralError, describeZodError, jobId, jobNameSchema, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
+import { cellNameSchema, CorralError, describeZodError, federatedJobId, jobId, jobNameSchema, MAX_GRACE_MS, MAX_REPLICAS, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
+import { parseDuration } from "@corral/spec";
 
 export const USER_HEADER = "x-corral-user";
 
@@ -26,9 +27,29 @@ export const submitBodySchema = z.union([
 export const logsQuerySchema = z.strictObject({
   stream: z.enum(LOG_STREAMS).default("stdout"),
   tail: z.coerce.number().int().min(1).max(16 * 1024 * 1024).default(64 * 1024),
+  /** follow: the bytes after this offset instead of the tail */
+  from: z.coerce.number().int().min(0).optional(),
+  /** json: the text with the file's size and where the text starts, for followers */
+  format: z.enum(["text", "json"]).default("text"),
 });
 
-export const userQuerySchema = z.strictObject({ user: userNameSchema.optional() });
+/** `DELETE /v1/jobs/{job}?grace=5s`: this stop's grace period, instead of the job's. */
+export const killQuerySchema = z.strictObject({
+  grace: z
+    .string()
+    .transform((text, ctx) => {
+      try {
+        return parseDuration(text);
+      } catch (error) {
+        ctx.addIssue({ code: "custom", message: `grace: ${(error as Error).message}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(z.number().max(MAX_GRACE_MS, "grace is above one hour"))
+    .optional(),
+});
+
+export const userQuerySchema = z.strictObject({ user: userNameSchema.optional(), selector: z.string().max(4096).optional() });
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 
@@ -55,3 +76,24 @@ export function resolveJobId(reference: string, user: string | undefined, cell: 
   }
   return jobId(reference, user, cell);
 }
+
+export type JobReference = { kind: "cell"; id: string; cell: string } | { kind: "federated"; id: string };
+
+/**
+ * What a job reference in a URL names: `web.alice.b` a job of cell b, `web.alice` a
+ * federated job, and a short `web` (with the caller's user) the federated job of that name
+ * if there is one, else the job in the home cell.
+ */
+export async function resolveJobReference(reference: string, user: string | undefined, home: string, isFederated: (id: string) => Promise<boolean>): Promise<JobReference> {
+  const parts = reference.split(".");
+  if (parts.length === 2 && parts.every((part) => NAME_PATTERN.test(part))) return { kind: "federated", id: reference };
+  const id = resolveJobId(reference, user, home);
+  if (parts.length === 1 && (await isFederated(federatedJobId(reference, user!)))) return { kind: "federated", id: federatedJobId(reference, user!) };
+  return { kind: "cell", id, cell: id.split(".")[2]! };
+}
+
+export const cellQuerySchema = z.strictObject({ cell: cellNameSchema.optional() });
+
+export const scaleBodySchema = z.strictObject({
+  replicas: z.number().int("replicas must be a whole number").min(1, "replicas must be at least 1; to stop every task, kill the job").max(MAX_REPLICAS, `replicas is above ${MAX_REPLICAS}`),
+});

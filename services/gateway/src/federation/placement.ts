@@ -1,0 +1,225 @@
+import type { FederatedJobRecord, FederationPolicy } from "@corral/contracts";
+
+/** What the gateway saw of one cell for one federated job in this pass. */
+export interface CellObservation {
+  /** the cell's leader answered this pass */
+  reachable: boolean;
+  /** unanswered for longer than the gateway's cell-down-after: its share counts as lost */
+  down: boolean;
+  /** the member job in that cell, if the cell answered and has one */
+  member?: MemberObservation;
+}
+
+export interface MemberObservation {
+  replicas: number;
+  /** running (and not unhealthy) tasks with an index below replicas */
+  running: number;
+  /** tasks below replicas that ran to their end under their restart policy (a batch job's finished work): nothing to run again */
+  finished: number;
+  /** tasks being stopped: what a disruption budget counts */
+  terminating: number;
+  /** tasks not dead */
+  live: number;
+  killed: boolean;
+  /** carries this federated job's label: a job of the same name that is not ours is never touched */
+  ours: boolean;
+}
+
+export type CellAction =
+  | { kind: "submit"; cell: string; replicas: number; attempt: number }
+  | { kind: "scale"; cell: string; replicas: number }
+  | { kind: "kill"; cell: string };
+
+export interface Decision {
+  next: FederatedJobRecord;
+  actions: CellAction[];
+  /** whether `next` differs from the record it came from, so it must be written */
+  changed: boolean;
+}
+
+const MAX_EVENTS = 50;
+/** The record schema's bound on an event's text. */
+const MAX_EVENT_TEXT = 1000;
+
+/**
+ * Largest remainder: `total` split in proportion to `weights`, every share whole and the
+ * shares summing to `total`; ties go to the earlier entry, so the split is deterministic.
+ */
+export function apportion(total: number, weights: readonly number[]): number[] {
+  const sum = weights.reduce((a, b) => a + b, 0);
+  if (sum <= 0 || weights.length === 0) return weights.map(() => 0);
+  const exact = weights.map((weight) => (total * weight) / sum);
+  const shares = exact.map(Math.floor);
+  let left = total - shares.reduce((a, b) => a + b, 0);
+  const byRemainder = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder || a.index - b.index);
+  for (const { index } of byRemainder) {
+    if (left === 0) break;
+    shares[index]! += 1;
+    left -= 1;
+  }
+  return shares;
+}
+
+/** Each cell's share with every cell healthy: spread by weight, fill and pin all in the first cell. */
+export function homePlacement(replicas: number, policy: FederationPolicy): Record<string, number> {
+  const shares = policy.policy === "spread" ? apportion(replicas, policy.weights) : policy.cells.map((_, index) => (index === 0 ? replicas : 0));
+  return Object.fromEntries(policy.cells.map((cell, index) => [cell, shares[index]!]));
+}
+
+/** Adds a decision to the record's bounded event list, its text cut to the schema's bound. */
+export function note(record: FederatedJobRecord, now: number, text: string): void {
+  record.events.push({ at: now, text: text.length <= MAX_EVENT_TEXT ? text : `${text.slice(0, MAX_EVENT_TEXT - 1)}…` });
+  if (record.events.length > MAX_EVENTS) record.events.splice(0, record.events.length - MAX_EVENTS);
+}
+
+/**
+ * One reconciliation step for a federated job, pure: from the record and what each cell
+ * shows now, the next record and what to ask of the cells.
+ *
+ * - A cell's share counts as provided while it may still come (credit = assigned), as its
+ *   running tasks once it has been short for longer than spill_after or refused part of it,
+ *   and as nothing once the cell is down. What the credit lacks of the job's replicas is
+ *   placed in the cells that can take it: by weight (spread) or the first in preference
+ *   order (fill); a pinned job stays where it is.
+ * - Extras placed elsewhere are taken back only once more than the job's replicas are
+ *   running (start first, then stop), no more at a time than the disruption budget allows
+ *   with what is already stopping, so the running count never drops below the replicas.
+ */
+export function decide(record: FederatedJobRecord, policy: FederationPolicy, seen: ReadonlyMap<string, CellObservation>, now: number): Decision {
+  const next: FederatedJobRecord = structuredClone(record);
+  const actions: CellAction[] = [];
+  const before = JSON.stringify(record);
+  const observed = (cell: string): CellObservation => seen.get(cell) ?? { reachable: false, down: false };
+  const ours = (cell: string): MemberObservation | undefined => {
+    const member = observed(cell).member;
+    return member?.ours === true ? member : undefined;
+  };
+
+  if (next.killed) {
+    let stopped = true;
+    for (const cell of policy.cells) {
+      const member = ours(cell);
+      if (!observed(cell).reachable) stopped = false;
+      else if (member !== undefined && member.live > 0) {
+        stopped = false;
+        if (!member.killed) actions.push({ kind: "kill", cell });
+      }
+    }
+    // Every member seen with nothing left alive: the name may be used again.
+    if (stopped && next.stoppedAt === undefined) {
+      next.stoppedAt = now;
+      note(next, now, "stopped in every cell");
+    }
+    return { next, actions, changed: JSON.stringify(next) !== before };
+  }
+
+  // A job of the same name that is not ours: that cell cannot hold our share.
+  for (const cell of policy.cells) {
+    const member = observed(cell).member;
+    if (member !== undefined && !member.ours && !member.killed && member.live > 0 && next.refused[cell] === undefined) {
+      next.refused[cell] = { at: now, message: `cell ${cell} already runs a job named ${record.name} of ${record.user} that is not part of this federated job` };
+      note(next, now, `cell ${cell} refused: ${next.refused[cell].message}`);
+    }
+  }
+
+  /** What a cell provides of its share: tasks running, and tasks that already ran to their end. */
+  const provided = (cell: string) => {
+    const member = ours(cell);
+    return member === undefined || member.killed ? 0 : member.running + member.finished;
+  };
+  /**
+   * What a cell will still provide once every scale down already decided reaches it: a
+   * gateway may have written a smaller share and died before telling the cell, so the
+   * tasks above the share may be stopped any moment and are not counted.
+   */
+  const surviving = (cell: string) => {
+    const member = ours(cell);
+    const share = next.assigned[cell] ?? 0;
+    if (member === undefined || member.killed || share === 0) return 0;
+    return Math.max(0, provided(cell) - Math.max(0, member.replicas - share));
+  };
+  for (const cell of policy.cells) {
+    if (!observed(cell).reachable) continue; // unknown: the clock keeps running from what was last seen
+    if ((next.assigned[cell] ?? 0) > provided(cell)) next.shortSince[cell] ??= now;
+    else delete next.shortSince[cell];
+  }
+  const stuck = (cell: string) => next.shortSince[cell] !== undefined && now - next.shortSince[cell] >= policy.spillAfterMs;
+  const credit = (cell: string) => {
+    const seenHere = observed(cell);
+    if (seenHere.down) return 0;
+    // Silent for less than cell-down-after: as far as anyone knows it runs its share.
+    if (!seenHere.reachable) return next.assigned[cell] ?? 0;
+    if (next.refused[cell] !== undefined || stuck(cell)) return Math.min(provided(cell), next.assigned[cell] ?? 0);
+    return next.assigned[cell] ?? 0;
+  };
+  const credited = policy.cells.reduce((sum, cell) => sum + credit(cell), 0);
+  const deficit = record.spec.replicas - credited;
+
+  if (deficit > 0 && policy.policy !== "pin") {
+    const candidates = policy.cells.filter((cell) => observed(cell).reachable && !observed(cell).down && next.refused[cell] === undefined && !stuck(cell));
+    const why = policy.cells
+      .filter((cell) => credit(cell) < (next.assigned[cell] ?? 0))
+      .map((cell) => `${cell}: ${observed(cell).down ? "down" : next.refused[cell] !== undefined ? "refused" : `${(next.assigned[cell] ?? 0) - provided(cell)} not running after ${policy.spillAfterMs / 1000}s`}`)
+      .join(", ");
+    if (candidates.length === 0) {
+      const text = `${deficit} replicas have no cell to go to (${why || "no cell answers"})`;
+      if (next.events.at(-1)?.text !== text) note(next, now, text);
+    } else {
+      const weights = candidates.map((cell) => policy.weights[policy.cells.indexOf(cell)] ?? 1);
+      const shares = policy.policy === "fill" ? candidates.map((_, index) => (index === 0 ? deficit : 0)) : apportion(deficit, weights);
+      const moved: string[] = [];
+      candidates.forEach((cell, index) => {
+        const share = shares[index]!;
+        if (share === 0) return;
+        next.assigned[cell] = (next.assigned[cell] ?? 0) + share;
+        next.shortSince[cell] = now; // its new share gets its own time to start
+        moved.push(`${share} to ${cell}`);
+      });
+      note(next, now, `placed ${moved.join(", ")} (${why || "short of replicas"})`);
+    }
+  }
+
+  // Take back extras only while more than the replicas run (counting only what survives the
+  // scale downs already decided), within the disruption budget.
+  const reachable = policy.cells.filter((cell) => observed(cell).reachable);
+  const totalSurviving = reachable.reduce((sum, cell) => sum + surviving(cell), 0);
+  const stopping = reachable.reduce((sum, cell) => sum + (ours(cell)?.terminating ?? 0), 0);
+  let budget = Math.min(totalSurviving - record.spec.replicas, policy.maxDisruption - stopping);
+  if (deficit <= 0 && budget > 0) {
+    const extras = reachable.filter((cell) => next.refused[cell] === undefined && (next.assigned[cell] ?? 0) > (next.home[cell] ?? 0));
+    // fill gives back from its least preferred cell first; spread from the cell most over its share
+    if (policy.policy === "fill") extras.reverse();
+    else extras.sort((a, b) => next.assigned[b]! - next.home[b]! - (next.assigned[a]! - next.home[a]!));
+    const taken: string[] = [];
+    for (const cell of extras) {
+      if (budget === 0) break;
+      const take = Math.min(budget, next.assigned[cell]! - (next.home[cell] ?? 0));
+      next.assigned[cell]! -= take;
+      budget -= take;
+      taken.push(`${take} from ${cell}`);
+    }
+    if (taken.length > 0) note(next, now, `rebalancing: stopping ${taken.join(", ")} (${totalSurviving} running, ${record.spec.replicas} wanted)`);
+  }
+
+  for (const cell of policy.cells) {
+    const seenHere = observed(cell);
+    if (!seenHere.reachable || next.refused[cell] !== undefined) continue;
+    const want = next.assigned[cell] ?? 0;
+    const member = seenHere.member;
+    if (member !== undefined && !member.ours) continue;
+    if (want === 0) {
+      if (member !== undefined && !member.killed && member.live > 0) actions.push({ kind: "kill", cell });
+      continue;
+    }
+    if (member === undefined || member.killed) {
+      // a member killed earlier (scaled to nothing) is submitted again once its tasks are gone
+      if (member !== undefined && member.live > 0) continue;
+      const attempt = (next.submits[cell] ?? 0) + 1;
+      next.submits[cell] = attempt;
+      actions.push({ kind: "submit", cell, replicas: want, attempt });
+      continue;
+    }
+    if (member.replicas !== want) actions.push({ kind: "scale", cell, replicas: want });
+  }
+  return { next, actions, changed: JSON.stringify(next) !== before };
+}

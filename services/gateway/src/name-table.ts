@@ -1,0 +1,83 @@
+import type { KV } from "@nats-io/kv";
+import { bnsBucket, bnsRecordSchema, BNS_DOMAIN, type BnsRecord, type BnsTask } from "@corral/contracts";
+import { openKvBucket, type Logger, type NatsConnection } from "@corral/kit";
+
+/** What a name resolves to: tasks with an address and their own names (SRV targets), and the job's record. */
+export interface Resolution {
+  tasks: (BnsTask & { host: string; target: string })[];
+  record: BnsRecord;
+}
+
+/** Anything that answers names: one cell's table, or every cell's of a federation. */
+export interface NameResolver {
+  resolve(name: string): Resolution | undefined;
+}
+
+function withTarget(record: BnsRecord, task: BnsTask & { host: string }): BnsTask & { host: string; target: string } {
+  return { ...task, target: `${task.index}.${record.job}.${record.user}.${record.cell}.${BNS_DOMAIN}` };
+}
+
+/**
+ * The cell's names as the leader publishes them, kept current by watching the KV bucket.
+ * `<index>.<job>.<user>.<cell>.corral` is one task (while it runs); `<job>.<user>.<cell>.corral`
+ * is the job's healthy tasks.
+ */
+export class NameTable implements NameResolver {
+  private readonly records = new Map<string, BnsRecord>();
+  private stopWatching: (() => void) | undefined;
+
+  constructor(
+    private readonly nc: NatsConnection,
+    private readonly cell: string,
+    private readonly log: Logger,
+  ) {}
+
+  async start(): Promise<void> {
+    const kv: KV = await openKvBucket(this.nc, bnsBucket(this.cell), { history: 1 });
+    const watch = await kv.watch();
+    this.stopWatching = () => watch.stop();
+    void (async () => {
+      for await (const entry of watch) {
+        if (entry.operation !== "PUT") {
+          this.records.delete(entry.key);
+          continue;
+        }
+        // The bucket is outside input: a record that does not parse is dropped, not trusted.
+        const parsed = bnsRecordSchema.safeParse(safeJson(entry.string()));
+        if (parsed.success) this.records.set(entry.key, parsed.data);
+        else this.log.warn({ key: entry.key }, "ignored a name record that does not parse");
+      }
+    })();
+  }
+
+  stop(): void {
+    this.stopWatching?.();
+  }
+
+  /** A name in the cell's domain, or undefined: unknown names, other cells and other domains alike. */
+  resolve(name: string): Resolution | undefined {
+    const lower = name.toLowerCase().replace(/\.$/, "");
+    const suffix = `.${this.cell}.${BNS_DOMAIN}`;
+    if (!lower.endsWith(suffix)) return undefined;
+    const job = this.records.get(lower);
+    if (job !== undefined) return { record: job, tasks: job.healthy.map((index) => job.tasks[index]).filter(hasHost).map((task) => withTarget(job, task)) };
+    const dot = lower.indexOf(".");
+    const record = this.records.get(lower.slice(dot + 1));
+    const index = Number(lower.slice(0, dot));
+    if (record === undefined || !Number.isInteger(index)) return undefined;
+    const task = record.tasks[index];
+    return { record, tasks: task !== undefined && task.state === "running" && hasHost(task) ? [withTarget(record, task)] : [] };
+  }
+}
+
+function hasHost(task: BnsTask | undefined): task is BnsTask & { host: string } {
+  return task?.host !== undefined;
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
