@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import type { JobView, NodeView } from "@corral/contracts";
+import type { CellSummary, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -9,12 +9,17 @@ export function bytes(value: number): string {
   return `${Math.round(value / MIB)}M`;
 }
 
-function table(head: string[]): Table.Table {
+export function table(head: string[]): Table.Table {
   return new Table({ head, style: { head: [], border: [] }, chars: { mid: "", "left-mid": "", "mid-mid": "", "right-mid": "" } });
 }
 
 export function jobsTable(jobs: readonly JobView[]): string {
-  const rows = table(["TASK", "STATE", "NODE", "ADDRESS", "PID", "RESTARTS", "REASON"]);
+  // The alloc column appears only where alloc sets are in the list.
+  const withAllocs = jobs.some((job) => job.kind === "alloc" || job.allocSet !== undefined);
+  // Measured usage comes from isolated tasks only: the columns appear when there is some.
+  const withUsage = jobs.some((job) => job.tasks.some((task) => task.usage !== undefined));
+  const withHealth = jobs.some((job) => job.tasks.some((task) => task.health !== undefined));
+  const rows = table(["TASK", "STATE", "NODE", "ADDRESS", "PID", "RESTARTS", ...(withHealth ? ["HEALTH"] : []), ...(withUsage ? ["CPU", "RAM"] : []), ...(withAllocs ? ["ALLOC"] : []), "REASON"]);
   for (const job of jobs) {
     for (const task of job.tasks) {
       rows.push([
@@ -24,10 +29,30 @@ export function jobsTable(jobs: readonly JobView[]): string {
         task.host !== undefined && task.port !== undefined ? `${task.host}:${task.port}` : "",
         task.pid ?? "",
         task.restarts,
-        task.reason ?? "",
+        ...(withHealth ? [task.health ?? ""] : []),
+        ...(withUsage ? (task.usage === undefined ? ["", ""] : [task.usage.cpu.toFixed(2), bytes(task.usage.ram)]) : []),
+        ...(withAllocs ? [allocCell(job, task)] : []),
+        task.nextTryAt === undefined ? (task.reason ?? "") : `${task.reason ?? ""} (restarts in ${Math.max(1, Math.ceil((task.nextTryAt - Date.now()) / 1000))}s)`,
       ]);
     }
   }
+  return rows.toString();
+}
+
+/** For a task in an alloc, the alloc; for an alloc, how much of it its tasks take. */
+function allocCell(job: JobView, task: JobView["tasks"][number]): string {
+  if (task.alloc !== undefined) return `in ${task.alloc}`;
+  if (job.kind !== "alloc") return "";
+  if (task.allocUsed === undefined) return "reserves nothing yet";
+  const { ram, cpu } = job.requirements;
+  const used = task.allocUsed;
+  return `${used.tasks} task${used.tasks === 1 ? "" : "s"}; ram ${bytes(used.ram)}/${bytes(ram)}, cpu ${Number(used.cpu.toFixed(3))}/${cpu}`;
+}
+
+/** A job's history for people: when, which task, what happened. */
+export function eventsTable(events: readonly HistoryEntry[]): string {
+  const rows = table(["TIME", "TASK", "EVENT", "WHAT"]);
+  for (const event of events) rows.push([new Date(event.at).toISOString().replace("T", " ").slice(0, 23), event.task ?? "", event.kind, event.text]);
   return rows.toString();
 }
 
@@ -35,7 +60,29 @@ export function jobSummary(job: JobView): string {
   const parts = Object.entries(job.summary)
     .filter(([, count]) => count > 0)
     .map(([state, count]) => `${count} ${state}`);
-  return `${job.id}: ${parts.join(", ")}`;
+  // A federated job says where its replicas are: per cell, running of those assigned there.
+  const cells = (job as { cells?: { cell: string; assigned: number; running: number; reachable: boolean; refused?: string }[] }).cells;
+  const where = cells === undefined ? "" : ` [${cells.map((c) => `${c.cell} ${c.running}/${c.assigned}${c.reachable ? "" : " unreachable"}${c.refused === undefined ? "" : " refused"}`).join(", ")}]`;
+  return `${job.id}: ${parts.join(", ")}${where}`;
+}
+
+/** `corral cells`: one row per cell of the federation. */
+export function cellsTable(cells: readonly CellSummary[]): string {
+  const rows = table(["CELL", "HEALTH", "LEADER", "MACHINES", "CPU", "RAM", "RUNNING", "PENDING", "LAST ANSWER"]);
+  for (const cell of cells) {
+    rows.push([
+      cell.cell,
+      cell.health,
+      cell.leader === undefined ? "" : `${cell.leader} (epoch ${cell.epoch ?? "?"})`,
+      `${cell.machines.up}/${cell.machines.total} up`,
+      `${cell.used.cpu.toFixed(1)}/${Number(cell.capacity.cpu.toFixed(1))}`,
+      `${bytes(cell.used.ram)}/${bytes(cell.capacity.ram)}`,
+      cell.tasks.running,
+      cell.tasks.pending,
+      `${(cell.lastAnsweredAgoMs / 1000).toFixed(1)}s ago`,
+    ]);
+  }
+  return rows.toString();
 }
 
 export function nodesTable(nodes: readonly NodeView[]): string {
@@ -53,4 +100,36 @@ export function nodesTable(nodes: readonly NodeView[]): string {
     ]);
   }
   return rows.toString();
+}
+
+/** "why pending?" for people: counts per reason, then the advice. */
+export function whyText(why: WhyPending): string {
+  if (why.pending === 0) return `${why.job}: nothing is pending`;
+  const lines = [`${why.job}: ${why.pending} task${why.pending === 1 ? "" : "s"} pending; ${why.fitting.toLocaleString("en-US")} of ${why.machines.toLocaleString("en-US")} ${why.over} can take one now`];
+  const width = Math.max(0, ...why.refusals.map((r) => r.machines.toLocaleString("en-US").length));
+  for (const refusal of why.refusals) lines.push(`  ${refusal.machines.toLocaleString("en-US").padStart(width)} ${why.over}: ${refusal.reason}`);
+  for (const advice of why.advice) lines.push(`  → ${advice}`);
+  return lines.join("\n");
+}
+
+/** A job plan for people: admission, then where each task would go, or why not and what it would preempt. */
+export function planText(plan: JobPlan): string {
+  const lines = [plan.admission.ok ? `${plan.job}: would be admitted` : `${plan.job}: would be REFUSED (${plan.admission.code}): ${plan.admission.message}`];
+  const perNode = new Map<string, number>();
+  for (const placement of plan.placements) perNode.set(placement.node, (perNode.get(placement.node) ?? 0) + 1);
+  lines.push(
+    `${plan.placements.length} task${plan.placements.length === 1 ? "" : "s"} would be placed${plan.unplaced.length === 0 ? "" : `, ${plan.unplaced.length} would stay pending`}` +
+      (plan.planned === undefined ? "" : ` (only the first ${plan.planned} tasks were planned)`),
+  );
+  if (perNode.size > 0) {
+    const rows = table(["MACHINE", "TASKS"]);
+    for (const [node, count] of [...perNode].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) rows.push([node, count]);
+    lines.push(rows.toString());
+  }
+  for (const unplaced of plan.unplaced.slice(0, 5)) {
+    const reasons = unplaced.refusals.map((r) => `${r.machines} ${r.reason}`).join(", ");
+    lines.push(`  ${unplaced.task}: no machine (${reasons || "no machines"})${unplaced.preempts === undefined ? "" : `; would preempt ${unplaced.preempts.tasks.join(", ")} on ${unplaced.preempts.node}`}`);
+  }
+  if (plan.unplaced.length > 5) lines.push(`  … and ${plan.unplaced.length - 5} more (--json lists them all)`);
+  return lines.join("\n");
 }

@@ -1,4 +1,4 @@
-import type { JobView, NodeView } from "@corral/contracts";
+import type { CellSummary, FederatedJobView, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
 
 export interface ApiIssue {
   file: string;
@@ -21,6 +21,14 @@ export class ApiError extends Error {
 }
 
 /** The gateway's HTTP API (README § HTTP API), typed for the CLI. */
+/** A gateway's job list; a federation's also has its federated jobs, and the cells that did not answer. */
+export interface JobList {
+  jobs: JobView[];
+  federated?: FederatedJobView[];
+  stale?: boolean;
+  unreachable?: string[];
+}
+
 export class GatewayClient {
   constructor(
     readonly baseUrl: string,
@@ -53,28 +61,54 @@ export class GatewayClient {
     return (contentType.includes("application/json") ? JSON.parse(text) : text) as T;
   }
 
+  plan(source: string, file: string, format?: "borg" | "yaml" | "json"): Promise<JobPlan> {
+    return this.request("POST", "/v1/plan", format === undefined ? { source, file } : { source, file, format });
+  }
+
   submit(source: string, file: string, format?: "borg" | "yaml" | "json"): Promise<{ job: JobView }> {
     return this.request("POST", "/v1/jobs", format === undefined ? { source, file } : { source, file, format });
   }
 
-  jobs(): Promise<{ jobs: JobView[]; stale?: boolean }> {
-    return this.request("GET", `/v1/jobs?user=${encodeURIComponent(this.user)}`);
+  scale(name: string, replicas: number): Promise<{ job: JobView }> {
+    return this.request("POST", `/v1/jobs/${encodeURIComponent(name)}/scale`, { replicas });
   }
 
-  allJobs(): Promise<{ jobs: JobView[]; stale?: boolean }> {
-    return this.request("GET", "/v1/jobs");
+  cells(): Promise<{ cells: CellSummary[]; reconciler: string | null }> {
+    return this.request("GET", "/v1/cells");
+  }
+
+  jobs(selector?: string): Promise<JobList> {
+    return this.request("GET", `/v1/jobs?user=${encodeURIComponent(this.user)}${selector === undefined ? "" : `&selector=${encodeURIComponent(selector)}`}`);
+  }
+
+  allJobs(selector?: string): Promise<JobList> {
+    return this.request("GET", `/v1/jobs${selector === undefined ? "" : `?selector=${encodeURIComponent(selector)}`}`);
   }
 
   job(name: string): Promise<{ job: JobView; stale?: boolean }> {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}`);
   }
 
-  kill(name: string): Promise<{ job: JobView }> {
-    return this.request("DELETE", `/v1/jobs/${encodeURIComponent(name)}`);
+  why(name: string): Promise<WhyPending> {
+    return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/why`);
+  }
+
+  kill(name: string, grace?: string): Promise<{ job: JobView }> {
+    return this.request("DELETE", `/v1/jobs/${encodeURIComponent(name)}${grace === undefined ? "" : `?grace=${encodeURIComponent(grace)}`}`);
   }
 
   logs(name: string, index: number, stream: "stdout" | "stderr", tail: number): Promise<string> {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/tasks/${index}/logs?stream=${stream}&tail=${tail}`);
+  }
+
+  /** The tail, or with `from` the bytes after it, with the file's size and the task's state (for --follow). */
+  logsRead(name: string, index: number, stream: "stdout" | "stderr", where: { tail: number } | { from: number }): Promise<{ text: string; size: number; start?: number; state: string }> {
+    const range = "from" in where ? `from=${where.from}` : `tail=${where.tail}`;
+    return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/tasks/${index}/logs?stream=${stream}&${range}&format=json`);
+  }
+
+  events(name: string): Promise<{ job: string; events: HistoryEntry[] }> {
+    return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/events`);
   }
 
   nodes(): Promise<{ nodes: NodeView[] }> {
