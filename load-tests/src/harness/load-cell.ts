@@ -1,3 +1,4 @@
+import { cpuSecondsOf } from "./process-cpu.js";
 import { readFileSync } from "node:fs";
 import { masterStats, subjects, taskChanges, type JobView } from "@corral/contracts";
 import {
@@ -13,6 +14,7 @@ import {
   waitUntil,
   type CellFile,
   type CellOptions,
+  type Logger,
   type NatsConnection,
 } from "@corral/kit";
 import { testDir } from "@corral/testkit";
@@ -60,10 +62,6 @@ export class TaskTimeline {
   }
 }
 
-/**
- * A local cell of hollow machines for a benchmark, with a NATS connection that follows the
- * leader's committed task changes, and the leader's own measurements.
- */
 export interface MachineMemory {
   /** the leader's heap growth per registered machine */
   masterBytesPerMachine: number;
@@ -71,6 +69,10 @@ export interface MachineMemory {
   hollowBytesPerMachine: number;
 }
 
+/**
+ * A local cell for a benchmark (hollow machines, or real borglets), with a NATS connection
+ * that follows the leader's committed task changes, and the leader's own measurements.
+ */
 export class LoadCell {
   readonly timeline = new TaskTimeline();
   machineMemory: MachineMemory = { masterBytesPerMachine: Number.NaN, hollowBytesPerMachine: Number.NaN };
@@ -98,11 +100,34 @@ export class LoadCell {
       await loadCell.stop(); // never leave a half-started cell behind
       throw error;
     }
-    subscribeEvents(nc, subjects.taskEvents(cell.cell), taskChanges, cell.cell, log, ({ body }) => {
-      const at = Date.now();
-      for (const change of body.changes) loadCell.timeline.record(change.taskId, change.incarnation, change.state, change.node, at);
-    });
+    loadCell.follow(log);
     return loadCell;
+  }
+
+  /**
+   * A local cell of real borglets (tasks are real processes, or containers for jobs with an
+   * image), all on this host, each with its own data directory and port range.
+   */
+  static async startReal(label: string, options: Partial<CellOptions> & { borglets: number }): Promise<LoadCell> {
+    const dir = testDir(`load-${label}`);
+    process.stderr.write(`  cell directory ${dir} (if this run is interrupted: npx corral cell down --dir ${dir})\n`);
+    const cell = await startLocalCell({ masters: 3, heartbeatMs: 1000, downAfterMs: 6000, ...options, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
+    const log = createLogger("load-test", cell.cell);
+    const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
+      await stopProcesses(cell.processes, cell.dir, 2000);
+      throw error;
+    });
+    const loadCell = new LoadCell(cell, nc);
+    loadCell.follow(log);
+    return loadCell;
+  }
+
+  /** Records the leader's committed task changes in the timeline as they arrive. */
+  private follow(log: Logger): void {
+    subscribeEvents(this.nc, subjects.taskEvents(this.cell.cell), taskChanges, this.cell.cell, log, ({ body }) => {
+      const at = Date.now();
+      for (const change of body.changes) this.timeline.record(change.taskId, change.incarnation, change.state, change.node, at);
+    });
   }
 
   /** Starts the hollow borglets and measures memory per machine: the leader's before and after, and each borglet's own report. */
@@ -134,10 +159,24 @@ export class LoadCell {
     return response.status === 201 && body.job !== undefined ? { status: 201, job: body.job } : { status: response.status, error: body.error?.message ?? "?" };
   }
 
-  async kill(jobId: string): Promise<number> {
-    const response = await fetch(`${this.cell.gateway}/v1/jobs/${jobId}`, { method: "DELETE", headers: { "x-corral-user": LOAD_USER } });
+  /** Kills a job; `grace` (like `5s` or `0s`) replaces the job's own grace period for this stop. */
+  async kill(jobId: string, grace?: string): Promise<number> {
+    const query = grace === undefined ? "" : `?grace=${encodeURIComponent(grace)}`;
+    const response = await fetch(`${this.cell.gateway}/v1/jobs/${jobId}${query}`, { method: "DELETE", headers: { "x-corral-user": LOAD_USER } });
     await response.arrayBuffer();
     return response.status;
+  }
+
+  /** The job as the gateway shows it (tasks with their hosts, ports and pids), or undefined once it is gone. */
+  async job(jobId: string): Promise<JobView | undefined> {
+    const response = await fetch(`${this.cell.gateway}/v1/jobs/${jobId}`, { headers: { "x-corral-user": LOAD_USER }, signal: AbortSignal.timeout(10_000) });
+    if (response.status === 404) {
+      await response.arrayBuffer();
+      return undefined;
+    }
+    const body = (await response.json()) as { job?: JobView; error?: { message: string } };
+    if (response.status !== 200 || body.job === undefined) throw new Error(`job ${jobId}: ${response.status} ${body.error?.message ?? ""}`);
+    return body.job;
   }
 
   masterStats(collectGarbage: boolean) {
@@ -146,20 +185,7 @@ export class LoadCell {
 
   /** CPU seconds each process of the cell has used so far (from /proc), and this load generator's. */
   cpuSecondsByProcess(): Record<string, number> {
-    const ticksPerSecond = 100; // USER_HZ on Linux
-    const result: Record<string, number> = {};
-    for (const p of this.cell.processes) {
-      try {
-        const stat = readFileSync(`/proc/${p.pid}/stat`, "utf8");
-        const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-        result[p.name] = (Number(fields[11]) + Number(fields[12])) / ticksPerSecond;
-      } catch {
-        // gone
-      }
-    }
-    const own = process.cpuUsage();
-    result["load-generator"] = (own.user + own.system) / 1e6;
-    return result;
+    return cpuSecondsOf(this.cell.processes);
   }
 
   kill9(name: string): void {

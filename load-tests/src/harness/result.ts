@@ -71,6 +71,16 @@ export function summaryTable(result: RunResult): string {
   return table.toString();
 }
 
+/**
+ * Tall enough for the report's rows and then its charts. The configuration and environment
+ * tables usually wrap below the metrics (the environment's version strings are long), so
+ * their rows are counted on top of the metrics'.
+ */
+function screenshotHeight(result: RunResult): number {
+  const rows = flatten(result.metrics).length + flatten(result.config).length + flatten(result.environment).length;
+  return Math.max(2000, 300 + rows * 21 + result.charts.length * 370);
+}
+
 /** Writes the JSON, the HTML report beside it, and a PNG of the report where Chromium is installed. */
 export function writeResult(result: RunResult, out?: string, options: { png?: boolean } = {}): { json: string; html: string; png?: string } {
   const json = resolve(out ?? join(RESULTS_DIR, `${result.scenario}-${result.startedAt.replace(/[:.]/g, "-")}.json`));
@@ -84,7 +94,7 @@ export function writeResult(result: RunResult, out?: string, options: { png?: bo
   try {
     execFileSync(
       chromium,
-      ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars", "--virtual-time-budget=5000", `--screenshot=${png}`, "--window-size=1200,2000", `file://${html}`],
+      ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--hide-scrollbars", "--virtual-time-budget=5000", `--screenshot=${png}`, `--window-size=1200,${screenshotHeight(result)}`, `file://${html}`],
       { stdio: "ignore", timeout: 60_000 },
     );
     return { json, html, png };

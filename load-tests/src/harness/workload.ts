@@ -1,5 +1,5 @@
 import type { PriorityBand } from "@corral/contracts";
-import { seededRandom } from "@corral/kit";
+import { pickWeighted, seededRandom } from "@corral/kit";
 
 export interface GeneratedJob {
   name: string;
@@ -18,14 +18,6 @@ const BANDS: readonly [PriorityBand, number][] = [
   ["best-effort", 0.15],
 ];
 
-function pick<T>(random: () => number, weighted: readonly (readonly [T, number])[]): T {
-  let roll = random();
-  for (const [value, weight] of weighted) {
-    roll -= weight;
-    if (roll <= 0) return value;
-  }
-  return weighted[weighted.length - 1]![0];
-}
 
 /**
  * A trace-like mix (after the Borg traces): many small tasks, a few large ones; about
@@ -38,10 +30,10 @@ export function generateJobs(options: { seed: number; tasks: number; meanReplica
   let remaining = options.tasks;
   while (remaining > 0) {
     const replicas = Math.min(remaining, Math.max(1, Math.round(-Math.log(1 - random()) * mean)));
-    const size = pick(random, [["small", 0.8], ["medium", 0.15], ["large", 0.05]] as const);
+    const size = pickWeighted(random, [["small", 0.8], ["medium", 0.15], ["large", 0.05]] as const);
     const cpu = size === "small" ? 0.05 + random() * 0.45 : size === "medium" ? 1 + random() : 2 + random() * 2;
     const ramMiB = size === "small" ? 64 + Math.floor(random() * 960) : size === "medium" ? 2048 + Math.floor(random() * 2048) : 4096 + Math.floor(random() * 4096);
-    const priority = pick(random, BANDS);
+    const priority = pickWeighted(random, BANDS);
     const job: GeneratedJob = { name: `${options.prefix ?? "load"}_${jobs.length}`, replicas, cpu: Math.round(cpu * 100) / 100, ramMiB, priority };
     if ((priority === "batch" || priority === "best-effort") && options.batchRunMs !== undefined) {
       const [low, high] = options.batchRunMs;

@@ -17,7 +17,7 @@ export const failover = defineScenario({
     tasks: z.coerce.number().int().min(0).default(100_000),
     kills: z.coerce.number().int().min(1).default(20),
     // 1 s thrashes at 100k tasks on 2 cores (the leader stalls past its own renewals); see README § Performance.
-    leaseTtlMs: z.coerce.number().int().min(300).default(3000),
+    leaseTtlMs: z.coerce.number().int().min(300).default(1000),
     seed: z.coerce.number().int().default(1),
   }),
   async run(options) {

@@ -1,8 +1,11 @@
 import type { Scenario } from "../scenario.js";
 import { churn } from "./churn.js";
 import { failover } from "./failover.js";
+import { federation } from "./federation.js";
 import { latency } from "./latency.js";
 import { machineFailure } from "./machine-failure.js";
+import { scheduler } from "./scheduler.js";
+import { start } from "./start.js";
 import { throughput } from "./throughput.js";
 
-export const SCENARIOS: readonly Scenario[] = [throughput, latency, churn, machineFailure, failover];
+export const SCENARIOS: readonly Scenario[] = [throughput, latency, churn, machineFailure, failover, scheduler, start, federation];

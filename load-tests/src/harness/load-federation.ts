@@ -1,0 +1,162 @@
+import { cpuSecondsOf } from "./process-cpu.js";
+import { readFileSync } from "node:fs";
+import { masterStats, subjects, taskChanges, type CellSummary, type FederatedJobView } from "@corral/contracts";
+import {
+  callRpc,
+  connectNats,
+  createLogger,
+  restartProcess,
+  signalGroup,
+  startLocalCell,
+  stopProcesses,
+  subscribeEvents,
+  writeCellFile,
+  type CellFile,
+  type CellOptions,
+  type NatsConnection,
+} from "@corral/kit";
+import { testDir } from "@corral/testkit";
+import { LOAD_USER, TaskTimeline } from "./load-cell.js";
+
+export interface FederationSettings {
+  cells: string[];
+  gateways: number;
+  masters: number;
+  hollow: { processes: number; machinesEach: number };
+  cellDownAfterMs: number;
+  heartbeatMs: number;
+  downAfterMs: number;
+  leaseTtlMs: number;
+}
+
+/**
+ * A local federation for a benchmark: one nats-server, and per cell its own Redis,
+ * masters, scheduler and hollow borglets, behind several gateways. Follows each cell's
+ * committed task changes (one timeline per cell) and talks to the gateways over HTTP.
+ */
+export class LoadFederation {
+  /** each cell's committed task changes, as its leader published them */
+  readonly timelines = new Map<string, TaskTimeline>();
+  private listeners: (() => void)[] = [];
+
+  private constructor(
+    readonly cell: CellFile,
+    readonly nc: NatsConnection,
+  ) {}
+
+  static async start(label: string, settings: FederationSettings): Promise<LoadFederation> {
+    const dir = testDir(`load-${label}`);
+    process.stderr.write(`  federation directory ${dir} (if this run is interrupted: npx corral cell down --dir ${dir})\n`);
+    const options: CellOptions = { ...settings, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) };
+    const cell = await startLocalCell(options);
+    const log = createLogger("load-test", cell.cell);
+    const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
+      await stopProcesses(cell.processes, cell.dir, 2000);
+      throw error;
+    });
+    const federation = new LoadFederation(cell, nc);
+    for (const name of settings.cells) {
+      const timeline = new TaskTimeline();
+      federation.timelines.set(name, timeline);
+      subscribeEvents(nc, subjects.taskEvents(name), taskChanges, name, log, ({ body }) => {
+        const at = Date.now();
+        for (const change of body.changes) timeline.record(change.taskId, change.incarnation, change.state, change.node, at);
+        for (const listener of federation.listeners) listener();
+      });
+    }
+    return federation;
+  }
+
+  get gateways(): string[] {
+    return this.cell.gateways ?? [this.cell.gateway];
+  }
+
+  /** Called after every batch of committed task changes of any cell. */
+  onChange(listener: () => void): () => void {
+    this.listeners.push(listener);
+    return () => (this.listeners = this.listeners.filter((l) => l !== listener));
+  }
+
+  /** Tasks running in each cell by its leader's committed changes (a dead leader's cell keeps its last count). */
+  runningByEvents(): Record<string, number> {
+    return Object.fromEntries([...this.timelines].map(([cell, timeline]) => [cell, timeline.runningCount]));
+  }
+
+  async submit(source: string, gateway = 0): Promise<{ status: number; job?: FederatedJobView; error?: string }> {
+    const response = await fetch(`${this.gateways[gateway]}/v1/jobs`, {
+      method: "POST",
+      headers: { "content-type": "application/json", "x-corral-user": LOAD_USER },
+      body: JSON.stringify({ source, format: "borg", file: "load.borg" }),
+    });
+    const body = (await response.json()) as { job?: FederatedJobView; error?: { message: string } };
+    return response.status === 201 && body.job !== undefined ? { status: 201, job: body.job } : { status: response.status, error: body.error?.message ?? "?" };
+  }
+
+  /** The federated job as a gateway shows it, and how long the gateway took to answer. */
+  async view(id: string, gateway = 0): Promise<{ job: FederatedJobView; ms: number; bytes: number }> {
+    const sent = performance.now();
+    const response = await fetch(`${this.gateways[gateway]}/v1/jobs/${id}`, { headers: { "x-corral-user": LOAD_USER }, signal: AbortSignal.timeout(15_000) });
+    const text = await response.text();
+    const ms = performance.now() - sent;
+    const body = JSON.parse(text) as { job?: FederatedJobView; error?: { message: string } };
+    if (response.status !== 200 || body.job === undefined) throw new Error(`${id}: ${response.status} ${body.error?.message ?? ""}`);
+    return { job: body.job, ms, bytes: text.length };
+  }
+
+  async cells(gateway = 0): Promise<{ cells: CellSummary[]; reconciler: string | null }> {
+    const response = await fetch(`${this.gateways[gateway]}/v1/cells`, { signal: AbortSignal.timeout(15_000) });
+    return (await response.json()) as { cells: CellSummary[]; reconciler: string | null };
+  }
+
+  leaderStats(cell: string, retryForMs = 60_000) {
+    return callRpc(this.nc, subjects.api(cell, "stats"), masterStats, cell, { collectGarbage: false }, { timeoutMs: 10_000, retryForMs, idempotent: true });
+  }
+
+  processNames(prefix: string): string[] {
+    return this.cell.processes.filter((p) => p.name.startsWith(prefix)).map((p) => p.name);
+  }
+
+  kill9(name: string): void {
+    const found = this.cell.processes.find((p) => p.name === name);
+    if (found === undefined || !signalGroup(found, "SIGKILL")) throw new Error(`${name} is not running`);
+  }
+
+  /** Starts a killed process again as it was (same arguments, same log). */
+  async restart(name: string): Promise<void> {
+    const index = this.cell.processes.findIndex((p) => p.name === name);
+    if (index < 0) throw new Error(`no process ${name}`);
+    this.cell.processes[index] = await restartProcess(this.cell.processes[index]!);
+    writeCellFile(this.cell);
+  }
+
+  /** CPU seconds each process of the federation has used so far (from /proc), and this load generator's. */
+  cpuSecondsByProcess(): Record<string, number> {
+    return cpuSecondsOf(this.cell.processes);
+  }
+
+  /** A counter or gauge from a process's Prometheus /metrics (summed over its label sets), or NaN. */
+  async metric(processName: string, metric: string): Promise<number> {
+    const found = this.cell.processes.find((p) => p.name === processName);
+    const flag = found?.args.indexOf("--metrics-port") ?? -1;
+    if (found === undefined || flag < 0) return Number.NaN;
+    try {
+      const text = await (await fetch(`http://127.0.0.1:${found.args[flag + 1]}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+      const lines = text.split("\n").filter((line) => line.startsWith(`${metric} `) || line.startsWith(`${metric}{`));
+      return lines.length === 0 ? Number.NaN : lines.reduce((total, line) => total + Number(line.slice(line.lastIndexOf(" ") + 1)), 0);
+    } catch {
+      return Number.NaN;
+    }
+  }
+
+  /** CPU seconds the whole machine has been busy since boot (every process, ours or not), from /proc/stat. */
+  static machineBusySeconds(): number {
+    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
+    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
+    return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ
+  }
+
+  async stop(): Promise<void> {
+    await this.nc.drain().catch(() => {});
+    await stopProcesses(this.cell.processes, this.cell.dir, 2000);
+  }
+}
