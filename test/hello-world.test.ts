@@ -26,8 +26,13 @@ test.after.always(async () => {
 test("the README flow: cell up, hello_world with 5 replicas answering, kill, cell down", async (t) => {
   const gateway = (await corral("cell", "up", "--borglets", "3")).trim();
   t.regex(gateway, /^http:\/\/127\.0\.0\.1:\d+$/);
-  const status = JSON.parse(await corral("cell", "status", "--json")) as { gateway: string; processes: { role: string; pid: number; alive: boolean }[] };
+  const status = JSON.parse(await corral("cell", "status", "--json")) as { gateway: string; ui: string; dns: string; metrics: string[]; processes: { role: string; pid: number; alive: boolean }[] };
   t.is(status.gateway, gateway);
+  t.is((await fetch(status.ui)).status, 200, "the UI's URL answers");
+  t.regex(status.dns, /^127\.0\.0\.1:\d+$/);
+  // One metrics URL per service (5 masters, a scheduler, 3 borglets, the gateway), each answering.
+  t.is(status.metrics.length, status.processes.filter((p) => p.role !== "nats" && p.role !== "redis").length);
+  for (const url of status.metrics) t.regex(await (await fetch(url)).text(), /^# HELP /m, url);
   t.is(status.processes.filter((p) => p.role === "master").length, 5, "cell up starts five masters");
   t.true(status.processes.every((p) => p.alive));
 

@@ -72,6 +72,8 @@ test.serial("a bad spec over HTTP gets 400 naming the field, and changes nothing
     { body: { source: GOOD_SPEC.replace("replicas = 1", "replicas = 1\n  colour = 'red'"), file: "bad.borg" }, field: /colour/, message: /colour/ },
     { body: { nonsense: true }, field: /body/, message: /body/ },
     { body: "this is not a spec", field: /.*/, message: /request\.borg:1/ },
+    // Corral's own label keys: a job calling itself a federation's member would vanish from ps.
+    { body: { source: GOOD_SPEC.replace("replicas = 1", "replicas = 1\n  labels = { 'corral/federation' = 'x.tester' }"), file: "bad.borg" }, field: /^labels\.corral\/federation$/, message: /Corral's own/ },
   ];
   for (const { body, field, message } of cases) {
     const result = await cell.http<{ error: { code: string; message: string; field?: string } }>("POST", "/v1/jobs", body);

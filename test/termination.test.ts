@@ -1,7 +1,12 @@
 import test from "ava";
+import { execFile } from "node:child_process";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { REPO_ROOT } from "@corral/kit";
 import { TestCell, eventually, processExists } from "@corral/testkit";
+
+const run = promisify(execFile);
+const CLI = join(REPO_ROOT, "services", "cli", "bin", "corral.js");
 
 let cell: TestCell;
 test.before(async () => {
@@ -94,4 +99,38 @@ job missing = {
     return view.summary.dead === 1 ? view : undefined;
   }, 20_000);
   t.regex(dead.tasks[0]!.reason ?? "", /^failed to start: binary 'no_such_program_anywhere' not found \(looked in .*deploy\/examples\/bin/);
+});
+
+test("corral kill --grace 0s stops a task that ignores SIGTERM at once, whatever its own grace; a bad grace is refused", async (t) => {
+  const job = await cell.submit(STUBBORN.replace("stubborn", "patient").replace("grace = 1s", "grace = 1h"));
+  const running = await eventually("running", async () => {
+    const view = await cell.job(job.id);
+    return view.summary.running === 2 ? view : undefined;
+  }, 20_000);
+  const bad = await cell.http<{ error: { message: string } }>("DELETE", `/v1/jobs/${job.id}?grace=soon`);
+  t.is(bad.status, 400);
+  t.regex(bad.body.error.message, /grace/);
+  t.is((await cell.job(job.id)).summary.running, 2, "a refused kill changes nothing");
+  const killedAt = Date.now();
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "kill", "patient", "--grace", "0s", "--wait", "--json"], { cwd: REPO_ROOT, timeout: 60_000 });
+  const dead = (JSON.parse(stdout) as { job: { summary: { dead: number }; tasks: { reason?: string }[] } }).job;
+  t.is(dead.summary.dead, 2);
+  t.true(Date.now() - killedAt < 30_000, "not the job's hour of grace");
+  for (const task of dead.tasks) t.is(task.reason, "killed by user (terminated by SIGKILL)");
+  t.true(running.tasks.every((task) => !processExists(task.pid!)));
+});
+
+test("corral logs --follow prints what the task writes as it writes it, and ends when the task does", async (t) => {
+  const job = await cell.submit(`
+job talker = {
+  binary = '/bin/sh'
+  args = ['-c', 'for i in 1 2 3 4 5 6; do echo line $i; sleep 0.3; done']
+  requirements = { ram = 10M  cpu = 0.01 }
+  replicas = 1
+  restart = 'never'
+}`);
+  await eventually("talker running", async () => ((await cell.job(job.id)).summary.running === 1 ? true : undefined), 20_000);
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "logs", "talker", "0", "--follow"], { cwd: REPO_ROOT, timeout: 60_000 });
+  t.is(stdout, "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n", "every line once, in order, up to the task's end");
+  t.is((await cell.job(job.id)).summary.dead, 1);
 });

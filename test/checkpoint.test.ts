@@ -1,0 +1,138 @@
+import test from "ava";
+import { CorralError } from "@corral/contracts";
+import { CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease, seededRandom } from "@corral/kit";
+import { startTestRedis, type TestServer } from "@corral/testkit";
+
+let redisServer: TestServer;
+test.before(async () => {
+  redisServer = await startTestRedis("checkpoint");
+});
+test.after.always(async () => {
+  await redisServer?.stop();
+});
+
+const log = createLogger("test", "checkpoint");
+
+async function leaderOf(cell: string) {
+  const redis = connectRedis(redisServer.url, log);
+  const epoch = await new LeaderLease(redis, cell, "master-a", 60_000).tryAcquire();
+  return { redis, epoch, store: new FencedStore(redis, cell), checkpoints: new CheckpointStore(redis, cell, 1) };
+}
+
+const put = (field: string, value: string) => [field, Buffer.from(value)] as const;
+
+test("a checkpoint holds the state at its position, the next one trims the log behind it, and recovery replays only what came after", async (t) => {
+  const { redis, epoch, store, checkpoints } = await leaderOf("cp1");
+  t.teardown(() => redis.disconnect());
+  t.is(await checkpoints.take(), undefined, "an empty log has nothing to checkpoint");
+  for (let i = 0; i < 50; i++) await store.commit(epoch, { puts: [put(`job-${i}`, `v${i}`)], deletes: [] });
+  await store.commit(epoch, { puts: [], deletes: ["job-0"] });
+  const lastBefore = (await checkpoints.lastLogId())!;
+
+  const taken = await checkpoints.take();
+  t.truthy(taken);
+  t.is(taken!.position, lastBefore);
+  t.is(taken!.records, 49);
+  t.is(taken!.epoch, epoch);
+  t.is(await checkpoints.logLength(), 51, "the first checkpoint trims nothing: the trim lags one checkpoint");
+  t.false(await checkpoints.trimmedPast("0-0"));
+  t.is(await checkpoints.take(), undefined, "nothing new, no new checkpoint");
+
+  await store.commit(epoch, { puts: [put("job-1", "v1b"), put("job-99", "v99")], deletes: ["job-2"] });
+  const recovered = await checkpoints.recover();
+  t.is(recovered.checkpoint?.position, lastBefore);
+  t.is(recovered.replayed, 2, "puts and deletes go as one fenced call each");
+  t.is(recovered.records.size, 49);
+  t.is(recovered.records.get("job-1")?.toString(), "v1b");
+  t.is(recovered.records.get("job-99")?.toString(), "v99");
+  t.false(recovered.records.has("job-0"));
+  t.false(recovered.records.has("job-2"));
+  t.is(recovered.position, (await checkpoints.lastLogId()) ?? "none");
+
+  const second = await checkpoints.take();
+  t.is(await checkpoints.logLength(), 3, "the second trims behind the first: its entry and the two after it stay");
+  t.true(await checkpoints.trimmedPast("0-0"), "a reader at the start would have missed entries");
+  t.false(await checkpoints.trimmedPast(lastBefore), "a reader at the first checkpoint has missed none");
+  t.is((await checkpoints.recover()).checkpoint?.position, second!.position);
+});
+
+test("an older checkpoint never replaces a newer one", async (t) => {
+  const { redis, epoch, store, checkpoints } = await leaderOf("cp2");
+  t.teardown(() => redis.disconnect());
+  await store.commit(epoch, { puts: [put("a", "1")], deletes: [] });
+  const first = await checkpoints.take();
+  await store.commit(epoch, { puts: [put("a", "2")], deletes: [] });
+  const second = await checkpoints.take();
+  t.truthy(first && second);
+  // A slow writer arriving late with the first position is dropped by the script.
+  const stale = await (redis as unknown as { writeCheckpoint: (...args: unknown[]) => Promise<number> }).writeCheckpoint(
+    "corral:{cp2}:checkpoint",
+    "corral:{cp2}:log",
+    first!.position,
+    Buffer.from("stale"),
+  );
+  t.is(stale, 0);
+  t.is((await checkpoints.read())?.position, second!.position);
+});
+
+test("a checkpoint of another records version is refused with an error that names both versions", async (t) => {
+  const { redis, epoch, store, checkpoints } = await leaderOf("cp3");
+  t.teardown(() => redis.disconnect());
+  await store.commit(epoch, { puts: [put("a", "1")], deletes: [] });
+  await new CheckpointStore(redis, "cp3", 7).take();
+  const error = await t.throwsAsync(checkpoints.recover());
+  t.true(error instanceof CorralError);
+  t.is((error as CorralError).code, "incompatible_state");
+  t.regex(error!.message, /version 7.*reads version 1/);
+  t.is((await checkpoints.read())?.machineVersion, 7, "inspection still reads it");
+});
+
+test("recovery while checkpoints are taken and commits land concurrently always gives the committed state", async (t) => {
+  const { redis, epoch, store, checkpoints } = await leaderOf("cp4");
+  const other = connectRedis(redisServer.url, log);
+  t.teardown(() => {
+    redis.disconnect();
+    other.disconnect();
+  });
+  const random = seededRandom(42);
+  const expected = new Map<string, string>();
+  let committing = true;
+  const checkpointer = (async () => {
+    const standby = new CheckpointStore(other, "cp4", 1);
+    while (committing) {
+      await standby.take();
+      await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+  })();
+  let recoveries = 0;
+  for (let batch = 0; batch < 300; batch++) {
+    const puts: (readonly [string, Buffer])[] = [];
+    const deletes: string[] = [];
+    const fields = new Set(Array.from({ length: 5 }, () => `job-${Math.floor(random() * 40)}`));
+    for (const field of fields) {
+      if (random() < 0.2) {
+        deletes.push(field);
+        expected.delete(field);
+      } else {
+        const value = `b${batch}-${field}`;
+        puts.push(put(field, value));
+        expected.set(field, value);
+      }
+    }
+    await store.commit(epoch, { puts, deletes });
+    if (batch % 30 === 0) {
+      const recovered = await checkpoints.recover();
+      t.deepEqual(asStrings(recovered.records), expected, `recovery after batch ${batch}`);
+      recoveries++;
+    }
+  }
+  committing = false;
+  await checkpointer;
+  t.deepEqual(asStrings((await checkpoints.recover()).records), expected);
+  t.is(recoveries, 10);
+  t.true((await checkpoints.logLength()) < 300, "the log was trimmed behind the checkpoints");
+});
+
+function asStrings(records: Map<string, Buffer>): Map<string, string> {
+  return new Map([...records].map(([field, value]) => [field, value.toString()]));
+}

@@ -1,0 +1,74 @@
+import test from "ava";
+import { connectRedis, createLogger, LeaderLease, LeaseKeeper } from "@corral/kit";
+import { startTestRedis, type TestServer } from "@corral/testkit";
+
+let redisServer: TestServer;
+test.before(async () => {
+  redisServer = await startTestRedis("lease-keeper");
+});
+test.after.always(async () => {
+  await redisServer?.stop();
+});
+
+const log = createLogger("test", "lease-keeper");
+
+/** Blocks this thread, as a long garbage collection or a stuck handler would. */
+function blockMainThread(ms: number): void {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    // busy: nothing else on this thread runs
+  }
+}
+
+test.serial("a main thread paused longer than the lease, but shorter than the stall tolerance, keeps its lease", async (t) => {
+  const redis = connectRedis(redisServer.url, log);
+  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "kept", candidate: "master-a", ttlMs: 1000, stallToleranceMs: 5000 });
+  t.teardown(async () => {
+    await keeper.stop();
+    redis.disconnect();
+  });
+  await keeper.ready;
+  const lease = new LeaderLease(redis, "kept", "master-a", 1000);
+  const asked = Date.now();
+  const epoch = await lease.tryAcquire();
+  keeper.lead(epoch, asked);
+  blockMainThread(2500); // 2.5 TTLs without this thread doing anything
+  t.is(await lease.holder(), `master-a/${epoch}`, "the worker renewed it meanwhile");
+  t.true(Date.now() - keeper.renewedAt < 1000, "and says so");
+  t.false(keeper.lost(epoch));
+});
+
+test.serial("a main thread stuck past the stall tolerance loses the lease, and another master can win", async (t) => {
+  const redis = connectRedis(redisServer.url, log);
+  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "stuck", candidate: "master-a", ttlMs: 600, stallToleranceMs: 800 });
+  t.teardown(async () => {
+    await keeper.stop();
+    redis.disconnect();
+  });
+  await keeper.ready;
+  const lease = new LeaderLease(redis, "stuck", "master-a", 600);
+  const asked = Date.now();
+  const epoch = await lease.tryAcquire();
+  keeper.lead(epoch, asked);
+  blockMainThread(2500); // tolerance 800 ms, then the lease's 600 ms run out
+  t.is(await lease.holder(), null, "the worker stopped renewing for a stuck leader");
+  t.true(Date.now() - keeper.renewedAt > 600, "and the leader can see it may no longer act");
+  t.is(await new LeaderLease(redis, "stuck", "master-b", 600).tryAcquire(), epoch + 1);
+});
+
+test.serial("a lease taken over by another master is reported lost", async (t) => {
+  const redis = connectRedis(redisServer.url, log);
+  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "taken", candidate: "master-a", ttlMs: 600, stallToleranceMs: 2000 });
+  t.teardown(async () => {
+    await keeper.stop();
+    redis.disconnect();
+  });
+  await keeper.ready;
+  const lease = new LeaderLease(redis, "taken", "master-a", 600);
+  const epoch = await lease.tryAcquire();
+  keeper.lead(epoch, Date.now());
+  await redis.del("corral:{taken}:lease"); // as if it had expired
+  t.is(await new LeaderLease(redis, "taken", "master-b", 5000).tryAcquire(), epoch + 1);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  t.true(keeper.lost(epoch));
+});

@@ -1,0 +1,53 @@
+import test from "ava";
+import { eventually, TestCell } from "@corral/testkit";
+
+let cell: TestCell;
+test.before(async () => {
+  cell = await TestCell.start("link-shards", { masters: 3, borglets: 3 });
+});
+test.after.always(async () => {
+  await cell?.stop();
+});
+
+test.serial("heartbeats are shared by every master; standbys send the leader changes in full and the rest as alive lists", async (t) => {
+  const job = await cell.submit(
+    `job sharded = { runtime = { cell = 'local' } binary = 'sleep' args = ['600'] requirements = { cpu = 0.01 ram = 8M disk = 1M } replicas = 3 }`,
+  );
+  await eventually("3 running", async () => ((await cell.job(job.id)).summary.running === 3 ? true : undefined), 30_000);
+  const first = (await cell.leader()).heartbeats;
+  await new Promise((resolve) => setTimeout(resolve, 6000));
+  const stats = await cell.leader();
+  const direct = stats.heartbeats.direct - first.direct;
+  const fromShards = stats.heartbeats.aliveReported - first.aliveReported + (stats.heartbeats.forwarded - first.forwarded);
+  t.true(stats.heartbeats.aliveReported > first.aliveReported, "standby shards reported unchanged machines as alive");
+  t.true(direct > 0, "the leader takes its own share whole");
+  t.true(direct < 0.8 * (direct + fromShards), `the leader took ${direct} of ${direct + fromShards} heartbeats itself`);
+  const nodes = await cell.nodes();
+  t.deepEqual(
+    nodes.map((node) => node.state),
+    ["up", "up", "up"],
+    "alive lists keep machines up",
+  );
+});
+
+test.serial("a machine that comes back as a new process is taken whole again (its digest changed), and its tasks are reconciled", async (t) => {
+  const before = (await cell.nodes()).find((node) => node.name === "borglet-0")!;
+  cell.kill("borglet-0", "SIGKILL");
+  await cell.exited("borglet-0");
+  const restarted = await cell.restart("borglet-0");
+  const after = await eventually(
+    "the leader to know the new borglet process",
+    async () => {
+      const node = (await cell.nodes()).find((candidate) => candidate.name === "borglet-0");
+      return node !== undefined && node.pid === restarted.pid ? node : undefined;
+    },
+    20_000,
+  );
+  t.not(after.pid, before.pid);
+  t.is(after.state, "up");
+  const job = await eventually("the job whole again", async () => {
+    const view = await cell.job("sharded.tester.local");
+    return view.summary.running === 3 ? view : undefined;
+  }, 30_000);
+  t.is(new Set(job.tasks.map((task) => task.pid)).size, 3, "three distinct processes, none counted twice");
+});
