@@ -2,7 +2,7 @@ import test from "ava";
 import { spawn } from "node:child_process";
 import { readFileSync, utimesSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { freePort, freePortRange, reservationFile, reservePort } from "@corral/kit";
+import { freePort, freePortRange, processStartTime, reservationFile, reservePort } from "@corral/kit";
 
 /** A port in the service range that nobody has reserved or bound, found by reserving it. */
 async function unusedPort(): Promise<number> {
@@ -14,7 +14,7 @@ test("a live process's reservation holds, even past its minute; once it is gone 
   t.teardown(() => owner.kill("SIGKILL"));
   const port = await unusedPort();
   const file = reservationFile(port);
-  writeFileSync(file, String(owner.pid));
+  writeFileSync(file, `${owner.pid} ${processStartTime(owner.pid!)}`);
   t.false(reservePort(port), "fresh and its owner alive");
   const old = new Date(Date.now() - 5 * 60_000);
   utimesSync(file, old, old);
@@ -22,13 +22,22 @@ test("a live process's reservation holds, even past its minute; once it is gone 
   owner.kill("SIGKILL");
   await new Promise((resolve) => owner.once("exit", resolve));
   t.true(reservePort(port), "old and its owner gone: lapsed");
-  t.is(readFileSync(file, "utf8"), String(process.pid));
+  t.is(readFileSync(file, "utf8"), `${process.pid} ${processStartTime(process.pid)}`);
   t.false(reservePort(port), "now this process holds it");
+});
+
+test("a reservation whose pid now belongs to another process (started later) has lapsed", async (t) => {
+  const port = await unusedPort();
+  const file = reservationFile(port);
+  writeFileSync(file, `${process.pid} ${(processStartTime(process.pid) ?? 0) - 1}`);
+  const old = new Date(Date.now() - 5 * 60_000);
+  utimesSync(file, old, old);
+  t.true(reservePort(port));
 });
 
 test("a reservation less than a minute old holds even when its owner is gone (a launcher that exited before its servers bound)", async (t) => {
   const port = await unusedPort();
-  writeFileSync(reservationFile(port), "999999999");
+  writeFileSync(reservationFile(port), "999999999 1");
   t.false(reservePort(port));
 });
 

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { isSameProcessAlive, processStartTime } from "./processes.js";
 
 // Both below Linux's ephemeral range (32768+), so no outgoing connection takes one of these
 // ports between the moment it is chosen and the moment a server binds it; and apart, so a
@@ -20,6 +21,8 @@ const SERVICE_HIGH = 32_700;
  */
 const RESERVATIONS = join(tmpdir(), "corral-ports");
 const RESERVATION_GRACE_MS = 60_000;
+
+const OWNER = `${process.pid} ${processStartTime(process.pid) ?? 0}`;
 
 /** Ports this process reserved. */
 const handedOut = new Set<number>();
@@ -109,7 +112,7 @@ function release(port: number): void {
 function createExclusive(file: string): boolean {
   try {
     const fd = openSync(file, "wx");
-    writeSync(fd, String(process.pid));
+    writeSync(fd, OWNER);
     closeSync(fd);
     return true;
   } catch (error) {
@@ -127,19 +130,10 @@ export function reservationFile(port: number): string {
 function lapsed(file: string): boolean {
   try {
     if (Date.now() - statSync(file).mtimeMs < RESERVATION_GRACE_MS) return false;
-    const owner = Number(readFileSync(file, "utf8"));
-    return !(Number.isInteger(owner) && owner > 0 && isAlive(owner));
+    const [pid = 0, startTime = 0] = readFileSync(file, "utf8").split(" ").map(Number);
+    return !(pid > 0 && isSameProcessAlive({ pid, startTime }));
   } catch {
     // Gone between the look and the read: whoever removed it may be taking it.
     return false;
-  }
-}
-
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === "EPERM";
   }
 }
