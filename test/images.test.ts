@@ -1,6 +1,6 @@
 import test from "ava";
 import { execFile } from "node:child_process";
-import { readFileSync, readlinkSync } from "node:fs";
+import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { JobView } from "@corral/contracts";
@@ -99,4 +99,32 @@ test.serial("over its memory limit a container is killed with reason OOM; a miss
     return view.summary.dead === 1 ? view : undefined;
   }, 60_000);
   t.regex(failed.tasks[0]!.reason ?? "", /failed to start: image nosuch:1: .*nosuch:1/);
+});
+
+test.serial("a job in an alloc set runs its containers inside the alloc's cgroup, which holds the alloc's memory", async (t) => {
+  const slots = await running((await cell.submit(`alloc box = { requirements = { cpu = 0.4 ram = 96M } replicas = 1 }`)).id, 1);
+  const job = await cell.submit(`job boxed = {
+  alloc_set = 'box'
+  image = 'web:1'
+  binary = 'sleep'
+  args = ['600']
+  requirements = { cpu = 0.1 ram = 32M }
+  replicas = 2
+  grace = 1s
+}`);
+  const view = await running(job.id, 2);
+  const alloc = slots.tasks[0]!;
+  for (const task of view.tasks) {
+    t.is(task.alloc, alloc.id);
+    const path = /^\d+:memory:(.*)$/m.exec(readFileSync(`/proc/${task.pid!}/cgroup`, "utf8"))![1]!;
+    const parent = path.slice(0, path.lastIndexOf("/"));
+    t.true(parent.endsWith(`/alloc-${alloc.id}`), `${path} is inside the alloc's cgroup`);
+    t.is(Number(readFileSync(`/sys/fs/cgroup/memory${parent}/memory.limit_in_bytes`, "utf8")), 96 * MIB);
+    t.is(Number(readFileSync(`/sys/fs/cgroup/memory${path}/memory.limit_in_bytes`, "utf8")), 32 * MIB);
+  }
+  const first = /^\d+:memory:(.*)$/m.exec(readFileSync(`/proc/${view.tasks[0]!.pid!}/cgroup`, "utf8"))![1]!;
+  const allocCgroup = `/sys/fs/cgroup/memory${first.slice(0, first.lastIndexOf("/"))}`;
+  await corral("kill", "boxed", "--grace", "1s", "--wait");
+  t.false(existsSync(allocCgroup), "the alloc's cgroup goes with its last task; the reservation stays with the scheduler");
+  t.is((await cell.job(slots.id)).summary.running, 1);
 });

@@ -85,6 +85,7 @@ export class AdoptedTask {
     if (container !== undefined && this.runtime !== undefined) {
       if ((this.cgroup?.oomKills() ?? 0) > 0) exit.oom = true;
       await run(this.runtime.runc, ["--root", this.runtime.runcRoot, "delete", "--force", container.id]).catch(() => {});
+      if (this.lease.alloc !== undefined) this.runtime.allocCgroups.removeIfEmpty(this.lease.alloc);
       await unmountRootfs(join(container.bundle, "fs")).catch(() => {});
       rmSync(container.bundle, { recursive: true, force: true });
     }

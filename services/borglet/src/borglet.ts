@@ -253,6 +253,8 @@ export class Borglet {
       this.leftoversSwept = sweepContainerLeftovers(runtime, this.options.dataDir, known).then(
         (swept) => {
           if (swept.length > 0) this.log.info({ containers: swept }, "removed containers and roots no task record knew");
+          const allocs = runtime.allocCgroups.sweepEmpty();
+          if (allocs.length > 0) this.log.info({ allocs }, "removed alloc cgroups no task was left in");
         },
         (error: unknown) => this.log.warn({ err: (error as Error).message }, "could not sweep container leftovers"),
       );

@@ -10,6 +10,7 @@ import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
 import { hostCapacity } from "./capacity.js";
 import { HollowFleet } from "./hollow-fleet.js";
 import { hollowMachines } from "./hollow-machines.js";
+import { AllocCgroups } from "./runtime/alloc-cgroups.js";
 import { imageRoots } from "./runtime/image-roots.js";
 import { checkIsolation } from "./runtime/isolation-check.js";
 
@@ -115,7 +116,7 @@ async function runReal(): Promise<void> {
   const isolation = support.ok
     ? {
         ok: true as const,
-        runtime: { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: flags.hostVolumes, cgroupVersion: support.cgroupVersion, prepareRoot: imageRoots(nc, flags.cell, dataDir, log) },
+        runtime: { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: flags.hostVolumes, cgroupVersion: support.cgroupVersion, allocCgroups: new AllocCgroups(support.cgroupVersion, flags.name), prepareRoot: imageRoots(nc, flags.cell, dataDir, log) },
       }
     : { ok: false as const, problem: support.problem };
   const borglet = new Borglet(

@@ -1,5 +1,5 @@
 import test from "ava";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
@@ -7,6 +7,7 @@ import { busyboxRoot } from "@corral/testkit";
 import { taskPaths, type TaskExit } from "../src/host-task.js";
 import { checkIsolation } from "../src/runtime/isolation-check.js";
 import { IsolatedTask, type IsolatedRuntime, type PreparedRoot } from "../src/runtime/isolated-task.js";
+import { AllocCgroups } from "../src/runtime/alloc-cgroups.js";
 
 const MIB = 1024 ** 2;
 const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true"];
@@ -20,10 +21,20 @@ function taskRoot(): PreparedRoot {
 const support = checkIsolation();
 const dataDir = mkdtempSync(join(tmpdir(), "corral-isolated-"));
 const runtime: IsolatedRuntime | undefined = support.ok
-  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, prepareRoot: async () => taskRoot() }
+  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, allocCgroups: new AllocCgroups(support.cgroupVersion, `alloc-test-${process.pid}`), prepareRoot: async () => taskRoot() }
   : undefined;
 
-test.after.always(() => rmSync(dataDir, { recursive: true, force: true }));
+test.after.always(() => {
+  rmSync(dataDir, { recursive: true, force: true });
+  // The machine-level cgroup of the allocs' test node (the allocs' own are removed by their last task).
+  for (const hierarchy of ["", ...readdirSync("/sys/fs/cgroup")]) {
+    try {
+      rmdirSync(join("/sys/fs/cgroup", hierarchy, "corral", `alloc-test-${process.pid}`));
+    } catch {
+      // not made in this hierarchy
+    }
+  }
+});
 
 let nextIndex = 0;
 function lease(script: string, ramMiB = 32, extra: Partial<Lease> = {}): Lease {
@@ -141,4 +152,50 @@ test("a host volume under --host-volumes is mounted (read-only when asked); one 
   t.is(mounted.stdout, "from the host\nread-only\n");
   const refused = await runToEnd(lease("true", 32, { volumes: [{ host: "/etc", path: "/host-etc", readOnly: false }] }));
   t.regex(refused.failed ?? "", /host directory \/etc is not under the directories node-a lets jobs mount \(--host-volumes: .*shared\)/);
+});
+
+/** Where the kernel says a process's memory is accounted (cgroup v1's memory hierarchy, or v2's one). */
+function memoryCgroupOf(pid: number): string {
+  const lines = readFileSync(`/proc/${pid}/cgroup`, "utf8");
+  return (/^\d+:memory:(.*)$/m.exec(lines) ?? /^0::(.*)$/m.exec(lines))![1]!;
+}
+
+function memoryLimitOf(path: string): number {
+  return support.ok && support.cgroupVersion === 2
+    ? Number(readFileSync(join("/sys/fs/cgroup", path, "memory.max"), "utf8"))
+    : Number(readFileSync(join("/sys/fs/cgroup/memory", path, "memory.limit_in_bytes"), "utf8"));
+}
+
+test("tasks of one alloc run inside the alloc's cgroup, which holds its reservation; the last one out removes it", async (t) => {
+  const allocs = runtime!.allocCgroups;
+  const alloc = "0.slots.alice.local";
+  const inAlloc = { alloc, allocSize: { cpu: 0.5, ram: 96 * MIB, disk: 0 } };
+  const parent = allocs.pathOf(alloc);
+  const seen: { task: string; taskLimit: number; parentLimit: number }[] = [];
+  const during = (task: IsolatedTask) => {
+    const path = memoryCgroupOf(task.pid!);
+    seen.push({ task: path, taskLimit: memoryLimitOf(path), parentLimit: memoryLimitOf(path.slice(0, path.lastIndexOf("/"))) });
+  };
+  const [first, second] = await Promise.all([
+    runToEnd(lease("sleep 1", 32, inAlloc), during),
+    runToEnd(lease("sleep 1", 48, inAlloc), during),
+  ]);
+  t.is(first.exit?.exitCode, 0, first.failed);
+  t.is(second.exit?.exitCode, 0, second.failed);
+  t.is(seen.length, 2);
+  for (const { task, taskLimit, parentLimit } of seen) {
+    t.true(task.startsWith(`${parent}/`), `${task} is inside ${parent}`);
+    t.is(parentLimit, 96 * MIB, "the alloc's cgroup caps its tasks together at the alloc's ram");
+    t.true(taskLimit === 32 * MIB || taskLimit === 48 * MIB, "each task keeps its own limit too");
+  }
+  const hierarchy = support.ok && support.cgroupVersion === 2 ? "/sys/fs/cgroup" : "/sys/fs/cgroup/memory";
+  t.false(existsSync(join(hierarchy, parent)), "removed once its last task is gone");
+});
+
+test("the alloc's memory binds its tasks together: a task within its own limit but over the alloc's is OOM-killed", async (t) => {
+  // Admission never lets tasks ask for more than their alloc; this shows the kernel enforces the alloc itself.
+  const inAlloc = { alloc: "1.slots.alice.local", allocSize: { cpu: 0.5, ram: 32 * MIB, disk: 0 } };
+  const result = await runToEnd(lease("x=$(head -c 60000000 /dev/zero | tr '\\000' a); echo survived", 128, inAlloc));
+  t.true(result.exit?.oom, JSON.stringify(result));
+  t.false(result.stdout.includes("survived"));
 });

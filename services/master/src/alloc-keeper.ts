@@ -117,7 +117,7 @@ export function keepAllocs(state: CellState, batch: CommandBatch): number {
       const node = alloc.task.lifecycle.context.node!;
       const ports = freePorts(state, node, state.nodes.get(node)!.portRange, need.ports)!;
       if (batch.changed(state.transition(ref, { type: "SCHEDULE", node, ports, alloc: alloc.id })) === undefined) break;
-      batch.grant(node, leaseFor(ref));
+      batch.grant(node, leaseFor(ref, state));
       placed += 1;
       break;
     }

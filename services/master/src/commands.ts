@@ -1,17 +1,19 @@
 import { leaseBatch, schedulerKick, subjects, taskChanges, type HistoryEntry, type Lease, type Revocation } from "@corral/contracts";
 import { publishEvent, type NatsConnection } from "@corral/kit";
-import type { TaskChange, TaskRef } from "./cell-state.js";
+import type { CellState, TaskChange, TaskRef } from "./cell-state.js";
 import { historyEntryOf, publishHistory } from "./job-history.js";
 
-export function leaseFor(ref: TaskRef): Lease {
+export function leaseFor(ref: TaskRef, state: Pick<CellState, "task">): Lease {
   const { spec } = ref.job;
   const context = ref.task.lifecycle.context;
+  const allocSize = context.alloc === undefined ? undefined : state.task(context.alloc)?.job.spec.requirements;
   return {
     taskId: ref.id,
     incarnation: context.incarnation,
     binary: spec.binary,
     ...(spec.image === undefined ? {} : { image: spec.image }),
     ...(context.alloc === undefined ? {} : { alloc: context.alloc }),
+    ...(allocSize === undefined ? {} : { allocSize: { cpu: allocSize.cpu, ram: allocSize.ram, disk: allocSize.disk } }),
     ...(spec.volumes.length === 0 ? {} : { volumes: spec.volumes }),
     ...(spec.health === undefined ? {} : { health: spec.health }),
     args: spec.args,

@@ -81,7 +81,7 @@ function handleMissingTask(ctx: LeaderContext, ref: TaskRef, node: string, batch
     case "assigned":
       // The lease may have been lost on the way (the borglet was reconnecting): send it again.
       ref.task.missedHeartbeats = 0;
-      batch.grant(node, leaseFor(ref));
+      batch.grant(node, leaseFor(ref, ctx.state));
       break;
     case "terminating":
       batch.changed(ctx.state.transition(ref, { type: "EXITED" }));

@@ -93,7 +93,7 @@ export async function applyPlan(ctx: LeaderContext, plan: Plan): Promise<{ commi
     rules.placed(ref.job.id, ref.job.spec, state.nodes.get(placement.node)!);
     // An alloc runs nothing: it holds its reservation from the moment it is placed.
     if (isAlloc(ref.job)) batch.changed(state.transition(ref, { type: "STARTED", pid: 0 }));
-    else batch.grant(placement.node, leaseFor(ref));
+    else batch.grant(placement.node, leaseFor(ref, state));
     committed += 1;
   }
   const preempted = plan.unplaced === undefined ? 0 : preemptFor(ctx, plan.unplaced, batch);

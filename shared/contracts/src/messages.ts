@@ -230,6 +230,8 @@ export const leaseSchema = z.object({
   image: imageRefSchema.optional(),
   /** the alloc it runs in: its room is the alloc's, so memory pressure does not evict it */
   alloc: taskIdSchema.optional(),
+  /** the alloc's reservation: the isolated runtime caps the alloc's tasks on the machine together at it */
+  allocSize: resourcesSchema.optional(),
   /** with `%port%` placeholders still in; the borglet substitutes them */
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),

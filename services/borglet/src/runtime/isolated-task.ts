@@ -7,6 +7,7 @@ import type { Lease } from "@corral/contracts";
 import { substitutePorts } from "@corral/spec";
 import type { TaskExit, TaskPaths } from "../host-task.js";
 import { TaskCgroup, type CgroupUsage, type CgroupVersion } from "./cgroups.js";
+import type { AllocCgroups } from "./alloc-cgroups.js";
 import { DEFAULT_PATH, ociConfig } from "./oci-config.js";
 import { processStartTime } from "@corral/kit";
 import { execInContainer } from "./exec-in-container.js";
@@ -35,6 +36,8 @@ export interface IsolatedRuntime {
   /** runc's state directory for this borglet, so borglets sharing a host keep apart */
   runcRoot: string;
   cgroupVersion: CgroupVersion;
+  /** the parent cgroups of tasks that run in allocs */
+  allocCgroups: AllocCgroups;
   prepareRoot: RootfsProvider;
 }
 
@@ -64,6 +67,8 @@ export class IsolatedTask {
   private readonly containerId: string;
   private readonly bundle: string;
   readonly cgroup: TaskCgroup;
+  /** set once this task is counted in its alloc's cgroup, until its teardown */
+  private inAlloc: string | undefined;
 
   constructor(
     readonly lease: Lease,
@@ -76,7 +81,9 @@ export class IsolatedTask {
   ) {
     this.containerId = `${lease.taskId}-${lease.incarnation}`;
     this.bundle = join(dataDir, "bundles", this.containerId);
-    this.cgroup = new TaskCgroup(runtime.cgroupVersion, `/corral/${node}/${this.containerId}`);
+    // A task in an alloc lives inside the alloc's cgroup, which holds the alloc's reservation.
+    const parent = lease.alloc === undefined || lease.allocSize === undefined ? `/corral/${node}` : runtime.allocCgroups.pathOf(lease.alloc);
+    this.cgroup = new TaskCgroup(runtime.cgroupVersion, `${parent}/${this.containerId}`);
   }
 
   get terminating(): boolean {
@@ -137,6 +144,10 @@ export class IsolatedTask {
       await this.teardown(root);
       this.events.failed(`binary '${this.lease.binary}' not found in image ${image} (looked in ${binary.searched.slice(0, 6).join(", ")})`);
       return;
+    }
+    if (this.lease.alloc !== undefined && this.lease.allocSize !== undefined) {
+      this.runtime.allocCgroups.enter(this.lease.alloc, this.lease.allocSize, this.lease.priority);
+      this.inAlloc = this.lease.alloc;
     }
     writeFileSync(join(this.bundle, "config.json"), JSON.stringify(ociConfig({
       rootfs: root.rootfs,
@@ -266,6 +277,10 @@ export class IsolatedTask {
 
   private async teardown(root: PreparedRoot): Promise<void> {
     await run(this.runtime.runc, ["--root", this.runtime.runcRoot, "delete", "--force", this.containerId]).catch(() => {});
+    if (this.inAlloc !== undefined) {
+      this.runtime.allocCgroups.leave(this.inAlloc);
+      this.inAlloc = undefined;
+    }
     try {
       await root.release();
     } catch (error) {

@@ -38,6 +38,12 @@ const SHARES_PER_CORE = 1024;
  * contended. Shares only matter under contention, so idle cycles still go to batch work.
  */
 const BAND_SHARE_WEIGHT: Readonly<Record<PriorityBand, number>> = { monitoring: 4, production: 4, batch: 1, "best-effort": 1 };
+
+/** The cpu.shares of `cpu` cores of work in `band` (no band: batch), within the kernel's bounds. */
+export function cpuShares(cpu: number, band: PriorityBand | undefined): number {
+  return Math.max(2, Math.min(262_144, Math.round(cpu * SHARES_PER_CORE * BAND_SHARE_WEIGHT[band ?? "batch"])));
+}
+
 const CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
 /**
@@ -47,7 +53,7 @@ const CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
  * container must not touch masked or read-only.
  */
 export function ociConfig(shape: ContainerShape): object {
-  const shares = Math.max(2, Math.min(262_144, Math.round(shape.cpu * SHARES_PER_CORE * BAND_SHARE_WEIGHT[shape.band ?? "batch"])));
+  const shares = cpuShares(shape.cpu, shape.band);
   return {
     ociVersion: "1.0.2",
     process: {
