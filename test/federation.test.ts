@@ -1,9 +1,14 @@
+/// <reference lib="dom" />
 import test from "ava";
 import { execFileSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CellSummary, FederatedJobView, JobView } from "@corral/contracts";
+import { chromium } from "playwright-core";
+import { REPO_ROOT } from "@corral/kit";
 import { eventually, TestCell, testDir } from "@corral/testkit";
+
+const ARTIFACTS = join(REPO_ROOT, "test-artifacts");
 
 // Three cells (a, b, c), each with its own Redis, a master, a scheduler and two borglets of one
 // core each, behind two gateways; a cell silent for 3 s is down. In cell b the tester's batch
@@ -95,6 +100,34 @@ test.serial("spread 12 replicas with weights 2:1:1 runs 6/3/3; ps gives one fede
   }, 10_000);
   t.deepEqual(new Set(srv.map((line) => line.split(" ")[3]!.split(".")[3])), new Set(["a", "b", "c"]), "SRV targets in every cell");
   t.is(dig("0.web.tester.c.corral"), "127.0.0.1");
+});
+
+test.serial("the web UI shows every cell, each cell's machines, and the federated job's tasks in their cells; a task killed in cell c shows without a reload", async (t) => {
+  const job = await runningAs("web.tester", { a: 6, b: 3, c: 3 }, 30_000);
+  // Debian's chromium; as root it needs --no-sandbox.
+  const browser = await chromium.launch({ executablePath: process.env["CHROMIUM"] ?? "/usr/bin/chromium", args: ["--no-sandbox"] });
+  t.teardown(() => browser.close());
+  const page = await browser.newPage();
+  await page.goto(`${cells.gateway}/ui`);
+  await page.waitForFunction(() => document.querySelectorAll('#cells tr[data-health="healthy"]').length === 3, undefined, { timeout: 15_000 });
+  t.deepEqual(await page.locator("#cells tr[data-cell]").evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset["cell"])), ["a", "b", "c"]);
+  for (const cell of ["a", "b", "c"]) t.is(await page.locator(`#machines tr[data-cell="${cell}"]`).count(), 2, `cell ${cell}'s two machines`);
+  await page.waitForFunction(() => document.querySelectorAll('tr[data-job="web.tester"][data-state="running"]').length === 12, undefined, { timeout: 15_000 });
+  for (const [cell, count] of Object.entries({ a: 6, b: 3, c: 3 })) t.is(await page.locator(`tr[data-job="web.tester"][data-cell="${cell}"]`).count(), count);
+
+  await page.evaluate(() => ((window as unknown as { notReloaded: boolean }).notReloaded = true));
+  const victim = job.tasks.find((task) => task.cell === "c" && task.state === "running")!;
+  process.kill(victim.pid!, "SIGKILL");
+  await page.waitForFunction(() => Array.from(document.querySelectorAll('tr[data-job="web.tester"][data-cell="c"] td')).some((cell) => /terminated by SIGKILL/.test(cell.textContent ?? "")), undefined, { timeout: 15_000 });
+  t.true(await page.evaluate(() => (window as unknown as { notReloaded?: boolean }).notReloaded === true), "updated live from cell c's changes, not by a reload");
+  await page.locator('tr[data-job="web.tester"]').first().click();
+  await page.waitForFunction(() => /^Federated \(spread\): a: \d+ of 6 running; b: \d+ of 3 running; c: \d+ of 3 running/.test(document.getElementById("why")?.textContent ?? ""), undefined, { timeout: 15_000 });
+  // A task's logs come from its member job in its own cell.
+  await page.locator('tr[data-job="web.tester"][data-cell="c"]').first().click();
+  await page.waitForFunction(() => /^Logs of \d+\.\S+\.c$/.test(document.getElementById("logs-title")?.textContent ?? ""), undefined, { timeout: 15_000 });
+  t.notRegex((await page.textContent("#logs")) ?? "", /no logs/);
+  mkdirSync(ARTIFACTS, { recursive: true });
+  await page.screenshot({ path: join(ARTIFACTS, "ui-federation.png"), fullPage: true });
 });
 
 test.serial("fill with cell a full: what a cannot run spills to b after spill_after", async (t) => {

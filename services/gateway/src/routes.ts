@@ -229,8 +229,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return { job: found.id, events: await readJobHistory(nc, found.cell, found.id) };
   });
 
-  registerLiveStream(app, nc, home);
-  app.get("/ui", async (_request, reply) => reply.header("content-type", "text/html; charset=utf-8").send(sigmaPage(home)));
+  registerLiveStream(app, nc, ctx.cells);
+  app.get("/ui", async (_request, reply) => reply.header("content-type", "text/html; charset=utf-8").send(sigmaPage(home, ctx.cells)));
   app.get("/", async (_request, reply) => reply.redirect("/ui"));
 
   app.get("/v1/nodes", async (request) => {
