@@ -130,6 +130,25 @@ test.serial("the web UI shows every cell, each cell's machines, and the federate
   await page.screenshot({ path: join(ARTIFACTS, "ui-federation.png"), fullPage: true });
 });
 
+test.serial("corral scale of a federated job: up and down by the policy in every cell; a member alone cannot be scaled", async (t) => {
+  t.is((await cells.http("POST", "/v1/jobs", { source: sleeper("api", "cells = ['a', 'b', 'c'] policy = 'spread'", 6) })).status, 201);
+  await runningAs("api.tester", { a: 2, b: 2, c: 2 }, 30_000);
+  const refused = await cells.http<{ error: { field: string; message: string } }>("POST", "/v1/jobs/api.tester.b/scale", { replicas: 5 });
+  t.is(refused.status, 400);
+  t.regex(refused.body.error.message, /api\.tester\.b is cell b's part of federated job api\.tester; scale that instead/);
+
+  const cli = join(REPO_ROOT, "services", "cli", "bin", "corral.js");
+  const printed = execFileSync(process.execPath, [cli, "--dir", cells.cell.dir, "--user", "tester", "scale", "api.tester", "9", "--wait", "--json"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+  const up = JSON.parse(printed) as { job: FederatedJobView };
+  t.is(up.job.replicas, 9);
+  t.deepEqual(runningByCell(up.job), { a: 3, b: 3, c: 3 });
+  const down = await cells.http<{ job: FederatedJobView }>("POST", "/v1/jobs/api.tester/scale", { replicas: 3 });
+  t.is(down.status, 200);
+  const job = await runningAs("api.tester", { a: 1, b: 1, c: 1 }, 30_000);
+  t.true(job.events.some((event) => event.text === "scaled from 9 to 3 replicas: stopping 2 from a, 2 from b, 2 from c"), JSON.stringify(job.events));
+  t.is((await cells.http("DELETE", "/v1/jobs/api.tester")).status, 202);
+});
+
 test.serial("fill with cell a full: what a cannot run spills to b after spill_after", async (t) => {
   // Cell a's two machines are mostly taken: each has room for one 0.3-core task.
   await cells.submit(sleeper("hog", "cell = 'a'", 2, 0.6));

@@ -251,11 +251,14 @@ program
   .action(async (job: string, replicas: number, options: { wait?: boolean; timeout: number; json?: boolean }) => {
     const api = client();
     const scaled = (await api.scale(job, replicas)).job;
+    // A federated job's tasks are numbered per cell; what counts is how many run in all.
+    const federated = (scaled as { federated?: boolean }).federated === true;
+    const wanted = (j: JobView) => (federated ? j.tasks : j.tasks.filter((t) => t.index < replicas));
     const final = options.wait
       ? await waitForJob(api, scaled.id, {
           label: `${scaled.id} at ${replicas}`,
-          count: (j) => j.tasks.filter((t) => t.index < replicas && t.state === "running").length,
-          done: (j) => j.tasks.filter((t) => t.index < replicas && t.state === "running").length === replicas && !j.tasks.some((t) => t.index >= replicas && t.state !== "dead"),
+          count: (j) => wanted(j).filter((t) => t.state === "running").length,
+          done: (j) => wanted(j).filter((t) => t.state === "running").length === replicas && j.tasks.filter((t) => t.state !== "dead").length === replicas,
           timeoutMs: options.timeout * 1000,
           quiet: options.json === true,
         })

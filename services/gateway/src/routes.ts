@@ -73,11 +73,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   async function cellJob(reference: string, headers: Record<string, unknown>, what: string): Promise<{ id: string; cell: string }> {
     const found = await referenced(reference, headers);
     if (found.kind === "federated") {
-      const hint =
-        what === "scale"
-          ? "its replicas are the spec's: kill it and submit it again with the new count (scaling one cell's member would be undone by the federation)"
-          : `${what} works on one cell's part of it: use <job>.<user>.<cell>, e.g. ${found.id}.${federation?.cells[0] ?? home}`;
-      throw new CorralError("bad_request", `${found.id} is a federated job; ${hint}`, "job");
+      throw new CorralError("bad_request", `${found.id} is a federated job; ${what} works on one cell's part of it: use <job>.<user>.<cell>, e.g. ${found.id}.${federation?.cells[0] ?? home}`, "job");
     }
     return found;
   }
@@ -180,8 +176,16 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
 
   // kubectl scale: a job's replica count, up or down; repeating it changes nothing.
   app.post<{ Params: { job: string } }>("/v1/jobs/:job/scale", async (request) => {
-    const { id, cell } = await cellJob(request.params.job, request.headers, "scale");
+    const found = await referenced(request.params.job, request.headers);
     const { replicas } = validate(scaleBodySchema, request.body, "body");
+    // A federated job's count is its record's: the reconciler takes it to the cells.
+    if (found.kind === "federated") return { job: await federation!.scale(found.id, replicas) };
+    const { id, cell } = found;
+    if (federation !== undefined) {
+      // A member's count is the federation's to set: scaled here, it would be set back.
+      const owner = (await readJobs(ctx, cell, { job: id })).jobs[0]?.labels[FEDERATION_LABEL];
+      if (owner !== undefined) throw new CorralError("bad_request", `${id} is cell ${cell}'s part of federated job ${owner}; scale that instead (corral scale ${owner} N)`, "job");
+    }
     return callRpc(nc, subjects.api(cell, "scale"), scaleJob, cell, { job: id, replicas }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true });
   });
 

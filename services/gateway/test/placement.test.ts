@@ -8,7 +8,7 @@ import {
   type FederationPolicyName,
 } from "@corral/contracts";
 import { recordOf, specOf, type RuntimeInput } from "./support/federation-builders.js";
-import { apportion, decide, homePlacement, type CellAction, type CellObservation, type Decision, type MemberObservation } from "../src/federation/placement.js";
+import { apportion, decide, homePlacement, rescale, type CellAction, type CellObservation, type Decision, type MemberObservation } from "../src/federation/placement.js";
 
 /**
  * placement.ts is the federation's pure core: apportion, homePlacement and decide, one
@@ -730,6 +730,89 @@ test("(property) a second pass on the same observations (the first one's request
       if (complaint !== undefined) throw new Error(complaint);
     }),
     { numRuns: 1000, seed: -1456485154 },
+  );
+  t.pass();
+});
+
+// ---- rescale -----------------------------------------------------------------------
+
+test("rescale (spread): up from 12 to 16 moves the shares to 8/4/4 and leaves placing to decide, which asks each cell to scale", (t) => {
+  const { record, policy } = setup({ cells: ["a", "b", "c"], policy: "spread", weights: [2, 1, 1] }, 12);
+  const scaled = rescale(record, policy, 16, 100)!;
+  t.deepEqual(scaled.home, { a: 8, b: 4, c: 4 });
+  t.deepEqual(scaled.assigned, { a: 6, b: 3, c: 3 }, "nothing placed yet");
+  t.is(scaled.spec.replicas, 16);
+  t.is(scaled.events.at(-1)!.text, "scaled from 12 to 16 replicas");
+  const { next, actions } = decide(scaled, federationOf(scaled.spec)!, allRunning(record), 200);
+  t.deepEqual(next.assigned, { a: 8, b: 4, c: 4 });
+  t.deepEqual(sortActions(actions), [
+    { kind: "scale", cell: "a", replicas: 8 },
+    { kind: "scale", cell: "b", replicas: 4 },
+    { kind: "scale", cell: "c", replicas: 4 },
+  ]);
+});
+
+test("rescale (spread): down from 12 to 4 takes the excess back at once, and decide asks each cell to scale down", (t) => {
+  const { record, policy } = setup({ cells: ["a", "b", "c"], policy: "spread", weights: [2, 1, 1] }, 12);
+  const scaled = rescale(record, policy, 4, 100)!;
+  t.deepEqual(scaled.assigned, { a: 2, b: 1, c: 1 });
+  t.is(scaled.events.at(-1)!.text, "scaled from 12 to 4 replicas: stopping 4 from a, 2 from b, 2 from c");
+  t.deepEqual(sortActions(decide(scaled, federationOf(scaled.spec)!, allRunning(record), 200).actions), [
+    { kind: "scale", cell: "a", replicas: 2 },
+    { kind: "scale", cell: "b", replicas: 1 },
+    { kind: "scale", cell: "c", replicas: 1 },
+  ]);
+  t.deepEqual(record.assigned, { a: 6, b: 3, c: 3 }, "the input record is not changed");
+});
+
+test("rescale: down while a cell is down takes from the cells most above their new shares; decide then covers the down cell's share elsewhere", (t) => {
+  const { record, policy } = setup({ cells: ["a", "b", "c"], policy: "spread" }, 9);
+  const failedOver = decide(record, policy, seen({ a: down(), b: up(member(3)), c: up(member(3)) }), 1).next;
+  t.deepEqual(failedOver.assigned, { a: 3, b: 5, c: 4 });
+  const scaled = rescale(failedOver, policy, 6, 2)!;
+  t.deepEqual(scaled.assigned, { a: 2, b: 2, c: 2 });
+  const { next } = decide(scaled, federationOf(scaled.spec)!, seen({ a: down(), b: up(member(5)), c: up(member(4)) }), 3);
+  t.deepEqual(next.assigned, { a: 2, b: 3, c: 3 }, "a's 2 run in b and c while a is down");
+});
+
+test("rescale (fill): down gives back from the least preferred cell first", (t) => {
+  const { record, policy } = setup({ cells: ["a", "b"], policy: "fill" }, 10);
+  const spilled = { ...record, assigned: { a: 6, b: 4 } };
+  t.deepEqual(rescale(spilled, policy, 7, 1)!.assigned, { a: 6, b: 1 });
+  t.deepEqual(rescale(spilled, policy, 3, 1)!.assigned, { a: 3, b: 0 });
+});
+
+test("rescale: the same count changes nothing", (t) => {
+  const { record, policy } = setup({ cells: ["a", "b"], policy: "spread" }, 4);
+  t.is(rescale(record, policy, 4, 1), undefined);
+});
+
+test("rescale (property): shares stay whole and non-negative; a scale down leaves exactly the new count assigned; a scale up assigns nothing yet; the record stays valid", (t) => {
+  fc.assert(
+    fc.property(
+      fc.integer({ min: 1, max: 4 }).chain((cells) =>
+        fc.record({
+          cells: fc.constant(["a", "b", "c", "d"].slice(0, cells)),
+          policy: fc.constantFrom<FederationPolicyName>("spread", "fill"),
+          weights: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: cells, maxLength: cells }),
+          replicas: fc.integer({ min: 1, max: 60 }),
+          assigned: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: cells, maxLength: cells }),
+          target: fc.integer({ min: 1, max: 60 }),
+        }),
+      ),
+      ({ cells, policy: name, weights, replicas, assigned, target }) => {
+        const { record, policy } = setup(name === "spread" ? { cells, policy: name, weights } : { cells, policy: name }, replicas);
+        record.assigned = Object.fromEntries(cells.map((cell, index) => [cell, assigned[index]!]));
+        const scaled = rescale(record, policy, target, 1);
+        if (target === replicas) return scaled === undefined;
+        const before = assigned.reduce((a, b) => a + b, 0);
+        const after = cells.reduce((sum, cell) => sum + scaled!.assigned[cell]!, 0);
+        const sane = cells.every((cell) => Number.isInteger(scaled!.assigned[cell]) && scaled!.assigned[cell]! >= 0 && scaled!.assigned[cell]! <= record.assigned[cell]!);
+        const homeSum = Object.values(scaled!.home).reduce((a, b) => a + b, 0);
+        return sane && homeSum === target && after === Math.min(before, target) && federatedJobRecordSchema.safeParse(scaled).success;
+      },
+    ),
+    { numRuns: 500 },
   );
   t.pass();
 });

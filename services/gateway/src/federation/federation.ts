@@ -6,7 +6,7 @@ import { FederationMetrics } from "./federation-metrics.js";
 import { federatedView, type MemberLookup } from "./federated-view.js";
 import { FederationStore } from "./federation-store.js";
 import { fetchMember, memberJobId, memberSpec } from "./member-jobs.js";
-import { homePlacement, note } from "./placement.js";
+import { homePlacement, note, rescale } from "./placement.js";
 import { FederationReconciler } from "./reconciler.js";
 
 export interface FederationOptions {
@@ -121,6 +121,19 @@ export class Federation {
       current.killed = true;
       note(current, Date.now(), "killed by user");
       return current;
+    });
+    if (record === undefined) throw new CorralError("not_found", `no federated job ${id}`, "job");
+    return this.view(id);
+  }
+
+  /**
+   * kubectl scale for a federated job: its replica count changes in the record, with the
+   * shares; the reconciler then asks the cells to start or stop their part.
+   */
+  async scale(id: string, replicas: number): Promise<FederatedJobView> {
+    const record = await this.store.modify(id, (current) => {
+      if (current.killed) throw new CorralError("conflict", `federated job ${id} is killed; submit it again to run it`, "job");
+      return rescale(current, federationOf(current.spec)!, replicas, Date.now());
     });
     if (record === undefined) throw new CorralError("not_found", `no federated job ${id}`, "job");
     return this.view(id);

@@ -73,6 +73,40 @@ export function note(record: FederatedJobRecord, now: number, text: string): voi
 }
 
 /**
+ * A federated job scaled to `replicas` (kubectl scale), pure; undefined when that is already
+ * its count. The shares every cell would hold when healthy follow the new count. Scaling up
+ * leaves the new replicas to the next reconciliation, which places what is missing by the
+ * policy in the cells that can take it. Scaling down takes the excess back at once, first
+ * from the cells holding most above their new share (fill: the least preferred first), as
+ * a scale down of one cell's job stops its tasks at once.
+ */
+export function rescale(record: FederatedJobRecord, policy: FederationPolicy, replicas: number, now: number): FederatedJobRecord | undefined {
+  const before = record.spec.replicas;
+  if (replicas === before) return undefined;
+  const next: FederatedJobRecord = structuredClone(record);
+  next.spec.replicas = replicas;
+  next.home = homePlacement(replicas, policy);
+  let excess = policy.cells.reduce((sum, cell) => sum + (next.assigned[cell] ?? 0), 0) - replicas;
+  const taken: string[] = [];
+  if (excess > 0) {
+    const over = (cell: string) => (next.assigned[cell] ?? 0) - (next.home[cell] ?? 0);
+    const order = policy.policy === "fill" ? [...policy.cells].reverse() : [...policy.cells].sort((a, b) => over(b) - over(a));
+    // Above their new shares first; then, should the shares not cover it, from the same order.
+    for (const pass of [over, (cell: string) => next.assigned[cell] ?? 0]) {
+      for (const cell of order) {
+        const take = Math.min(excess, Math.max(0, pass(cell)));
+        if (take === 0) continue;
+        next.assigned[cell] = (next.assigned[cell] ?? 0) - take;
+        excess -= take;
+        taken.push(`${take} from ${cell}`);
+      }
+    }
+  }
+  note(next, now, `scaled from ${before} to ${replicas} replicas${taken.length > 0 ? `: stopping ${taken.join(", ")}` : ""}`);
+  return next;
+}
+
+/**
  * One reconciliation step for a federated job, pure: from the record and what each cell
  * shows now, the next record and what to ask of the cells.
  *
