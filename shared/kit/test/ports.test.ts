@@ -1,8 +1,8 @@
 import test from "ava";
 import { spawn } from "node:child_process";
-import { readFileSync, utimesSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { freePort, freePortRange, processStartTime, reservationFile, reservePort } from "@corral/kit";
+import { freePort, freePortRange, processStartTime, reservationFile, reservePort, shareReservations } from "@corral/kit";
 
 /** A port in the service range that nobody has reserved or bound, found by reserving it. */
 async function unusedPort(): Promise<number> {
@@ -43,23 +43,62 @@ test("a reservation less than a minute old holds even when its owner is gone (a 
 
 test("two processes choosing ports at the same time never get the same one", async (t) => {
   // Without reservations, 500 random picks each from 6,700 ports would share about 37.
+  // The child says when it is ready and starts at our word, so the two really overlap.
   const child = spawn(process.execPath, ["--import=tsx", "--input-type=module", "-e", `
     import { freePort } from "@corral/kit";
+    import { createInterface } from "node:readline";
+    console.log("ready");
+    await new Promise((resolve) => createInterface({ input: process.stdin }).once("line", resolve));
     const ports = [];
     for (let i = 0; i < 500; i++) ports.push(await freePort());
     console.log(JSON.stringify(ports));
     setTimeout(() => {}, 60_000);
-  `], { stdio: ["ignore", "pipe", "inherit"], cwd: process.cwd() });
+  `], { stdio: ["pipe", "pipe", "inherit"], cwd: process.cwd() });
   t.teardown(() => child.kill("SIGKILL"));
+  const lines = createInterface({ input: child.stdout! })[Symbol.asyncIterator]();
+  t.is((await lines.next()).value, "ready");
+  child.stdin!.write("go\n");
   const mine: number[] = [];
   for (let i = 0; i < 500; i++) mine.push(await freePort());
-  const line = await new Promise<string>((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", resolve);
-    child.once("exit", (code) => reject(new Error(`the other process exited (${code}) before answering`)));
-  });
-  const theirs = new Set(JSON.parse(line) as number[]);
+  const theirs = new Set(JSON.parse((await lines.next()).value as string) as number[]);
   t.is(theirs.size, 500);
   t.deepEqual(mine.filter((port) => theirs.has(port)), []);
+});
+
+test("a shared reservation stands while any of its owners lives", async (t) => {
+  const borglet = spawn("sleep", ["60"], { stdio: "ignore" });
+  t.teardown(() => borglet.kill("SIGKILL"));
+  const port = await unusedPort();
+  const file = reservationFile(port);
+  // As a launcher that exited would leave it: itself gone, the borglet it shared with alive.
+  writeFileSync(file, `999999999 1\n${borglet.pid} ${processStartTime(borglet.pid!)}`);
+  const old = new Date(Date.now() - 5 * 60_000);
+  utimesSync(file, old, old);
+  t.false(reservePort(port));
+  borglet.kill("SIGKILL");
+  await new Promise((resolve) => borglet.once("exit", resolve));
+  t.true(reservePort(port));
+});
+
+test("shareReservations adds the owner to this process's reservations, and only to those", async (t) => {
+  const [low] = await freePortRange(2);
+  const stranger = 65_000; // outside both ranges: never handed out here
+  writeFileSync(reservationFile(stranger), "999999999 1"); // another's, not ours to share
+  t.teardown(() => rmSync(reservationFile(stranger), { force: true }));
+  const owner = { pid: 4242, startTime: 7 };
+  shareReservations([low, low + 1, stranger], owner);
+  t.is(readFileSync(reservationFile(low), "utf8"), `${process.pid} ${processStartTime(process.pid)}\n4242 7`);
+  t.is(readFileSync(reservationFile(stranger), "utf8"), "999999999 1");
+});
+
+test("a takeover lock left by a process that died mid-takeover keeps that port out of use", async (t) => {
+  const port = await unusedPort();
+  const file = reservationFile(port);
+  writeFileSync(file, "999999999 1");
+  const old = new Date(Date.now() - 5 * 60_000);
+  utimesSync(file, old, old);
+  writeFileSync(`${file}.takeover`, "999999998 1");
+  t.false(reservePort(port));
 });
 
 test("a port range is reserved whole: no port of it is handed out again", async (t) => {

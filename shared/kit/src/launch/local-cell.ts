@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { bnsBucket, CorralError } from "@corral/contracts";
-import { freePort, freePortRange } from "./ports.js";
+import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { isSameProcessAlive, signalGroup, startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
 import { startNatsServer, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
 import { requireExecutable } from "./executables.js";
@@ -384,7 +384,10 @@ async function startCellServices(
     usedPortRanges.push(range);
     const name = named(cell.cell, `borglet-${i}`);
     const args = [...borgletArgs(cell, name, range, { ...options, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` } }), ...metricsArgs(await metricsPortFor(file))];
-    processes.push(startService(dir, "borglet", name, args));
+    const borglet = startService(dir, "borglet", name, args);
+    // Its tasks bind these ports whenever they are placed, long after a `cell up` has exited.
+    shareReservations(Array.from({ length: range[1] - range[0] + 1 }, (_, offset) => range[0] + offset), borglet);
+    processes.push(borglet);
   }
   return borglets;
 }

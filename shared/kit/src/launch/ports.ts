@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { closeSync, linkSync, mkdirSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from "node:fs";
+import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { isSameProcessAlive, processStartTime } from "./processes.js";
@@ -15,11 +15,13 @@ const SERVICE_HIGH = 32_700;
 /**
  * Ports are chosen seconds before the server that gets one binds it, and several processes
  * (concurrent test files, a cell started by hand) choose at once: a port free to bind is not
- * free to hand out. Each handed-out port is reserved by a file here holding the owner's pid.
- * A reservation stands while its owner lives, or for a minute after it was made (the launcher
- * of `corral cell up` exits at once; its servers have bound their ports by then).
+ * free to hand out. Each handed-out port is reserved by a file here (a directory per user,
+ * so no user's files lock another out) naming its owner by pid and start time, so a reused
+ * pid is not taken for it. A reservation stands while its owner lives, or for a minute after
+ * it was made (the launcher of `corral cell up` exits at once; its servers bind their ports
+ * within that minute, and a borglet's task range is handed over to the borglet).
  */
-const RESERVATIONS = join(tmpdir(), "corral-ports");
+const RESERVATIONS = join(tmpdir(), `corral-ports-${process.getuid?.() ?? "user"}`);
 const RESERVATION_GRACE_MS = 60_000;
 
 const OWNER = `${process.pid} ${processStartTime(process.pid) ?? 0}`;
@@ -36,6 +38,7 @@ export async function freePort(): Promise<number> {
     const port = SERVICE_LOW + Math.floor(Math.random() * (SERVICE_HIGH - SERVICE_LOW));
     if (handedOut.has(port) || !reservePort(port)) continue;
     if (await canBind(port)) return port;
+    release(port); // something outside this scheme holds it
   }
   throw new Error(`no free port between ${SERVICE_LOW} and ${SERVICE_HIGH}`);
 }
@@ -74,30 +77,35 @@ function canBind(port: number): Promise<boolean> {
 export function reservePort(port: number): boolean {
   mkdirSync(RESERVATIONS, { recursive: true });
   const file = reservationFile(port);
-  if (!createExclusive(file)) {
+  if (!createExclusive(file, OWNER)) {
     if (!lapsed(file)) return false;
-    // Two processes may find the same lapsed reservation: only one can move it away.
-    const moved = `${file}.${process.pid}`;
+    // A lapsed reservation is taken over under a lock, so two processes finding it at once
+    // cannot both take it: the loser finds the lock, or the winner's fresh reservation. A
+    // lock left by a process that died mid-takeover keeps that one port out of use for good,
+    // which costs less than any rule for breaking locks would risk.
+    const lock = `${file}.takeover`;
+    if (!createExclusive(lock, OWNER)) return false;
     try {
-      renameSync(file, moved);
-    } catch {
-      return false;
+      if (!lapsed(file)) return false;
+      unlinkSync(file);
+      if (!createExclusive(file, OWNER)) return false;
+    } finally {
+      unlinkSync(lock);
     }
-    if (!lapsed(moved)) {
-      // It was taken again between the look and the move: give it back unless yet another took it.
-      try {
-        linkSync(moved, file);
-      } catch {
-        /* someone holds it now; it is theirs either way */
-      }
-      unlinkSync(moved);
-      return false;
-    }
-    unlinkSync(moved);
-    if (!createExclusive(file)) return false;
   }
   handedOut.add(port);
   return true;
+}
+
+/**
+ * Shares this process's reservations of `ports` with the process that will bind them (a
+ * borglet given a range for its tasks): they stand while either lives, not only while the
+ * launcher does.
+ */
+export function shareReservations(ports: Iterable<number>, owner: { pid: number; startTime: number }): void {
+  for (const port of ports) {
+    if (handedOut.has(port)) writeFileSync(reservationFile(port), `${OWNER}\n${owner.pid} ${owner.startTime}`);
+  }
 }
 
 function release(port: number): void {
@@ -109,10 +117,10 @@ function release(port: number): void {
   }
 }
 
-function createExclusive(file: string): boolean {
+function createExclusive(file: string, content: string): boolean {
   try {
     const fd = openSync(file, "wx");
-    writeSync(fd, OWNER);
+    writeSync(fd, content);
     closeSync(fd);
     return true;
   } catch (error) {
@@ -126,12 +134,17 @@ export function reservationFile(port: number): string {
   return join(RESERVATIONS, String(port));
 }
 
-/** A reservation lapses once its owner is gone and its minute of grace is over. */
+/** A reservation lapses once its owners are gone and its minute of grace is over. */
 function lapsed(file: string): boolean {
   try {
     if (Date.now() - statSync(file).mtimeMs < RESERVATION_GRACE_MS) return false;
-    const [pid = 0, startTime = 0] = readFileSync(file, "utf8").split(" ").map(Number);
-    return !(pid > 0 && isSameProcessAlive({ pid, startTime }));
+    // One owner per line: "pid starttime".
+    return !readFileSync(file, "utf8")
+      .split("\n")
+      .some((line) => {
+        const [pid = 0, startTime = 0] = line.split(" ").map(Number);
+        return pid > 0 && isSameProcessAlive({ pid, startTime });
+      });
   } catch {
     // Gone between the look and the read: whoever removed it may be taking it.
     return false;
