@@ -12,6 +12,7 @@ export * from "./src/redis/leader-lease.js";
 export * from "./src/redis/lease-keeper.js";
 export * from "./src/launch/executables.js";
 export * from "./src/launch/ports.js";
+export * from "./src/launch/cgroup-dirs.js";
 export * from "./src/launch/processes.js";
 export * from "./src/launch/servers.js";
 export * from "./src/launch/local-cell.js";

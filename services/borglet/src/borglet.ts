@@ -294,6 +294,7 @@ export class Borglet {
     if (exit.exitCode !== undefined) event.exitCode = exit.exitCode;
     if (exit.signal !== undefined) event.signal = exit.signal;
     if (exit.oom === true) event.oom = true;
+    if (exit.oomOfAlloc === true) event.oomOfAlloc = true;
     if (exit.ranForMs !== undefined) event.ranForMs = exit.ranForMs;
     if (unhealthy !== undefined) event.unhealthy = unhealthy;
     if (evicted !== undefined) event.evicted = evicted;

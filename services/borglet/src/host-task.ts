@@ -13,6 +13,8 @@ export interface TaskExit {
   signal?: string;
   /** the kernel killed it for going over its memory limit */
   oom?: true;
+  /** with oom: the limit gone over was its alloc's (its tasks together), not its own */
+  oomOfAlloc?: true;
   revoked: boolean;
   /** how long it ran, when it started at all */
   ranForMs?: number;

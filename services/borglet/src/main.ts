@@ -3,7 +3,7 @@ import { hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
-import { connectNats, createLogger, exitOnUncaught, loadFlags, METRICS_FLAG_OPTIONS, metricsFlagShape, onShutdown, parsedFlag, ServiceMetrics } from "@corral/kit";
+import { borgletCgroupPath, connectNats, createLogger, exitOnUncaught, loadFlags, METRICS_FLAG_OPTIONS, metricsFlagShape, onShutdown, parsedFlag, ServiceMetrics } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
@@ -113,10 +113,12 @@ async function runReal(): Promise<void> {
   const support = checkIsolation();
   // Jobs without an image run either way; with one, a missing piece is named in the task's failure.
   if (!support.ok) log.warn({ problem: support.problem }, "isolated runtime unavailable: jobs with an image will fail here");
+  // Many borglets may share a host (local cells, tests): each makes its tasks' cgroups under its own.
+  const cgroupParent = borgletCgroupPath(flags.name, dataDir);
   const isolation = support.ok
     ? {
         ok: true as const,
-        runtime: { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: flags.hostVolumes, cgroupVersion: support.cgroupVersion, allocCgroups: new AllocCgroups(support.cgroupVersion, flags.name), prepareRoot: imageRoots(nc, flags.cell, dataDir, log) },
+        runtime: { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: flags.hostVolumes, cgroupVersion: support.cgroupVersion, cgroupParent, allocCgroups: new AllocCgroups(support.cgroupVersion, cgroupParent), prepareRoot: imageRoots(nc, flags.cell, dataDir, log) },
       }
     : { ok: false as const, problem: support.problem };
   const borglet = new Borglet(

@@ -1,8 +1,9 @@
 import test from "ava";
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
+import { removeEmptyCgroups } from "@corral/kit";
 import { busyboxRoot } from "@corral/testkit";
 import { taskPaths, type TaskExit } from "../src/host-task.js";
 import { checkIsolation } from "../src/runtime/isolation-check.js";
@@ -19,21 +20,17 @@ function taskRoot(): PreparedRoot {
 }
 
 const support = checkIsolation();
+/** this test's own cgroup, as a borglet has its own */
+const CGROUP_PARENT = `/corral/isolated-test-${process.pid}`;
 const dataDir = mkdtempSync(join(tmpdir(), "corral-isolated-"));
 const runtime: IsolatedRuntime | undefined = support.ok
-  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, allocCgroups: new AllocCgroups(support.cgroupVersion, `alloc-test-${process.pid}`), prepareRoot: async () => taskRoot() }
+  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async () => taskRoot() }
   : undefined;
 
 test.after.always(() => {
   rmSync(dataDir, { recursive: true, force: true });
-  // The machine-level cgroup of the allocs' test node (the allocs' own are removed by their last task).
-  for (const hierarchy of ["", ...readdirSync("/sys/fs/cgroup")]) {
-    try {
-      rmdirSync(join("/sys/fs/cgroup", hierarchy, "corral", `alloc-test-${process.pid}`));
-    } catch {
-      // not made in this hierarchy
-    }
-  }
+  // The test's own cgroup, as runc leaves a borglet's (the allocs' are removed by their last task).
+  removeEmptyCgroups([CGROUP_PARENT]);
 });
 
 let nextIndex = 0;
@@ -92,6 +89,7 @@ test("a task over its memory limit is killed by the kernel and reported as OOM",
   const result = await runToEnd(lease("x=$(head -c 100000000 /dev/zero | tr '\\000' a); echo survived", 32));
   t.true(result.exit?.oom, JSON.stringify(result));
   t.is(result.exit?.signal, "SIGKILL");
+  t.is(result.exit?.oomOfAlloc, undefined, "its own limit");
   t.false(result.stdout.includes("survived"));
 });
 
@@ -197,5 +195,6 @@ test("the alloc's memory binds its tasks together: a task within its own limit b
   const inAlloc = { alloc: "1.slots.alice.local", allocSize: { cpu: 0.5, ram: 32 * MIB, disk: 0 } };
   const result = await runToEnd(lease("x=$(head -c 60000000 /dev/zero | tr '\\000' a); echo survived", 128, inAlloc));
   t.true(result.exit?.oom, JSON.stringify(result));
+  t.true(result.exit?.oomOfAlloc, "the alloc's limit, not the task's own, was gone over");
   t.false(result.stdout.includes("survived"));
 });

@@ -21,6 +21,7 @@ function lifecycleEventOf(event: TaskEvent): TaskLifecycleEvent | undefined {
       if (event.signal !== undefined) exited.signal = event.signal;
       else if (event.exitCode !== undefined) exited.exitCode = event.exitCode;
       if (event.oom === true) exited.oom = true;
+      if (event.oomOfAlloc === true) exited.oomOfAlloc = true;
       if (event.unhealthy !== undefined) exited.unhealthy = event.unhealthy;
       if (event.ranForMs !== undefined) exited.ranForMs = event.ranForMs;
       return exited;

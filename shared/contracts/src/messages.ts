@@ -232,6 +232,8 @@ export const leaseSchema = z.object({
   alloc: taskIdSchema.optional(),
   /** the alloc's reservation: the isolated runtime caps the alloc's tasks on the machine together at it */
   allocSize: resourcesSchema.optional(),
+  /** the alloc set's band: the alloc's cgroup competes for cpu with its weight, whatever its tasks' */
+  allocPriority: z.enum(PRIORITY_BANDS).optional(),
   /** with `%port%` placeholders still in; the borglet substitutes them */
   args: z.array(z.string()),
   env: z.record(z.string(), z.string()),
@@ -282,6 +284,8 @@ export const taskEventSchema = z.discriminatedUnion("kind", [
     signal: z.string().max(16).optional(),
     /** the kernel killed it for going over its memory limit */
     oom: z.literal(true).optional(),
+    /** with oom: the limit gone over was its alloc's (its tasks together), not its own */
+    oomOfAlloc: z.literal(true).optional(),
     /** the borglet stopped it for failing its health check; what the last check said */
     unhealthy: z.string().max(1024).optional(),
     /** the borglet evicted it to relieve memory pressure (non-production work goes first); why */

@@ -27,14 +27,16 @@ export interface TaskContext {
 export type TaskLifecycleEvent =
   | { type: "SCHEDULE"; node: string; ports: number[]; alloc?: string }
   | { type: "STARTED"; pid: number }
-  | { type: "EXITED"; exitCode?: number; signal?: string; oom?: boolean; unhealthy?: string; ranForMs?: number }
+  | { type: "EXITED"; exitCode?: number; signal?: string; oom?: boolean; oomOfAlloc?: boolean; unhealthy?: string; ranForMs?: number }
   | { type: "FAILED"; message: string }
   | { type: "LOST"; reason: string }
   | { type: "KILL"; reason: string }
   | { type: "PREEMPT"; by: string };
 
-function exitReason(event: { exitCode?: number; signal?: string; oom?: boolean; unhealthy?: string }): string {
+function exitReason(event: { exitCode?: number; signal?: string; oom?: boolean; oomOfAlloc?: boolean; unhealthy?: string }): string {
   if (event.unhealthy !== undefined) return `unhealthy: ${event.unhealthy}`;
+  // Raising the task's own ram would not help here: its alloc is what is too small.
+  if (event.oom === true && event.oomOfAlloc === true) return `OOM: killed because its alloc's tasks together went over the alloc's memory${event.signal === undefined ? "" : ` (${event.signal})`}`;
   if (event.oom === true) return `OOM: killed for going over its memory limit${event.signal === undefined ? "" : ` (${event.signal})`}`;
   if (event.signal !== undefined) return `terminated by ${event.signal}`;
   return `exited with code ${event.exitCode ?? "unknown"}`;

@@ -176,6 +176,13 @@ test("a crash streak grows with each short run, remembers the machines it crashe
   t.deepEqual(oom.context.crashedOn, ["n5"]);
 });
 
+test("an OOM kill says whose limit was gone over: the task's own, or its alloc's", (t) => {
+  const exit = (more: { oomOfAlloc?: boolean }) =>
+    run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [], alloc: "0.slots.alice.local" }, { type: "STARTED", pid: 1 }, { type: "EXITED", signal: "SIGKILL", oom: true, ...more }).context.reason;
+  t.is(exit({}), "OOM: killed for going over its memory limit (SIGKILL)");
+  t.is(exit({ oomOfAlloc: true }), "OOM: killed because its alloc's tasks together went over the alloc's memory (SIGKILL)");
+});
+
 test("only a task's own exit makes it wait out a backoff: lost or preempted, it is placed again at once, the streak kept", (t) => {
   let task = newTask("always");
   for (const node of ["n1", "n2", "n3"]) task = run(task, { type: "SCHEDULE", node, ports: [] }, { type: "STARTED", pid: 1 }, { type: "EXITED", exitCode: 1, ranForMs: 5 });

@@ -1,4 +1,5 @@
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
+import { cgroupHierarchies } from "@corral/kit";
 import { join } from "node:path";
 import type { PriorityBand, Resources } from "@corral/contracts";
 import type { CgroupVersion } from "./cgroups.js";
@@ -21,21 +22,29 @@ export class AllocCgroups {
 
   constructor(
     readonly version: CgroupVersion,
-    private readonly node: string,
+    /** the borglet's own cgroup (see IsolatedRuntime.cgroupParent) */
+    private readonly parent: string,
     private readonly root = CGROUP_ROOT,
   ) {}
 
   /** The alloc's cgroup, relative to each hierarchy (what runc's cgroupsPath is relative to). */
   pathOf(alloc: string): string {
-    return `/corral/${this.node}/alloc-${alloc}`;
+    return `${this.parent}/alloc-${alloc}`;
   }
 
-  /** A task of `alloc` is about to start: its parent cgroup exists with the alloc's limits. */
+  /**
+   * A task of `alloc` is about to start: its parent cgroup exists with the alloc's limits.
+   * They are written by the first task in, not by every one: lowering a limit under tasks
+   * already running would refuse the write (v1) or kill them (v2).
+   */
   enter(alloc: string, size: Resources, band: PriorityBand | undefined): void {
-    const path = this.pathOf(alloc);
-    if (this.version === 2) this.makeV2(path, size, band);
-    else this.makeV1(path, size, band);
-    this.members.set(alloc, (this.members.get(alloc) ?? 0) + 1);
+    const members = this.members.get(alloc) ?? 0;
+    if (members === 0) {
+      const path = this.pathOf(alloc);
+      if (this.version === 2) this.makeV2(path, size, band);
+      else this.makeV1(path, size, band);
+    }
+    this.members.set(alloc, members + 1);
   }
 
   /** A task entered by this run is gone; the last one out removes the alloc's cgroup. */
@@ -55,7 +64,7 @@ export class AllocCgroups {
    */
   removeIfEmpty(alloc: string): void {
     if ((this.members.get(alloc) ?? 0) > 0) return;
-    for (const hierarchy of this.hierarchies()) {
+    for (const hierarchy of cgroupHierarchies(this.root)) {
       try {
         rmdirSync(join(hierarchy, this.pathOf(alloc)));
       } catch {
@@ -67,8 +76,8 @@ export class AllocCgroups {
   /** At start: alloc cgroups an earlier run left empty (it died before the last task's teardown). */
   sweepEmpty(): string[] {
     const removed = new Set<string>();
-    for (const hierarchy of this.hierarchies()) {
-      const dir = join(hierarchy, "corral", this.node);
+    for (const hierarchy of cgroupHierarchies(this.root)) {
+      const dir = join(hierarchy, this.parent);
       let entries: string[] = [];
       try {
         entries = readdirSync(dir).filter((name) => name.startsWith("alloc-"));
@@ -104,8 +113,14 @@ export class AllocCgroups {
     let dir = this.root;
     for (const level of levels) {
       const available = readFileSync(join(dir, "cgroup.controllers"), "utf8").trim().split(/\s+/);
-      const wanted = V2_CONTROLLERS.filter((controller) => available.includes(controller));
-      writeFileSync(join(dir, "cgroup.subtree_control"), wanted.map((controller) => `+${controller}`).join(" "));
+      // One at a time, and a refusal is not fatal (as runc does): the limits below say whether it mattered.
+      for (const controller of V2_CONTROLLERS.filter((name) => available.includes(name))) {
+        try {
+          writeFileSync(join(dir, "cgroup.subtree_control"), `+${controller}`);
+        } catch {
+          // e.g. cpu with real-time threads about; memory.max or cpu.weight below then fails, naming the file
+        }
+      }
       dir = join(dir, level);
       mkdirSync(dir, { recursive: true });
     }
@@ -113,18 +128,5 @@ export class AllocCgroups {
     // runc's own mapping of cpu shares (2…262144) onto cgroup v2 weights (1…10000).
     const shares = cpuShares(size.cpu, band);
     writeFileSync(join(dir, "cpu.weight"), String(1 + Math.floor(((shares - 2) * 9999) / 262_142)));
-  }
-
-  /** Every hierarchy a task's cgroup is made in: the root itself on v2, each controller's mount on v1. */
-  private hierarchies(): string[] {
-    if (this.version === 2) return [this.root];
-    try {
-      // cpu and cpuacct are links to one mount; each mount once is enough.
-      return readdirSync(this.root)
-        .map((name) => join(this.root, name))
-        .filter((dir) => existsSync(dir) && !lstatSync(dir).isSymbolicLink() && lstatSync(dir).isDirectory());
-    } catch {
-      return [];
-    }
   }
 }

@@ -62,6 +62,19 @@ export class TaskCgroup {
     }
   }
 
+  /**
+   * Whether the task reached its own memory limit: when the kernel OOM-killed it without
+   * that, an ancestor's limit (its alloc's) is what was gone over.
+   */
+  hitOwnMemoryLimit(): boolean {
+    try {
+      if (this.version === 2) return Number(/^max (\d+)$/m.exec(this.read("", "memory.events"))?.[1] ?? 0) > 0;
+      return Number(this.read("memory", "memory.failcnt")) > 0;
+    } catch {
+      return true; // unknown: say what is most likely
+    }
+  }
+
   private read(controller: string, file: string): string {
     return readFileSync(join(this.root, controller, this.path, file), "utf8").trim();
   }

@@ -36,6 +36,8 @@ export interface IsolatedRuntime {
   /** runc's state directory for this borglet, so borglets sharing a host keep apart */
   runcRoot: string;
   cgroupVersion: CgroupVersion;
+  /** this borglet's cgroup, under which its tasks' are made: its own, though many borglets share a host */
+  cgroupParent: string;
   /** the parent cgroups of tasks that run in allocs */
   allocCgroups: AllocCgroups;
   prepareRoot: RootfsProvider;
@@ -82,7 +84,7 @@ export class IsolatedTask {
     this.containerId = `${lease.taskId}-${lease.incarnation}`;
     this.bundle = join(dataDir, "bundles", this.containerId);
     // A task in an alloc lives inside the alloc's cgroup, which holds the alloc's reservation.
-    const parent = lease.alloc === undefined || lease.allocSize === undefined ? `/corral/${node}` : runtime.allocCgroups.pathOf(lease.alloc);
+    const parent = lease.alloc === undefined || lease.allocSize === undefined ? runtime.cgroupParent : runtime.allocCgroups.pathOf(lease.alloc);
     this.cgroup = new TaskCgroup(runtime.cgroupVersion, `${parent}/${this.containerId}`);
   }
 
@@ -146,7 +148,7 @@ export class IsolatedTask {
       return;
     }
     if (this.lease.alloc !== undefined && this.lease.allocSize !== undefined) {
-      this.runtime.allocCgroups.enter(this.lease.alloc, this.lease.allocSize, this.lease.priority);
+      this.runtime.allocCgroups.enter(this.lease.alloc, this.lease.allocSize, this.lease.allocPriority ?? this.lease.priority);
       this.inAlloc = this.lease.alloc;
     }
     writeFileSync(join(this.bundle, "config.json"), JSON.stringify(ociConfig({
@@ -255,6 +257,7 @@ export class IsolatedTask {
   private async finished(root: PreparedRoot, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined): Promise<void> {
     if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
     const oom = this.cgroup.oomKills() > 0;
+    const ofAlloc = oom && this.inAlloc !== undefined && !this.cgroup.hitOwnMemoryLimit();
     const neverStarted = this.pid === undefined;
     await this.teardown(root);
     // Last, so a borglet that dies while tearing down still finds the container at its next start.
@@ -272,6 +275,7 @@ export class IsolatedTask {
     else if (code !== null) exit.exitCode = code;
     // Only a task the kernel killed was OOM-killed: one of its children may have been instead.
     if (oom && exit.signal === "SIGKILL") exit.oom = true;
+    if (exit.oom === true && ofAlloc) exit.oomOfAlloc = true;
     this.events.exited(exit);
   }
 

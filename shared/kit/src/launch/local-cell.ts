@@ -6,6 +6,7 @@ import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { bnsBucket, CorralError } from "@corral/contracts";
 import { freePort, freePortRange, shareReservations } from "./ports.js";
+import { borgletCgroupPath, removeEmptyCgroups } from "./cgroup-dirs.js";
 import { isSameProcessAlive, signalGroup, startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
 import { startNatsServer, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
 import { requireExecutable } from "./executables.js";
@@ -468,6 +469,8 @@ async function removeContainerLeftovers(dir: string): Promise<void> {
       for (const id of listed.stdout.split("\n").filter((line) => line !== "")) {
         await execFileAsync("runc", ["--root", root, "delete", "--force", id]).catch(() => {});
       }
+      // runc leaves the cgroups above its containers: the borglet's own, and its allocs'.
+      removeEmptyCgroups([borgletCgroupPath(borglet, join(borglets, borglet))]);
     }
   }
   let mounts = "";
