@@ -169,6 +169,15 @@ test("observeMember: running counts healthy running tasks below replicas; termin
   t.false(observeMember(view, "web.bob").ours);
 });
 
+test("observeMember: a counts-only view (no tasks, the leader's withinReplicas) gives the same observation", (t) => {
+  const spec = { ...specOf({ cells: ["a"], policy: "pin" }, 4), labels: { [FEDERATION_LABEL]: "web.alice" } };
+  const view = viewOf("a", spec, [{ state: "running" }, { state: "dead" }, { state: "running" }, { state: "pending" }, { state: "terminating" }]);
+  // As the leader counts them: the summary over every task, and running and dead below the replicas.
+  const counts = { ...view, tasks: [], summary: { pending: 1, assigned: 0, starting: 0, running: 2, terminating: 1, dead: 1 }, withinReplicas: { running: 2, dead: 1 } };
+  t.deepEqual(observeMember(counts, "web.alice"), observeMember(view, "web.alice"));
+  t.deepEqual(observeMember({ ...counts, killed: true }, "web.alice"), observeMember({ ...view, killed: true }, "web.alice"), "a killed member's dead tasks are not finished work");
+});
+
 test("memberSpec: the member runs in its cell with its share, labelled with the federated job", (t) => {
   const record = recordOf(specOf({ cells: ["a", "b"], policy: "spread", weights: [2, 1], spillAfterMs: 5000, maxDisruption: 2 }, 6, { labels: { tier: "web" } }));
   const spec = memberSpec(record, "b", 2);

@@ -3,6 +3,38 @@ import { eligibleAt, isAlloc, type CellState } from "./cell-state.js";
 import type { Reclamation } from "./reclamation.js";
 import type { JobRecord } from "@corral/state";
 
+/** A job's counts, without its task list: what a federation's reconciler reads every pass. */
+export function jobCounts(job: JobRecord): JobView {
+  const summary = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
+  const withinReplicas = { running: 0, dead: 0 };
+  for (const task of job.tasks) {
+    const taskState = task.lifecycle.state;
+    summary[taskState] += 1;
+    if (task.index >= job.spec.replicas) continue;
+    if (taskState === "running" && !(job.spec.health !== undefined && task.health === "unhealthy")) withinReplicas.running += 1;
+    if (taskState === "dead") withinReplicas.dead += 1;
+  }
+  return { ...jobHeader(job), summary, tasks: [], withinReplicas };
+}
+
+function jobHeader(job: JobRecord): Omit<JobView, "summary" | "tasks"> {
+  return {
+    id: job.id,
+    name: job.name,
+    kind: job.spec.kind,
+    ...(job.spec.allocSet === undefined ? {} : { allocSet: job.spec.allocSet }),
+    labels: job.spec.labels,
+    user: job.user,
+    cell: job.cell,
+    priority: job.spec.priority,
+    replicas: job.spec.replicas,
+    binary: job.spec.binary,
+    requirements: job.spec.requirements,
+    killed: job.killed,
+    submittedAt: job.submittedAt,
+  };
+}
+
 export function jobView(job: JobRecord, state: CellState): JobView {
   const summary = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
   const tasks = job.tasks.map((task): TaskView => {
@@ -40,23 +72,7 @@ export function jobView(job: JobRecord, state: CellState): JobView {
     if (context.exitCode !== undefined) view.exitCode = context.exitCode;
     return view;
   });
-  return {
-    id: job.id,
-    name: job.name,
-    kind: job.spec.kind,
-    ...(job.spec.allocSet === undefined ? {} : { allocSet: job.spec.allocSet }),
-    labels: job.spec.labels,
-    user: job.user,
-    cell: job.cell,
-    priority: job.spec.priority,
-    replicas: job.spec.replicas,
-    binary: job.spec.binary,
-    requirements: job.spec.requirements,
-    killed: job.killed,
-    submittedAt: job.submittedAt,
-    summary,
-    tasks,
-  };
+  return { ...jobHeader(job), summary, tasks };
 }
 
 export function nodeView(name: string, state: CellState, now = Date.now(), reclamation?: Reclamation): NodeView | undefined {

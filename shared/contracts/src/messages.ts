@@ -87,7 +87,12 @@ export const scaleJob = rpc(
 );
 export const jobStatus = rpc(
   "api.status",
-  z.object({ job: jobIdSchema.optional(), user: userNameSchema.optional() }),
+  z.object({
+    job: jobIdSchema.optional(),
+    user: userNameSchema.optional(),
+    /** counts only: no task list, and `withinReplicas` (a federation's reconciler needs no more of a big job) */
+    countsOnly: z.literal(true).optional(),
+  }),
   z.object({ jobs: z.array(jobViewSchema) }),
 );
 /** A standby's answer from its copy of the state: which copy, and how long since it last changed. */

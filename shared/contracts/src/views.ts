@@ -51,6 +51,8 @@ export const jobViewSchema = z.object({
   /** count of tasks per state */
   summary: z.record(z.enum(TASK_STATES), z.number().int()),
   tasks: z.array(taskViewSchema),
+  /** asked for counts only: of the tasks below the replica count, those running and not unhealthy, and those dead */
+  withinReplicas: z.object({ running: z.number().int().nonnegative(), dead: z.number().int().nonnegative() }).optional(),
 });
 export type JobView = z.infer<typeof jobViewSchema>;
 

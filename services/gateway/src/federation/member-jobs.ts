@@ -14,6 +14,13 @@ export function memberSpec(record: FederatedJobRecord, cell: string, replicas: n
 }
 
 export function observeMember(view: JobView, federatedId: string): MemberObservation {
+  const ours = view.labels[FEDERATION_LABEL] === federatedId;
+  if (view.withinReplicas !== undefined) {
+    // Counts only (see fetchMember): the same numbers, counted by the cell's leader.
+    const terminating = view.summary.terminating ?? 0;
+    const live = Object.values(view.summary).reduce((sum, count) => sum + count, 0) - (view.summary.dead ?? 0);
+    return { replicas: view.replicas, running: view.withinReplicas.running, finished: view.killed ? 0 : view.withinReplicas.dead, terminating, live, killed: view.killed, ours };
+  }
   let running = 0;
   let finished = 0;
   let terminating = 0;
@@ -27,13 +34,18 @@ export function observeMember(view: JobView, federatedId: string): MemberObserva
     // dead below replicas in a live job: it ran to its end under its restart policy
     if (task.state === "dead" && !view.killed) finished += 1;
   }
-  return { replicas: view.replicas, running, finished, terminating, live, killed: view.killed, ours: view.labels[FEDERATION_LABEL] === federatedId };
+  return { replicas: view.replicas, running, finished, terminating, live, killed: view.killed, ours };
 }
 
-/** The member job's view, undefined if the cell has none; throws unavailable when the cell does not answer. */
-export async function fetchMember(nc: NatsConnection, cell: string, id: string, timeoutMs = 1500): Promise<JobView | undefined> {
+/**
+ * The member job's view, undefined if the cell has none; throws unavailable when the cell
+ * does not answer. With `countsOnly`, without its task list: a reconciliation pass needs
+ * only counts, and a member of thousands of tasks would otherwise cost a big reply a pass.
+ */
+export async function fetchMember(nc: NatsConnection, cell: string, id: string, options: { timeoutMs?: number; countsOnly?: boolean } = {}): Promise<JobView | undefined> {
   try {
-    const { jobs } = await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id }, { timeoutMs });
+    const query = options.countsOnly === true ? { job: id, countsOnly: true as const } : { job: id };
+    const { jobs } = await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, query, { timeoutMs: options.timeoutMs ?? 1500 });
     return jobs[0];
   } catch (error) {
     if (error instanceof CorralError && error.code === "not_found") return undefined;

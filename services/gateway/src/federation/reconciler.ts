@@ -104,7 +104,7 @@ export class FederationReconciler {
   private async observe(record: FederatedJobRecord, cell: string): Promise<CellObservation> {
     if (this.monitor.health(cell) === "down") return { reachable: false, down: true };
     try {
-      const view = await fetchMember(this.nc, cell, memberJobId(record, cell));
+      const view = await fetchMember(this.nc, cell, memberJobId(record, cell), { countsOnly: true });
       this.monitor.heardFrom(cell);
       return view === undefined ? { reachable: true, down: false } : { reachable: true, down: false, member: observeMember(view, record.id) };
     } catch (error) {
