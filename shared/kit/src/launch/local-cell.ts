@@ -5,7 +5,7 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { z } from "zod";
 import { bnsBucket, CorralError } from "@corral/contracts";
-import { freePort, freePortRange, shareReservations } from "./ports.js";
+import { canBind, freePort, freePortRange, shareReservations } from "./ports.js";
 import { borgletCgroupPath, removeEmptyCgroups } from "./cgroup-dirs.js";
 import { isSameProcessAlive, signalGroup, startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
 import { startNatsServer, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
@@ -401,12 +401,24 @@ export async function restartProcess(stopped: StartedProcess): Promise<StartedPr
   if (isSameProcessAlive(stopped)) throw new Error(`${stopped.name} is still running (pid ${stopped.pid})`);
   const options: { log: string; cwd?: string } = { log: stopped.log };
   if (stopped.cwd !== undefined) options.cwd = stopped.cwd;
-  const started = startDetached(stopped.role, stopped.name, stopped.command, stopped.args, options);
-  const portFlag = stopped.args.indexOf(stopped.role === "nats" ? "-p" : "--port");
-  const port = Number(stopped.args[portFlag + 1]);
-  if (stopped.role === "nats") await waitUntil(`nats-server on ${port}`, () => tcpAnswers(port, { send: "PING\r\n", expect: "INFO" }), 15_000);
-  if (stopped.role === "redis") await waitUntil(`redis-server on ${port}`, () => tcpAnswers(port, { send: "PING\r\n", expect: "+PONG" }), 15_000);
-  return started;
+  if (stopped.role !== "nats" && stopped.role !== "redis") return startDetached(stopped.role, stopped.name, stopped.command, stopped.args, options);
+  const port = Number(stopped.args[stopped.args.indexOf(stopped.role === "nats" ? "-p" : "--port") + 1]);
+  const probe = stopped.role === "nats" ? { send: "PING\r\n", expect: "INFO" } : { send: "PING\r\n", expect: "+PONG" };
+  // A server killed a moment ago may not have let its port go yet (a CI run once saw a
+  // restarted redis-server refused with "Address already in use"): wait for the port, and
+  // start again should the server still exit at once.
+  await waitUntil(`port ${port} to be free for ${stopped.name}`, () => canBind(port), 10_000).catch(() => {});
+  for (let attempt = 1; ; attempt++) {
+    const started = startDetached(stopped.role, stopped.name, stopped.command, stopped.args, options);
+    let exited = false;
+    await waitUntil(`${stopped.name} on ${port} (log: ${stopped.log})`, async () => {
+      exited = !isSameProcessAlive(started);
+      return exited || tcpAnswers(port, probe);
+    }, 15_000);
+    if (!exited) return started;
+    if (attempt === 3) throw new Error(`${stopped.name} exited on restart ${attempt} times; see ${stopped.log} and its own log in its data directory`);
+    await sleep(500);
+  }
 }
 
 const execFileAsync = promisify(execFile);

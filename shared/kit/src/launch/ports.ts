@@ -65,7 +65,8 @@ export async function freePortRange(size: number, avoid: ReadonlyArray<readonly 
   throw new Error(`no free block of ${size} ports between ${RANGE_LOW} and ${RANGE_HIGH}`);
 }
 
-function canBind(port: number): Promise<boolean> {
+/** Whether a server could bind `port` on loopback right now. */
+export function canBind(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const server = createServer();
     server.once("error", () => resolve(false));
