@@ -145,7 +145,7 @@ test.serial("corral scale of a federated job: up and down by the policy in every
   const down = await cells.http<{ job: FederatedJobView }>("POST", "/v1/jobs/api.tester/scale", { replicas: 3 });
   t.is(down.status, 200);
   const job = await runningAs("api.tester", { a: 1, b: 1, c: 1 }, 30_000);
-  t.true(job.events.some((event) => event.text === "scaled from 9 to 3 replicas: stopping 2 from a, 2 from b, 2 from c"), JSON.stringify(job.events));
+  t.true(job.events.some((event) => event.text === "scaled from 9 to 3 replicas: stopping 2 in a, stopping 2 in b, stopping 2 in c"), JSON.stringify(job.events));
   t.is((await cells.http("DELETE", "/v1/jobs/api.tester")).status, 202);
 });
 

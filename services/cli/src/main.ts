@@ -2,7 +2,7 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { userInfo } from "node:os";
 import { basename, resolve } from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
-import { CorralError, MAX_REPLICAS, NAME_PATTERN, parseSelector, selectorMatches, type JobView } from "@corral/contracts";
+import { CorralError, MAX_REPLICAS, NAME_PATTERN, parseSelector, selectorMatches, type FederatedJobView, type JobView } from "@corral/contracts";
 import { CheckpointStore, connectRedisOnce, decodeCheckpoint, encodeCheckpoint, isSameProcessAlive, readCellFile, startLocalCell, stopLocalCell, type Redis } from "@corral/kit";
 import { POLICIES, syntheticMachines, type MachineOffer } from "@corral/scheduling";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
@@ -251,14 +251,19 @@ program
   .action(async (job: string, replicas: number, options: { wait?: boolean; timeout: number; json?: boolean }) => {
     const api = client();
     const scaled = (await api.scale(job, replicas)).job;
-    // A federated job's tasks are numbered per cell; what counts is how many run in all.
-    const federated = (scaled as { federated?: boolean }).federated === true;
+    // A federated job's tasks are numbered per cell, and its view leaves out the ones a scale
+    // down is stopping: its cells say how many are still alive.
+    const cellsOf = (j: JobView) => (j as unknown as Partial<FederatedJobView>).cells;
+    const federated = cellsOf(scaled) !== undefined;
     const wanted = (j: JobView) => (federated ? j.tasks : j.tasks.filter((t) => t.index < replicas));
+    const runningNow = (j: JobView) => wanted(j).filter((t) => t.state === "running" && t.health !== "unhealthy").length;
+    const alive = (j: JobView) => (federated ? (cellsOf(j) ?? []).reduce((sum, cell) => sum + cell.live, 0) : j.tasks.filter((t) => t.state !== "dead").length);
     const final = options.wait
       ? await waitForJob(api, scaled.id, {
           label: `${scaled.id} at ${replicas}`,
-          count: (j) => wanted(j).filter((t) => t.state === "running").length,
-          done: (j) => wanted(j).filter((t) => t.state === "running").length === replicas && j.tasks.filter((t) => t.state !== "dead").length === replicas,
+          count: runningNow,
+          done: (j) => runningNow(j) === replicas && alive(j) === replicas,
+          failed: (j) => (j.killed ? "the job was killed" : undefined),
           timeoutMs: options.timeout * 1000,
           quiet: options.json === true,
         })

@@ -183,7 +183,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const { id, cell } = found;
     if (federation !== undefined) {
       // A member's count is the federation's to set: scaled here, it would be set back.
-      const owner = (await readJobs(ctx, cell, { job: id })).jobs[0]?.labels[FEDERATION_LABEL];
+      const owner = (await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id, countsOnly: true }, ask)).jobs[0]?.labels[FEDERATION_LABEL];
       if (owner !== undefined) throw new CorralError("bad_request", `${id} is cell ${cell}'s part of federated job ${owner}; scale that instead (corral scale ${owner} N)`, "job");
     }
     return callRpc(nc, subjects.api(cell, "scale"), scaleJob, cell, { job: id, replicas }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true });
@@ -234,7 +234,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   });
 
   registerLiveStream(app, nc, ctx.cells);
-  app.get("/ui", async (_request, reply) => reply.header("content-type", "text/html; charset=utf-8").send(sigmaPage(home, ctx.cells)));
+  app.get("/ui", async (_request, reply) => reply.header("content-type", "text/html; charset=utf-8").send(sigmaPage(home, ctx.cells, federation !== undefined)));
   app.get("/", async (_request, reply) => reply.redirect("/ui"));
 
   app.get("/v1/nodes", async (request) => {

@@ -736,13 +736,13 @@ test("(property) a second pass on the same observations (the first one's request
 
 // ---- rescale -----------------------------------------------------------------------
 
-test("rescale (spread): up from 12 to 16 moves the shares to 8/4/4 and leaves placing to decide, which asks each cell to scale", (t) => {
+test("rescale (spread): up from 12 to 16 gives each cell what it lacks of its new share, 8/4/4, and decide asks each cell to scale", (t) => {
   const { record, policy } = setup({ cells: ["a", "b", "c"], policy: "spread", weights: [2, 1, 1] }, 12);
   const scaled = rescale(record, policy, 16, 100)!;
   t.deepEqual(scaled.home, { a: 8, b: 4, c: 4 });
-  t.deepEqual(scaled.assigned, { a: 6, b: 3, c: 3 }, "nothing placed yet");
+  t.deepEqual(scaled.assigned, { a: 8, b: 4, c: 4 });
   t.is(scaled.spec.replicas, 16);
-  t.is(scaled.events.at(-1)!.text, "scaled from 12 to 16 replicas");
+  t.is(scaled.events.at(-1)!.text, "scaled from 12 to 16 replicas: adding 2 in a, adding 1 in b, adding 1 in c");
   const { next, actions } = decide(scaled, federationOf(scaled.spec)!, allRunning(record), 200);
   t.deepEqual(next.assigned, { a: 8, b: 4, c: 4 });
   t.deepEqual(sortActions(actions), [
@@ -756,7 +756,7 @@ test("rescale (spread): down from 12 to 4 takes the excess back at once, and dec
   const { record, policy } = setup({ cells: ["a", "b", "c"], policy: "spread", weights: [2, 1, 1] }, 12);
   const scaled = rescale(record, policy, 4, 100)!;
   t.deepEqual(scaled.assigned, { a: 2, b: 1, c: 1 });
-  t.is(scaled.events.at(-1)!.text, "scaled from 12 to 4 replicas: stopping 4 from a, 2 from b, 2 from c");
+  t.is(scaled.events.at(-1)!.text, "scaled from 12 to 4 replicas: stopping 4 in a, stopping 2 in b, stopping 2 in c");
   t.deepEqual(sortActions(decide(scaled, federationOf(scaled.spec)!, allRunning(record), 200).actions), [
     { kind: "scale", cell: "a", replicas: 2 },
     { kind: "scale", cell: "b", replicas: 1 },
@@ -782,34 +782,67 @@ test("rescale (fill): down gives back from the least preferred cell first", (t) 
   t.deepEqual(rescale(spilled, policy, 3, 1)!.assigned, { a: 3, b: 0 });
 });
 
+test("rescale (pin): up and down in its one cell", (t) => {
+  const { record, policy } = setup({ cells: ["a"], policy: "pin" }, 3);
+  const grown = rescale(record, policy, 6, 1)!;
+  t.deepEqual(grown.assigned, { a: 6 });
+  t.deepEqual(decide(grown, federationOf(grown.spec)!, seen({ a: up(member(3)) }), 2).actions, [{ kind: "scale", cell: "a", replicas: 6 }]);
+  t.deepEqual(rescale(grown, federationOf(grown.spec)!, 2, 3)!.assigned, { a: 2 });
+});
+
+test("rescale (spread): small counts end as spread as a new job would be (1 → 2 over two cells is 1/1, not 2/0)", (t) => {
+  for (const [cells, from, to] of [[2, 1, 2], [3, 4, 5], [3, 5, 7]] as const) {
+    const names = ["a", "b", "c"].slice(0, cells);
+    const { record, policy } = setup({ cells: names, policy: "spread" }, from);
+    const scaled = rescale(record, policy, to, 1)!;
+    t.deepEqual(scaled.assigned, homePlacement(to, policy), `${cells} cells, ${from} → ${to}`);
+  }
+});
+
+test("decide: a cell that refused a scale up is still told to scale down", (t) => {
+  // Scaled 8 → 6 after b refused its part of an earlier scale up: b still runs 4 of its 2.
+  const { record, policy } = setup({ cells: ["a", "b"], policy: "spread" }, 6);
+  const refused = { ...record, assigned: { a: 4, b: 2 }, refused: { b: { at: 0, message: "over quota" } } };
+  t.deepEqual(decide(refused, policy, seen({ a: up(member(4)), b: up(member(4)) }), 1).actions, [{ kind: "scale", cell: "b", replicas: 2 }]);
+});
+
 test("rescale: the same count changes nothing", (t) => {
   const { record, policy } = setup({ cells: ["a", "b"], policy: "spread" }, 4);
   t.is(rescale(record, policy, 4, 1), undefined);
 });
 
-test("rescale (property): shares stay whole and non-negative; a scale down leaves exactly the new count assigned; a scale up assigns nothing yet; the record stays valid", (t) => {
+test("rescale (property): shares stay whole and non-negative; down leaves exactly the new count, taken from cells; up only adds, never past a share; a job placed as submitted ends placed as a new one; the record stays valid", (t) => {
   fc.assert(
     fc.property(
       fc.integer({ min: 1, max: 4 }).chain((cells) =>
         fc.record({
           cells: fc.constant(["a", "b", "c", "d"].slice(0, cells)),
-          policy: fc.constantFrom<FederationPolicyName>("spread", "fill"),
+          policy: fc.constantFrom<FederationPolicyName>("spread", "fill", "pin"),
           weights: fc.array(fc.integer({ min: 1, max: 5 }), { minLength: cells, maxLength: cells }),
           replicas: fc.integer({ min: 1, max: 60 }),
           assigned: fc.array(fc.integer({ min: 0, max: 40 }), { minLength: cells, maxLength: cells }),
           target: fc.integer({ min: 1, max: 60 }),
         }),
       ),
-      ({ cells, policy: name, weights, replicas, assigned, target }) => {
+      ({ cells: listed, policy: name, weights, replicas, assigned, target }) => {
+        const cells = name === "pin" ? listed.slice(0, 1) : listed; // pin: one cell
         const { record, policy } = setup(name === "spread" ? { cells, policy: name, weights } : { cells, policy: name }, replicas);
         record.assigned = Object.fromEntries(cells.map((cell, index) => [cell, assigned[index]!]));
         const scaled = rescale(record, policy, target, 1);
         if (target === replicas) return scaled === undefined;
-        const before = assigned.reduce((a, b) => a + b, 0);
+        // From a job placed as submitted (every cell at its share), it ends placed as a new job of the new count.
+        const fresh = rescale(setup(name === "spread" ? { cells, policy: name, weights } : { cells, policy: name }, replicas).record, policy, target, 1)!;
+        if (JSON.stringify(fresh.assigned) !== JSON.stringify(homePlacement(target, policy))) return false;
+        const before = cells.reduce((sum, cell) => sum + record.assigned[cell]!, 0);
         const after = cells.reduce((sum, cell) => sum + scaled!.assigned[cell]!, 0);
-        const sane = cells.every((cell) => Number.isInteger(scaled!.assigned[cell]) && scaled!.assigned[cell]! >= 0 && scaled!.assigned[cell]! <= record.assigned[cell]!);
+        // Down: only taken from; up: only added to, and never past a cell's new share.
+        const sane = cells.every((cell) => {
+          const now = scaled!.assigned[cell]!;
+          const was = record.assigned[cell]!;
+          return Number.isInteger(now) && now >= 0 && (before > target ? now <= was : now >= was && (now === was || now <= scaled!.home[cell]!));
+        });
         const homeSum = Object.values(scaled!.home).reduce((a, b) => a + b, 0);
-        return sane && homeSum === target && after === Math.min(before, target) && federatedJobRecordSchema.safeParse(scaled).success;
+        return sane && homeSum === target && (before >= target ? after === target : after <= target) && federatedJobRecordSchema.safeParse(scaled).success;
       },
     ),
     { numRuns: 500 },

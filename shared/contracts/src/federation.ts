@@ -71,6 +71,8 @@ export const federatedCellViewSchema = z.object({
   home: z.number().int(),
   assigned: z.number().int(),
   running: z.number().int(),
+  /** the member's tasks not yet dead, those a scale down is stopping included */
+  live: z.number().int(),
   /** the cell's leader answered; false: its share is counted as lost after the gateway's cell-down-after */
   reachable: z.boolean(),
   refused: z.string().optional(),

@@ -19,7 +19,9 @@ export function federatedView(record: FederatedJobRecord, members: ReadonlyMap<s
     const found = lookup?.reachable === true ? lookup.view : undefined;
     const view = found?.labels[FEDERATION_LABEL] === record.id ? found : undefined;
     let running = 0;
+    let live = 0;
     for (const task of view?.tasks ?? []) {
+      if (task.state !== "dead") live += 1;
       if (task.index >= view!.replicas) continue;
       tasks.push({ ...task, cell });
       summary[task.state] += 1;
@@ -31,6 +33,7 @@ export function federatedView(record: FederatedJobRecord, members: ReadonlyMap<s
       home: record.home[cell] ?? 0,
       assigned: record.assigned[cell] ?? 0,
       running,
+      live,
       reachable: lookup?.reachable ?? false,
       ...(refused === undefined ? {} : { refused }),
     };

@@ -75,10 +75,10 @@ export function note(record: FederatedJobRecord, now: number, text: string): voi
 /**
  * A federated job scaled to `replicas` (kubectl scale), pure; undefined when that is already
  * its count. The shares every cell would hold when healthy follow the new count. Scaling up
- * leaves the new replicas to the next reconciliation, which places what is missing by the
- * policy in the cells that can take it. Scaling down takes the excess back at once, first
- * from the cells holding most above their new share (fill: the least preferred first), as
- * a scale down of one cell's job stops its tasks at once.
+ * gives each cell what it lacks of its new share (the next reconciliation moves the share of
+ * a cell that is down, refused or stuck, as for any shortfall). Scaling down takes the
+ * excess back at once, first from the cells holding most above their new share (fill: the
+ * least preferred first), as a scale down of one cell's job stops its tasks at once.
  */
 export function rescale(record: FederatedJobRecord, policy: FederationPolicy, replicas: number, now: number): FederatedJobRecord | undefined {
   const before = record.spec.replicas;
@@ -86,23 +86,32 @@ export function rescale(record: FederatedJobRecord, policy: FederationPolicy, re
   const next: FederatedJobRecord = structuredClone(record);
   next.spec.replicas = replicas;
   next.home = homePlacement(replicas, policy);
-  let excess = policy.cells.reduce((sum, cell) => sum + (next.assigned[cell] ?? 0), 0) - replicas;
-  const taken: string[] = [];
-  if (excess > 0) {
-    const over = (cell: string) => (next.assigned[cell] ?? 0) - (next.home[cell] ?? 0);
+  const over = (cell: string) => (next.assigned[cell] ?? 0) - (next.home[cell] ?? 0);
+  const held = policy.cells.reduce((sum, cell) => sum + (next.assigned[cell] ?? 0), 0);
+  const changes: string[] = [];
+  if (held > replicas) {
+    // The new shares add up to the new count, so what is above them covers the excess.
+    let excess = held - replicas;
     const order = policy.policy === "fill" ? [...policy.cells].reverse() : [...policy.cells].sort((a, b) => over(b) - over(a));
-    // Above their new shares first; then, should the shares not cover it, from the same order.
-    for (const pass of [over, (cell: string) => next.assigned[cell] ?? 0]) {
-      for (const cell of order) {
-        const take = Math.min(excess, Math.max(0, pass(cell)));
-        if (take === 0) continue;
-        next.assigned[cell] = (next.assigned[cell] ?? 0) - take;
-        excess -= take;
-        taken.push(`${take} from ${cell}`);
-      }
+    for (const cell of order) {
+      const take = Math.min(excess, Math.max(0, over(cell)));
+      if (take === 0) continue;
+      next.assigned[cell] = (next.assigned[cell] ?? 0) - take;
+      excess -= take;
+      changes.push(`stopping ${take} in ${cell}`);
+    }
+  } else if (held < replicas) {
+    // Each cell up to its new share, most short first, so the job ends up as spread as a new one would be.
+    let missing = replicas - held;
+    for (const cell of [...policy.cells].sort((a, b) => over(a) - over(b))) {
+      const add = Math.min(missing, Math.max(0, -over(cell)));
+      if (add === 0) continue;
+      next.assigned[cell] = (next.assigned[cell] ?? 0) + add;
+      missing -= add;
+      changes.push(`adding ${add} in ${cell}`);
     }
   }
-  note(next, now, `scaled from ${before} to ${replicas} replicas${taken.length > 0 ? `: stopping ${taken.join(", ")}` : ""}`);
+  note(next, now, `scaled from ${before} to ${replicas} replicas${changes.length > 0 ? `: ${changes.join(", ")}` : ""}`);
   return next;
 }
 
@@ -237,10 +246,15 @@ export function decide(record: FederatedJobRecord, policy: FederationPolicy, see
 
   for (const cell of policy.cells) {
     const seenHere = observed(cell);
-    if (!seenHere.reachable || next.refused[cell] !== undefined) continue;
+    if (!seenHere.reachable) continue;
     const want = next.assigned[cell] ?? 0;
     const member = seenHere.member;
     if (member !== undefined && !member.ours) continue;
+    if (next.refused[cell] !== undefined) {
+      // A cell that refused more is still told to run less (a scale down after a refused scale up).
+      if (member !== undefined && !member.killed && want > 0 && member.replicas > want) actions.push({ kind: "scale", cell, replicas: want });
+      continue;
+    }
     if (want === 0) {
       if (member !== undefined && !member.killed && member.live > 0) actions.push({ kind: "kill", cell });
       continue;

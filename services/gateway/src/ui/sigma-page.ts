@@ -6,8 +6,7 @@
  * gateway's own HTTP API; it refreshes when the gateway's event stream (SSE) says something
  * changed. Text is only ever set with textContent, never parsed as HTML.
  */
-export function sigmaPage(home: string, cells: readonly string[] = [home]): string {
-  const federated = cells.length > 1;
+export function sigmaPage(home: string, cells: readonly string[] = [home], federated = false): string {
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -45,7 +44,7 @@ export function sigmaPage(home: string, cells: readonly string[] = [home]): stri
 </main>
 <script>
 const CELLS = ${JSON.stringify(cells)};
-const FEDERATED = CELLS.length > 1;
+const FEDERATED = ${JSON.stringify(federated)};
 document.getElementById("cell").textContent = FEDERATED ? "cells " + CELLS.join(", ") : "cell " + CELLS[0];
 document.getElementById("cells").hidden = !FEDERATED;
 let selected;
@@ -57,16 +56,23 @@ const row = (cells) => { const tr = document.createElement("tr"); for (const cel
 const bar = (used, total) => { const outer = el("span", undefined, "bar"); const inner = el("div"); inner.style.width = (total > 0 ? Math.min(100, 100 * used / total) : 0) + "%"; outer.appendChild(inner); const wrap = el("span"); wrap.append(outer, " " + Math.round(100 * used / Math.max(total, 1e-9)) + "%"); return wrap; };
 async function json(path) { const response = await fetch(path); if (!response.ok) throw new Error(path + ": " + response.status); return response.json(); }
 
-/** Every cell's machines; a cell that does not answer shows as one row saying so, not as an error. */
-async function machinesOfEveryCell() {
+/**
+ * Every cell's machines; a cell that does not answer shows as one row saying so, not as an
+ * error. A cell the gateway finds unhealthy is not asked: the gateway would wait for its
+ * leader, and hold up the whole page while the cell is out.
+ */
+async function machinesOfEveryCell(summaries) {
+  const health = new Map((summaries?.cells ?? []).map((cell) => [cell.cell, cell.health]));
   return Promise.all(CELLS.map(async (cell) => {
+    if (FEDERATED && health.get(cell) !== "healthy") return { cell, error: health.get(cell) ?? "unknown" };
     try { return { cell, nodes: (await json("/v1/nodes" + (FEDERATED ? "?cell=" + encodeURIComponent(cell) : ""))).nodes }; }
     catch (error) { return { cell, error: error.message }; }
   }));
 }
 
 async function refresh() {
-  const [perCell, listed, summaries] = await Promise.all([machinesOfEveryCell(), json("/v1/jobs"), FEDERATED ? json("/v1/cells") : undefined]);
+  const [listed, summaries] = await Promise.all([json("/v1/jobs"), FEDERATED ? json("/v1/cells") : undefined]);
+  const perCell = await machinesOfEveryCell(summaries);
   if (summaries !== undefined) {
     document.querySelector("#cells tbody").replaceChildren(...summaries.cells.map((cell) => {
       const tr = row([cell.cell, el("span", cell.health, "health-" + cell.health), cell.leader === undefined ? "" : cell.leader + " (epoch " + cell.epoch + ")", cell.machines.up + " of " + cell.machines.total, bar(cell.used.cpu, cell.capacity.cpu), bar(cell.used.ram, cell.capacity.ram), String(cell.tasks.running), String(cell.tasks.pending)]);
