@@ -24,7 +24,7 @@ interface Inspection {
 }
 
 async function inspect(): Promise<Inspection> {
-  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "checkpoint", "inspect", "--json"], { cwd: REPO_ROOT, timeout: 30_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "checkpoint", "inspect", "--json"], { cwd: REPO_ROOT, timeout: 60_000 });
   return JSON.parse(stdout) as Inspection;
 }
 
