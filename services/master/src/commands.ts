@@ -7,14 +7,13 @@ export function leaseFor(ref: TaskRef, state: Pick<CellState, "task">): Lease {
   const { spec } = ref.job;
   const context = ref.task.lifecycle.context;
   const alloc = context.alloc === undefined ? undefined : state.task(context.alloc)?.job.spec;
-  const allocSize = alloc?.requirements;
   return {
     taskId: ref.id,
     incarnation: context.incarnation,
     binary: spec.binary,
     ...(spec.image === undefined ? {} : { image: spec.image }),
     ...(context.alloc === undefined ? {} : { alloc: context.alloc }),
-    ...(allocSize === undefined ? {} : { allocSize: { cpu: allocSize.cpu, ram: allocSize.ram, disk: allocSize.disk }, allocPriority: alloc!.priority }),
+    ...(alloc === undefined ? {} : { allocSize: { cpu: alloc.requirements.cpu, ram: alloc.requirements.ram, disk: alloc.requirements.disk }, allocPriority: alloc.priority }),
     ...(spec.volumes.length === 0 ? {} : { volumes: spec.volumes }),
     ...(spec.health === undefined ? {} : { health: spec.health }),
     args: spec.args,

@@ -1,5 +1,5 @@
 import { mkdirSync, readdirSync, readFileSync, rmdirSync, writeFileSync } from "node:fs";
-import { cgroupHierarchies } from "@corral/kit";
+import { cgroupHierarchies, removeEmptyCgroups } from "@corral/kit";
 import { join } from "node:path";
 import type { PriorityBand, Resources } from "@corral/contracts";
 import type { CgroupVersion } from "./cgroups.js";
@@ -63,14 +63,7 @@ export class AllocCgroups {
    * a task still lives in it (the kernel refuses to remove a cgroup with children).
    */
   removeIfEmpty(alloc: string): void {
-    if ((this.members.get(alloc) ?? 0) > 0) return;
-    for (const hierarchy of cgroupHierarchies(this.root)) {
-      try {
-        rmdirSync(join(hierarchy, this.pathOf(alloc)));
-      } catch {
-        // absent in this hierarchy, or a task of the alloc still runs here
-      }
-    }
+    if ((this.members.get(alloc) ?? 0) === 0) removeEmptyCgroups([this.pathOf(alloc)], this.root);
   }
 
   /** At start: alloc cgroups an earlier run left empty (it died before the last task's teardown). */

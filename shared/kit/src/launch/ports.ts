@@ -19,7 +19,7 @@ const SERVICE_HIGH = 32_700;
  * so no user's files lock another out) naming its owner by pid and start time, so a reused
  * pid is not taken for it. A reservation stands while its owner lives, or for a minute after
  * it was made (the launcher of `corral cell up` exits at once; its servers bind their ports
- * within that minute, and a borglet's task range is handed over to the borglet).
+ * within that minute, and a borglet shares the reservation of its task range).
  */
 const RESERVATIONS = join(tmpdir(), `corral-ports-${process.getuid?.() ?? "user"}`);
 const RESERVATION_GRACE_MS = 60_000;
