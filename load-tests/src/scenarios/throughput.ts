@@ -29,6 +29,7 @@ export const throughput = defineScenario({
     });
     try {
       const before = await cell.masterStats(true);
+      const cpuBefore = cell.cpuSecondsByProcess();
       const jobs = generateJobs({ seed: options.seed, tasks: options.tasks });
       const total = jobs.reduce((sum, job) => sum + job.replicas, 0);
       let submittedTasks = 0;
@@ -51,11 +52,16 @@ export const throughput = defineScenario({
       masterUse.stop();
       const after = await cell.masterStats(true);
       const cpuByProcess = cell.cpuSecondsByProcess();
+      const perTask = cpuPerTask(cpuBefore, cpuByProcess, after.replica, submittedTasks);
       const cpuSeconds = (after.cpuUserMicros + after.cpuSystemMicros - before.cpuUserMicros - before.cpuSystemMicros) / 1e6;
       return {
         config: { ...options, hollowProcesses: processes, jobs: jobs.length, generatedTasks: total },
         metrics: {
           tasks_per_s: Math.round(submittedTasks / allRunningS),
+          control_plane_us_per_task: perTask.controlPlane,
+          leader_us_per_task: perTask.leader,
+          standby_us_per_task: perTask.standbyMax,
+          us_per_task_by_process: perTask.byProcess,
           all_running_s: allRunningS,
           accepted_s: acceptedS,
           submissions_refused: refused,
@@ -69,6 +75,7 @@ export const throughput = defineScenario({
           commit_ms_mean: (after.commits.totalMs - before.commits.totalMs) / Math.max(1, after.commits.commits - before.commits.commits),
           commit_ms_max: after.commits.maxMs,
           cpu_s_by_process: cpuByProcess,
+          run_cpu_s_by_process: perTask.runCpuS,
           jobs_per_commit: (after.commits.jobsWritten - before.commits.jobsWritten) / Math.max(1, after.commits.commits - before.commits.commits),
           master_event_loop_max_ms: Math.max(...masterUse.samples.map((s) => s.value.eventLoopDelayMaxMs), after.eventLoopDelayMaxMs),
         },
@@ -97,3 +104,25 @@ export const throughput = defineScenario({
     }
   },
 });
+
+/** The processes whose cpu is the control plane's: everything but the hollow borglets and the load generator. */
+const CONTROL_PLANE = /^(master-\d+|scheduler(-\d+)?|gateway(-\d+)?|nats-server|redis-server)$/;
+
+/**
+ * µs of cpu per task over the run (first submission to every task running), so start-up and
+ * machine registration are left out; the leader is the master that answered the last stats call.
+ */
+function cpuPerTask(before: Record<string, number>, after: Record<string, number>, leader: string, tasks: number) {
+  const runCpuS: Record<string, number> = {};
+  for (const [name, seconds] of Object.entries(after)) runCpuS[name] = Math.round((seconds - (before[name] ?? 0)) * 100) / 100;
+  const us = (seconds: number) => Math.round((seconds / Math.max(1, tasks)) * 1e6);
+  const byProcess = Object.fromEntries(Object.entries(runCpuS).map(([name, seconds]) => [name, us(seconds)]));
+  const standbys = Object.keys(runCpuS).filter((name) => /^master-\d+$/.test(name) && name !== leader);
+  return {
+    runCpuS,
+    byProcess,
+    controlPlane: us(Object.entries(runCpuS).reduce((sum, [name, seconds]) => (CONTROL_PLANE.test(name) ? sum + seconds : sum), 0)),
+    leader: us(runCpuS[leader] ?? Number.NaN),
+    standbyMax: standbys.length === 0 ? 0 : Math.max(...standbys.map((name) => us(runCpuS[name]!))),
+  };
+}
