@@ -22,7 +22,7 @@ function blockMainThread(ms: number): void {
 
 test.serial("a main thread paused longer than the lease, but shorter than the stall tolerance, keeps its lease", async (t) => {
   const redis = connectRedis(redisServer.url, log);
-  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "kept", candidate: "master-a", ttlMs: 1000, stallToleranceMs: 5000 });
+  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "kept", candidate: "master-a", ttlMs: 1000, renewEveryMs: 300, stepDownAfterMs: 800, stallToleranceMs: 5000 });
   t.teardown(async () => {
     await keeper.stop();
     redis.disconnect();
@@ -36,11 +36,14 @@ test.serial("a main thread paused longer than the lease, but shorter than the st
   t.is(await lease.holder(), `master-a/${epoch}`, "the worker renewed it meanwhile");
   t.true(Date.now() - keeper.renewedAt < 1000, "and says so");
   t.false(keeper.lost(epoch));
+  t.is(keeper.mustStepDown(epoch), undefined);
+  t.true(keeper.renewals > 0, "renewals are counted");
+  t.not(keeper.minSlackMs, undefined, "and their smallest margin to the step-down deadline measured");
 });
 
 test.serial("a main thread stuck past the stall tolerance loses the lease, and another master can win", async (t) => {
   const redis = connectRedis(redisServer.url, log);
-  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "stuck", candidate: "master-a", ttlMs: 600, stallToleranceMs: 800 });
+  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "stuck", candidate: "master-a", ttlMs: 600, renewEveryMs: 200, stepDownAfterMs: 480, stallToleranceMs: 800 });
   t.teardown(async () => {
     await keeper.stop();
     redis.disconnect();
@@ -58,7 +61,7 @@ test.serial("a main thread stuck past the stall tolerance loses the lease, and a
 
 test.serial("a lease taken over by another master is reported lost", async (t) => {
   const redis = connectRedis(redisServer.url, log);
-  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "taken", candidate: "master-a", ttlMs: 600, stallToleranceMs: 2000 });
+  const keeper = new LeaseKeeper({ redisUrl: redisServer.url, cell: "taken", candidate: "master-a", ttlMs: 600, renewEveryMs: 200, stepDownAfterMs: 480, stallToleranceMs: 2000 });
   t.teardown(async () => {
     await keeper.stop();
     redis.disconnect();

@@ -16,13 +16,14 @@ import {
   onShutdown,
   parsedFlag,
   ServiceMetrics,
-  sleep,
   watchRedis,
 } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
+import { Election } from "./election.js";
 import { StateFollower } from "./follower.js";
+import { LeaseMetrics } from "./lease-metrics.js";
 import { LinkShard } from "./link-shard.js";
 import { loadQuotaFile } from "./quota-file.js";
 import { LeaderTerm } from "./leader.js";
@@ -37,7 +38,8 @@ const flags = loadFlags(
     redis: { type: "string", default: "redis://127.0.0.1:6379" },
     name: { type: "string", default: "master-0" },
     "down-after": { type: "string", default: "5s" },
-    "lease-ttl": { type: "string", default: "1s" },
+    "lease-ttl": { type: "string", default: "10s" },
+    "leader-check": { type: "string", default: "100ms" },
     "checkpoint-every": { type: "string", default: "10s" },
     policy: { type: "string", default: "hybrid" },
     quota: { type: "string", default: "" },
@@ -53,6 +55,8 @@ const flags = loadFlags(
     name: nodeNameSchema,
     downAfter: parsedFlag(parseDuration),
     leaseTtl: parsedFlag(parseDuration).refine((ms) => ms >= 300, "at least 300ms"),
+    /** how often a standby looks whether the leader's lease is free or its holder gone */
+    leaderCheck: parsedFlag(parseDuration).refine((ms) => ms >= 10 && ms <= 10_000, "from 10ms to 10s"),
     checkpointEvery: parsedFlag(parseDuration).refine((ms) => ms >= 100, "at least 100ms"),
     policy: z.enum(POLICIES, { message: `one of ${POLICIES.join(", ")}` }),
     /** a quota file (YAML or JSON); empty: no quota, every user unlimited */
@@ -89,8 +93,12 @@ const leaseKeeper = new LeaseKeeper({
   cell: flags.cell,
   candidate: flags.name,
   ttlMs: flags.leaseTtl,
+  // Ten tries per lease: a busy machine delays a renewal by seconds, never all ten.
+  renewEveryMs: Math.min(1000, Math.max(20, Math.floor(flags.leaseTtl / 10))),
+  // A margin under the TTL for the reply's way back and for clocks running at different rates.
+  stepDownAfterMs: Math.floor(flags.leaseTtl * 0.8),
   // Long GC pauses and big batches stay under this; a main thread stuck longer lets the lease go.
-  stallToleranceMs: Math.max(2 * flags.leaseTtl, 2000),
+  stallToleranceMs: Math.max(Math.floor(flags.leaseTtl / 2), 1000),
 });
 
 let term: LeaderTerm | undefined;
@@ -99,6 +107,7 @@ let shard: LinkShard | undefined;
 let epoch = 0;
 let stopping = false;
 const replicaMetrics = new MasterMetrics(metrics.registry, { epoch: () => epoch, leaderState: () => term?.state });
+new LeaseMetrics(metrics.registry, leaseKeeper);
 
 /**
  * A standby follows the change log, answers read-only queries, and is a link shard judging
@@ -123,30 +132,22 @@ function stepDown(why: string): void {
   epoch = 0;
 }
 
-/**
- * The election loop: a standby tries to take the lease the moment the current one runs
- * out (and at least every third of its time to live). Once leading, the lease keeper's
- * worker renews it, and the freshness check below ends the term when it cannot.
- */
-async function electionLoop(): Promise<void> {
-  const interval = Math.floor(flags.leaseTtl / 3);
-  while (!stopping) {
-    let pause = interval;
-    try {
-      if (term === undefined) {
-        follower ??= await startFollowing();
-        const asked = Date.now(); // the lease runs from when it was asked for, not from the reply
-        const won = await lease.tryAcquire();
-        if (won > 0) await lead(won, asked);
-        else pause = Math.min(interval, (await lease.remainingMs()) + 2);
-      }
-    } catch (error) {
-      if (error instanceof CorralError && error.code === "incompatible_state") exitIncompatible(error);
-      log.warn({ err: (error as Error).message }, "election step failed");
-    }
-    await sleep(pause);
-  }
-}
+const election = new Election({
+  cell: flags.cell,
+  lease,
+  nc,
+  log,
+  checkEveryMs: flags.leaderCheck,
+  isLeading: () => term !== undefined || stopping,
+  prepare: async () => {
+    follower ??= await startFollowing();
+  },
+  lead,
+  onError: (error) => {
+    if (error instanceof CorralError && error.code === "incompatible_state") exitIncompatible(error);
+    log.warn({ err: (error as Error).message }, "election step failed");
+  },
+});
 
 async function lead(won: number, asked: number): Promise<void> {
   const wonAt = Date.now();
@@ -197,9 +198,9 @@ async function lead(won: number, asked: number): Promise<void> {
 // expire and another master win (the fence would refuse its writes anyway).
 const freshnessCheck = setInterval(() => {
   if (term === undefined) return;
-  if (leaseKeeper.lost(epoch)) stepDown("lease lost");
-  else if (Date.now() - leaseKeeper.renewedAt > flags.leaseTtl * 0.8) stepDown("could not renew the lease in time");
-}, Math.max(20, Math.floor(flags.leaseTtl / 20)));
+  const why = leaseKeeper.mustStepDown(epoch);
+  if (why !== undefined) stepDown(why);
+}, Math.max(20, Math.min(250, Math.floor(flags.leaseTtl / 20))));
 
 /** Stored state this version cannot read must not be led from, nor guessed at: say so and stop. */
 function exitIncompatible(error: CorralError): never {
@@ -236,13 +237,15 @@ const checkpointTimer = setInterval(() => {
 
 onShutdown(log, async () => {
   stopping = true;
+  election.stop();
   clearInterval(freshnessCheck);
   clearInterval(checkpointTimer);
   await leaseKeeper.stop();
   const leading = epoch;
   stepDown("shutting down");
   shard?.stop();
-  if (leading > 0) await lease.release(leading).catch(() => {});
+  // Hand over: give the lease up and say so, so a standby leads at once rather than at its next look.
+  if (leading > 0 && (await lease.release(leading).then(() => true, () => false))) election.announceRelease();
   await nc.drain().catch(() => {});
   redis.disconnect();
   checkpointConnection.disconnect();
@@ -251,4 +254,4 @@ onShutdown(log, async () => {
 
 await leaseKeeper.ready;
 log.info({ nats: flags.nats, redis: flags.redis }, "master started");
-void electionLoop();
+election.start();

@@ -13,6 +13,8 @@ export const subjects = {
   api: (cell: string, verb: ApiVerb) => `${root(cell)}.api.${verb}`,
   /** gateway → any standby, request/reply in a queue group: read-only queries from replicated state. */
   read: (cell: string, verb: "status") => `${root(cell)}.read.${verb}`,
+  /** leader → standbys: the leader gave its lease up (a graceful stop): try for it now. */
+  leaseReleased: (cell: string) => `${root(cell)}.lease.released`,
   /** borglet → link shards (a queue group over every master): heartbeat with capacity, attributes and running tasks. */
   nodeHeartbeat: (cell: string, node: string) => `${root(cell)}.node.${node}.hb`,
   nodeHeartbeatAny: (cell: string) => `${root(cell)}.node.*.hb`,

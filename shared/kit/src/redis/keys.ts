@@ -3,6 +3,8 @@ export function cellKeys(cell: string) {
   const prefix = `corral:{${cell}}`;
   return {
     lease: `${prefix}:lease`,
+    /** the Redis client id of the lease holder's connection: gone from CLIENT LIST once the holder's process dies */
+    leaseConnection: `${prefix}:lease-connection`,
     epoch: `${prefix}:epoch`,
     state: `${prefix}:state`,
     log: `${prefix}:log`,

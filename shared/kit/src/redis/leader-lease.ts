@@ -2,13 +2,33 @@ import type { Redis } from "ioredis";
 import { cellKeys } from "./keys.js";
 import { registerScripts, type FencedScripts } from "./scripts.js";
 
+/** The lease's holder as a standby saw it, and whether the holder's Redis connection is still open. */
+export interface LeaseObservation {
+  /** `<id>/<epoch>`, or null when nobody holds the lease */
+  holder: string | null;
+  /** the Redis client id the holder last renewed on */
+  connection: string | null;
+  /** false once Redis no longer lists that connection: the holder's process is gone (or lost Redis) */
+  connected: boolean;
+  /** how long the lease has left, in ms (0 when nobody holds it) */
+  remainingMs: number;
+}
+
 /**
- * The cell's leader lease (SET NX PX), renewed only by its holder. Winning it opens a new
- * epoch, the fencing token every write and borglet command carries.
+ * The cell's leader lease, renewed only by its holder. Winning it opens a new epoch, the
+ * fencing token every write and borglet command carries.
+ *
+ * The lease is long (a busy machine must not cost a live leader its term), yet failover is
+ * fast: the holder's Redis connection is recorded with the lease, a dead process's
+ * connection is closed by its kernel at once, and a standby that sees it gone from
+ * `CLIENT LIST` may take the lease without waiting for it to expire. A frozen or cut-off
+ * leader keeps its connection open and is replaced only when the lease runs out.
  */
 export class LeaderLease {
   private readonly redis: Redis & FencedScripts;
   private readonly keys: ReturnType<typeof cellKeys>;
+  /** this connection's client id; a reconnected connection has a new one */
+  private connectionId: Promise<string> | undefined;
 
   constructor(
     redis: Redis,
@@ -18,19 +38,37 @@ export class LeaderLease {
   ) {
     this.redis = registerScripts(redis);
     this.keys = cellKeys(cell);
+    redis.on("ready", () => {
+      this.connectionId = undefined;
+    });
   }
 
-  /** The new epoch when this candidate won, or 0 when someone else holds the lease. */
-  async tryAcquire(): Promise<number> {
-    return this.redis.acquireLeadership(this.keys.lease, this.keys.epoch, this.candidate, this.ttlMs);
+  private ownConnectionId(): Promise<string> {
+    this.connectionId ??= this.redis.client("ID").then(String, (error: unknown) => {
+      this.connectionId = undefined;
+      throw error;
+    });
+    return this.connectionId;
+  }
+
+  /**
+   * The new epoch when this candidate won, or 0 when the lease is held. With `replacing`,
+   * the lease is also won from that holder if it still holds it on that same connection,
+   * which the caller saw closed.
+   */
+  async tryAcquire(replacing?: { holder: string; connection: string }): Promise<number> {
+    const gone = replacing === undefined ? [] : [replacing.holder, replacing.connection];
+    const connection = await this.ownConnectionId();
+    return this.redis.acquireLeadership(this.keys.lease, this.keys.epoch, this.keys.leaseConnection, this.candidate, this.ttlMs, connection, ...gone);
   }
 
   async renew(epoch: number): Promise<boolean> {
-    return (await this.redis.renewLeadership(this.keys.lease, `${this.candidate}/${epoch}`, this.ttlMs)) === 1;
+    const connection = await this.ownConnectionId();
+    return (await this.redis.renewLeadership(this.keys.lease, this.keys.leaseConnection, `${this.candidate}/${epoch}`, this.ttlMs, connection)) === 1;
   }
 
   async release(epoch: number): Promise<void> {
-    await this.redis.releaseLeadership(this.keys.lease, `${this.candidate}/${epoch}`);
+    await this.redis.releaseLeadership(this.keys.lease, this.keys.leaseConnection, `${this.candidate}/${epoch}`);
   }
 
   /** How long the current lease has left, in ms; 0 when nobody holds it. */
@@ -41,5 +79,18 @@ export class LeaderLease {
   /** Who leads now, as `<id>/<epoch>`, if anyone. */
   async holder(): Promise<string | null> {
     return this.redis.get(this.keys.lease);
+  }
+
+  /** The holder, its connection, and whether Redis still lists that connection. */
+  async observe(): Promise<LeaseObservation> {
+    const replies = await this.redis.multi().get(this.keys.lease).get(this.keys.leaseConnection).pttl(this.keys.lease).exec();
+    const [holder, connection, pttl] = (replies ?? []).map(([error, value]) => {
+      if (error !== null) throw error;
+      return value;
+    }) as [string | null, string | null, number];
+    if (holder === null) return { holder, connection, connected: false, remainingMs: 0 };
+    // A lease with no connection recorded was written by an older master: trust it until it expires.
+    const connected = connection === null || /^\d+$/.test(connection) === false || String(await this.redis.call("CLIENT", "LIST", "ID", connection)).trim() !== "";
+    return { holder, connection, connected, remainingMs: Math.max(0, pttl) };
   }
 }

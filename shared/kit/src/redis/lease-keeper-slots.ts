@@ -8,6 +8,10 @@ export const LEASE_SLOTS = {
   renewedAt: 2,
   /** an epoch whose renewal Redis refused: the lease is someone else's */
   lostEpoch: 3,
+  /** the smallest margin, in ms, between a renewal's reply and the moment the leader would have stepped down without it */
+  minSlackMs: 4,
+  /** successful renewals since this replica started */
+  renewals: 5,
 } as const;
 
 export interface LeaseKeeperOptions {
@@ -15,10 +19,17 @@ export interface LeaseKeeperOptions {
   cell: string;
   candidate: string;
   ttlMs: number;
+  /** how often the holder renews: many times per lease, so one slow reply costs nothing */
+  renewEveryMs: number;
+  /** the leader stops acting when no renewal succeeded for this long (less than the TTL: a margin for clocks and replies) */
+  stepDownAfterMs: number;
   /** the worker stops renewing when the main thread has shown no pulse for this long */
   stallToleranceMs: number;
   slots: SharedArrayBuffer;
 }
+
+/** The slack reported before any renewal was measured. */
+export const NO_SLACK_MEASURED = Number.MAX_SAFE_INTEGER;
 
 export class LeaseSlots {
   private readonly values: BigInt64Array;

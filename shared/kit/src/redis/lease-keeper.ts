@@ -1,6 +1,6 @@
 import type { Worker } from "node:worker_threads";
 import { startTypeScriptWorker } from "../threads/typescript-worker.js";
-import { LEASE_SLOTS, LeaseSlots, type LeaseKeeperOptions } from "./lease-keeper-slots.js";
+import { LEASE_SLOTS, LeaseSlots, NO_SLACK_MEASURED, type LeaseKeeperOptions } from "./lease-keeper-slots.js";
 
 /**
  * Keeps the leader lease renewed from a worker thread (see lease-keeper-worker.ts) while
@@ -13,8 +13,12 @@ export class LeaseKeeper {
   /** Settles once the worker runs: a master must not lead before its lease can be renewed. */
   readonly ready: Promise<void>;
 
+  private readonly stepDownAfterMs: number;
+
   constructor(options: Omit<LeaseKeeperOptions, "slots">) {
+    this.stepDownAfterMs = options.stepDownAfterMs;
     this.slots.set(LEASE_SLOTS.pulseAt, Date.now());
+    this.slots.set(LEASE_SLOTS.minSlackMs, NO_SLACK_MEASURED);
     this.worker = startTypeScriptWorker(new URL("./lease-keeper-worker.ts", import.meta.url), { ...options, slots: this.slots.buffer });
     this.worker.unref();
     this.ready = new Promise((resolve, reject) => {
@@ -34,6 +38,24 @@ export class LeaseKeeper {
     this.slots.set(LEASE_SLOTS.renewedAt, acquiredAt);
     this.slots.set(LEASE_SLOTS.lostEpoch, 0);
     this.slots.set(LEASE_SLOTS.epoch, epoch);
+    this.worker.postMessage("lead"); // renew at once: the lease then names the worker's connection
+  }
+
+  /** Whether this leader must stop acting: its lease was refused, or no renewal succeeded in time. */
+  mustStepDown(epoch: number, now = Date.now()): "lease lost" | "could not renew the lease in time" | undefined {
+    if (this.lost(epoch)) return "lease lost";
+    if (now - this.renewedAt > this.stepDownAfterMs) return "could not renew the lease in time";
+    return undefined;
+  }
+
+  /** The smallest margin seen between a renewal and the step-down deadline, in ms; undefined before any renewal. */
+  get minSlackMs(): number | undefined {
+    const slack = this.slots.get(LEASE_SLOTS.minSlackMs);
+    return slack === NO_SLACK_MEASURED ? undefined : slack;
+  }
+
+  get renewals(): number {
+    return this.slots.get(LEASE_SLOTS.renewals);
   }
 
   standBy(): void {

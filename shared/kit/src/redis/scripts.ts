@@ -6,9 +6,9 @@ const SCRIPT_DIR = fileURLToPath(new URL("./scripts/", import.meta.url));
 
 /** The fenced scripts, registered on a connection from `<name>-<numKeys>.lua` files. */
 export interface FencedScripts {
-  acquireLeadership(lease: string, epoch: string, candidate: string, ttlMs: number): Promise<number>;
-  renewLeadership(lease: string, holder: string, ttlMs: number): Promise<number>;
-  releaseLeadership(lease: string, holder: string): Promise<number>;
+  acquireLeadership(lease: string, epoch: string, leaseConnection: string, candidate: string, ttlMs: number, connectionId: string, ...holderSeenGone: string[]): Promise<number>;
+  renewLeadership(lease: string, leaseConnection: string, holder: string, ttlMs: number, connectionId: string): Promise<number>;
+  releaseLeadership(lease: string, leaseConnection: string, holder: string): Promise<number>;
   fencedCommit(epochKey: string, log: string, ...args: (string | Buffer | number)[]): Promise<string>;
   writeCheckpoint(checkpoint: string, log: string, position: string, data: Buffer): Promise<number>;
 }
