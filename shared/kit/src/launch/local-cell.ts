@@ -1,16 +1,21 @@
-import { execFile } from "node:child_process";
-import { promisify } from "node:util";
-import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { z } from "zod";
 import { bnsBucket, CorralError } from "@corral/contracts";
-import { canBind, freePort, freePortRange, shareReservations } from "./ports.js";
-import { borgletCgroupPath, removeEmptyCgroups } from "./cgroup-dirs.js";
-import { isSameProcessAlive, signalGroup, startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
+import { freePort, freePortRange, shareReservations } from "./ports.js";
+import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
+import { isSameProcessAlive, startDetached, waitUntil, type StartedProcess } from "./processes.js";
 import { startNatsServer, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
 import { requireExecutable } from "./executables.js";
-import { sleep } from "../nats/messaging.js";
+import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
+import { stopProcesses } from "./teardown.js";
+
+// The cell file, the teardown and the starter guard were split out of this file; they are
+// still exported from here, so callers import the whole launcher from one place.
+export * from "./cell-file.js";
+export * from "./teardown.js";
+export * from "./starter-guard.js";
+export * from "./restart-process.js";
 
 export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 const TSX_LOADER = import.meta.resolve("tsx");
@@ -20,36 +25,6 @@ export type ServiceName = "master" | "scheduler" | "borglet" | "gateway";
 export function serviceEntry(service: ServiceName): string {
   return join(REPO_ROOT, "services", service, "src", "main.ts");
 }
-
-const startedProcessSchema = z.object({
-  role: z.string(),
-  name: z.string(),
-  pid: z.number().int(),
-  startTime: z.number(),
-  log: z.string(),
-  command: z.string(),
-  args: z.array(z.string()),
-  cwd: z.string().optional(),
-});
-
-const cellFileSchema = z.object({
-  cell: z.string(),
-  dir: z.string(),
-  gateway: z.string(),
-  /** host:port of the gateway's DNS server for the cell's names (absent in cell files of older versions) */
-  dns: z.string().optional(),
-  nats: z.string(),
-  redis: z.string(),
-  /** every service's /metrics URL (absent in cell files of older versions) */
-  metrics: z.array(z.string()).optional(),
-  startedAt: z.string(),
-  processes: z.array(startedProcessSchema),
-  /** a federation's cells, each with its own Redis, and with `natsPerCell` its own nats-server (`nats`; else all use `nats` above) */
-  cells: z.array(z.object({ cell: z.string(), redis: z.string(), nats: z.string().optional() })).optional(),
-  /** every gateway's URL when there are several; the first is also `gateway` */
-  gateways: z.array(z.string()).optional(),
-});
-export type CellFile = z.infer<typeof cellFileSchema>;
 
 export interface CellOptions {
   dir: string;
@@ -92,23 +67,12 @@ export interface CellOptions {
    * reach the others through the NATS gateways. See deploy/nats/README.md.
    */
   natsPerCell?: boolean;
-}
-
-export function cellFilePath(dir: string): string {
-  return join(dir, "cell.json");
-}
-
-/** Records the cell's processes, so `cell down` (or a cleanup after a crash) finds every one. */
-export function writeCellFile(cell: CellFile): void {
-  writeFileSync(cellFilePath(cell.dir), JSON.stringify(cell, null, 2) + "\n");
-}
-
-export function readCellFile(dir: string): CellFile | undefined {
-  const path = cellFilePath(dir);
-  if (!existsSync(path)) return undefined;
-  const parsed = cellFileSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
-  if (!parsed.success) throw new CorralError("bad_request", `${path} is not a cell file written by corral: ${parsed.error.message}`);
-  return parsed.data;
+  /**
+   * The cell stops when the process that starts it exits or is killed (even by SIGKILL)
+   * without stopping it: for load tests and tests. Stop such a cell with `stopStartedCell`
+   * or `stopLocalCell`. Off for `corral cell up`, whose cell outlives the command.
+   */
+  dieWithStarter?: boolean;
 }
 
 /** Starts one service process of a local cell, run from source through tsx. */
@@ -186,7 +150,8 @@ export function masterArgs(cell: { cell: string; nats: string; redis: string }, 
     "--redis", cell.redis,
     "--name", name,
     "--down-after", `${options.downAfterMs ?? 5000}ms`,
-    "--lease-ttl", `${options.leaseTtlMs ?? 1000}ms`,
+    // The master's own default lease (long: failover does not wait for it to run out).
+    ...(options.leaseTtlMs === undefined ? [] : ["--lease-ttl", `${options.leaseTtlMs}ms`]),
     "--checkpoint-every", `${options.checkpointEveryMs ?? 10_000}ms`,
     ...(options.quotaFile === undefined ? [] : ["--quota", options.quotaFile]),
     ...(options.reservationHalfLifeMs === undefined ? [] : ["--reservation-half-life", `${options.reservationHalfLifeMs}ms`]),
@@ -221,9 +186,17 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   requireExecutable("nats-server");
   requireExecutable("redis-server");
   mkdirSync(dir, { recursive: true });
+  // Before the first process, so that whatever the cell file ever lists is covered.
+  if (options.dieWithStarter === true) guardWithStarter(dir);
 
   const processes: StartedProcess[] = [];
   const record = writeCellFile;
+  // Recorded the moment it is spawned, not once ready: a watchdog tearing down the cell of a
+  // starter that died mid-start finds it in the cell file.
+  const track = (started: StartedProcess) => {
+    processes.push(started);
+    record(cell);
+  };
   const gatewayCount = options.gateways ?? 1;
   // Client ports of the nats-servers: one, or with natsPerCell one per cell.
   const natsPorts: number[] = [];
@@ -251,21 +224,18 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   // Processes of a federation's cells carry the cell's name: `a-master-0`, `a-borglet-1`.
   const named = (cellName: string, name: string) => (federated ? `${cellName}-${name}` : name);
   try {
-    if (natsPerCell) await startSuperCluster(dir, cellNames, natsPorts, processes, progress, () => record(cell));
+    if (natsPerCell) await startSuperCluster(dir, cellNames, natsPorts, processes, progress, track);
     else {
       progress(`nats-server on port ${natsPorts[0]}`);
-      processes.push(await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]! }));
+      await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]!, onSpawned: track });
     }
-    record(cell);
     let borglets = 0;
     const portRanges: [number, number][] = [];
     for (const [c, cellName] of cellNames.entries()) {
       const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir };
       progress(`${federated ? `cell ${cellName}: ` : ""}redis-server on port ${redisPorts[c]}`);
-      processes.push(await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server") }));
-      record(cell);
-      borglets += await startCellServices(cell, member, options, processes, named, portRanges);
-      record(cell);
+      await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track });
+      borglets += await startCellServices(cell, member, options, track, named, portRanges);
     }
     if (natsPerCell) {
       // A stream lands in the NATS cluster of whoever creates it first. The gateways open every
@@ -279,9 +249,8 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
       const gatewayArgs = ["--cell", cellNames[0]!, "--nats", cell.nats, "--port", String(ports.http), "--host", "127.0.0.1", "--dns-port", String(ports.dns)];
       if (federated) gatewayArgs.push("--cells", cellNames.join(","), "--name", name);
       if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
-      processes.push(startService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))]));
+      track(startService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))]));
     }
-    record(cell);
     const masters = options.masters ?? 5;
     progress(
       `${federated ? `${cellNames.length} cells, each with ` : ""}${masters} masters, ${options.schedulers ?? 1} scheduler, ${federated ? borglets / cellNames.length : borglets} borglets; ${gatewayCount} gateway${gatewayCount === 1 ? "" : "s"} started; waiting until ready`,
@@ -314,6 +283,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   } catch (error) {
     await stopProcesses(processes, dir);
     rmSync(cellFilePath(dir), { force: true });
+    releaseFromStarter(dir);
     throw error;
   }
 }
@@ -329,7 +299,7 @@ async function startSuperCluster(
   clientPorts: readonly number[],
   processes: StartedProcess[],
   progress: (message: string) => void,
-  record: () => void,
+  track: (started: StartedProcess) => void,
 ): Promise<void> {
   const ports: { client: number; route: number; gateway: number }[] = [];
   for (const client of clientPorts) ports.push({ client, route: await freePort(), gateway: await freePort() });
@@ -338,16 +308,14 @@ async function startSuperCluster(
   for (const [c, cellName] of cellNames.entries()) {
     const { client, route, gateway } = ports[c]!;
     progress(`cell ${cellName}: nats-server on port ${client} (cluster ${cellName}, gateway port ${gateway})`);
-    processes.push(
-      await startNatsServer({
-        dir: join(dir, `nats-${cellName}`),
-        port: client,
-        name: `${cellName}-nats-server`,
-        serverName: `corral-${cellName}`,
-        superCluster: { cluster: cellName, routePort: route, gatewayPort: gateway, gateways },
-      }),
-    );
-    record();
+    await startNatsServer({
+      dir: join(dir, `nats-${cellName}`),
+      port: client,
+      name: `${cellName}-nats-server`,
+      serverName: `corral-${cellName}`,
+      superCluster: { cluster: cellName, routePort: route, gatewayPort: gateway, gateways },
+      onSpawned: track,
+    });
   }
   progress(`waiting for JetStream's meta group over ${cellNames.length} NATS clusters to elect a leader`);
   await Promise.all(ports.map(({ client }) => waitForJetStream(`nats://127.0.0.1:${client}`, { timeoutMs: 60_000, died })));
@@ -358,7 +326,7 @@ async function startCellServices(
   file: CellFile,
   cell: { cell: string; nats: string; redis: string; dir: string },
   options: CellOptions,
-  processes: StartedProcess[],
+  track: (started: StartedProcess) => void,
   named: (cell: string, name: string) => string,
   /** task port ranges handed out so far, so no two borglets (of any cell) share one */
   usedPortRanges: [number, number][],
@@ -367,15 +335,15 @@ async function startCellServices(
   for (let i = 0; i < (options.masters ?? 5); i++) {
     const name = named(cell.cell, `master-${i}`);
     const quotaFile = options.quotaFiles?.[cell.cell] ?? options.quotaFile;
-    processes.push(startService(dir, "master", name, [...masterArgs(cell, name, { ...options, ...(quotaFile === undefined ? {} : { quotaFile }) }), ...metricsArgs(await metricsPortFor(file))]));
+    track(startService(dir, "master", name, [...masterArgs(cell, name, { ...options, ...(quotaFile === undefined ? {} : { quotaFile }) }), ...metricsArgs(await metricsPortFor(file))]));
   }
   for (let i = 0; i < (options.schedulers ?? 1); i++) {
     const name = named(cell.cell, `scheduler-${i}`);
-    processes.push(startService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))]));
+    track(startService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))]));
   }
   if (options.hollow !== undefined) {
     for (let i = 0; i < options.hollow.processes; i++) {
-      processes.push(startHollowBorglet(cell, i, options.hollow.machinesEach, { ...options, metricsPort: await metricsPortFor(file), name: named(cell.cell, `hollow-${i}`) }));
+      track(startHollowBorglet(cell, i, options.hollow.machinesEach, { ...options, metricsPort: await metricsPortFor(file), name: named(cell.cell, `hollow-${i}`) }));
     }
     return options.hollow.processes * options.hollow.machinesEach;
   }
@@ -388,119 +356,7 @@ async function startCellServices(
     const borglet = startService(dir, "borglet", name, args);
     // Its tasks bind these ports whenever they are placed, long after a `cell up` has exited.
     shareReservations(Array.from({ length: range[1] - range[0] + 1 }, (_, offset) => range[0] + offset), borglet);
-    processes.push(borglet);
+    track(borglet);
   }
   return borglets;
-}
-
-/**
- * Starts a stopped process of a cell again, exactly as it was started (same ports, same
- * data directory); servers are waited for until they answer.
- */
-export async function restartProcess(stopped: StartedProcess): Promise<StartedProcess> {
-  if (isSameProcessAlive(stopped)) throw new Error(`${stopped.name} is still running (pid ${stopped.pid})`);
-  const options: { log: string; cwd?: string } = { log: stopped.log };
-  if (stopped.cwd !== undefined) options.cwd = stopped.cwd;
-  if (stopped.role !== "nats" && stopped.role !== "redis") return startDetached(stopped.role, stopped.name, stopped.command, stopped.args, options);
-  const port = Number(stopped.args[stopped.args.indexOf(stopped.role === "nats" ? "-p" : "--port") + 1]);
-  const probe = stopped.role === "nats" ? { send: "PING\r\n", expect: "INFO" } : { send: "PING\r\n", expect: "+PONG" };
-  // A server killed a moment ago may not have let its port go yet (a CI run once saw a
-  // restarted redis-server refused with "Address already in use"): wait for the port, and
-  // start again should the server still exit at once.
-  await waitUntil(`port ${port} to be free for ${stopped.name}`, () => canBind(port), 10_000).catch(() => {});
-  for (let attempt = 1; ; attempt++) {
-    const started = startDetached(stopped.role, stopped.name, stopped.command, stopped.args, options);
-    let exited = false;
-    await waitUntil(`${stopped.name} on ${port} (log: ${stopped.log})`, async () => {
-      exited = !isSameProcessAlive(started);
-      return exited || tcpAnswers(port, probe);
-    }, 15_000);
-    if (!exited) return started;
-    if (attempt === 3) throw new Error(`${stopped.name} exited on restart ${attempt} times; see ${stopped.log} and its own log in its data directory`);
-    await sleep(500);
-  }
-}
-
-const execFileAsync = promisify(execFile);
-
-/** Task process groups recorded by borglets under `dir/borglets/<name>/tasks/*.json`. */
-export function recordedTaskProcesses(dir: string): { pid: number; startTime: number }[] {
-  const found: { pid: number; startTime: number }[] = [];
-  const borglets = join(dir, "borglets");
-  if (!existsSync(borglets)) return found;
-  for (const borglet of readdirSync(borglets)) {
-    const tasks = join(borglets, borglet, "tasks");
-    if (!existsSync(tasks)) continue;
-    for (const file of readdirSync(tasks)) {
-      try {
-        const record = JSON.parse(readFileSync(join(tasks, file), "utf8")) as { pid?: unknown; startTime?: unknown; container?: { pid?: unknown; startTime?: unknown } };
-        if (typeof record.pid === "number" && typeof record.startTime === "number") found.push({ pid: record.pid, startTime: record.startTime });
-        // A container's init is in a pid namespace of its own, and outlives its supervisor.
-        const container = record.container;
-        if (typeof container?.pid === "number" && typeof container.startTime === "number") found.push({ pid: container.pid, startTime: container.startTime });
-      } catch {
-        // a record being written right now; the borglet owns it
-      }
-    }
-  }
-  return found;
-}
-
-/**
- * Stops exactly what the cell started (each pid checked against its start time, so a
- * reused pid is never signalled): services first with SIGTERM, then SIGKILL after
- * `graceMs`, then the tasks borglets left behind, then redis and nats.
- */
-export async function stopProcesses(processes: readonly StartedProcess[], dir: string, graceMs = 5000): Promise<void> {
-  const services = processes.filter((p) => p.role !== "nats" && p.role !== "redis");
-  const servers = processes.filter((p) => p.role === "nats" || p.role === "redis");
-  const stop = async (group: readonly Pick<StartedProcess, "pid" | "startTime">[]) => {
-    for (const p of group) signalGroup(p, "SIGTERM");
-    const deadline = Date.now() + graceMs;
-    while (group.some(isSameProcessAlive) && Date.now() < deadline) await sleep(50);
-    for (const p of group) signalGroup(p, "SIGKILL");
-    await waitUntil("processes to exit", () => !group.some(isSameProcessAlive), 5000).catch(() => {});
-  };
-  await stop(services);
-  await stop(recordedTaskProcesses(dir));
-  await removeContainerLeftovers(dir);
-  await stop(servers);
-}
-
-/**
- * What isolated tasks leave once their processes are gone: runc's state (and with it their
- * cgroups) and their overlay mounts, all under the cell's directory.
- */
-async function removeContainerLeftovers(dir: string): Promise<void> {
-  const borglets = join(dir, "borglets");
-  if (existsSync(borglets)) {
-    for (const borglet of readdirSync(borglets)) {
-      const root = join(borglets, borglet, "runc");
-      if (!existsSync(root)) continue;
-      const listed = await execFileAsync("runc", ["--root", root, "list", "-q"]).catch(() => ({ stdout: "" }));
-      for (const id of listed.stdout.split("\n").filter((line) => line !== "")) {
-        await execFileAsync("runc", ["--root", root, "delete", "--force", id]).catch(() => {});
-      }
-      // runc leaves the cgroups above its containers: the borglet's own, and its allocs'.
-      removeEmptyCgroups([borgletCgroupPath(borglet, join(borglets, borglet))]);
-    }
-  }
-  let mounts = "";
-  try {
-    mounts = readFileSync("/proc/mounts", "utf8");
-  } catch {
-    return;
-  }
-  const under = resolve(dir) + "/";
-  const ours = mounts.split("\n").map((line) => line.split(" ")[1] ?? "").filter((point) => point.startsWith(under));
-  // Deepest first, so a mount inside another comes off before it.
-  for (const point of ours.sort((a, b) => b.length - a.length)) await execFileAsync("umount", ["-l", point]).catch(() => {});
-}
-
-export async function stopLocalCell(dir: string, graceMs = 5000): Promise<CellFile | undefined> {
-  const cell = readCellFile(resolve(dir));
-  if (cell === undefined) return undefined;
-  await stopProcesses(cell.processes, cell.dir, graceMs);
-  rmSync(cellFilePath(cell.dir), { force: true });
-  return cell;
 }

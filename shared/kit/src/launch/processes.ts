@@ -1,7 +1,7 @@
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
-import { sleep } from "../nats/messaging.js";
+import { setTimeout as sleep } from "node:timers/promises";
 
 /** A process we started, recognisable later even if its pid is reused. */
 export interface StartedProcess {

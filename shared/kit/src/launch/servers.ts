@@ -11,6 +11,11 @@ export interface ServerOptions {
   port: number;
   /** the process's name in the cell file (several redis-servers or nats-servers in a federation need their own) */
   name?: string;
+  /**
+   * Called as soon as the process exists, before it answers: a cell records it at once, so
+   * a starter killed while the server loads still leaves it findable for teardown.
+   */
+  onSpawned?: (started: StartedProcess) => void;
 }
 
 /** One cluster of a NATS super-cluster, as every server's gateway block lists it. */
@@ -106,6 +111,7 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Start
     ["-c", config, "-a", "127.0.0.1", "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", options.serverName ?? `corral-${options.port}`],
     { log: join(options.dir, "nats-server.log") },
   );
+  options.onSpawned?.(started);
   await waitUntil(`nats-server on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "INFO" }), 15_000);
   return started;
 }
@@ -174,6 +180,7 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
     ],
     { log: join(options.dir, "redis-server.out") },
   );
+  options.onSpawned?.(started);
   // PONG only once the AOF is loaded; during loading Redis answers -LOADING.
   await waitUntil(`redis-server on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }), 15_000);
   return started;

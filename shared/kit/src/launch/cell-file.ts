@@ -1,0 +1,60 @@
+/** The cell file: what a local cell is made of, so it can be found and stopped later. */
+import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { z } from "zod";
+import { CorralError } from "@corral/contracts";
+
+const startedProcessSchema = z.object({
+  role: z.string(),
+  name: z.string(),
+  pid: z.number().int(),
+  startTime: z.number(),
+  log: z.string(),
+  command: z.string(),
+  args: z.array(z.string()),
+  cwd: z.string().optional(),
+});
+
+const cellFileSchema = z.object({
+  cell: z.string(),
+  dir: z.string(),
+  gateway: z.string(),
+  /** host:port of the gateway's DNS server for the cell's names (absent in cell files of older versions) */
+  dns: z.string().optional(),
+  nats: z.string(),
+  redis: z.string(),
+  /** every service's /metrics URL (absent in cell files of older versions) */
+  metrics: z.array(z.string()).optional(),
+  startedAt: z.string(),
+  processes: z.array(startedProcessSchema),
+  /** a federation's cells, each with its own Redis, and with `natsPerCell` its own nats-server (`nats`; else all use `nats` above) */
+  cells: z.array(z.object({ cell: z.string(), redis: z.string(), nats: z.string().optional() })).optional(),
+  /** every gateway's URL when there are several; the first is also `gateway` */
+  gateways: z.array(z.string()).optional(),
+});
+export type CellFile = z.infer<typeof cellFileSchema>;
+
+export function cellFilePath(dir: string): string {
+  return join(dir, "cell.json");
+}
+
+/**
+ * Records the cell's processes, so `cell down` (or a cleanup after a crash) finds every one.
+ * Written whole and renamed into place: a watchdog tearing the cell down may read it at
+ * any moment, and must never see half a file.
+ */
+export function writeCellFile(cell: CellFile): void {
+  const path = cellFilePath(cell.dir);
+  const partial = `${path}.${process.pid}.partial`;
+  writeFileSync(partial, JSON.stringify(cell, null, 2) + "\n");
+  renameSync(partial, path);
+}
+
+export function readCellFile(dir: string): CellFile | undefined {
+  const path = cellFilePath(dir);
+  if (!existsSync(path)) return undefined;
+  const parsed = cellFileSchema.safeParse(JSON.parse(readFileSync(path, "utf8")));
+  if (!parsed.success) throw new CorralError("bad_request", `${path} is not a cell file written by corral: ${parsed.error.message}`);
+  return parsed.data;
+}
+
