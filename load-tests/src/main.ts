@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { describeZodError } from "@corral/contracts";
 import { compareRuns } from "./compare.js";
+import { interruption, stopLiveCellsOnSignal } from "./harness/live-cells.js";
 import { environment, summaryTable, writeResult, type RunResult } from "./harness/result.js";
 import { SCENARIOS } from "./scenarios/index.js";
 
@@ -46,9 +47,12 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
+stopLiveCellsOnSignal();
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
+    // Stopping the cell on a signal makes the scenario fail; the signal handler exits once the cells are down.
+    if (interruption() !== undefined) return;
     process.stderr.write(`load: ${(error as Error).message}\n`);
     process.exit(1);
   },

@@ -6,7 +6,7 @@ import {
   connectNats,
   createLogger,
   startLocalCell,
-  stopProcesses,
+  stopStartedCell,
   subscribeEvents,
   signalGroup,
   startHollowBorglet,
@@ -18,6 +18,7 @@ import {
   type NatsConnection,
 } from "@corral/kit";
 import { testDir } from "@corral/testkit";
+import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 
 export const LOAD_USER = "loadtest";
 
@@ -71,7 +72,9 @@ export interface MachineMemory {
 
 /**
  * A local cell for a benchmark (hollow machines, or real borglets), with a NATS connection
- * that follows the leader's committed task changes, and the leader's own measurements.
+ * that follows the leader's committed task changes, and the leader's own measurements. It
+ * dies with the load run: stopped on SIGINT or SIGTERM (live-cells.ts), by its watchdog if
+ * the run is killed outright.
  */
 export class LoadCell {
   readonly timeline = new TaskTimeline();
@@ -80,7 +83,9 @@ export class LoadCell {
   private constructor(
     readonly cell: CellFile,
     readonly nc: NatsConnection,
-  ) {}
+  ) {
+    trackLiveCell(this);
+  }
 
   /**
    * Starts the cell without machines, measures the leader, then starts the hollow
@@ -88,11 +93,14 @@ export class LoadCell {
    */
   static async start(label: string, options: Partial<CellOptions> & { hollow: NonNullable<CellOptions["hollow"]> }): Promise<LoadCell> {
     const dir = testDir(`load-${label}`);
-    process.stderr.write(`  cell directory ${dir} (if this run is interrupted: npx corral cell down --dir ${dir})\n`);
+    process.stderr.write(`  cell directory ${dir} (the cell stops with this run, however it ends)\n`);
     const settings = { masters: 3, heartbeatMs: 2000, downAfterMs: 6000, ...options };
-    const cell = await startLocalCell({ ...settings, hollow: { processes: 0, machinesEach: 0 }, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
+    const cell = await startLocalCell({ ...settings, hollow: { processes: 0, machinesEach: 0 }, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
-    const nc = await connectNats(cell.nats, "load-test", log);
+    const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
+      await stopStartedCell(cell, 2000);
+      throw error;
+    });
     const loadCell = new LoadCell(cell, nc);
     try {
       await loadCell.addHollowMachines(options.hollow, settings);
@@ -110,11 +118,11 @@ export class LoadCell {
    */
   static async startReal(label: string, options: Partial<CellOptions> & { borglets: number }): Promise<LoadCell> {
     const dir = testDir(`load-${label}`);
-    process.stderr.write(`  cell directory ${dir} (if this run is interrupted: npx corral cell down --dir ${dir})\n`);
-    const cell = await startLocalCell({ masters: 3, heartbeatMs: 1000, downAfterMs: 6000, ...options, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
+    process.stderr.write(`  cell directory ${dir} (the cell stops with this run, however it ends)\n`);
+    const cell = await startLocalCell({ masters: 3, heartbeatMs: 1000, downAfterMs: 6000, ...options, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
     const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
-      await stopProcesses(cell.processes, cell.dir, 2000);
+      await stopStartedCell(cell, 2000);
       throw error;
     });
     const loadCell = new LoadCell(cell, nc);
@@ -195,7 +203,8 @@ export class LoadCell {
 
   async stop(): Promise<void> {
     await this.nc.drain().catch(() => {});
-    await stopProcesses(this.cell.processes, this.cell.dir, 2000);
+    await stopStartedCell(this.cell, 2000);
+    untrackLiveCell(this);
   }
 }
 

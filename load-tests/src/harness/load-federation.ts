@@ -8,7 +8,7 @@ import {
   restartProcess,
   signalGroup,
   startLocalCell,
-  stopProcesses,
+  stopStartedCell,
   subscribeEvents,
   writeCellFile,
   type CellFile,
@@ -17,6 +17,7 @@ import {
 } from "@corral/kit";
 import { testDir } from "@corral/testkit";
 import { LOAD_USER, TaskTimeline } from "./load-cell.js";
+import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 
 export interface FederationSettings {
   cells: string[];
@@ -42,16 +43,18 @@ export class LoadFederation {
   private constructor(
     readonly cell: CellFile,
     readonly nc: NatsConnection,
-  ) {}
+  ) {
+    trackLiveCell(this);
+  }
 
   static async start(label: string, settings: FederationSettings): Promise<LoadFederation> {
     const dir = testDir(`load-${label}`);
-    process.stderr.write(`  federation directory ${dir} (if this run is interrupted: npx corral cell down --dir ${dir})\n`);
-    const options: CellOptions = { ...settings, dir, onProgress: (m) => process.stderr.write(`  ${m}\n`) };
+    process.stderr.write(`  federation directory ${dir} (the federation stops with this run, however it ends)\n`);
+    const options: CellOptions = { ...settings, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) };
     const cell = await startLocalCell(options);
     const log = createLogger("load-test", cell.cell);
     const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
-      await stopProcesses(cell.processes, cell.dir, 2000);
+      await stopStartedCell(cell, 2000);
       throw error;
     });
     const federation = new LoadFederation(cell, nc);
@@ -125,8 +128,11 @@ export class LoadFederation {
   async restart(name: string): Promise<void> {
     const index = this.cell.processes.findIndex((p) => p.name === name);
     if (index < 0) throw new Error(`no process ${name}`);
-    this.cell.processes[index] = await restartProcess(this.cell.processes[index]!);
-    writeCellFile(this.cell);
+    // Recorded once spawned, before a server answers, so the watchdog knows of it meanwhile.
+    await restartProcess(this.cell.processes[index]!, (started) => {
+      this.cell.processes[index] = started;
+      writeCellFile(this.cell);
+    });
   }
 
   /** CPU seconds each process of the federation has used so far (from /proc), and this load generator's. */
@@ -157,6 +163,7 @@ export class LoadFederation {
 
   async stop(): Promise<void> {
     await this.nc.drain().catch(() => {});
-    await stopProcesses(this.cell.processes, this.cell.dir, 2000);
+    await stopStartedCell(this.cell, 2000);
+    untrackLiveCell(this);
   }
 }

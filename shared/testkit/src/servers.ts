@@ -1,5 +1,15 @@
 import { join } from "node:path";
-import { freePort, signalGroup, startNatsServer, startRedisServer, waitUntil, isSameProcessAlive, type RedisDurability, type StartedProcess } from "@corral/kit";
+import {
+  freePort,
+  guardWithStarter,
+  startNatsServer,
+  startRedisServer,
+  stopStartedCell,
+  writeCellFile,
+  type CellFile,
+  type RedisDurability,
+  type StartedProcess,
+} from "@corral/kit";
 import { testDir } from "./test-cell.js";
 
 export interface TestServer {
@@ -9,21 +19,37 @@ export interface TestServer {
   stop(): Promise<void>;
 }
 
-async function stopped(process: StartedProcess): Promise<void> {
-  signalGroup(process, "SIGTERM");
-  await waitUntil("server to exit", () => !isSameProcessAlive(process), 5000).catch(() => signalGroup(process, "SIGKILL"));
+/**
+ * Starts one server for a test, tied to the test's process like a TestCell: its directory
+ * holds a cell file that lists just the server, which is what the watchdog reads to stop
+ * it should the test's process die without stopping it.
+ */
+async function startGuarded(
+  label: string,
+  kind: "nats" | "redis",
+  start: (dir: string, port: number, onSpawned: (started: StartedProcess) => void) => Promise<StartedProcess>,
+): Promise<TestServer> {
+  const dir = testDir(label);
+  const port = await freePort();
+  const url = `${kind}://127.0.0.1:${port}`;
+  guardWithStarter(dir);
+  const record: CellFile = { cell: label, dir, gateway: "", nats: kind === "nats" ? url : "", redis: kind === "redis" ? url : "", startedAt: new Date().toISOString(), processes: [] };
+  const process = await start(dir, port, (started) => {
+    record.processes.push(started);
+    writeCellFile(record);
+  }).catch(async (error: unknown) => {
+    await stopStartedCell(record, 2000);
+    throw error;
+  });
+  return { url, port, process, stop: () => stopStartedCell(record, 2000) };
 }
 
 /** A redis-server of the test's own, on a free port, with AOF in a fresh directory. */
-export async function startTestRedis(label: string, options: { durability?: RedisDurability; replicaOf?: number } = {}): Promise<TestServer> {
-  const port = await freePort();
-  const process = await startRedisServer({ dir: join(testDir(label), "redis"), port, ...options });
-  return { url: `redis://127.0.0.1:${port}`, port, process, stop: () => stopped(process) };
+export function startTestRedis(label: string, options: { durability?: RedisDurability; replicaOf?: number } = {}): Promise<TestServer> {
+  return startGuarded(label, "redis", (dir, port, onSpawned) => startRedisServer({ dir: join(dir, "redis"), port, onSpawned, ...options }));
 }
 
 /** A nats-server (JetStream on) of the test's own, on a free port. */
-export async function startTestNats(label: string): Promise<TestServer> {
-  const port = await freePort();
-  const process = await startNatsServer({ dir: join(testDir(label), "nats"), port });
-  return { url: `nats://127.0.0.1:${port}`, port, process, stop: () => stopped(process) };
+export function startTestNats(label: string): Promise<TestServer> {
+  return startGuarded(label, "nats", (dir, port, onSpawned) => startNatsServer({ dir: join(dir, "nats"), port, onSpawned }));
 }

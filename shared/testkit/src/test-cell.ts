@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, isSameProcessAlive, restartProcess, writeCellFile, type NatsConnection, signalGroup, startLocalCell, stopProcesses, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
+import { callRpc, connectNats, createLogger, isSameProcessAlive, restartProcess, writeCellFile, type NatsConnection, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
 
 export const TEST_USER = "tester";
 
@@ -18,7 +18,9 @@ export interface HttpResult<T> {
 
 /**
  * A real local cell for one test file: nats-server, redis-server and every service as
- * child processes, with helpers to talk to its gateway and to kill its parts.
+ * child processes, with helpers to talk to its gateway and to kill its parts. The cell dies
+ * with the test's process, however that ends (a test file that times out, or is killed,
+ * leaves nothing running).
  */
 export class TestCell {
   private nats: NatsConnection | undefined;
@@ -44,7 +46,7 @@ export class TestCell {
 
   static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {
     const dir = testDir(label);
-    const cell = await startLocalCell({ masters: 2, borglets: 3, ...options, dir });
+    const cell = await startLocalCell({ masters: 2, borglets: 3, dieWithStarter: true, ...options, dir });
     return new TestCell(cell);
   }
 
@@ -62,10 +64,11 @@ export class TestCell {
   async restart(name: string): Promise<StartedProcess> {
     const index = this.cell.processes.findIndex((p) => p.name === name);
     if (index === -1) throw new Error(`no process ${name} in this cell`);
-    const started = await restartProcess(this.cell.processes[index]!);
-    this.cell.processes[index] = started;
-    writeCellFile(this.cell);
-    return started;
+    // Recorded once spawned, before a server answers, so the watchdog knows of it meanwhile.
+    return restartProcess(this.cell.processes[index]!, (started) => {
+      this.cell.processes[index] = started;
+      writeCellFile(this.cell);
+    });
   }
 
   /** Waits until the process has exited (after a kill). */
@@ -123,7 +126,7 @@ export class TestCell {
 
   async stop(): Promise<void> {
     await this.nats?.close().catch(() => {});
-    await stopProcesses(this.cell.processes, this.cell.dir, 2000);
+    await stopStartedCell(this.cell, 2000);
   }
 }
 
