@@ -18,10 +18,20 @@ interface Amount {
  * and jumps back up at once when usage grows. Soft state, rebuilt from heartbeats.
  */
 export class Reclamation {
+  /**
+   * Machines that ever had a task measured this term: only their tasks can hold a decayed
+   * reservation, so every other machine is answered without looking at its tasks (the work
+   * snapshot asks this of thousands of machines per fetch). Never pruned: a stale entry
+   * only costs the full look.
+   */
+  private readonly measuredNodes = new Set<string>();
+
   constructor(private readonly halfLifeMs: number) {}
 
   /** A usage report: the decay so far is kept, and the reservation heads for the new target from there. */
   noteUsage(task: TaskRecord, job: JobRecord, usage: Amount, now = Date.now()): void {
+    const node = task.lifecycle.context.node;
+    if (node !== undefined) this.measuredNodes.add(node);
     const limit = job.spec.requirements;
     const target = { cpu: Math.min(limit.cpu, usage.cpu * (1 + MARGIN) + CPU_FLOOR), ram: Math.min(limit.ram, usage.ram * (1 + MARGIN) + RAM_FLOOR) };
     const current = task.reserve === undefined ? { cpu: limit.cpu, ram: limit.ram } : this.reservationOf(task, job, now);
@@ -45,6 +55,7 @@ export class Reclamation {
   /** What the machine's running tasks reserve below their limits: room for non-production work. */
   reclaimableOn(state: CellState, node: string, now = Date.now()): Amount {
     const reclaimable = { cpu: 0, ram: 0 };
+    if (!this.measuredNodes.has(node)) return reclaimable;
     for (const ref of state.tasksOn(node)) {
       if (!this.counts(ref)) continue;
       const held = this.reservationOf(ref.task, ref.job, now);
