@@ -7,7 +7,7 @@ export function applyStoredField(state: CellState, field: string, bytes: Buffer)
     const outcome = decodeSubmission(bytes);
     state.submissions.set(outcome.id, outcome);
   } else {
-    state.addJob(decodeJob(field, bytes));
+    state.addJob(decodeJob(field, bytes, state.jobs.get(field)));
   }
 }
 

@@ -73,3 +73,16 @@ test("a record of version 1 (before preemption) is still read; one with a spec f
   const newer = Buffer.from(encode({ version: 2, job: { ...original, spec: { ...original.spec, gpus: 2 } } }));
   t.throws(() => decodeJob(original.id, newer), { message: /has a spec this version cannot read.*another Corral version/ });
 });
+
+test("a follower decoding a job again keeps the spec it validated while the stored spec is unchanged, and validates a changed one", (t) => {
+  const original = job("web", 2);
+  const first = decodeJob(original.id, encodeJob(original));
+  const again = decodeJob(original.id, encodeJob({ ...original, tasks: original.tasks.map((task) => ({ ...task, updatedAt: task.updatedAt + 1 })) }), first);
+  t.is(again.spec, first.spec, "the same spec object: not validated again");
+  t.is(again.tasks[0]!.updatedAt, original.tasks[0]!.updatedAt + 1, "the tasks are the new record's");
+  const scaled = decodeJob(original.id, encodeJob({ ...original, spec: { ...original.spec, replicas: 3 } }), again);
+  t.not(scaled.spec, again.spec);
+  t.is(scaled.spec.replicas, 3);
+  const broken = Buffer.from(encode({ version: 3, job: { ...original, spec: { ...original.spec, gpus: 2 } } }));
+  t.throws(() => decodeJob(original.id, broken, scaled), { message: /has a spec this version cannot read/ }, "a changed spec is validated even with a previous copy");
+});

@@ -55,8 +55,21 @@ export function decodeSubmission(bytes: Buffer): SubmissionOutcome {
   return submissionOutcomeSchema.parse(JSON.parse(bytes.toString("utf8")));
 }
 
-/** Decodes a stored job; a record from an incompatible version is an error, not a guess. */
-export function decodeJob(field: string, bytes: Buffer): JobRecord {
+/**
+ * The stored form (msgpack decoded, before validation) of each spec that decodeJob
+ * validated. A job's spec rarely changes while its tasks change many times, so a follower
+ * that decodes each version of the job compares the stored spec with the one it validated
+ * last and keeps that one when they are the same: validation was most of a standby's cost
+ * of following the log.
+ */
+const storedSpecOf = new WeakMap<JobSpec, string>();
+
+/**
+ * Decodes a stored job; a record from an incompatible version is an error, not a guess.
+ * `previous` is the same job as decoded before (a follower's copy): its spec is kept when
+ * the stored spec has not changed since.
+ */
+export function decodeJob(field: string, bytes: Buffer, previous?: JobRecord): JobRecord {
   const stored = decode(bytes) as StoredJob;
   if (!READABLE_TASK_LIFECYCLE_VERSIONS.includes(stored.version)) {
     throw new CorralError(
@@ -64,9 +77,16 @@ export function decodeJob(field: string, bytes: Buffer): JobRecord {
       `job ${field} was stored with task lifecycle version ${stored.version}; this master understands versions ${READABLE_TASK_LIFECYCLE_VERSIONS.join(", ")}`,
     );
   }
-  const spec = jobSpecSchema.safeParse(stored.job.spec);
+  const storedSpec = JSON.stringify(stored.job.spec);
+  const spec = previous !== undefined && storedSpecOf.get(previous.spec) === storedSpec ? previous.spec : validSpec(field, stored.job.spec, storedSpec);
+  return { ...stored.job, spec, tasks: stored.job.tasks.map((task) => ({ ...task, missedHeartbeats: 0 })) };
+}
+
+function validSpec(field: string, stored: unknown, storedForm: string): JobSpec {
+  const spec = jobSpecSchema.safeParse(stored);
   if (!spec.success) {
     throw new CorralError("incompatible_state", `job ${field} has a spec this version cannot read (${describeZodError(spec.error).message}); it was stored by another Corral version`);
   }
-  return { ...stored.job, spec: spec.data, tasks: stored.job.tasks.map((task) => ({ ...task, missedHeartbeats: 0 })) };
+  storedSpecOf.set(spec.data, storedForm);
+  return spec.data;
 }
