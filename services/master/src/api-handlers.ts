@@ -43,7 +43,8 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
       const batch = new CommandBatch();
       batch.wakeSchedulers();
       await ctx.commitAndSend(batch);
-      log.info({ job: job.id, replicas: spec.replicas }, "job accepted");
+      // The job's history says when it was submitted; a log line per job is too dear when thousands arrive a second.
+      log.debug({ job: job.id, replicas: spec.replicas }, "job accepted");
       recordHistory(nc, cell, job.id, { at: Date.now(), kind: "submitted", text: `submitted: ${spec.replicas} ${spec.kind === "alloc" ? "allocs" : "tasks"}, ${spec.priority}` });
       return { job: jobView(job, state) };
     }),

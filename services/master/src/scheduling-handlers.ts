@@ -182,7 +182,8 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
     // and commits the ones that still fit; the rest go back with the reason.
     serveRpc(nc, subjects.schedPlan(cell), submitPlan, cell, log, async (plan) => {
       const result = await applyPlan(ctx, plan);
-      log.info({ scheduler: plan.scheduler, committed: result.committed, rejected: result.rejected.length, preempted: result.preempted }, "plan applied");
+      // Several plans a second under load: only a preemption (which stops someone's tasks) is worth a line by default.
+      log[result.preempted > 0 ? "info" : "debug"]({ scheduler: plan.scheduler, committed: result.committed, rejected: result.rejected.length, preempted: result.preempted }, "plan applied");
       return result;
     }),
   ];

@@ -79,7 +79,7 @@ function decide(ctx: LeaderContext, message: JsMsg): void {
     const job = admitJob(ctx, spec, submission.user);
     outcome = { id: submission.id, status: "accepted", job: job.id, at: Date.now() };
     batch.wakeSchedulers();
-    ctx.log.info({ job: job.id, submission: submission.id, replicas: spec.replicas }, "job accepted from the submit stream");
+    ctx.log.debug({ job: job.id, submission: submission.id, replicas: spec.replicas }, "job accepted from the submit stream");
     recordHistory(ctx.nc, ctx.cell, job.id, { at: Date.now(), kind: "submitted", text: `submitted from the stream (${submission.id}): ${spec.replicas} tasks, ${spec.priority}` });
   } catch (error) {
     outcome = rejected(submission.id, error);
