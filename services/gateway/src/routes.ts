@@ -118,7 +118,8 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       return reply.code(201).send({ job: await federation.submit(spec, user, requestId) });
     }
     const cell = cellNamed(ctx, spec.runtime.cell, "runtime.cell");
-    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true });
+    // The leader's job view goes back to the client as it is (trusted, see trustResult): it is the submission path's largest message.
+    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true, trustResult: true });
     return reply.code(201).send(result);
   });
 
