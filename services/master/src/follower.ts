@@ -81,12 +81,29 @@ export class StateFollower {
     this.appliedAt = Date.now();
   }
 
+  /**
+   * Only each field's last value in the batch is applied: a job changes several times in a
+   * read's worth of entries (assigned, then running), and decoding a job is the bulk of
+   * following. The state after the batch is the same as applying every entry in order.
+   */
   private apply(entries: readonly LogEntry[]): void {
+    const last = new Map<string, Buffer | undefined>();
     for (const entry of entries) {
-      for (const [field, bytes] of entry.puts) applyStoredField(this.state, field, bytes);
-      for (const field of entry.deletes) removeStoredField(this.state, field);
-      this.position = entry.id;
+      for (const [field, bytes] of entry.puts) {
+        last.delete(field); // keeps the map in the order fields last changed
+        last.set(field, bytes);
+      }
+      for (const field of entry.deletes) {
+        last.delete(field);
+        last.set(field, undefined);
+      }
     }
+    for (const [field, bytes] of last) {
+      if (bytes === undefined) removeStoredField(this.state, field);
+      else applyStoredField(this.state, field, bytes);
+    }
+    const end = entries[entries.length - 1];
+    if (end !== undefined) this.position = end.id;
     this.state.clearDirty();
     this.appliedAt = Date.now();
   }

@@ -1,0 +1,52 @@
+import test from "ava";
+import { parseJobSpec } from "@corral/spec";
+import { ChangeLogReader, CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease } from "@corral/kit";
+import { encodeJob, encodeSubmission, SUBMISSION_FIELD_PREFIX, type JobRecord } from "@corral/state";
+import { startTestRedis, type TestServer } from "@corral/testkit";
+import { StateFollower } from "../src/follower.js";
+import { jobRecord } from "./support/leader-harness.js";
+
+let redisServer: TestServer;
+test.before(async () => {
+  redisServer = await startTestRedis("follower");
+});
+test.after.always(async () => {
+  await redisServer?.stop();
+});
+
+const log = createLogger("test", "follower");
+
+function job(name: string, replicas: number): JobRecord {
+  return jobRecord(parseJobSpec(`job: ${name}\nbinary: x\nreplicas: ${replicas}\nrequirements: { cpu: 0.5, ram: 1G, disk: 1G }\n`, { file: "j.yaml" }));
+}
+
+test("a follower that reads many entries at once ends with the state of applying each in order", async (t) => {
+  const redis = connectRedis(redisServer.url, log);
+  t.teardown(() => redis.disconnect());
+  const cell = "follow1";
+  const epoch = await new LeaderLease(redis, cell, "master-a", 60_000).tryAcquire();
+  const store = new FencedStore(redis, cell);
+  const web = job("web", 3);
+  const batch = job("batch", 2);
+  const gone = job("gone", 1);
+  await store.commit(epoch, { puts: [[web.id, encodeJob(web)], [gone.id, encodeJob(gone)]], deletes: [] });
+  // The same job changed in later entries: only its last version may be what the follower holds.
+  web.tasks[0]!.lifecycle = { ...web.tasks[0]!.lifecycle, state: "assigned", context: { ...web.tasks[0]!.lifecycle.context, node: "n1" } };
+  await store.commit(epoch, { puts: [[web.id, encodeJob(web)], [batch.id, encodeJob(batch)]], deletes: [gone.id] });
+  web.killed = true;
+  await store.commit(epoch, { puts: [[web.id, encodeJob(web)], [`${SUBMISSION_FIELD_PREFIX}api.r1`, encodeSubmission({ id: "api.r1", status: "accepted", job: web.id, at: 1 })]], deletes: [] });
+  // Deleted, then written again: the later put wins.
+  await store.commit(epoch, { puts: [[gone.id, encodeJob(gone)]], deletes: [] });
+
+  const reader = connectRedis(redisServer.url, log);
+  t.teardown(() => reader.disconnect());
+  const follower = new StateFollower(new CheckpointStore(redis, cell, 3), new ChangeLogReader(reader, cell), log);
+  await follower.start();
+  const state = await follower.catchUpAndStop();
+  t.deepEqual([...state.jobs.keys()].sort(), [batch.id, gone.id, web.id].sort());
+  t.true(state.jobs.get(web.id)!.killed, "the last version of web");
+  t.is(state.jobs.get(web.id)!.tasks[0]!.lifecycle.state, "assigned");
+  t.deepEqual(state.tasksOn("n1").map((ref) => ref.id), [`0.${web.id}`], "indexed as its last version");
+  t.is(state.pendingCount, 2 + 2 + 1, "web's two unplaced tasks, batch's two, gone's one");
+  t.is(state.submissions.get("api.r1")?.status, "accepted");
+});
