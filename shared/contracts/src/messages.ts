@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "./errors.js";
 import { constraintSchema, healthSchema, jobSpecSchema, MAX_REPLICAS, MAX_VOLUMES, volumeSchema, preferenceSchema, requirementsSchema, resourcesSchema, spreadSchema, PRIORITY_BANDS, SPREAD_DOMAINS } from "./job-spec.js";
-import { cellNameSchema, imageRefSchema, jobIdSchema, nodeNameSchema, taskIdSchema, userNameSchema } from "./names.js";
+import { cellNameSchema, imageRefSchema, jobIdSchema, NAME_PATTERN, nodeNameSchema, userNameSchema } from "./names.js";
 import { jobViewSchema, nodeViewSchema } from "./views.js";
 
 /** Every NATS payload: `{v, type, id, ts, cell, epoch?, body}` (design.md § Messages). */
@@ -29,6 +29,15 @@ export interface RpcDefinition<Q extends z.ZodType, R extends z.ZodType> {
   request: Q;
   result: R;
 }
+
+/**
+ * The same task ids as names.ts's taskIdSchema (`<index>.<job>.<user>.<cell>`), as one regular
+ * expression: messages carry thousands of them (heartbeats, plans, leases), and splitting
+ * each into a parsed id only to check it was a visible share of the masters' cpu.
+ */
+const NAME = NAME_PATTERN.source.slice(1, -1);
+const TASK_ID_PATTERN = new RegExp(`^\\d+\\.${NAME}\\.${NAME}\\.${NAME}$`);
+const taskIdSchema = z.string().regex(TASK_ID_PATTERN, "a task id is <index>.<job>.<user>.<cell>");
 
 const event = <B extends z.ZodType>(type: string, body: B): EventDefinition<B> => ({ kind: "event", type, body });
 const rpc = <Q extends z.ZodType, R extends z.ZodType>(type: string, request: Q, result: R): RpcDefinition<Q, R> => ({
@@ -199,6 +208,8 @@ export const heartbeat = event(
     /** the highest master epoch this borglet has obeyed */
     epochSeen: z.number().int().nonnegative(),
     tasks: z.array(heartbeatTaskSchema).max(100_000),
+    /** how often this borglet heartbeats: the leader waits for several missed ones before it calls the machine down (absent from older borglets) */
+    heartbeatMs: z.number().int().positive().max(3_600_000).optional(),
     /**
      * Some task's usage moved past the reporting threshold since the borglet last said so:
      * link shards forward this heartbeat whole, so the leader's view of usage stays current
