@@ -34,6 +34,12 @@ export function revocationFor(ref: TaskRef, reason: string, gracePeriodMs = ref.
   };
 }
 
+interface LeaseMessage {
+  node: string;
+  grants: Lease[];
+  revokes: Revocation[];
+}
+
 /**
  * What one change sends once it is committed: lease grants and revocations batched per
  * machine (one message per machine, not per task), task changes for watchers, and whether
@@ -83,20 +89,24 @@ export class CommandBatch {
   }
 
   send(nc: NatsConnection, cell: string, epoch: number, pendingCount: number): void {
-    const nodes = new Set([...this.grants.keys(), ...this.revokes.keys()]);
-    for (const node of nodes) {
-      publishEvent(
-        nc,
-        subjects.nodeCommands(cell, node),
-        leaseBatch,
-        cell,
-        { node, grants: this.grants.get(node) ?? [], revokes: this.revokes.get(node) ?? [] },
-        epoch,
-      );
-    }
-    if (this.changes.length > 0) {
+    CommandBatch.sendAll([this], nc, cell, epoch, pendingCount);
+  }
+
+  /**
+   * Sends what several batches committed together would each send, as few messages as keeps
+   * their meaning: every lifecycle change in one task-changes event, each job's history in
+   * one message, one scheduler kick, and per machine one lease batch, unless a batch revokes
+   * there after an earlier one granted (a borglet carries out a lease batch's revocations
+   * before its grants, so that one stays a message of its own, in order). A task start a
+   * borglet reports is a batch of one change: sent alone, each cost the leader and NATS a
+   * message or two per task.
+   */
+  static sendAll(batches: readonly CommandBatch[], nc: NatsConnection, cell: string, epoch: number, pendingCount: number): void {
+    for (const message of CommandBatch.leaseMessages(batches)) publishEvent(nc, subjects.nodeCommands(cell, message.node), leaseBatch, cell, message, epoch);
+    const changes = batches.length === 1 ? batches[0]!.changes : batches.flatMap((batch) => batch.changes);
+    if (changes.length > 0) {
       const history = new Map<string, HistoryEntry[]>();
-      for (const change of this.changes) {
+      for (const change of changes) {
         const entry = historyEntryOf(change);
         if (entry === undefined) continue;
         const list = history.get(change.ref.job.id) ?? [];
@@ -105,7 +115,7 @@ export class CommandBatch {
       }
       publishHistory(nc, cell, history);
       publishEvent(nc, subjects.taskEvents(cell), taskChanges, cell, {
-        changes: this.changes.map(({ ref, to }) => {
+        changes: changes.map(({ ref, to }) => {
           const context = ref.task.lifecycle.context;
           const change: { taskId: string; incarnation: number; state: string; node?: string; reason?: string } = {
             taskId: ref.id,
@@ -118,6 +128,26 @@ export class CommandBatch {
         }),
       });
     }
-    if (this.kickSchedulers) publishEvent(nc, subjects.schedKick(cell), schedulerKick, cell, { pending: pendingCount }, epoch);
+    if (batches.some((batch) => batch.kickSchedulers)) publishEvent(nc, subjects.schedKick(cell), schedulerKick, cell, { pending: pendingCount }, epoch);
+  }
+
+  /** The lease batches to send, per machine in order. */
+  static leaseMessages(batches: readonly CommandBatch[]): LeaseMessage[] {
+    const messages: LeaseMessage[] = [];
+    const open = new Map<string, LeaseMessage>();
+    for (const batch of batches) {
+      for (const node of new Set([...batch.grants.keys(), ...batch.revokes.keys()])) {
+        const revokes = batch.revokes.get(node) ?? [];
+        let message = open.get(node);
+        if (message === undefined || (revokes.length > 0 && message.grants.length > 0)) {
+          message = { node, grants: [], revokes: [] };
+          open.set(node, message);
+          messages.push(message);
+        }
+        message.revokes.push(...revokes);
+        message.grants.push(...(batch.grants.get(node) ?? []));
+      }
+    }
+    return messages;
   }
 }

@@ -1,13 +1,14 @@
 import { CorralError } from "@corral/contracts";
 import type { FencedStore, Logger } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
+import type { CommandBatch } from "./commands.js";
 import { encodeJob, encodeSubmission, SUBMISSION_FIELD_PREFIX } from "@corral/state";
 
 interface Waiter {
   resolve: () => void;
   reject: (error: Error) => void;
-  /** runs only once the change is durable: leases and replies must never run ahead of Redis */
-  afterCommit: (() => void) | undefined;
+  /** sent only once the change is durable: leases and replies must never run ahead of Redis */
+  batch: CommandBatch | undefined;
 }
 
 /**
@@ -45,11 +46,14 @@ export class CommitQueue {
     private readonly onCommitted: (jobIds: readonly string[]) => void = () => {},
     /** told how long each commit that reached Redis took (the commit latency histogram) */
     private readonly observeSeconds: (seconds: number) => void = () => {},
+    /** sends the batches a commit carried, together, once it is durable */
+    private readonly send: (batches: readonly CommandBatch[]) => void = () => {},
   ) {}
 
-  commit(afterCommit?: () => void): Promise<void> {
+  /** Resolves once the state's changes so far are durable, and `batch` (if any) was sent. */
+  commit(batch?: CommandBatch): Promise<void> {
     return new Promise((resolve, reject) => {
-      this.waiters.push({ resolve, reject, afterCommit });
+      this.waiters.push({ resolve, reject, batch });
       this.schedule();
     });
   }
@@ -65,7 +69,7 @@ export class CommitQueue {
 
   private async flush(): Promise<void> {
     this.inFlight += 1;
-    const batch = this.waiters;
+    const waiting = this.waiters;
     this.waiters = [];
     const jobs = this.state.takeDirtyJobs();
     const submissions = this.state.takeDirtySubmissions();
@@ -94,29 +98,28 @@ export class CommitQueue {
       if (!(await previous)) throw new CorralError("unavailable", "an earlier commit failed");
       settle(true);
       if (jobs.length > 0) this.onCommitted(jobs.map((job) => job.id));
-      for (const waiter of batch) {
-        try {
-          waiter.afterCommit?.();
-        } catch (error) {
-          // The change is durable; a failed send is repaired by heartbeat reconciliation.
-          this.log.error({ err: (error as Error).message }, "sending after a commit failed");
-        }
-        waiter.resolve();
+      const sends = waiting.map((waiter) => waiter.batch).filter((sent) => sent !== undefined);
+      try {
+        if (sends.length > 0) this.send(sends);
+      } catch (error) {
+        // The change is durable; a failed send is repaired by heartbeat reconciliation.
+        this.log.error({ err: (error as Error).message }, "sending after a commit failed");
       }
+      for (const waiter of waiting) waiter.resolve();
     } catch (error) {
       settle(false);
       for (const job of jobs) this.state.markDirty(job.id);
       for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
       for (const id of forgotten) this.state.markSubmissionForgotten(id);
       if (error instanceof CorralError && error.code === "stale_epoch") {
-        for (const waiter of batch) waiter.reject(error);
+        for (const waiter of waiting) waiter.reject(error);
         this.log.error({ err: error.message }, "commit refused by the fence; stepping down");
         this.onStaleEpoch(error);
       } else {
         const message = (error as Error).message;
         this.log.error({ err: message }, "commit failed");
         const unavailable = new CorralError("unavailable", `the cell's state store did not take the change: ${message}; it was not acknowledged`);
-        for (const waiter of batch) waiter.reject(unavailable);
+        for (const waiter of waiting) waiter.reject(unavailable);
       }
     } finally {
       this.inFlight -= 1;

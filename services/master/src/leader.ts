@@ -91,9 +91,18 @@ export class LeaderTerm {
       }
     }
     const names = new NamePublisher(nc, cell, state, log);
-    const commits = new CommitQueue(store, epoch, state, log, this.options.onDeposed, (ids) => {
-      for (const id of ids) names.markDirty(id);
-    }, this.options.observeCommitSeconds);
+    const commits = new CommitQueue(
+      store,
+      epoch,
+      state,
+      log,
+      this.options.onDeposed,
+      (ids) => {
+        for (const id of ids) names.markDirty(id);
+      },
+      this.options.observeCommitSeconds,
+      (batches) => CommandBatch.sendAll(batches, nc, cell, epoch, loaded.pendingCount),
+    );
     const ctx: LeaderContext = {
       cell,
       epoch,
@@ -112,7 +121,7 @@ export class LeaderTerm {
       heartbeats: this.heartbeats,
       reclamation: new Reclamation(this.options.reservationHalfLifeMs),
       names,
-      commitAndSend: (batch: CommandBatch) => commits.commit(() => batch.send(nc, cell, epoch, loaded.pendingCount)),
+      commitAndSend: (batch: CommandBatch) => commits.commit(batch),
     };
     this.ctx = ctx;
     this.subscriptions = [...serveApi(ctx), serveWhyPending(ctx), servePlans(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
