@@ -4,6 +4,12 @@ import type { ChartSpec } from "./harness/result.js";
 export interface ScenarioOutcome {
   config: Record<string, unknown>;
   metrics: Record<string, unknown>;
+  /**
+   * The metrics the report leads with, as flattened keys ("failover_ms.p99"), in order.
+   * Optional: without it the report leads with the first few numeric metrics, so a
+   * scenario that puts its main result first needs nothing here.
+   */
+  headline?: string[];
   samples: Record<string, unknown>;
   charts: ChartSpec[];
 }

@@ -5,6 +5,8 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Table from "cli-table3";
 import { findExecutable } from "@corral/kit";
+import { flatten } from "./flatten.js";
+import { headlineMetrics } from "./headline.js";
 import { renderReport } from "./report.js";
 
 export interface ChartSeries {
@@ -12,12 +14,29 @@ export interface ChartSeries {
   points: { x: number; y: number }[];
 }
 
-export interface ChartSpec {
+/** Lines over a numeric x axis: time, latency, a quantity. The kind a chart without one has. */
+export interface LineChartSpec {
+  kind?: "line";
   title: string;
   xLabel: string;
   yLabel: string;
   series: ChartSeries[];
 }
+
+/** One bar per category (and per series, side by side): for configurations, policies, runs. */
+export interface BarChartSpec {
+  kind: "bar";
+  title: string;
+  /** what the categories are, under the axis */
+  xLabel: string;
+  /** the values' unit, beside the axis */
+  unit: string;
+  categories: string[];
+  /** each series has one value per category, in the categories' order */
+  series: { label: string; values: number[] }[];
+}
+
+export type ChartSpec = LineChartSpec | BarChartSpec;
 
 export interface RunResult {
   scenario: string;
@@ -26,6 +45,8 @@ export interface RunResult {
   config: Record<string, unknown>;
   environment: Record<string, unknown>;
   metrics: Record<string, unknown>;
+  /** the metrics (flattened keys, "a.b") the report leads with; default: see headlineKeys */
+  headline?: string[];
   samples: Record<string, unknown>;
   charts: ChartSpec[];
 }
@@ -54,31 +75,30 @@ export function environment(): Record<string, unknown> {
   };
 }
 
-/** Flattens nested metrics to "a.b.c" → value rows. */
-export function flatten(value: unknown, prefix = ""): [string, unknown][] {
-  if (value === null || typeof value !== "object" || Array.isArray(value)) return [[prefix, value]];
-  return Object.entries(value).flatMap(([key, inner]) => flatten(inner, prefix === "" ? key : `${prefix}.${key}`));
-}
+export { flatten } from "./flatten.js";
 
 function show(value: unknown): string {
   if (typeof value === "number") return Number.isInteger(value) ? value.toLocaleString("en-US") : value.toFixed(value < 10 ? 3 : 1);
   return String(value);
 }
 
+/** Every metric, the headline ones first (as the report leads with them). */
 export function summaryTable(result: RunResult): string {
   const table = new Table({ head: [`${result.scenario}: metric`, "value"], style: { head: [], border: [] } });
-  for (const [key, value] of flatten(result.metrics)) table.push([key, show(value)]);
+  const headline = headlineMetrics(result);
+  const first = new Set(headline.map(([key]) => key));
+  for (const [key, value] of [...headline, ...flatten(result.metrics).filter(([key]) => !first.has(key))]) table.push([key, value === undefined ? "not measured" : show(value)]);
   return table.toString();
 }
 
 /**
- * Tall enough for the report's rows and then its charts. The configuration and environment
- * tables usually wrap below the metrics (the environment's version strings are long), so
- * their rows are counted on top of the metrics'.
+ * Tall enough for the report's headline, its charts and then its rows. The configuration
+ * and environment tables usually wrap below the metrics (the environment's version strings
+ * are long), so their rows are counted on top of the metrics'.
  */
 function screenshotHeight(result: RunResult): number {
   const rows = flatten(result.metrics).length + flatten(result.config).length + flatten(result.environment).length;
-  return Math.max(2000, 300 + rows * 21 + result.charts.length * 370);
+  return Math.max(2000, 600 + result.charts.length * 370 + rows * 21);
 }
 
 /** Writes the JSON, the HTML report beside it, and a PNG of the report where Chromium is installed. */

@@ -2,7 +2,8 @@ import { z } from "zod";
 import { seededRandom } from "@corral/kit";
 import { ALL_TECHNIQUES, bucketed, CellSnapshot, Placer, POLICIES, syntheticMachines, syntheticTasks, type MachineOffer, type Policy, type TaskRequest, type Techniques } from "@corral/scheduling";
 import { defineScenario } from "../scenario.js";
-import type { ChartSpec } from "../harness/result.js";
+import { barChart } from "../harness/charts.js";
+import type { BarChartSpec } from "../harness/result.js";
 import { median } from "../harness/stats.js";
 
 const TECHNIQUES_OFF = ["equivalence_classes", "score_cache", "relaxed_randomization", "bounded_search"] as const;
@@ -79,13 +80,20 @@ function compactParts(parts: readonly TaskRequest[][], machines: readonly Machin
   return parts.reduce((sum, part) => sum + compact(machines, part, "hybrid", seed), 0);
 }
 
-function ratesChart(allOn: number, without: Record<string, number>): ChartSpec {
-  return {
+/** Placements/s per configuration: categories, not points on a scale, so bars. */
+function ratesChart(allOn: number, without: Record<string, number>): BarChartSpec {
+  return barChart({
     title: "Placements per second (hybrid policy), every technique on and each one off",
-    xLabel: "configuration (1 = all on, then without: equivalence classes, score cache, relaxed randomization, bounded search)",
-    yLabel: "placements/s",
-    series: [{ label: "placements/s", points: [allOn, ...TECHNIQUES_OFF.map((off) => without[off]!)].map((y, i) => ({ x: i + 1, y })) }],
-  };
+    xLabel: "configuration",
+    unit: "placements/s",
+    categories: ["all on", ...TECHNIQUES_OFF.map((off) => `without ${off.replace(/_/g, " ")}`)],
+    values: [Math.round(allOn), ...TECHNIQUES_OFF.map((off) => without[off]!)],
+  });
+}
+
+/** One bar per seed within each category, so the spread between seeds shows beside the median. */
+function perSeed(seeds: readonly number[], runs: (category: string) => readonly number[], categories: readonly string[]): Record<string, number[]> {
+  return Object.fromEntries(seeds.map((seed, i) => [`seed ${seed}`, categories.map((category) => runs(category)[i]!)]));
 }
 
 export const scheduler = defineScenario({
@@ -174,18 +182,20 @@ export const scheduler = defineScenario({
       samples: { compactionRuns, experiments, allTechniques: all },
       charts: [
         ratesChart(all.perSecond, without),
-        {
+        barChart({
           title: "Cell compaction: machines needed per policy, per seed",
-          xLabel: "seed",
-          yLabel: "machines",
-          series: POLICIES.map((policy) => ({ label: policy, points: compactionRuns[policy].map((y, i) => ({ x: seeds[i]!, y })) })),
-        },
-        {
-          title: "Machines needed relative to one shared cell (hybrid), per seed",
-          xLabel: "seed",
-          yLabel: "ratio",
-          series: Object.entries(experiments).map(([name, runs]) => ({ label: name, points: runs.map((y, i) => ({ x: seeds[i]!, y })) })),
-        },
+          xLabel: "scoring policy",
+          unit: "machines",
+          categories: POLICIES,
+          values: perSeed(seeds, (policy) => compactionRuns[policy as Policy], POLICIES),
+        }),
+        barChart({
+          title: "Machines needed relative to one shared cell (hybrid), per seed (1 = as many as the shared cell)",
+          xLabel: "experiment",
+          unit: "ratio to the shared cell",
+          categories: Object.keys(experiments),
+          values: perSeed(seeds, (name) => experiments[name]!.map((ratio) => Math.round(ratio * 1000) / 1000), Object.keys(experiments)),
+        }),
       ],
     };
   },
