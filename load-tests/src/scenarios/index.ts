@@ -5,7 +5,8 @@ import { federation } from "./federation.js";
 import { latency } from "./latency.js";
 import { machineFailure } from "./machine-failure.js";
 import { scheduler } from "./scheduler.js";
+import { shortTasks } from "./short-tasks.js";
 import { start } from "./start.js";
 import { throughput } from "./throughput.js";
 
-export const SCENARIOS: readonly Scenario[] = [throughput, latency, churn, machineFailure, failover, scheduler, start, federation];
+export const SCENARIOS: readonly Scenario[] = [throughput, latency, churn, machineFailure, failover, scheduler, start, shortTasks, federation];
