@@ -1,12 +1,11 @@
-import type { ChildProcess } from "node:child_process";
-import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
-import { processStartTime } from "@corral/kit";
+import { isSameProcessAlive, processStartTime } from "@corral/kit";
 import { substitutePorts } from "@corral/spec";
 import { execForCheck } from "./exec-check.js";
-import { spawnLogged, taskEnvironment, terminate } from "./task-process.js";
-import { removeTaskRecordIfOurs, writeTaskRecord } from "./task-record.js";
+import type { Spawner } from "./spawner.js";
+import { taskEnvironment, terminate } from "./task-process.js";
+import { removeTaskRecordIfOurs } from "./task-record.js";
 
 export interface TaskExit {
   exitCode?: number;
@@ -35,45 +34,59 @@ export function taskPaths(dataDir: string, taskId: string): TaskPaths {
 }
 
 
+/** What a host task tells its borglet. */
+export interface HostTaskEvents {
+  started(pid: number): void;
+  failed(message: string): void;
+  exited(exit: TaskExit): void;
+}
+
+/** A task whose spawn helper died: its end is noticed by looking, this often. */
+const WATCH_LOST_MS = 250;
+
 /**
  * A task run as a plain child process (the `host` runtime, Nomad's raw_exec): its own
  * process group so a stop reaches everything it forked, output appended to per-task files,
- * and a record on disk of its pid so the cell can find it even if the borglet dies.
+ * and a record on disk of its pid so the cell can find it even if the borglet dies. It is
+ * spawned through the borglet's spawner, so it starts when its turn in the start queue
+ * comes (reported as starting until then).
  */
 export class HostTask {
-  private child: ChildProcess;
   private readonly env: NodeJS.ProcessEnv;
-  private stopping: { revoked: boolean; killTimer?: NodeJS.Timeout } | undefined;
-  readonly pid: number;
+  private stopping: { revoked: boolean; gracePeriodMs: number; killTimer?: NodeJS.Timeout } | undefined;
+  private readonly cancelSpawn: () => boolean;
+  private startedAt = 0;
+  private ended = false;
+  pid: number | undefined;
 
   constructor(
     readonly lease: Lease,
     host: string,
     binaryPath: string,
     private readonly paths: TaskPaths,
-    onExit: (exit: TaskExit) => void,
+    spawner: Spawner,
+    private readonly events: HostTaskEvents,
   ) {
-    mkdirSync(join(paths.stdout, ".."), { recursive: true });
-    mkdirSync(join(paths.record, ".."), { recursive: true });
     const args = lease.args.map((arg) => substitutePorts(arg, lease.ports));
     this.env = { PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", HOME: process.env["HOME"] ?? "/", ...taskEnvironment(lease, host) };
-    const spawned = spawnLogged(binaryPath, args, paths, this.env);
-    this.child = spawned.child;
-    if (this.child.pid === undefined) {
-      const why = spawned.spawnError();
-      throw new Error(`could not start ${binaryPath}${why ? `: ${why.message}` : ""}`);
-    }
-    this.pid = this.child.pid;
-    writeTaskRecord(paths.record, { taskId: lease.taskId, incarnation: lease.incarnation, pid: this.pid, startTime: processStartTime(this.pid) ?? 0, lease, runtime: "host" });
-    const startedAt = Date.now();
-    this.child.once("exit", (code, signal) => {
-      if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
-      removeTaskRecordIfOurs(paths.record, this.pid);
-      const exit: TaskExit = { revoked: this.stopping?.revoked ?? false, ranForMs: Date.now() - startedAt };
-      if (signal !== null) exit.signal = signal;
-      else if (code !== null) exit.exitCode = code;
-      onExit(exit);
-    });
+    const record = { path: paths.record, fields: { taskId: lease.taskId, incarnation: lease.incarnation, lease, runtime: "host" as const } };
+    this.cancelSpawn = spawner.spawn(
+      { file: binaryPath, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record },
+      {
+        spawned: (pid) => this.spawned(pid),
+        failed: (message) => {
+          this.ended = true;
+          this.events.failed(`could not start ${binaryPath}: ${message}`);
+        },
+        exited: (code, signal) => {
+          const exit: TaskExit = { revoked: this.stopping?.revoked ?? false, ranForMs: Date.now() - this.startedAt };
+          if (signal !== null) exit.signal = signal;
+          else if (code !== null) exit.exitCode = code;
+          this.end(exit);
+        },
+        lost: () => this.watchLost(),
+      },
+    ).cancel;
   }
 
   get terminating(): boolean {
@@ -85,13 +98,47 @@ export class HostTask {
     return execForCheck(command[0]!, command.slice(1), timeoutMs, this.env);
   }
 
-  /** SIGTERM to the whole process group, SIGKILL after the grace period. */
+  /** SIGTERM to the whole process group, SIGKILL after the grace period; a task still queued is never started. */
   stop(gracePeriodMs: number, revoked: boolean): void {
-    if (this.stopping !== undefined) return;
-    this.stopping = { revoked, killTimer: terminate((signal) => this.signal(signal), gracePeriodMs) };
+    if (this.stopping !== undefined || this.ended) return;
+    this.stopping = { revoked, gracePeriodMs };
+    if (this.pid !== undefined) {
+      this.stopping.killTimer = terminate((signal) => this.signal(signal), gracePeriodMs);
+      return;
+    }
+    // Still in the start queue: take it out. Otherwise the helper is spawning it; the stop follows the spawn.
+    if (this.cancelSpawn()) setImmediate(() => this.end({ revoked }));
+  }
+
+  private spawned(pid: number): void {
+    this.pid = pid;
+    this.startedAt = Date.now();
+    this.events.started(pid);
+    // A stop asked for while it waited is carried out now, grace and all.
+    if (this.stopping !== undefined) this.stopping.killTimer = terminate((signal) => this.signal(signal), this.stopping.gracePeriodMs);
+  }
+
+  private end(exit: TaskExit): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
+    this.events.exited(exit);
+  }
+
+  /** Without the helper its exit status is lost: watch the process as an adopted task is watched, and report the end without one. */
+  private watchLost(): void {
+    const pid = this.pid!;
+    const watched = { pid, startTime: processStartTime(pid) ?? -1 };
+    const watcher = setInterval(() => {
+      if (isSameProcessAlive(watched)) return;
+      clearInterval(watcher);
+      removeTaskRecordIfOurs(this.paths.record, pid);
+      this.end({ revoked: this.stopping?.revoked ?? false, ranForMs: Date.now() - this.startedAt });
+    }, WATCH_LOST_MS);
   }
 
   private signal(signal: NodeJS.Signals): void {
+    if (this.pid === undefined) return;
     try {
       process.kill(-this.pid, signal);
     } catch {

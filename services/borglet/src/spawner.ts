@@ -1,0 +1,169 @@
+import { spawn, type ChildProcess } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { createInterface } from "node:readline";
+import { z } from "zod";
+import type { Logger } from "@corral/kit";
+import type { TaskRecordFile } from "./task-record.js";
+
+const HELPER = fileURLToPath(new URL("./spawn-helper.mjs", import.meta.url));
+
+/**
+ * Spawns asked of the helper and not yet answered. The helper spawns one at a time anyway;
+ * the bound keeps the rest queued here, where a stop can still cancel them, and keeps one
+ * burst of leases from filling the pipe.
+ */
+export const DEFAULT_STARTS_IN_FLIGHT = 16;
+/** A helper that died is started again after this long. */
+const RESTART_HELPER_MS = 1000;
+
+export interface SpawnRequest {
+  file: string;
+  args: readonly string[];
+  env?: NodeJS.ProcessEnv;
+  stdout: string;
+  stderr: string;
+  /** the task record to write once the pid is known (the helper adds pid and startTime) */
+  record?: { path: string; fields: Omit<TaskRecordFile, "pid" | "startTime"> };
+}
+
+export interface SpawnEvents {
+  spawned(pid: number): void;
+  /** it never started (missing binary, too many open files, the helper died first) */
+  failed(message: string): void;
+  exited(code: number | null, signal: NodeJS.Signals | null): void;
+  /** the helper died while it ran: the process goes on, but its exit will not be reported */
+  lost(): void;
+}
+
+const reply = z.discriminatedUnion("op", [
+  z.object({ op: z.literal("spawned"), id: z.number().int(), pid: z.number().int().positive() }),
+  z.object({ op: z.literal("failed"), id: z.number().int(), error: z.string() }),
+  z.object({ op: z.literal("exited"), id: z.number().int(), code: z.number().int().nullable(), signal: z.string().nullable() }),
+]);
+
+interface Entry {
+  id: number;
+  request: SpawnRequest;
+  events: SpawnEvents;
+  state: "queued" | "asked" | "running";
+}
+
+/**
+ * Starts task processes through the spawn helper (spawn-helper.mjs says why), a bounded
+ * number at a time, the rest in a queue: a burst of hundreds of leases never blocks the
+ * borglet's event loop, which keeps heartbeating and reporting exits meanwhile.
+ */
+export class Spawner {
+  private helper: ChildProcess | undefined;
+  private readonly queue: Entry[] = [];
+  private readonly entries = new Map<number, Entry>();
+  private asked = 0;
+  private nextId = 1;
+  private stopped = false;
+  private restartTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly log: Logger,
+    private readonly maxInFlight = DEFAULT_STARTS_IN_FLIGHT,
+  ) {}
+
+  /** Tasks waiting for their turn to be spawned. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
+  start(): void {
+    this.stopped = false;
+    // No loader and a small heap: the helper's size is what every fork copies.
+    const helper = spawn(process.execPath, ["--max-old-space-size=64", HELPER], { stdio: ["pipe", "pipe", "inherit"] });
+    this.helper = helper;
+    createInterface({ input: helper.stdout! }).on("line", (line) => this.onReply(line));
+    helper.stdin!.on("error", () => {}); // the exit handler below deals with a dead helper
+    helper.once("exit", (code, signal) => this.onHelperExit(helper, code, signal));
+    this.pump();
+  }
+
+  /** Closes the helper's input: it exits, and running tasks go on without it (a restarted borglet adopts them). */
+  stop(): void {
+    this.stopped = true;
+    if (this.restartTimer !== undefined) clearTimeout(this.restartTimer);
+    this.helper?.stdin?.end();
+  }
+
+  /** Queues a spawn. `cancel` takes it back while it is still queued, and says whether it did. */
+  spawn(request: SpawnRequest, events: SpawnEvents): { cancel: () => boolean } {
+    const entry: Entry = { id: this.nextId++, request, events, state: "queued" };
+    this.queue.push(entry);
+    this.pump();
+    return {
+      cancel: () => {
+        const index = this.queue.indexOf(entry);
+        if (index < 0) return false;
+        this.queue.splice(index, 1);
+        return true;
+      },
+    };
+  }
+
+  private pump(): void {
+    const helper = this.helper;
+    if (helper?.stdin === undefined || helper.stdin === null || helper.exitCode !== null || helper.signalCode !== null) return;
+    while (this.asked < this.maxInFlight && this.queue.length > 0) {
+      const entry = this.queue.shift()!;
+      const { file, args, env, stdout, stderr, record } = entry.request;
+      entry.state = "asked";
+      this.asked += 1;
+      this.entries.set(entry.id, entry);
+      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record })}\n`);
+    }
+  }
+
+  private onReply(line: string): void {
+    let parsed: z.infer<typeof reply>;
+    try {
+      parsed = reply.parse(JSON.parse(line));
+    } catch (error) {
+      this.log.error({ err: (error as Error).message, line: line.slice(0, 200) }, "spawn helper said something unexpected");
+      return;
+    }
+    const entry = this.entries.get(parsed.id);
+    if (entry === undefined) return;
+    switch (parsed.op) {
+      case "spawned":
+        this.answered(entry);
+        entry.state = "running";
+        entry.events.spawned(parsed.pid);
+        break;
+      case "failed":
+        this.answered(entry);
+        this.entries.delete(entry.id);
+        entry.events.failed(parsed.error);
+        break;
+      case "exited":
+        this.entries.delete(entry.id);
+        entry.events.exited(parsed.code, parsed.signal as NodeJS.Signals | null);
+        break;
+    }
+  }
+
+  private answered(entry: Entry): void {
+    if (entry.state !== "asked") return;
+    this.asked -= 1;
+    this.pump();
+  }
+
+  private onHelperExit(helper: ChildProcess, code: number | null, signal: NodeJS.Signals | null): void {
+    if (this.helper !== helper) return;
+    this.helper = undefined;
+    this.asked = 0;
+    const orphaned = [...this.entries.values()];
+    this.entries.clear();
+    if (!this.stopped || orphaned.length > 0) this.log.error({ code, signal, running: orphaned.length, queued: this.queue.length }, "spawn helper exited");
+    for (const entry of orphaned) {
+      if (entry.state === "running") entry.events.lost();
+      else entry.events.failed("the borglet's spawn helper died before it started the task");
+    }
+    if (this.stopped) return;
+    this.restartTimer = setTimeout(() => this.start(), RESTART_HELPER_MS);
+  }
+}
