@@ -12,7 +12,11 @@ import {
   type TaskEvent,
 } from "@corral/contracts";
 import { publishEvent, serveRpc, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
 import { resolveBinary } from "./binaries.js";
+import { Spawner } from "./spawner.js";
+import { SlicedQueue } from "./sliced-queue.js";
 import { HostTask, taskPaths, type TaskExit } from "./host-task.js";
 import { readLog } from "./log-reader.js";
 import { rotateIfLarge } from "./log-rotation.js";
@@ -33,6 +37,10 @@ import { UsageMeter } from "./usage-meter.js";
 import type { TaskStateCounts, TaskUsageObserver } from "./borglet-metrics.js";
 
 type RunningTask = HostTask | IsolatedTask | AdoptedTask;
+type Command = { lease: Lease } | { revocation: LeaseBatch["revokes"][number] };
+
+/** Grants and revocations carried out per turn of the event loop (see SlicedQueue). */
+const COMMANDS_PER_SLICE = 32;
 
 export interface BorgletOptions {
   cell: string;
@@ -43,6 +51,8 @@ export interface BorgletOptions {
   portRange: [number, number];
   binaryPath: string[];
   heartbeatMs: number;
+  /** spawns in flight at once; more wait in the start queue (default DEFAULT_STARTS_IN_FLIGHT) */
+  startsInFlight?: number;
   /** the address tasks are reached at */
   host: string;
   /** a task's stdout or stderr beyond this is rotated (one older file kept) */
@@ -57,6 +67,8 @@ export interface BorgletOptions {
  */
 export class Borglet {
   private readonly tasks = new Map<string, RunningTask>();
+  private readonly spawner: Spawner;
+  private readonly commands = new SlicedQueue<Command>((command) => this.carryOut(command), COMMANDS_PER_SLICE);
   private readonly usage = new UsageMeter();
   private leftoversSwept: Promise<void> = Promise.resolve();
   private rotating = false;
@@ -80,10 +92,16 @@ export class Borglet {
     private readonly log: Logger,
     /** told each task's measured usage and when a task ends (metrics) */
     private readonly usageObserver?: TaskUsageObserver,
-  ) {}
+  ) {
+    this.spawner = new Spawner(log, options.startsInFlight);
+  }
 
   start(): void {
-    const { cell, name } = this.options;
+    const { cell, name, dataDir } = this.options;
+    // Once here, not per task: every task's logs and record go in these.
+    mkdirSync(join(dataDir, "logs"), { recursive: true });
+    mkdirSync(join(dataDir, "tasks"), { recursive: true });
+    this.spawner.start();
     this.adoptLeftTasks();
     this.subscriptions = [
       subscribeEvents(this.nc, subjects.nodeCommands(cell, name), leaseBatch, cell, this.log, (envelope) => this.obey(envelope)),
@@ -108,6 +126,7 @@ export class Borglet {
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
     if (this.rotationTimer !== undefined) clearInterval(this.rotationTimer);
     for (const subscription of this.subscriptions) subscription.unsubscribe();
+    this.spawner.stop();
     this.flush();
   }
 
@@ -122,13 +141,20 @@ export class Borglet {
       return;
     }
     this.epochSeen = epoch;
-    for (const revocation of envelope.body.revokes) {
-      const task = this.tasks.get(revocation.taskId);
-      if (task === undefined || task.lease.incarnation > revocation.incarnation) continue;
-      this.log.info({ task: revocation.taskId, reason: revocation.reason }, "stopping task");
-      task.stop(revocation.gracePeriodMs, true);
+    // In order, revocations first as the leader sent them: a grant queued behind its own revocation never runs.
+    this.commands.push(...envelope.body.revokes.map((revocation) => ({ revocation })), ...envelope.body.grants.map((lease) => ({ lease })));
+  }
+
+  private carryOut(command: Command): void {
+    if ("lease" in command) {
+      this.run(command.lease);
+      return;
     }
-    for (const lease of envelope.body.grants) this.run(lease);
+    const { revocation } = command;
+    const task = this.tasks.get(revocation.taskId);
+    if (task === undefined || task.lease.incarnation > revocation.incarnation) return;
+    this.log.info({ task: revocation.taskId, reason: revocation.reason }, "stopping task");
+    task.stop(revocation.gracePeriodMs, true);
   }
 
   private run(lease: Lease): void {
@@ -149,19 +175,22 @@ export class Borglet {
       this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
       return;
     }
-    let task: HostTask;
-    try {
-      task = new HostTask(lease, this.options.host, binary.path, taskPaths(this.options.dataDir, lease.taskId), (exit) => this.exited(task, exit));
-    } catch (error) {
-      const message = (error as Error).message;
-      log.warn({ err: message }, "task failed to start");
-      this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
-      return;
-    }
+    const task: HostTask = new HostTask(lease, this.options.host, binary.path, taskPaths(this.options.dataDir, lease.taskId), this.spawner, {
+      started: (pid) => {
+        log.info({ pid, ports: lease.ports }, "task started");
+        this.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid, at: Date.now() });
+        this.watchHealth(task, log);
+      },
+      failed: (message) => {
+        if (this.tasks.get(lease.taskId) === task) this.tasks.delete(lease.taskId);
+        if (!this.tasks.has(lease.taskId)) this.usageObserver?.ended(lease.taskId);
+        log.warn({ err: message }, "task failed to start");
+        this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
+      },
+      exited: (exit) => this.exited(task, exit),
+    });
+    // Reported as starting until its turn in the start queue comes.
     this.tasks.set(lease.taskId, task);
-    log.info({ pid: task.pid, ports: lease.ports }, "task started");
-    this.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid: task.pid, at: Date.now() });
-    this.watchHealth(task, log);
   }
 
   private runIsolated(lease: Lease, log: Logger): void {
@@ -348,6 +377,7 @@ export class Borglet {
       seq: this.seq++,
       epochSeen: this.epochSeen,
       tasks,
+      heartbeatMs: this.options.heartbeatMs,
       ...(this.usage.takeMoved() ? { usageMoved: true as const } : {}),
     });
     this.relieveMemoryPressure(measured);

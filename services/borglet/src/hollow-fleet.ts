@@ -156,6 +156,7 @@ export class HollowFleet {
       seq: machine.seq++,
       epochSeen: machine.epochSeen,
       tasks,
+      heartbeatMs: this.options.heartbeatMs,
     });
   }
 }

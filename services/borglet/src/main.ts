@@ -8,6 +8,7 @@ import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
 import { hostCapacity } from "./capacity.js";
+import { DEFAULT_STARTS_IN_FLIGHT } from "./spawner.js";
 import { HollowFleet } from "./hollow-fleet.js";
 import { hollowMachines } from "./hollow-machines.js";
 import { AllocCgroups } from "./runtime/alloc-cgroups.js";
@@ -31,6 +32,8 @@ const flags = loadFlags(
     cpu: { type: "string" },
     ram: { type: "string" },
     disk: { type: "string" },
+    "host-share": { type: "string", default: "1" },
+    "starts-in-flight": { type: "string", default: String(DEFAULT_STARTS_IN_FLIGHT) },
     attribute: { type: "string", multiple: true, default: [] },
     hollow: { type: "string", default: "0" },
     seed: { type: "string", default: "1" },
@@ -59,6 +62,10 @@ const flags = loadFlags(
     cpu: parsedFlag(parseCpu).optional(),
     ram: parsedFlag(parseSize).optional(),
     disk: parsedFlag(parseSize).optional(),
+    /** borglets on this host: each offers this share of the detected cpu, ram and disk (not of --cpu/--ram/--disk, which say what this one offers) */
+    hostShare: z.coerce.number({ error: "a whole number of borglets, like 3" }).int("a whole number of borglets, like 3").min(1, "at least 1 (this borglet alone)").max(1024, "at most 1024"),
+    /** task spawns in flight at once; more wait in the start queue */
+    startsInFlight: z.coerce.number({ error: "a whole number, like 16" }).int("a whole number, like 16").min(1, "at least 1").max(1024, "at most 1024"),
     attribute: z
       .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value"))
       .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
@@ -108,7 +115,7 @@ function settledHeap(): number {
 async function runReal(): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  const detected = hostCapacity(dataDir);
+  const detected = hostCapacity(dataDir, flags.hostShare);
   const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
   const support = checkIsolation();
   // Jobs without an image run either way; with one, a missing piece is named in the task's failure.
@@ -133,6 +140,7 @@ async function runReal(): Promise<void> {
       portRange: flags.ports,
       binaryPath: flags.binaryPath,
       heartbeatMs: flags.heartbeat,
+      startsInFlight: flags.startsInFlight,
       logMaxBytes: flags.logMaxSize,
       isolation,
     },
@@ -148,5 +156,5 @@ async function runReal(): Promise<void> {
     await nc.drain().catch(() => {});
     await metrics.close();
   });
-  log.info({ dataDir, ports: flags.ports, isolation: support.ok ? `cgroup v${support.cgroupVersion}` : "unavailable" }, "borglet started");
+  log.info({ dataDir, ports: flags.ports, capacity: { cpu: flags.cpu ?? detected.cpu, ram: flags.ram ?? detected.ram, disk: flags.disk ?? detected.disk }, hostShare: flags.hostShare, isolation: support.ok ? `cgroup v${support.cgroupVersion}` : "unavailable" }, "borglet started");
 }
