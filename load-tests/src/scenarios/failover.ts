@@ -80,8 +80,10 @@ export const failover = defineScenario({
         cell.kill9(victim.name);
         const killedAt = performance.now();
         // Time until a new leader has accepted a submission (the gateway waits through the election).
-        for (;;) {
-          const result = await cell.submit(tiny(`probe_${i}`)).catch(() => undefined);
+        // A name per attempt: an attempt the gateway gave up on may still have been committed,
+        // and the same name again would be refused as existing, never acknowledged.
+        for (let attempt = 0; ; attempt++) {
+          const result = await cell.submit(tiny(`probe_${i}_${attempt}`)).catch(() => undefined);
           if (result?.job !== undefined) {
             acknowledged.add(result.job.id);
             break;

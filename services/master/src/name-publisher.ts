@@ -12,6 +12,12 @@ import type { CellState } from "./cell-state.js";
 const FLUSH_MS = 1000;
 /** Writes in flight at once, so a resync of a big cell does not flood JetStream. */
 const CONCURRENT_WRITES = 64;
+/**
+ * A new term rewrites every name (the last leader may have died before writing some), but
+ * spread over many ticks: nearly all are already right, and a failover's first seconds
+ * belong to the work the new leader was elected for.
+ */
+const RESYNC_PER_FLUSH = 500;
 
 /** What a job's name says now: where each task is, whether it is well, and which tasks the name resolves to. */
 export function bnsRecordOf(job: JobRecord, state: CellState, now = Date.now()): BnsRecord {
@@ -43,10 +49,12 @@ export function bnsRecordOf(job: JobRecord, state: CellState, now = Date.now()):
  * The leader's writer of the cell's names (Borg writes them to Chubby): after each commit
  * that changed a job, and when a task's health changes, the job's record is put into the
  * cell's KV bucket; a job that is gone or wholly dead loses its name. A new term writes
- * every job once and removes names of jobs that no longer exist.
+ * every job once, a slice per tick, and removes names of jobs that no longer exist.
  */
 export class NamePublisher {
   private readonly dirty = new Set<string>();
+  /** jobs still to rewrite once this term, a slice per flush */
+  private resync: string[] = [];
   private kv: Promise<KV> | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
@@ -59,7 +67,7 @@ export class NamePublisher {
   ) {}
 
   start(): void {
-    for (const id of this.state.jobs.keys()) this.dirty.add(id);
+    this.resync = [...this.state.jobs.keys()];
     // Opened at once, so watchers find the bucket even before the first job; a failure is tried again at the next flush.
     this.bucket().catch((error: unknown) => this.log.warn({ err: (error as Error).message }, "could not open the names bucket yet; trying again"));
     this.timer = setInterval(() => void this.flush(), FLUSH_MS);
@@ -105,10 +113,11 @@ export class NamePublisher {
   private async flush(): Promise<void> {
     if (this.flushing) return;
     // Even with nothing to write, a bucket not yet open is tried again: watchers wait for it.
-    if (this.kv === undefined && this.dirty.size === 0) {
+    if (this.kv === undefined && this.dirty.size === 0 && this.resync.length === 0) {
       this.bucket().catch(() => {});
       return;
     }
+    for (const id of this.resync.splice(0, RESYNC_PER_FLUSH)) this.dirty.add(id);
     if (this.dirty.size === 0) return;
     this.flushing = true;
     const ids = [...this.dirty];
