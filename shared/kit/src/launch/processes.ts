@@ -41,7 +41,8 @@ export function isSameProcessAlive(process: Pick<StartedProcess, "pid" | "startT
 
 /**
  * Starts a process in its own process group, output appended to `log`, not tied to our
- * lifetime: `corral cell up` returns while the cell keeps running.
+ * lifetime: `corral cell up` returns while the cell keeps running. A cell that must die
+ * with its starter instead (tests, load runs) gets a watchdog: see starter-guard.ts.
  */
 export function startDetached(
   role: string,
