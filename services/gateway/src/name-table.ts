@@ -23,7 +23,12 @@ function withTarget(record: BnsRecord, task: BnsTask & { host: string }): BnsTas
  * is the job's healthy tasks.
  */
 export class NameTable implements NameResolver {
-  private readonly records = new Map<string, BnsRecord>();
+  /**
+   * Each name's record as the bucket holds it, parsed when a lookup first needs it: the
+   * leader rewrites a job's record as its tasks start (thousands a second in a busy cell),
+   * and most versions are never looked up. Null: it did not parse.
+   */
+  private readonly records = new Map<string, { text: string; parsed?: BnsRecord | null }>();
   private stopWatching: (() => void) | undefined;
 
   constructor(
@@ -42,10 +47,7 @@ export class NameTable implements NameResolver {
           this.records.delete(entry.key);
           continue;
         }
-        // The bucket is outside input: a record that does not parse is dropped, not trusted.
-        const parsed = bnsRecordSchema.safeParse(safeJson(entry.string()));
-        if (parsed.success) this.records.set(entry.key, parsed.data);
-        else this.log.warn({ key: entry.key }, "ignored a name record that does not parse");
+        this.records.set(entry.key, { text: entry.string() });
       }
     })();
   }
@@ -59,14 +61,26 @@ export class NameTable implements NameResolver {
     const lower = name.toLowerCase().replace(/\.$/, "");
     const suffix = `.${this.cell}.${BNS_DOMAIN}`;
     if (!lower.endsWith(suffix)) return undefined;
-    const job = this.records.get(lower);
+    const job = this.record(lower);
     if (job !== undefined) return { record: job, tasks: job.healthy.map((index) => job.tasks[index]).filter(hasHost).map((task) => withTarget(job, task)) };
     const dot = lower.indexOf(".");
-    const record = this.records.get(lower.slice(dot + 1));
+    const record = this.record(lower.slice(dot + 1));
     const index = Number(lower.slice(0, dot));
     if (record === undefined || !Number.isInteger(index)) return undefined;
     const task = record.tasks[index];
     return { record, tasks: task !== undefined && task.state === "running" && hasHost(task) ? [withTarget(record, task)] : [] };
+  }
+
+  /** The bucket is outside input: a record that does not parse is dropped, not trusted. */
+  private record(key: string): BnsRecord | undefined {
+    const entry = this.records.get(key);
+    if (entry === undefined) return undefined;
+    if (entry.parsed === undefined) {
+      const parsed = bnsRecordSchema.safeParse(safeJson(entry.text));
+      entry.parsed = parsed.success ? parsed.data : null;
+      if (!parsed.success) this.log.warn({ key }, "ignored a name record that does not parse");
+    }
+    return entry.parsed ?? undefined;
   }
 }
 
