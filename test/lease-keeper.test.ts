@@ -1,3 +1,5 @@
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
 import test from "ava";
 import { connectRedis, createLogger, LeaderLease, LeaseKeeper } from "@corral/kit";
 import { eventually, startTestRedis, type TestServer } from "@corral/testkit";
@@ -74,4 +76,23 @@ test.serial("a lease taken over by another master is reported lost", async (t) =
   t.is(await new LeaderLease(redis, "taken", "master-b", 5000).tryAcquire(), epoch + 1);
   // The keeper's worker finds out at its next renewal; on a busy machine that may take a while.
   t.true(await eventually("the keeper to report the lease lost", () => (keeper.lost(epoch) ? true : undefined), 10_000));
+});
+
+test.serial("a whole process held up longer than the stall tolerance (a busy machine delays every thread alike), but less than the lease, keeps renewing", async (t) => {
+  // The stop (1.5 s) is three times the stall tolerance and half the lease.
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./support/keep-lease.ts", import.meta.url)), redisServer.url, "held-up", "3000", "500"], { stdio: ["ignore", "pipe", "inherit"] });
+  t.teardown(() => child.kill("SIGKILL"));
+  let output = "";
+  child.stdout!.on("data", (chunk: Buffer) => (output += chunk.toString()));
+  const renewals = () => Math.max(0, ...[...output.matchAll(/renewals (\d+)/g)].map((m) => Number(m[1])));
+  await eventually("the child to lead and renew", () => (renewals() >= 3 ? true : undefined), 20_000);
+  const epoch = Number(/epoch (\d+)/.exec(output)![1]);
+  child.kill("SIGSTOP");
+  await new Promise((resolve) => setTimeout(resolve, 1500)); // the stall under test, not a wait for an outcome
+  const before = renewals();
+  child.kill("SIGCONT");
+  await eventually("renewals to go on after the stall", () => (renewals() >= before + 10 ? true : undefined), 20_000);
+  const redis = connectRedis(redisServer.url, log);
+  t.teardown(() => redis.disconnect());
+  t.is(await new LeaderLease(redis, "held-up", "other", 3000).holder(), `kept/${epoch}`);
 });

@@ -2,7 +2,9 @@
  * The leader lease's renewals, in a worker thread of their own: a pause of the main
  * thread (a long garbage collection, a big batch) must not let a healthy leader's lease
  * lapse. The worker renews only while the main thread shows a pulse, so a leader that is
- * truly stuck still loses the lease.
+ * truly stuck still loses the lease. A main thread that is merely starved of cpu (a busy
+ * machine delays every thread alike) is not stuck: the time this worker itself was held
+ * up past its own timers is not counted against the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
 import { Redis } from "ioredis";
@@ -20,10 +22,21 @@ const redis = new Redis(options.redisUrl, {
 redis.on("error", () => {}); // a renewal that fails is reported through the slots, not here
 const lease = new LeaderLease(redis, options.cell, options.candidate, options.ttlMs);
 
+/** When this worker woke later than its timer asked, and by how much (ms): the machine's stalls, as this thread saw them. */
+const lateWakes: { at: number; lateMs: number }[] = [];
+
+/** How long the main thread has shown no pulse for reasons of its own: its silence less the stalls this thread also suffered. */
+function mainThreadStallMs(now: number): number {
+  const pulseAt = slots.get(LEASE_SLOTS.pulseAt);
+  while (lateWakes.length > 0 && lateWakes[0]!.at < pulseAt) lateWakes.shift();
+  const sharedStallMs = lateWakes.reduce((sum, wake) => sum + wake.lateMs, 0);
+  return now - pulseAt - sharedStallMs;
+}
+
 async function renewOnce(): Promise<void> {
   const epoch = slots.get(LEASE_SLOTS.epoch);
   if (epoch <= 0) return;
-  if (Date.now() - slots.get(LEASE_SLOTS.pulseAt) > options.stallToleranceMs) return; // the main thread is stuck: let the lease go
+  if (mainThreadStallMs(Date.now()) > options.stallToleranceMs) return; // the main thread is stuck: let the lease go
   const asked = Date.now(); // the lease runs from when it was asked for, not from the reply
   const renewed = await lease.renew(epoch).catch(() => undefined);
   if (slots.get(LEASE_SLOTS.epoch) !== epoch) return; // stepped down meanwhile
@@ -45,13 +58,17 @@ parentPort?.postMessage("ready");
 while (!stopping) {
   const started = Date.now();
   await renewOnce();
-  await new Promise<void>((resolve) => {
-    const timer = setTimeout(resolve, Math.max(0, options.renewEveryMs - (Date.now() - started)));
+  const due = Date.now() + Math.max(0, options.renewEveryMs - (Date.now() - started));
+  const woken = await new Promise<boolean>((resolve) => {
+    const timer = setTimeout(() => resolve(false), due - Date.now());
     wake = () => {
       clearTimeout(timer);
-      resolve();
+      resolve(true);
     };
   });
   wake = undefined;
+  const lateMs = Date.now() - due;
+  // Only lateness past a timer counts; a pulse is due every tenth of the tolerance, so small delays are noise.
+  if (!woken && lateMs > 50) lateWakes.push({ at: Date.now(), lateMs });
 }
 redis.disconnect();

@@ -42,9 +42,10 @@ export class LeaseKeeper {
   }
 
   /** Whether this leader must stop acting: its lease was refused, or no renewal succeeded in time. */
-  mustStepDown(epoch: number, now = Date.now()): "lease lost" | "could not renew the lease in time" | undefined {
+  mustStepDown(epoch: number, now = Date.now()): string | undefined {
     if (this.lost(epoch)) return "lease lost";
-    if (now - this.renewedAt > this.stepDownAfterMs) return "could not renew the lease in time";
+    const silentMs = now - this.renewedAt;
+    if (silentMs > this.stepDownAfterMs) return `could not renew the lease in time (no renewal for ${silentMs} ms)`;
     return undefined;
   }
 
