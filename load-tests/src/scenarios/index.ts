@@ -7,6 +7,7 @@ import { machineFailure } from "./machine-failure.js";
 import { scheduler } from "./scheduler.js";
 import { shortTasks } from "./short-tasks.js";
 import { start } from "./start.js";
+import { steady } from "./steady.js";
 import { throughput } from "./throughput.js";
 
-export const SCENARIOS: readonly Scenario[] = [throughput, latency, churn, machineFailure, failover, scheduler, start, shortTasks, federation];
+export const SCENARIOS: readonly Scenario[] = [throughput, latency, churn, machineFailure, failover, steady, scheduler, start, shortTasks, federation];
