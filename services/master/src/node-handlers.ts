@@ -1,7 +1,7 @@
 import { heartbeat, linkAlive, linkHeartbeats, machineDigest, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type TaskEvent, type HistoryEntry } from "@corral/contracts";
 import { serveRpc, subscribeEvents, type Subscription } from "@corral/kit";
-import type { TaskLifecycleEvent } from "@corral/machines";
-import { isAlloc, type TaskRef } from "./cell-state.js";
+import { MACHINE_LOST, type TaskLifecycleEvent } from "@corral/machines";
+import { isAlloc, type NodeRecord, type TaskRef } from "./cell-state.js";
 import { CommandBatch, leaseFor, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 import { publishHistory } from "./job-history.js";
@@ -92,9 +92,34 @@ function handleMissingTask(ctx: LeaderContext, ref: TaskRef, node: string, batch
   }
 }
 
+/**
+ * An exit its machine reports after the leader gave the run up with the machine (marked
+ * down while busy, not dead) still counts for the incarnation it ran: a batch task whose
+ * lost run exited 0 is done, not run again (the lifecycle's EXITED_AFTER_LOSS says exactly
+ * when). Exactly once: the next incarnation had not started; if it was placed already, its
+ * lease is revoked, and a borglet that still had it queued never starts it. Once the next
+ * run has started, the late exit changes nothing and that run's own exit decides.
+ */
+export function finishedAfterLoss(ctx: LeaderContext, ref: TaskRef, event: TaskEvent & { kind: "exited" }, node: string, batch: CommandBatch): boolean {
+  // The borglet stopped it (revoked, evicted, unhealthy): not a run that finished its work.
+  if (event.revoked || event.evicted !== undefined || event.unhealthy !== undefined) return false;
+  const placedOn = ref.task.lifecycle.context.node;
+  const lateExit: TaskLifecycleEvent = { type: "EXITED_AFTER_LOSS", incarnation: event.incarnation };
+  if (event.signal !== undefined) lateExit.signal = event.signal;
+  else if (event.exitCode !== undefined) lateExit.exitCode = event.exitCode;
+  const change = batch.changed(ctx.state.transition(ref, lateExit));
+  if (change === undefined) return false;
+  if (change.from === "assigned" && placedOn !== undefined) {
+    batch.revoke(placedOn, { taskId: ref.id, incarnation: ref.task.lifecycle.context.incarnation, gracePeriodMs: ref.job.spec.gracePeriodMs, reason: "its earlier run finished after all" });
+  }
+  ctx.log.info({ job: ref.job.id, task: ref.id, node, incarnation: event.incarnation, from: change.from }, "task done: its run on a machine marked down exited 0");
+  return true;
+}
+
 /** A heartbeat in full: the machine's shape and liveness, then its tasks reconciled. */
 async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
   const { state, log } = ctx;
+  if (hb.heartbeatMs !== undefined) noteHeartbeatPeriod(ctx, hb.node, hb.heartbeatMs);
   const { cameUp } = state.upsertNode({
     name: hb.node,
     host: hb.host,
@@ -167,6 +192,7 @@ export function subscribeNodes(ctx: LeaderContext): Subscription[] {
         const ref = state.task(event.taskId);
         const context = ref?.task.lifecycle.context;
         if (ref === undefined || context?.node !== body.node || context.incarnation !== event.incarnation) {
+          if (ref !== undefined && event.kind === "exited" && finishedAfterLoss(ctx, ref, event, body.node, batch)) continue;
           log.debug({ task: event.taskId, node: body.node }, "ignored event of a task no longer placed there");
           continue;
         }
@@ -200,15 +226,74 @@ export function subscribeNodes(ctx: LeaderContext): Subscription[] {
   ];
 }
 
-/** Marks machines silent for longer than down-after as down; their tasks go back to pending. */
+/** A machine is down only after missing at least this many heartbeats in a row, however short down-after is. */
+export const MISSED_HEARTBEATS_FOR_DOWN = 3;
+/** At most this share of the machines up (at least one) is marked down by one sweep; the rest wait for the next. */
+export const DOWN_SHARE_PER_SWEEP = 0.1;
+/** A sweep this much later than the one before means the leader itself was stalled. */
+const LEADER_STALL_MS = 1000;
+
+/** What the sweep remembers between runs, per leader term. */
+interface SweepMemory {
+  lastSweepAt?: number;
+  /** each machine's heartbeat period, as its heartbeats say */
+  heartbeatMs: Map<string, number>;
+}
+const sweepMemory = new WeakMap<LeaderContext, SweepMemory>();
+
+function memoryOf(ctx: LeaderContext): SweepMemory {
+  let memory = sweepMemory.get(ctx);
+  if (memory === undefined) sweepMemory.set(ctx, (memory = { heartbeatMs: new Map() }));
+  return memory;
+}
+
+/** Remembers how often the machine heartbeats (its heartbeats say so). */
+export function noteHeartbeatPeriod(ctx: LeaderContext, node: string, heartbeatMs: number): void {
+  memoryOf(ctx).heartbeatMs.set(node, heartbeatMs);
+}
+
+/** How long a machine may be silent before it is down: down-after, and never fewer than MISSED_HEARTBEATS_FOR_DOWN of its heartbeat periods. */
+export function silenceLimitMs(ctx: LeaderContext, node: string): number {
+  return Math.max(ctx.downAfterMs, MISSED_HEARTBEATS_FOR_DOWN * (memoryOf(ctx).heartbeatMs.get(node) ?? 0));
+}
+
+/**
+ * Marks silent machines down; their tasks go back to pending. A busy machine is not a dead
+ * one (Borg marks a machine down only after several missed polls, and rate-limits the
+ * rescheduling that follows):
+ * - silent means silent for longer than silenceLimitMs: down-after and at least three of the
+ *   machine's own heartbeat periods, so one late heartbeat never takes a machine down;
+ * - time the leader itself could not listen (its event loop stalled: the sweep ran more than
+ *   LEADER_STALL_MS late) is not silence: every machine is credited with it, since their
+ *   heartbeats were waiting, unread, in the leader's socket;
+ * - one sweep marks at most DOWN_SHARE_PER_SWEEP of the machines up (at least one), the
+ *   longest silent first: a cell-wide hiccup (a partition, a stalled link shard) costs a
+ *   few machines and leaves the others time to be heard, while a real failure of a rack
+ *   (a tenth of the cell) still goes in one sweep.
+ */
 export function sweepSilentMachines(ctx: LeaderContext, now = Date.now()): void {
-  const batch = new CommandBatch();
+  const memory = memoryOf(ctx);
+  const stalledMs = memory.lastSweepAt === undefined ? 0 : now - memory.lastSweepAt - LEADER_STALL_MS;
+  memory.lastSweepAt = now;
+  const silent: { node: NodeRecord; silentMs: number }[] = [];
+  let up = 0;
   for (const node of ctx.state.nodes.values()) {
-    if (node.state !== "up" || now - node.lastHeartbeat <= ctx.downAfterMs) continue;
+    if (node.state !== "up") continue;
+    up += 1;
+    if (stalledMs > 0) node.lastHeartbeat = Math.min(now, node.lastHeartbeat + stalledMs);
+    const silentMs = now - node.lastHeartbeat;
+    if (silentMs > silenceLimitMs(ctx, node.name)) silent.push({ node, silentMs });
+  }
+  if (stalledMs > 0) ctx.log.warn({ stalledMs }, "leader stalled: machines' silence meanwhile not counted");
+  if (silent.length === 0) return;
+  const allowed = Math.max(1, Math.ceil(up * DOWN_SHARE_PER_SWEEP));
+  if (silent.length > allowed) ctx.log.warn({ silent: silent.length, allowed }, "more machines silent than one sweep marks down: the rest wait for the next sweep");
+  const batch = new CommandBatch();
+  for (const { node, silentMs } of silent.sort((a, b) => b.silentMs - a.silentMs).slice(0, allowed)) {
     node.state = "down";
-    ctx.log.warn({ node: node.name, silentMs: now - node.lastHeartbeat }, "machine down");
+    ctx.log.warn({ node: node.name, silentMs, limitMs: silenceLimitMs(ctx, node.name) }, "machine down");
     for (const ref of ctx.state.tasksOn(node.name)) {
-      batch.changed(ctx.state.transition(ref, { type: "LOST", reason: "machine lost" }, now));
+      batch.changed(ctx.state.transition(ref, { type: "LOST", reason: MACHINE_LOST }, now));
     }
     batch.wakeSchedulers();
   }
@@ -216,4 +301,3 @@ export function sweepSilentMachines(ctx: LeaderContext, now = Date.now()): void 
     ctx.commitAndSend(batch).catch((error: unknown) => ctx.log.error({ err: (error as Error).message }, "could not commit machine loss"));
   }
 }
-

@@ -30,6 +30,8 @@ export type TaskLifecycleEvent =
   | { type: "EXITED"; exitCode?: number; signal?: string; oom?: boolean; oomOfAlloc?: boolean; unhealthy?: string; ranForMs?: number }
   | { type: "FAILED"; message: string }
   | { type: "LOST"; reason: string }
+  /** an exit of the run before the current one, reported by its machine after the leader had given that run up as lost */
+  | { type: "EXITED_AFTER_LOSS"; incarnation: number; exitCode?: number; signal?: string }
   | { type: "KILL"; reason: string }
   | { type: "PREEMPT"; by: string };
 
@@ -41,6 +43,9 @@ function exitReason(event: { exitCode?: number; signal?: string; oom?: boolean; 
   if (event.signal !== undefined) return `terminated by ${event.signal}`;
   return `exited with code ${event.exitCode ?? "unknown"}`;
 }
+
+/** The reason a task is put back to pending when its machine is marked down. */
+export const MACHINE_LOST = "machine lost";
 
 /** A run this long proves the task can run: the next exit starts a new streak (Kubernetes' rule too). */
 export const STABLE_RUN_MS = 10 * 60_000;
@@ -83,6 +88,20 @@ export const taskGuards = {
     // Stopped for failing its health check: a failure, however politely it exited.
     return event.unhealthy !== undefined || event.signal !== undefined || event.exitCode !== 0;
   },
+  /**
+   * The run given up with its machine finished its work after all: a batch task (never,
+   * on-failure) that exited 0 in the incarnation just before this one, while this one has
+   * not started, is done; running it again would run it twice. Any other late exit changes
+   * nothing: a failure is what the new incarnation is already there to redo, and a service
+   * (always) runs again anyway.
+   */
+  earlierRunFinished: (context: TaskContext, event: TaskLifecycleEvent): boolean =>
+    event.type === "EXITED_AFTER_LOSS" &&
+    context.restartPolicy !== "always" &&
+    context.reason === MACHINE_LOST &&
+    event.incarnation === context.incarnation - 1 &&
+    event.signal === undefined &&
+    event.exitCode === 0,
 };
 
 export const taskActions = {
@@ -96,6 +115,8 @@ export const taskActions = {
       : {},
   finishAfterExit: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "EXITED" ? { pid: undefined, exitCode: event.exitCode, reason: exitReason(event) } : {},
+  finishAfterLateExit: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
+    event.type === "EXITED_AFTER_LOSS" ? { ...unplaced, exitCode: event.exitCode, reason: "exited with code 0 (reported after its machine was marked down)" } : {},
   finishAfterFailure: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "FAILED" ? { pid: undefined, reason: `failed to start: ${event.message}` } : {},
   requeueAfterLoss: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
@@ -153,9 +174,11 @@ export const TASK_STATE_CONFIG = {
     on: {
       SCHEDULE: { target: "assigned", actions: "place" },
       KILL: { target: "dead", actions: "recordKill" },
+      EXITED_AFTER_LOSS: { guard: "earlierRunFinished", target: "dead", actions: "finishAfterLateExit" },
     },
   },
-  assigned: { on: placedTransitions },
+  // Placed again but not started: the master revokes the new lease as it finishes the task.
+  assigned: { on: { ...placedTransitions, EXITED_AFTER_LOSS: { guard: "earlierRunFinished", target: "dead", actions: "finishAfterLateExit" } } },
   starting: { on: placedTransitions },
   running: {
     on: {
@@ -188,12 +211,14 @@ export const taskLifecycle = setup({
   guards: {
     restartsAfterExit: ({ context, event }) => taskGuards.restartsAfterExit(context, event),
     wasPreempted: ({ context }) => taskGuards.wasPreempted(context),
+    earlierRunFinished: ({ context, event }) => taskGuards.earlierRunFinished(context, event),
   },
   actions: {
     place: assign(({ context, event }) => taskActions.place(context, event)),
     recordStart: assign(({ context, event }) => taskActions.recordStart(context, event)),
     requeueAfterExit: assign(({ context, event }) => taskActions.requeueAfterExit(context, event)),
     finishAfterExit: assign(({ context, event }) => taskActions.finishAfterExit(context, event)),
+    finishAfterLateExit: assign(({ context, event }) => taskActions.finishAfterLateExit(context, event)),
     finishAfterFailure: assign(({ context, event }) => taskActions.finishAfterFailure(context, event)),
     requeueAfterLoss: assign(({ context, event }) => taskActions.requeueAfterLoss(context, event)),
     recordKill: assign(({ context, event }) => taskActions.recordKill(context, event)),
