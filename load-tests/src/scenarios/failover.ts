@@ -3,6 +3,7 @@ import { z } from "zod";
 import { subjects, submissionOutcomeSchema } from "@corral/contracts";
 import { restartProcess, sleep, writeCellFile } from "@corral/kit";
 import { defineScenario } from "../scenario.js";
+import { barChart } from "../harness/charts.js";
 import { inParallel, LoadCell } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
@@ -122,13 +123,15 @@ export const failover = defineScenario({
           tasks_in_state: loaded,
         },
         samples: { failoverMs, lost, killsIgnored },
+        headline: ["failover_ms.p50", "failover_ms.p99", "failover_ms.max", "lost", "duplicated", "acknowledged_submissions"],
         charts: [
-          {
+          barChart({
             title: "Leader SIGKILL → a new leader accepted a submission",
             xLabel: "kill",
-            yLabel: "milliseconds",
-            series: [{ label: "failover", points: failoverMs.map((ms, i) => ({ x: i + 1, y: ms })) }],
-          },
+            unit: "milliseconds",
+            categories: failoverMs.map((_ms, i) => String(i + 1)),
+            values: failoverMs.map((ms) => Math.round(ms)),
+          }),
         ],
       };
     } finally {

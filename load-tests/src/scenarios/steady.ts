@@ -113,6 +113,7 @@ export const steady = defineScenario({
           hog_cpu_s: Math.round(hogCpu * 10) / 10,
           cpu_s_by_process: cell.cpuSecondsByProcess(),
         },
+        headline: ["leader_changes", "lease_slack_min_s", "submit_ms.p50", "submit_ms.p99", "leader_event_loop_max_ms", "hog_cpu_s"],
         samples: { epochs: epochs.samples, submitMs },
         charts: [
           {
