@@ -1,11 +1,13 @@
-import { spawn } from "node:child_process";
+import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { promisify } from "node:util";
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { LOAD_USER, LoadCell, sampler } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
 
 const TRUE = "/bin/true";
+const run = promisify(execFile);
 
 export const shortTasksOptions = z.object({
   borglets: z.coerce.number().int().min(1).max(16).default(2),
@@ -24,28 +26,29 @@ export const shortTasksOptions = z.object({
 });
 
 /**
- * What node itself manages on this machine: spawn /bin/true and wait for its exit, with
- * up to `inFlight` at once. fork and exec are slow here, so this is the fair yardstick
- * for the cell's rate rather than an absolute number.
+ * What node itself manages on this machine: spawn /bin/true and wait for its exit, with up
+ * to `inFlight` at once, in a fresh plain node process (no TypeScript loader: fork costs
+ * grow with the caller's memory, and this load generator is large). fork and exec are slow
+ * here, so this is the fair yardstick for the cell's rate rather than an absolute number.
  */
 export async function bareSpawnPerS(spawns: number, inFlight: number): Promise<number> {
-  const started = performance.now();
-  let next = 0;
-  const one = () =>
-    new Promise<void>((resolve, reject) => {
-      const child = spawn(TRUE, [], { stdio: "ignore", detached: true });
+  const script = `
+    import { spawn } from "node:child_process";
+    const [spawns, inFlight] = [${spawns}, ${inFlight}];
+    let next = 0;
+    const one = () => new Promise((resolve, reject) => {
+      const child = spawn(${JSON.stringify(TRUE)}, [], { stdio: "ignore", detached: true });
       child.once("error", reject);
-      child.once("exit", () => resolve());
+      child.once("exit", resolve);
     });
-  await Promise.all(
-    Array.from({ length: Math.min(inFlight, spawns) }, async () => {
-      while (next < spawns) {
-        next += 1;
-        await one();
-      }
-    }),
-  );
-  return spawns / ((performance.now() - started) / 1000);
+    const started = performance.now();
+    await Promise.all(Array.from({ length: Math.min(inFlight, spawns) }, async () => { while (next < spawns) { next += 1; await one(); } }));
+    process.stdout.write(String(spawns / ((performance.now() - started) / 1000)));
+  `;
+  const { stdout } = await run(process.execPath, ["--input-type=module", "-e", script], { maxBuffer: 1 << 16 });
+  const rate = Number(stdout);
+  if (!Number.isFinite(rate) || rate <= 0) throw new Error(`the bare spawn measurement said '${stdout.slice(0, 100)}'`);
+  return rate;
 }
 
 /** Lines of the leader's log (any master's: only a leader says it) that mark a machine down. */
