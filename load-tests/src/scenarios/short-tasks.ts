@@ -1,5 +1,6 @@
 import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
+import { cpus, totalmem } from "node:os";
 import { promisify } from "node:util";
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
@@ -52,7 +53,7 @@ export async function bareSpawnPerS(spawns: number, inFlight: number): Promise<n
 }
 
 /** Lines of the leader's log (any master's: only a leader says it) that mark a machine down. */
-function machineDownEvents(cell: LoadCell): number {
+export function machineDownEvents(cell: LoadCell): number {
   let count = 0;
   for (const master of cell.cell.processes.filter((p) => p.role === "master")) {
     for (const line of readFileSync(master.log, "utf8").split("\n")) if (line.includes('"msg":"machine down"')) count += 1;
@@ -100,6 +101,8 @@ export const shortTasks = defineScenario({
       masters: options.masters,
       downAfterMs: options.downAfterMs,
       heartbeatMs: options.heartbeatMs,
+      // The borglets share this host: each offers its share, as `borglet --host-share N` does.
+      borgletCapacity: { cpu: Math.floor((cpus().length / options.borglets) * 1000) / 1000, ram: `${Math.floor(totalmem() / options.borglets / 2 ** 20)}M` },
     });
     try {
       const name = "short_tasks";

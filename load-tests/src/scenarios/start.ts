@@ -1,12 +1,16 @@
-import { readFileSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
+import { promisify } from "node:util";
 import { z } from "zod";
 import type { JobView } from "@corral/contracts";
 import { pushImage } from "@corral/images";
 import { defineScenario } from "../scenario.js";
 import { busyboxRoot, BUSYBOX, webDir } from "../harness/busybox-root.js";
 import { findLeftovers, pssBytes, removeLeftovers, rssBytes, runcSupervisors, type Leftovers } from "../harness/leftovers.js";
-import { LoadCell } from "../harness/load-cell.js";
+import { inParallel, LoadCell } from "../harness/load-cell.js";
+import { machineDownEvents } from "./short-tasks.js";
 import type { ChartSpec } from "../harness/result.js";
 import { cdf, median } from "../harness/stats.js";
 import { killAndWait, reachedOverTime, runRound, summarizeRound, type Round } from "../harness/start-round.js";
@@ -15,6 +19,7 @@ export const RUNTIMES = ["host", "isolated"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
 
 const IMAGE = "bench:1";
+const run = promisify(execFile);
 const PAGE = "hello from corral's start benchmark\n";
 /** The two submissions: the first on machines that have never seen the image, the second once they have it. */
 const ROUNDS = ["cold", "warm"] as const;
@@ -50,6 +55,39 @@ export function startJobSource(name: string, options: { replicas: number; runtim
     `}`,
     "",
   ].join("\n");
+}
+
+/**
+ * The yardstick for the isolated runtime: how long bare `runc run -d` takes to start the
+ * same number of busybox web servers on this machine, as many at once as there are cores,
+ * each in a bundle of its own over one shared read-only root (no overlay, no cgroup of the
+ * cell's, no scheduling). They are deleted again before the cell starts.
+ */
+async function bareRuntimeS(dir: string, replicas: number): Promise<number> {
+  const root = busyboxRoot(join(dir, "bare-root"), PAGE);
+  const runcRoot = join(dir, "bare-runc");
+  const ids = Array.from({ length: replicas }, (_, i) => `bare-${i}`);
+  for (const id of ids) {
+    const bundle = join(dir, "bare", id);
+    mkdirSync(bundle, { recursive: true });
+    await run("runc", ["spec", "--bundle", bundle]);
+    const spec = JSON.parse(readFileSync(join(bundle, "config.json"), "utf8")) as { root: unknown; hostname: string; process: { terminal: boolean; args: string[] } };
+    spec.root = { path: root, readonly: true };
+    spec.hostname = id;
+    spec.process.terminal = false;
+    spec.process.args = ["/bin/busybox", "httpd", "-f", "-p", "8080", "-h", "/www"];
+    writeFileSync(join(bundle, "config.json"), JSON.stringify(spec));
+  }
+  const started = performance.now();
+  try {
+    await inParallel(ids, cpus().length, async (id) => {
+      await run("runc", ["--root", runcRoot, "run", "-d", "--bundle", join(dir, "bare", id), id], { timeout: 60_000 });
+    });
+    return (performance.now() - started) / 1000;
+  } finally {
+    for (const id of ids) await run("runc", ["--root", runcRoot, "delete", "--force", id]).catch(() => {});
+    rmSync(join(dir, "bare"), { recursive: true, force: true });
+  }
 }
 
 /** The last "layer ready" any borglet logged after `since`, in seconds after it: when the image was on every machine. */
@@ -219,6 +257,17 @@ export const start = defineScenario({
   options: startOptions,
   async run(options) {
     if (options.runtime === "isolated" && process.getuid?.() !== 0) throw new Error("the isolated runtime needs root (runc, cgroups, overlayfs)");
+    let bare: Record<string, number> = {};
+    if (options.runtime === "isolated") {
+      process.stderr.write(`  bare runc: ${options.replicas} containers with runc run -d, ${cpus().length} at a time\n`);
+      const dir = mkdtempSync(join(tmpdir(), "corral-bare-runc-"));
+      try {
+        bare = { bare_runtime_s: await bareRuntimeS(dir, options.replicas) };
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+      process.stderr.write(`  bare runc: ${bare["bare_runtime_s"]!.toFixed(2)} s\n`);
+    }
     const cell = await LoadCell.startReal("start", {
       borglets: options.borglets,
       masters: options.masters,
@@ -228,8 +277,10 @@ export const start = defineScenario({
     const liveJobs = new Set<string>();
     let measured: Measured;
     let cleanup: { found: Leftovers; remaining: Leftovers };
+    let downEvents = 0;
     try {
       measured = await measure(cell, options, liveJobs);
+      downEvents = machineDownEvents(cell);
     } finally {
       cleanup = await cleanUp(cell, liveJobs);
     }
@@ -238,6 +289,10 @@ export const start = defineScenario({
       config: { ...options, ...(options.runtime === "isolated" ? { image: IMAGE } : {}), cellDir: cell.cell.dir },
       metrics: {
         ...measured.metrics,
+        ...bare,
+        // the warm round's, against bare runc for as many containers (target: at most 1.5)
+        ...(bare["bare_runtime_s"] === undefined ? {} : { ratio_to_bare: (measured.metrics["all_running_s"] as number) / bare["bare_runtime_s"] }),
+        machine_down_events: downEvents,
         cleanup: {
           containers_left: found.containers.length,
           mounts_left: found.mounts.length,
