@@ -158,12 +158,13 @@ export class Spawner {
     this.asked = 0;
     const orphaned = [...this.entries.values()];
     this.entries.clear();
-    if (!this.stopped || orphaned.length > 0) this.log.error({ code, signal, running: orphaned.length, queued: this.queue.length }, "spawn helper exited");
+    // Stopped with the borglet: what runs is the next borglet's to adopt, from its records.
+    if (this.stopped) return;
+    this.log.error({ code, signal, running: orphaned.length, queued: this.queue.length }, "spawn helper exited");
     for (const entry of orphaned) {
       if (entry.state === "running") entry.events.lost();
       else entry.events.failed("the borglet's spawn helper died before it started the task");
     }
-    if (this.stopped) return;
     this.restartTimer = setTimeout(() => this.start(), RESTART_HELPER_MS);
   }
 }
