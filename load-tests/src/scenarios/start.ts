@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { execFile, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -57,6 +57,15 @@ export function startJobSource(name: string, options: { replicas: number; runtim
   ].join("\n");
 }
 
+/** `runc run -d`, done when runc exits: the container keeps any pipe runc was given open, so stdio is not ours to wait on. */
+function runDetached(args: string[]): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const runc = spawn("runc", args, { stdio: "ignore" });
+    runc.once("error", reject);
+    runc.once("exit", (code, signal) => (code === 0 ? resolve() : reject(new Error(`runc ${args.join(" ")}: ${code ?? signal}`))));
+  });
+}
+
 /**
  * The yardstick for the isolated runtime: how long bare `runc run -d` takes to start the
  * same number of busybox web servers on this machine, as many at once as there are cores,
@@ -81,7 +90,7 @@ async function bareRuntimeS(dir: string, replicas: number): Promise<number> {
   const started = performance.now();
   try {
     await inParallel(ids, cpus().length, async (id) => {
-      await run("runc", ["--root", runcRoot, "run", "-d", "--bundle", join(dir, "bare", id), id], { timeout: 60_000 });
+      await runDetached(["--root", runcRoot, "run", "-d", "--bundle", join(dir, "bare", id), id]);
     });
     return (performance.now() - started) / 1000;
   } finally {
