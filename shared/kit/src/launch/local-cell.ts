@@ -98,7 +98,7 @@ export function borgletArgs(
   cell: CellFile | { cell: string; nats: string; dir: string },
   name: string,
   ports: readonly [number, number],
-  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string> } = {},
+  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string>; hostShare?: number } = {},
 ): string[] {
   const args = [
     "--cell", cell.cell,
@@ -114,6 +114,7 @@ export function borgletArgs(
   if (capacity.ram !== undefined) args.push("--ram", capacity.ram);
   if (capacity.disk !== undefined) args.push("--disk", capacity.disk);
   for (const [key, value] of Object.entries(options.attributes ?? {})) args.push("--attribute", `${key}=${value}`);
+  if (options.hostShare !== undefined) args.push("--host-share", String(options.hostShare));
   return args;
 }
 
@@ -352,7 +353,9 @@ async function startCellServices(
     const range = await freePortRange(options.portsPerBorglet ?? 100, usedPortRanges);
     usedPortRanges.push(range);
     const name = named(cell.cell, `borglet-${i}`);
-    const args = [...borgletArgs(cell, name, range, { ...options, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` } }), ...metricsArgs(await metricsPortFor(file))];
+    // Every real borglet of a local cell (of every cell of a local federation) runs on this one host: each offers its share.
+    const hostShare = borglets * Math.max(1, options.cells?.length ?? 1);
+    const args = [...borgletArgs(cell, name, range, { ...options, hostShare, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` } }), ...metricsArgs(await metricsPortFor(file))];
     const borglet = startService(dir, "borglet", name, args);
     // Its tasks bind these ports whenever they are placed, long after a `cell up` has exited.
     shareReservations(Array.from({ length: range[1] - range[0] + 1 }, (_, offset) => range[0] + offset), borglet);
