@@ -1,7 +1,9 @@
 import { jetstream } from "@nats-io/jetstream";
 import { z } from "zod";
 import { subjects, submissionOutcomeSchema } from "@corral/contracts";
-import { restartProcess, sleep, writeCellFile } from "@corral/kit";
+import { readFile } from "node:fs/promises";
+import { statSync } from "node:fs";
+import { restartProcess, sleep, waitUntil, writeCellFile } from "@corral/kit";
 import { defineScenario } from "../scenario.js";
 import { barChart } from "../harness/charts.js";
 import { inParallel, LoadCell } from "../harness/load-cell.js";
@@ -94,9 +96,12 @@ export const failover = defineScenario({
         failoverMs.push(performance.now() - killedAt);
         process.stderr.write(`  kill ${i + 1}/${options.kills}: ${Math.round(failoverMs[failoverMs.length - 1]!)} ms\n`);
         const index = cell.cell.processes.indexOf(victim);
-        cell.cell.processes[index] = await restartProcess(victim);
+        const restarted = (cell.cell.processes[index] = await restartProcess(victim));
         writeCellFile(cell.cell);
-        await sleep(1500); // let it come back as a standby before the next kill
+        // The next kill waits until the restarted master stands by: five masters on two cores
+        // could otherwise be loading the state twice over while the next failover is measured.
+        const logStart = statSync(restarted.log).size;
+        await waitUntil(`${victim.name} to stand by again`, async () => (await readFile(restarted.log, "utf8")).slice(logStart).includes("standing by: following the change log"), 120_000, 100);
       }
       producing = false;
       await Promise.all([httpProducer, streamProducer]);

@@ -26,6 +26,7 @@ export class StateFollower {
   async start(): Promise<void> {
     await this.loadSnapshot();
     this.loop = this.follow();
+    this.log.info({ jobs: this.state.jobs.size, position: this.position }, "standing by: following the change log");
   }
 
   /** Answers `corral.<cell>.read.status` in the standbys' queue group while following. */
