@@ -175,22 +175,27 @@ export class Borglet {
       this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
       return;
     }
-    const task: HostTask = new HostTask(lease, this.options.host, binary.path, taskPaths(this.options.dataDir, lease.taskId), this.spawner, {
-      started: (pid) => {
-        log.info({ pid, ports: lease.ports }, "task started");
+    const task: HostTask = new HostTask(lease, this.options.host, binary.path, taskPaths(this.options.dataDir, lease.taskId), this.spawner, this.lifecycleOf(lease, log, () => task, {}));
+    // Reported as starting until its turn in the start queue comes.
+    this.tasks.set(lease.taskId, task);
+  }
+
+  /** What a task tells its borglet as it starts, fails to start, or exits: the same for every runtime. */
+  private lifecycleOf(lease: Lease, log: Logger, task: () => RunningTask, startedFields: Record<string, unknown>) {
+    return {
+      started: (pid: number) => {
+        log.info({ pid, ports: lease.ports, ...startedFields }, "task started");
         this.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid, at: Date.now() });
-        this.watchHealth(task, log);
+        this.watchHealth(task(), log);
       },
-      failed: (message) => {
-        if (this.tasks.get(lease.taskId) === task) this.tasks.delete(lease.taskId);
+      failed: (message: string) => {
+        if (this.tasks.get(lease.taskId) === task()) this.tasks.delete(lease.taskId);
         if (!this.tasks.has(lease.taskId)) this.usageObserver?.ended(lease.taskId);
         log.warn({ err: message }, "task failed to start");
         this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
       },
-      exited: (exit) => this.exited(task, exit),
-    });
-    // Reported as starting until its turn in the start queue comes.
-    this.tasks.set(lease.taskId, task);
+      exited: (exit: TaskExit) => this.exited(task(), exit),
+    };
   }
 
   private runIsolated(lease: Lease, log: Logger): void {
@@ -202,18 +207,7 @@ export class Borglet {
       return;
     }
     const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), {
-      started: (pid) => {
-        log.info({ pid, ports: lease.ports, image: lease.image }, "task started");
-        this.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid, at: Date.now() });
-        this.watchHealth(task, log);
-      },
-      failed: (message) => {
-        if (this.tasks.get(lease.taskId) === task) this.tasks.delete(lease.taskId);
-        if (!this.tasks.has(lease.taskId)) this.usageObserver?.ended(lease.taskId);
-        log.warn({ err: message }, "task failed to start");
-        this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
-      },
-      exited: (exit) => this.exited(task, exit),
+      ...this.lifecycleOf(lease, log, () => task, { image: lease.image }),
       leftover: (what) => log.warn({ leftover: what }, "could not clean up after a container; the next start of the borglet sweeps it"),
     });
     this.tasks.set(lease.taskId, task);
