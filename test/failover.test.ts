@@ -21,10 +21,11 @@ function spec(name: string, replicas = 2): string {
 }
 
 async function allRunning(id: string, replicas: number): Promise<JobView> {
+  // Three restarted masters can take half a minute to start on a machine loaded by the rest of the suite.
   return eventually(`${id} running`, async () => {
     const job = await cell.job(id);
     return job.summary.running === replicas ? job : undefined;
-  }, 30_000);
+  }, 90_000);
 }
 
 /** Running tasks keep their process across a failover: same pid, same incarnation, same machine. */
