@@ -73,7 +73,8 @@ export class TestCell {
 
   /** Waits until the process has exited (after a kill). */
   async exited(name: string): Promise<void> {
-    await eventually(`${name} to exit`, () => (this.alive(name) ? undefined : true), 10_000);
+    // A process restarted only to see it refuse to start may take half a minute to get that far on a loaded machine.
+    await eventually(`${name} to exit`, () => (this.alive(name) ? undefined : true), 60_000);
   }
 
   kill(name: string, signal: NodeJS.Signals = "SIGKILL"): void {
