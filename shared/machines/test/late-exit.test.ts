@@ -1,15 +1,7 @@
 import test from "ava";
 import { applyTaskEvent, MACHINE_LOST, newTask, type TaskLifecycleEvent, type TaskLifecycleState } from "../index.js";
+import { run } from "./support/run-events.js";
 
-function run(start: TaskLifecycleState, ...events: TaskLifecycleEvent[]): TaskLifecycleState {
-  let current = start;
-  for (const event of events) {
-    const next = applyTaskEvent(current, event);
-    if (next === undefined) throw new Error(`${event.type} does not apply in ${current.state}`);
-    current = next;
-  }
-  return current;
-}
 
 /** Incarnation 0 ran on n1 until n1 was marked down; incarnation 1 is pending. */
 function lostOnce(policy: "never" | "on-failure" | "always"): TaskLifecycleState {

@@ -1,15 +1,7 @@
 import test from "ava";
 import { applyTaskEvent, newTask, restartBackoffMs, RESTART_BACKOFF_CAP_MS, STABLE_RUN_MS, type TaskLifecycleState } from "../index.js";
+import { run } from "./support/run-events.js";
 
-function run(start: TaskLifecycleState, ...events: Parameters<typeof applyTaskEvent>[1][]): TaskLifecycleState {
-  let current = start;
-  for (const event of events) {
-    const next = applyTaskEvent(current, event);
-    if (next === undefined) throw new Error(`${event.type} does not apply in ${current.state}`);
-    current = next;
-  }
-  return current;
-}
 
 test("a new task is pending at incarnation 0", (t) => {
   const task = newTask("always");
