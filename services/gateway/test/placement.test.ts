@@ -48,8 +48,28 @@ test("apportion: 12 by 2:1:1 is 6/3/3; ties go to the earlier entry", (t) => {
   t.deepEqual(apportion(10, [1, 1, 1]), [4, 3, 3]);
   t.deepEqual(apportion(2, [1, 1, 1]), [1, 1, 0]);
   t.deepEqual(apportion(1, [5, 5]), [1, 0]);
-  t.deepEqual(apportion(5, [1, 2, 1, 2]), [1, 2, 1, 1], "remainders .833, .667, .833, .667: both .833s, then the earlier .667");
+  t.deepEqual(apportion(5, [1, 2, 1, 2]), [1, 2, 1, 1], "b and d first (weight 2), then a and c, then the earlier of b and d");
   t.deepEqual(apportion(0, [3, 1]), [0, 0]);
+});
+
+test("apportion (property): house-monotone, so a spread job scaled up from its placement only adds (17 → 19 by 1:5:3:3 once needed a task moved)", (t) => {
+  t.deepEqual(apportion(17, [1, 5, 3, 3]), [1, 8, 4, 4], "largest remainder gave 2/7/4/4, then 1/8/5/5 for 19");
+  t.deepEqual(apportion(19, [1, 5, 3, 3]), [1, 8, 5, 5]);
+  fc.assert(
+    fc.property(fc.array(fc.nat({ max: 20 }), { minLength: 1, maxLength: 8 }), (weights) => {
+      fc.pre(weights.some((weight) => weight > 0));
+      let previous = apportion(0, weights);
+      for (let total = 1; total <= 120; total++) {
+        const shares = apportion(total, weights);
+        const grown = shares.map((share, index) => share - previous[index]!);
+        if (grown.some((step) => step < 0) || grown.reduce((a, b) => a + b, 0) !== 1) return false;
+        previous = shares;
+      }
+      return true;
+    }),
+    { numRuns: 300 },
+  );
+  t.pass();
 });
 
 test("apportion: zero weights get nothing, and all-zero or no weights give no shares at all", (t) => {

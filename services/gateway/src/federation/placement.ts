@@ -42,20 +42,27 @@ const MAX_EVENTS = 50;
 const MAX_EVENT_TEXT = 1000;
 
 /**
- * Largest remainder: `total` split in proportion to `weights`, every share whole and the
- * shares summing to `total`; ties go to the earlier entry, so the split is deterministic.
+ * `total` split in proportion to `weights`, every share whole and the shares summing to
+ * `total`, by the Balinski–Young quota method: seats are handed out one at a time, each to
+ * the entry with the highest weight per seat held among those still below their upper
+ * quota. Unlike largest remainder it is house-monotone (the split of n + 1 is the split of n
+ * plus one), so scaling a spread job up only adds tasks and scaling down only removes them,
+ * and every share stays within 1 of its exact proportion. Ties go to the earlier entry.
  */
 export function apportion(total: number, weights: readonly number[]): number[] {
   const sum = weights.reduce((a, b) => a + b, 0);
-  if (sum <= 0 || weights.length === 0) return weights.map(() => 0);
-  const exact = weights.map((weight) => (total * weight) / sum);
-  const shares = exact.map(Math.floor);
-  let left = total - shares.reduce((a, b) => a + b, 0);
-  const byRemainder = exact.map((value, index) => ({ index, remainder: value - Math.floor(value) })).sort((a, b) => b.remainder - a.remainder || a.index - b.index);
-  for (const { index } of byRemainder) {
-    if (left === 0) break;
-    shares[index]! += 1;
-    left -= 1;
+  const shares = weights.map(() => 0);
+  if (sum <= 0) return shares;
+  for (let seats = 1; seats <= total; seats++) {
+    let best = -1;
+    for (let index = 0; index < weights.length; index++) {
+      const weight = weights[index]!;
+      // Below the upper quota of this house size: shares[index] < seats * weight / sum.
+      if (weight <= 0 || shares[index]! * sum >= seats * weight) continue;
+      // weight / (held + 1) greater than the best's, by cross-multiplication so ties are exact.
+      if (best < 0 || weight * (shares[best]! + 1) > weights[best]! * (shares[index]! + 1)) best = index;
+    }
+    shares[best]! += 1;
   }
   return shares;
 }
