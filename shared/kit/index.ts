@@ -3,6 +3,7 @@ export * from "./src/config.js";
 export * from "./src/shutdown.js";
 export * from "./src/nats/connection.js";
 export * from "./src/nats/messaging.js";
+export * from "./src/nats/leader-changes.js";
 export * from "./src/redis/connection.js";
 export * from "./src/redis/keys.js";
 export * from "./src/redis/fenced-store.js";

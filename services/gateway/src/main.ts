@@ -3,7 +3,7 @@ import Fastify from "fastify";
 import { z } from "zod";
 import { cellNameSchema } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
-import { connectNats, parsedFlag, createLogger, exitOnUncaught, loadFlags, METRICS_FLAG_OPTIONS, metricsFlagShape, onShutdown, ServiceMetrics } from "@corral/kit";
+import { connectNats, LeaderChanges, parsedFlag, createLogger, exitOnUncaught, loadFlags, METRICS_FLAG_OPTIONS, metricsFlagShape, onShutdown, ServiceMetrics } from "@corral/kit";
 import { httpError } from "./http-errors.js";
 import { DnsServer } from "./dns-server.js";
 import { NameTable } from "./name-table.js";
@@ -80,7 +80,8 @@ const federation =
   flags.cells.length > 0
     ? await Federation.start(nc, { name: flags.name, cells, cellDownAfterMs: flags.cellDownAfter, reconcileEveryMs: flags.reconcileEvery, leaseTtlMs: flags.federationLeaseTtl }, log, metrics.registry)
     : undefined;
-registerRoutes(app, { nc, log, cell: flags.cell, cells, leaderWaitMs: flags.leaderWaitMs, ...(federation === undefined ? {} : { federation }) });
+const leaderChanges = new Map(cells.map((cell) => [cell, new LeaderChanges(nc, cell, log)]));
+registerRoutes(app, { nc, log, cell: flags.cell, cells, leaderWaitMs: flags.leaderWaitMs, leaderChanges, ...(federation === undefined ? {} : { federation }) });
 await app.listen({ host: flags.host, port: flags.port });
 const tables = new Map(cells.map((cell) => [cell, new NameTable(nc, cell, log)]));
 let dns: DnsServer | undefined;

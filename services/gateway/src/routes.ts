@@ -1,7 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federationOf, parseSelector, selectorMatches, jobStatus, killJob, listNodes, planJob, readLogs, scaleJob, standbyStatus, subjects, submitJob, whyPending, type JobSpec, type JobView } from "@corral/contracts";
-import { callRpc, readJobHistory, type Logger, type NatsConnection } from "@corral/kit";
+import { callRpc, readJobHistory, type Logger, type NatsConnection, type ResendSignal } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { registerLiveStream } from "./ui/live-stream.js";
 import { sigmaPage } from "./ui/sigma-page.js";
@@ -23,6 +23,8 @@ export interface RouteContext {
   federation?: Federation;
   /** how long a request waits for a leader during an election */
   leaderWaitMs: number;
+  /** each cell's leader announcements: an idempotent request in flight to a dead leader is sent again when the next one serves */
+  leaderChanges: ReadonlyMap<string, ResendSignal>;
   log: Logger;
 }
 
@@ -45,6 +47,11 @@ async function readJobs(ctx: RouteContext, cell: string, query: { job?: string; 
   }
   if (!waitForLeader) throw new CorralError("unavailable", `neither cell ${cell}'s leader nor a standby answers`);
   return { ...(await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, query, { timeoutMs: 5000, retryForMs: ctx.leaderWaitMs })), stale: false };
+}
+
+function resendOn(ctx: RouteContext, cell: string): { resendOn?: ResendSignal } {
+  const signal = ctx.leaderChanges.get(cell);
+  return signal === undefined ? {} : { resendOn: signal };
 }
 
 /** The cell a spec or a query names, which must be one behind this gateway. */
@@ -119,7 +126,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
     const cell = cellNamed(ctx, spec.runtime.cell, "runtime.cell");
     // The leader's job view goes back to the client as it is (trusted, see trustResult): it is the submission path's largest message.
-    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true, trustResult: true });
+    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true, trustResult: true, ...resendOn(ctx, cell) });
     return reply.code(201).send(result);
   });
 
@@ -187,7 +194,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
       const owner = (await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id, countsOnly: true }, ask)).jobs[0]?.labels[FEDERATION_LABEL];
       if (owner !== undefined) throw new CorralError("bad_request", `${id} is cell ${cell}'s part of federated job ${owner}; scale that instead (corral scale ${owner} N)`, "job");
     }
-    return callRpc(nc, subjects.api(cell, "scale"), scaleJob, cell, { job: id, replicas }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true });
+    return callRpc(nc, subjects.api(cell, "scale"), scaleJob, cell, { job: id, replicas }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true, ...resendOn(ctx, cell) });
   });
 
   app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {
@@ -199,7 +206,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     }
     const { id, cell } = found;
     // Killing a killed job changes nothing, so a kill is retried after a timeout too.
-    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, grace === undefined ? { job: id } : { job: id, gracePeriodMs: grace }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true });
+    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, grace === undefined ? { job: id } : { job: id, gracePeriodMs: grace }, { timeoutMs: IDEMPOTENT_ATTEMPT_MS, retryForMs: ctx.leaderWaitMs, idempotent: true, ...resendOn(ctx, cell) });
     return reply.code(202).send(result);
   });
 

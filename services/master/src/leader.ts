@@ -1,6 +1,6 @@
 import type { QuotaTable } from "@corral/scheduling";
-import { HTTP_SUBMISSION_PREFIX, type CorralError } from "@corral/contracts";
-import { ensureHistoryStream, type CheckpointStore, type FencedStore, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { HTTP_SUBMISSION_PREFIX, leaderServing, subjects, type CorralError } from "@corral/contracts";
+import { ensureHistoryStream, publishEvent, type CheckpointStore, type FencedStore, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { serveApi } from "./api-handlers.js";
 import type { CellState } from "./cell-state.js";
 import { startAllocKeeper } from "./alloc-keeper.js";
@@ -125,6 +125,8 @@ export class LeaderTerm {
     };
     this.ctx = ctx;
     this.subscriptions = [...serveApi(ctx), serveWhyPending(ctx), servePlans(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
+    // Callers whose requests went to the dead leader send them again now, not after their timeout.
+    publishEvent(nc, subjects.leaderServing(cell), leaderServing, cell, { replica: name, epoch }, epoch);
     this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
     this.stopAllocKeeper = startAllocKeeper(ctx);
     names.start();

@@ -431,6 +431,9 @@ export const submitPlan = rpc(
 );
 export type Plan = z.infer<typeof submitPlan.request>;
 
+/** A new term serves the leader's subjects: callers waiting on the last leader send again. */
+export const leaderServing = event("lease.serving", z.object({ replica: z.string().min(1).max(255), epoch: z.number().int().positive() }));
+
 export const schedulerKick = event("sched.kick", z.object({ pending: z.number().int().nonnegative() }));
 
 // ---- leader → watchers ------------------------------------------------------------

@@ -15,6 +15,8 @@ export const subjects = {
   read: (cell: string, verb: "status") => `${root(cell)}.read.${verb}`,
   /** leader → standbys: the leader gave its lease up (a graceful stop): try for it now. */
   leaseReleased: (cell: string) => `${root(cell)}.lease.released`,
+  /** new leader → everyone: a term serves the API now, so a request sent to the dead leader is sent again at once. */
+  leaderServing: (cell: string) => `${root(cell)}.lease.serving`,
   /** borglet → link shards (a queue group over every master): heartbeat with capacity, attributes and running tasks. */
   nodeHeartbeat: (cell: string, node: string) => `${root(cell)}.node.${node}.hb`,
   nodeHeartbeatAny: (cell: string) => `${root(cell)}.node.*.hb`,

@@ -13,6 +13,7 @@ import {
   type RpcDefinition,
 } from "@corral/contracts";
 import type { Logger } from "../logger.js";
+import type { ResendSignal } from "./leader-changes.js";
 
 /**
  * Typed NATS request/reply and events over the contracts' envelope. Every received message
@@ -152,7 +153,38 @@ export interface CallOptions {
    * caller's cpu. Requests are always validated by whoever serves them.
    */
   trustResult?: boolean;
+  /**
+   * For idempotent calls: when this signals during an attempt (a new leader serves), the
+   * attempt is given up and the request sent again at once, instead of waiting out the
+   * timeout of an attempt that went to a leader as it died.
+   */
+  resendOn?: ResendSignal;
   epoch?: number;
+}
+
+/** An attempt given up because a new leader serves: sent again at once. */
+class ResendNow extends Error {}
+
+/** One request; with a resend signal, given up (ResendNow) the moment it signals. */
+function sendOnce(nc: NatsConnection, subject: string, payload: Uint8Array, timeoutMs: number, resendOn: ResendSignal | undefined): Promise<Msg> {
+  const request = nc.request(subject, payload, { timeout: timeoutMs });
+  if (resendOn === undefined) return request;
+  return new Promise<Msg>((resolve, reject) => {
+    const forget = resendOn.onNext(() => {
+      request.catch(() => {}); // its late answer or timeout is of no interest now
+      reject(new ResendNow());
+    });
+    request.then(
+      (reply) => {
+        forget();
+        resolve(reply);
+      },
+      (error: unknown) => {
+        forget();
+        reject(error);
+      },
+    );
+  });
 }
 
 /** Sends a request and returns its validated result; an error reply becomes a CorralError with the replier's code. */
@@ -170,8 +202,12 @@ export async function callRpc<Q extends z.ZodType, R extends z.ZodType>(
   for (let attempt = 0; ; attempt++) {
     let reply: Msg;
     try {
-      reply = await nc.request(subject, payload, { timeout: timeoutMs });
+      reply = await sendOnce(nc, subject, payload, timeoutMs, options.idempotent === true ? options.resendOn : undefined);
     } catch (error) {
+      if (error instanceof ResendNow) {
+        if (Date.now() < deadline) continue;
+        throw new CorralError("unavailable", `no answer on ${subject}: the leader changed while it was asked`);
+      }
       if ((isNoResponders(error) || (options.idempotent === true && isTimeout(error))) && Date.now() < deadline) {
         await sleep(retryPause(attempt));
         continue;
