@@ -206,7 +206,7 @@ export class Borglet {
       this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
       return;
     }
-    const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), {
+    const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), this.spawner, {
       ...this.lifecycleOf(lease, log, () => task, { image: lease.image }),
       leftover: (what) => log.warn({ leftover: what }, "could not clean up after a container; the next start of the borglet sweeps it"),
     });

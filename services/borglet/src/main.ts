@@ -1,5 +1,5 @@
 import { mkdirSync } from "node:fs";
-import { hostname } from "node:os";
+import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
 import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
@@ -9,6 +9,7 @@ import { Borglet } from "./borglet.js";
 import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
 import { hostCapacity } from "./capacity.js";
 import { DEFAULT_STARTS_IN_FLIGHT } from "./spawner.js";
+import { StartGate } from "./start-gate.js";
 import { HollowFleet } from "./hollow-fleet.js";
 import { hollowMachines } from "./hollow-machines.js";
 import { AllocCgroups } from "./runtime/alloc-cgroups.js";
@@ -34,6 +35,7 @@ const flags = loadFlags(
     disk: { type: "string" },
     "host-share": { type: "string", default: "1" },
     "starts-in-flight": { type: "string", default: String(DEFAULT_STARTS_IN_FLIGHT) },
+    "container-starts": { type: "string", default: "auto" },
     attribute: { type: "string", multiple: true, default: [] },
     hollow: { type: "string", default: "0" },
     seed: { type: "string", default: "1" },
@@ -66,6 +68,11 @@ const flags = loadFlags(
     hostShare: z.coerce.number({ error: "a whole number of borglets, like 3" }).int("a whole number of borglets, like 3").min(1, "at least 1 (this borglet alone)").max(1024, "at most 1024"),
     /** task spawns in flight at once; more wait in the start queue */
     startsInFlight: z.coerce.number({ error: "a whole number, like 16" }).int("a whole number, like 16").min(1, "at least 1").max(1024, "at most 1024"),
+    /** containers started at once (auto: the host's cores divided by --host-share, at least 1); more wait their turn */
+    containerStarts: z.union([
+      z.literal("auto"),
+      z.coerce.number({ error: "a whole number, like 2, or auto" }).int("a whole number, like 2, or auto").min(1, "at least 1").max(256, "at most 256"),
+    ]),
     attribute: z
       .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value"))
       .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
@@ -125,7 +132,16 @@ async function runReal(): Promise<void> {
   const isolation = support.ok
     ? {
         ok: true as const,
-        runtime: { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: flags.hostVolumes, cgroupVersion: support.cgroupVersion, cgroupParent, allocCgroups: new AllocCgroups(support.cgroupVersion, cgroupParent), prepareRoot: imageRoots(nc, flags.cell, dataDir, log) },
+        runtime: {
+          runc: support.runc,
+          runcRoot: join(dataDir, "runc"),
+          hostVolumeDirs: flags.hostVolumes,
+          cgroupVersion: support.cgroupVersion,
+          cgroupParent,
+          allocCgroups: new AllocCgroups(support.cgroupVersion, cgroupParent),
+          prepareRoot: imageRoots(nc, flags.cell, dataDir, log),
+          starts: new StartGate(flags.containerStarts === "auto" ? Math.max(1, Math.floor(availableParallelism() / flags.hostShare)) : flags.containerStarts),
+        },
       }
     : { ok: false as const, problem: support.problem };
   const borglet = new Borglet(

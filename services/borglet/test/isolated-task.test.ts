@@ -3,12 +3,14 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
-import { removeEmptyCgroups } from "@corral/kit";
+import { createLogger, removeEmptyCgroups } from "@corral/kit";
 import { busyboxRoot } from "@corral/testkit";
 import { taskPaths, type TaskExit } from "../src/host-task.js";
 import { checkIsolation } from "../src/runtime/isolation-check.js";
 import { IsolatedTask, type IsolatedRuntime, type PreparedRoot } from "../src/runtime/isolated-task.js";
 import { AllocCgroups } from "../src/runtime/alloc-cgroups.js";
+import { Spawner } from "../src/spawner.js";
+import { StartGate } from "../src/start-gate.js";
 
 const MIB = 1024 ** 2;
 const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true"];
@@ -24,10 +26,14 @@ const support = checkIsolation();
 const CGROUP_PARENT = `/corral/isolated-test-${process.pid}`;
 const dataDir = mkdtempSync(join(tmpdir(), "corral-isolated-"));
 const runtime: IsolatedRuntime | undefined = support.ok
-  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async () => taskRoot() }
+  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async () => taskRoot(), starts: new StartGate(2) }
   : undefined;
+/** runc is started through a spawn helper, as in the borglet */
+const spawner = new Spawner(createLogger("borglet-test", "test"));
+spawner.start();
 
 test.after.always(() => {
+  spawner.stop();
   rmSync(dataDir, { recursive: true, force: true });
   // The test's own cgroup, as runc leaves a borglet's (the allocs' are removed by their last task).
   removeEmptyCgroups([CGROUP_PARENT]);
@@ -57,7 +63,7 @@ function runToEnd(spec: Lease, during?: (task: IsolatedTask) => void): Promise<{
   return new Promise((resolve) => {
     const outcome: { started?: number; failed?: string; exit?: TaskExit } = {};
     const stdout = () => (existsSync(paths.stdout) ? readFileSync(paths.stdout, "utf8") : "");
-    const task = new IsolatedTask(spec, "127.0.0.1", "node-a", dataDir, runtime, paths, {
+    const task = new IsolatedTask(spec, "127.0.0.1", "node-a", dataDir, runtime, paths, spawner, {
       started: (pid) => {
         outcome.started = pid;
         during?.(task);
@@ -127,7 +133,7 @@ test("a stop that arrives while the image is being prepared: the container never
   const started = Date.now();
   let startedPid: number | undefined;
   const result = await new Promise<{ exit?: TaskExit }>((resolve) => {
-    const task = new IsolatedTask(spec, "127.0.0.1", "node-a", dataDir, runtime!, taskPaths(dataDir, spec.taskId), {
+    const task = new IsolatedTask(spec, "127.0.0.1", "node-a", dataDir, runtime!, taskPaths(dataDir, spec.taskId), spawner, {
       started: (pid) => {
         startedPid = pid;
       },

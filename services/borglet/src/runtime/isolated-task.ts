@@ -1,21 +1,19 @@
-import { execFile, type ChildProcess } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { constants } from "node:os";
-import { promisify } from "node:util";
 import type { Lease } from "@corral/contracts";
 import { substitutePorts } from "@corral/spec";
 import type { TaskExit, TaskPaths } from "../host-task.js";
 import { TaskCgroup, type CgroupUsage, type CgroupVersion } from "./cgroups.js";
 import type { AllocCgroups } from "./alloc-cgroups.js";
 import { DEFAULT_PATH, ociConfig } from "./oci-config.js";
-import { processStartTime } from "@corral/kit";
+import { isSameProcessAlive, processStartTime } from "@corral/kit";
 import { execInContainer } from "./exec-in-container.js";
 import { removeTaskRecordIfOurs, writeTaskRecord } from "../task-record.js";
-import { spawnLogged, taskEnvironment, terminate } from "../task-process.js";
+import { taskEnvironment, terminate } from "../task-process.js";
+import type { Spawner } from "../spawner.js";
+import type { StartGate } from "../start-gate.js";
 import { findInRoot } from "./path-in-root.js";
-
-const run = promisify(execFile);
 
 /** A root filesystem made ready for one task, and how to take it down again. */
 export interface PreparedRoot {
@@ -41,6 +39,8 @@ export interface IsolatedRuntime {
   /** the parent cgroups of tasks that run in allocs */
   allocCgroups: AllocCgroups;
   prepareRoot: RootfsProvider;
+  /** container starts at once on this borglet: the rest wait their turn (see StartGate) */
+  starts: StartGate;
 }
 
 export interface IsolatedTaskEvents {
@@ -53,18 +53,24 @@ export interface IsolatedTaskEvents {
 
 const PID_FILE_WAIT_MS = 30_000;
 const PID_FILE_POLL_MS = 10;
+/** A runc whose spawn helper died: its end is noticed by looking, this often. */
+const WATCH_LOST_MS = 250;
 
 /**
  * A task in its own container (the `isolated` runtime): a root filesystem from its image on
  * overlayfs, and runc for the namespaces and cgroup limits. `runc run --keep` stays in the
  * foreground as the task's supervisor, in its own process group, so the task outlives a
  * borglet restart; the container is kept after exit just long enough to read whether the
- * kernel OOM-killed it.
+ * kernel OOM-killed it. runc is started through the borglet's spawn helper (spawner.ts says
+ * why), and only as many containers are started at once as the start gate lets through.
  */
 export class IsolatedTask {
   pid: number | undefined;
   private startedAt = 0;
-  private child: ChildProcess | undefined;
+  /** runc's pid: the supervisor that stays in the foreground while the container runs */
+  private supervisorPid: number | undefined;
+  /** lets the next container start in: once this one runs, or failed to */
+  private leaveStartGate: () => void = () => {};
   private stopping: { revoked: boolean; gracePeriodMs: number; killTimer?: NodeJS.Timeout } | undefined;
   private readonly containerId: string;
   private readonly bundle: string;
@@ -79,6 +85,7 @@ export class IsolatedTask {
     private readonly dataDir: string,
     private readonly runtime: IsolatedRuntime,
     private readonly paths: TaskPaths,
+    private readonly spawner: Spawner,
     private readonly events: IsolatedTaskEvents,
   ) {
     this.containerId = `${lease.taskId}-${lease.incarnation}`;
@@ -105,8 +112,18 @@ export class IsolatedTask {
     return this.pid === undefined ? undefined : this.cgroup.usage();
   }
 
-  /** Prepares the root filesystem, then runs the container; every outcome ends in one event. */
+  /**
+   * Waits its turn at the start gate, prepares the root filesystem, then runs the container;
+   * every outcome ends in one event. The gate is held until the container runs or failed.
+   */
   async start(): Promise<void> {
+    this.leaveStartGate = await this.runtime.starts.enter();
+    if (this.stopping !== undefined) {
+      // Stopped while it waited: nothing was made, so nothing to take down.
+      this.leaveStartGate();
+      this.events.exited({ revoked: this.stopping.revoked });
+      return;
+    }
     const image = this.lease.image!;
     let root: PreparedRoot;
     try {
@@ -115,6 +132,7 @@ export class IsolatedTask {
       mkdirSync(join(this.paths.stdout, ".."), { recursive: true });
       root = await this.runtime.prepareRoot(image, join(this.bundle, "fs"));
     } catch (error) {
+      this.leaveStartGate();
       this.cleanBundle();
       this.events.failed(`image ${image}: ${(error as Error).message}`);
       return;
@@ -123,30 +141,30 @@ export class IsolatedTask {
       await this.run(root, image);
     } catch (error) {
       // A disk full or a directory that cannot be made: the task fails, the borglet goes on.
+      this.leaveStartGate();
       await this.teardown(root);
       this.events.failed(`could not start the container: ${(error as Error).message}`);
     }
   }
 
+  /** Writes the bundle and launches runc; when it cannot, says why (the start gate is left either way by then or later, at the pid). */
   private async run(root: PreparedRoot, image: string): Promise<void> {
-    if (this.stopping !== undefined) {
-      await this.teardown(root);
-      this.events.exited({ revoked: this.stopping.revoked });
-      return;
-    }
+    const launched = this.launchable(root, image);
+    if (launched === true) return;
+    this.leaveStartGate();
+    await this.teardown(root);
+    if (launched === "stopped") this.events.exited({ revoked: this.stopping!.revoked });
+    else this.events.failed(launched.failed);
+  }
+
+  /** Launches the container (true), or says it was stopped meanwhile or why it cannot run; nothing to undo but the root. */
+  private launchable(root: PreparedRoot, image: string): true | "stopped" | { failed: string } {
+    if (this.stopping !== undefined) return "stopped";
     const binds = this.volumeBinds();
-    if (typeof binds === "string") {
-      await this.teardown(root);
-      this.events.failed(binds);
-      return;
-    }
+    if (typeof binds === "string") return { failed: binds };
     const imagePath = root.env.find((entry) => entry.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
     const binary = findInRoot(root.rootfs, this.lease.binary, imagePath);
-    if (binary.path === undefined) {
-      await this.teardown(root);
-      this.events.failed(`binary '${this.lease.binary}' not found in image ${image} (looked in ${binary.searched.slice(0, 6).join(", ")})`);
-      return;
-    }
+    if (binary.path === undefined) return { failed: `binary '${this.lease.binary}' not found in image ${image} (looked in ${binary.searched.slice(0, 6).join(", ")})` };
     if (this.lease.alloc !== undefined && this.lease.allocSize !== undefined) {
       this.runtime.allocCgroups.enter(this.lease.alloc, this.lease.allocSize, this.lease.allocPriority ?? this.lease.priority);
       this.inAlloc = this.lease.alloc;
@@ -164,6 +182,7 @@ export class IsolatedTask {
       binds,
     })));
     this.launch(root);
+    return true;
   }
 
   /**
@@ -200,8 +219,6 @@ export class IsolatedTask {
 
   private launch(root: PreparedRoot): void {
     const pidFile = join(this.bundle, "pid");
-    const spawned = spawnLogged(this.runtime.runc, ["--root", this.runtime.runcRoot, "run", "--keep", "--bundle", this.bundle, "--pid-file", pidFile, this.containerId], this.paths);
-    this.child = spawned.child;
     let exited = false;
     /** The container's init, once runc has written its pid: the task has started. */
     const notePid = (): boolean => {
@@ -211,16 +228,32 @@ export class IsolatedTask {
       if (!Number.isInteger(pid) || pid <= 0) return false;
       this.pid = pid;
       this.startedAt = Date.now();
+      this.leaveStartGate();
       this.writeRecord(pid);
       this.events.started(pid);
       return true;
     };
-    this.child.once("exit", (code, signal) => {
+    const ended = (code: number | null, signal: NodeJS.Signals | null, spawnError: string | undefined) => {
+      if (exited) return;
       exited = true;
       // A task quicker than the poll below still started: say so before its exit.
       notePid();
-      this.finished(root, code, signal, spawned.spawnError()).catch((error: unknown) => this.events.leftover?.(`${this.bundle}: ${(error as Error).message}`));
-    });
+      this.leaveStartGate();
+      this.finished(root, code, signal, spawnError).catch((error: unknown) => this.events.leftover?.(`${this.bundle}: ${(error as Error).message}`));
+    };
+    this.spawner.spawn(
+      { file: this.runtime.runc, args: ["--root", this.runtime.runcRoot, "run", "--keep", "--bundle", this.bundle, "--pid-file", pidFile, this.containerId], stdout: this.paths.stdout, stderr: this.paths.stderr },
+      {
+        spawned: (pid) => {
+          this.supervisorPid = pid;
+          waitForPid();
+        },
+        failed: (message) => ended(null, null, message),
+        exited: (code, signal) => ended(code, signal, undefined),
+        // The helper died: runc goes on, but its exit status is lost. Its end is watched for instead.
+        lost: () => this.watchLostSupervisor(() => ended(null, null, undefined)),
+      },
+    );
     const deadline = Date.now() + PID_FILE_WAIT_MS;
     const waitForPid = () => {
       if (exited) return;
@@ -235,12 +268,22 @@ export class IsolatedTask {
       }
       setTimeout(waitForPid, PID_FILE_POLL_MS);
     };
-    waitForPid();
+  }
+
+  private watchLostSupervisor(gone: () => void): void {
+    const pid = this.supervisorPid;
+    if (pid === undefined) return gone();
+    const watched = { pid, startTime: processStartTime(pid) ?? -1 };
+    const watcher = setInterval(() => {
+      if (isSameProcessAlive(watched)) return;
+      clearInterval(watcher);
+      gone();
+    }, WATCH_LOST_MS);
   }
 
   /** Written once the container runs, so a restarted borglet can adopt it and `cell down` can find it. */
   private writeRecord(containerPid: number): void {
-    const supervisor = this.child?.pid;
+    const supervisor = this.supervisorPid;
     if (supervisor === undefined) return;
     mkdirSync(join(this.paths.record, ".."), { recursive: true });
     writeTaskRecord(this.paths.record, {
@@ -254,17 +297,17 @@ export class IsolatedTask {
     });
   }
 
-  private async finished(root: PreparedRoot, code: number | null, signal: NodeJS.Signals | null, spawnError: Error | undefined): Promise<void> {
+  private async finished(root: PreparedRoot, code: number | null, signal: NodeJS.Signals | null, spawnError: string | undefined): Promise<void> {
     if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
     const oom = this.cgroup.oomKills() > 0;
     const ofAlloc = oom && this.inAlloc !== undefined && !this.cgroup.hitOwnMemoryLimit();
     const neverStarted = this.pid === undefined;
     await this.teardown(root);
     // Last, so a borglet that dies while tearing down still finds the container at its next start.
-    if (this.child?.pid !== undefined) removeTaskRecordIfOurs(this.paths.record, this.child.pid);
+    if (this.supervisorPid !== undefined) removeTaskRecordIfOurs(this.paths.record, this.supervisorPid);
     if (neverStarted && this.stopping === undefined) {
       // runc could not create the container: its own error is the last thing it wrote.
-      const why = spawnError?.message ?? lastLine(this.paths.stderr) ?? `runc exited with ${code ?? signal}`;
+      const why = spawnError ?? lastLine(this.paths.stderr) ?? `runc exited with ${code ?? signal}`;
       this.events.failed(`could not start the container: ${why}`);
       return;
     }
@@ -280,7 +323,7 @@ export class IsolatedTask {
   }
 
   private async teardown(root: PreparedRoot): Promise<void> {
-    await run(this.runtime.runc, ["--root", this.runtime.runcRoot, "delete", "--force", this.containerId]).catch(() => {});
+    await runToEnd(this.spawner, this.runtime.runc, ["--root", this.runtime.runcRoot, "delete", "--force", this.containerId]);
     if (this.inAlloc !== undefined) {
       this.runtime.allocCgroups.leave(this.inAlloc);
       this.inAlloc = undefined;
@@ -317,11 +360,18 @@ export class IsolatedTask {
 
   private signalSupervisor(signal: NodeJS.Signals): void {
     try {
-      if (this.child?.pid !== undefined) process.kill(-this.child.pid, signal);
+      if (this.supervisorPid !== undefined) process.kill(-this.supervisorPid, signal);
     } catch {
       // already gone
     }
   }
+}
+
+/** Runs a short command through the spawn helper and waits for its end; what it prints is not kept. */
+function runToEnd(spawner: Spawner, file: string, args: readonly string[]): Promise<void> {
+  return new Promise((resolve) => {
+    spawner.spawn({ file, args, stdout: "/dev/null", stderr: "/dev/null" }, { spawned: () => {}, failed: () => resolve(), exited: () => resolve(), lost: () => resolve() });
+  });
 }
 
 function signalName(number: number): string {
