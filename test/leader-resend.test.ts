@@ -9,7 +9,7 @@ import { eventually, startTestNats, type TestServer } from "@corral/testkit";
 // own timeout, so an answer at all proves the resend.
 const CELL = "resend";
 const FOREVER_MS = 600_000;
-const log = createLogger("test", CELL, { level: "silent" });
+const log = createLogger("test", CELL);
 let nats: TestServer;
 const connections: NatsConnection[] = [];
 

@@ -51,3 +51,25 @@ test.serial("a machine that comes back as a new process is taken whole again (it
   }, 30_000);
   t.is(new Set(job.tasks.map((task) => task.pid)).size, 3, "three distinct processes, none counted twice");
 });
+
+test.serial("a new leader knows every machine from the stored state: shards' alive lists are taken at once, and no machine has to send its heartbeat whole again", async (t) => {
+  const old = await cell.leader();
+  const before = await cell.nodes();
+  cell.kill(old.replica, "SIGKILL");
+  const leader = await eventually("a new leader", async () => {
+    const stats = await cell.leader().catch(() => undefined);
+    return stats !== undefined && stats.replica !== old.replica ? stats : undefined;
+  }, 60_000);
+  // At once, before any heartbeat could have told it: every machine up with its shape.
+  const known = await cell.nodes();
+  t.deepEqual(
+    known.map(({ name, state, capacity }) => ({ name, state, capacity })),
+    before.map(({ name, capacity }) => ({ name, state: "up", capacity })),
+  );
+  const settled = await eventually("the standbys to report machines alive to the new leader", async () => {
+    const stats = await cell.leader();
+    return stats.epoch === leader.epoch && stats.heartbeats.aliveReported >= 3 ? stats : undefined;
+  }, 30_000);
+  t.is(settled.heartbeats.forwarded, 0, "no machine was asked for its whole heartbeat");
+  await cell.restart(old.replica);
+});

@@ -14,6 +14,8 @@ export interface NodeRecord {
   epochSeen: number;
   /** machineDigest of its last full heartbeat: link shards report it alive with this */
   digest?: string;
+  /** how often it heartbeats, as its heartbeats say: it is down only after missing several */
+  heartbeatMs?: number;
   /** known only from its tasks: this term has not heard from it yet, so its shape is unknown */
   awaitingFirstHeartbeat?: true;
 }
@@ -74,7 +76,8 @@ export function allocSetIdOf(job: JobRecord): string | undefined {
 
 /**
  * The leader's in-memory view of the cell: jobs with their tasks (durable, in Redis) and
- * machines (soft state, rebuilt from heartbeats). Every task state change goes through
+ * machines (their shape and digest stored too, so a new leader knows them; their liveness
+ * is soft state, rebuilt from heartbeats). Every task state change goes through
  * `transition`, which runs the lifecycle machine and keeps the per-machine index right.
  */
 export class CellState {
@@ -83,6 +86,8 @@ export class CellState {
   /** task ids placed on each machine (assigned, starting, running, terminating) */
   private readonly placed = new Map<string, Set<string>>();
   private readonly dirtyJobs = new Set<string>();
+  /** machines whose stored record (shape, digest, up or down) changed since the last commit */
+  private readonly dirtyNodes = new Set<string>();
   /** how each stream submission was decided, by its id: a duplicate gets the same answer */
   readonly submissions = new Map<string, SubmissionOutcome>();
   private readonly dirtySubmissions = new Set<string>();
@@ -165,6 +170,7 @@ export class CellState {
   /** Forgets what changed: for state loaded from Redis, which is already durable. */
   clearDirty(): void {
     this.dirtyJobs.clear();
+    this.dirtyNodes.clear();
     this.dirtySubmissions.clear();
     this.forgottenSubmissions.clear();
   }
@@ -324,6 +330,23 @@ export class CellState {
     this.dirtyJobs.add(jobId);
   }
 
+  /** Machines whose stored record changed since the last call, for the next fenced commit. */
+  takeDirtyNodes(): NodeRecord[] {
+    const nodes = [...this.dirtyNodes].map((name) => this.nodes.get(name)).filter((node): node is NodeRecord => node !== undefined);
+    this.dirtyNodes.clear();
+    return nodes;
+  }
+
+  markNodeDirty(name: string): void {
+    this.dirtyNodes.add(name);
+  }
+
+  /** Marks a machine down; its record is stored with the next commit. */
+  markNodeDown(node: NodeRecord): void {
+    node.state = "down";
+    this.dirtyNodes.add(node.name);
+  }
+
   /** What the machine's placed tasks hold, kept up to date by every transition (read-only for callers). */
   usage(node: string): Readonly<NodeUsage> & { ports: ReadonlySet<number> } {
     return this.usageByNode.get(node) ?? EMPTY_USAGE;
@@ -338,13 +361,19 @@ export class CellState {
     return pending;
   }
 
-  /** The node of a heartbeat, created on first sight. */
-  upsertNode(record: Omit<NodeRecord, "state">): { node: NodeRecord; cameUp: boolean } {
+  /**
+   * The node of a heartbeat, created on first sight. Its stored record is written again only
+   * when what is stored changed (it came up, or its digest or period differs), not for a
+   * heartbeat that only says it lives.
+   */
+  upsertNode(record: Omit<NodeRecord, "state">): { node: NodeRecord; cameUp: boolean; storedChanged: boolean } {
     const existing = this.nodes.get(record.name);
     const cameUp = existing === undefined || existing.state === "down";
     const node: NodeRecord = { ...record, state: "up" };
     this.nodes.set(record.name, node);
-    return { node, cameUp };
+    const storedChanged = cameUp || existing.awaitingFirstHeartbeat === true || existing.digest !== node.digest || existing.heartbeatMs !== node.heartbeatMs;
+    if (storedChanged) this.dirtyNodes.add(node.name);
+    return { node, cameUp, storedChanged };
   }
 
   reportedMatches(ref: TaskRef, node: string, reported: HeartbeatTask): boolean {

@@ -2,7 +2,7 @@ import { CorralError } from "@corral/contracts";
 import type { FencedStore, Logger } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
 import type { CommandBatch } from "./commands.js";
-import { encodeJob, encodeSubmission, SUBMISSION_FIELD_PREFIX } from "@corral/state";
+import { encodeJob, encodeMachine, encodeSubmission, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX } from "@corral/state";
 
 interface Waiter {
   resolve: () => void;
@@ -72,6 +72,7 @@ export class CommitQueue {
     const waiting = this.waiters;
     this.waiters = [];
     const jobs = this.state.takeDirtyJobs();
+    const nodes = this.state.takeDirtyNodes();
     const submissions = this.state.takeDirtySubmissions();
     const forgotten = this.state.takeForgottenSubmissions();
     // Waiters are answered in flush order, and only once every earlier flush succeeded too:
@@ -81,13 +82,16 @@ export class CommitQueue {
     let settle!: (ok: boolean) => void;
     this.tail = new Promise((resolve) => (settle = resolve));
     try {
-      if (jobs.length > 0 || submissions.length > 0 || forgotten.length > 0) {
+      if (jobs.length > 0 || nodes.length > 0 || submissions.length > 0 || forgotten.length > 0) {
         const started = performance.now();
         const puts = [
           ...jobs.map((job) => [job.id, encodeJob(job)] as const),
           ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
+          ...nodes.filter((node) => node.awaitingFirstHeartbeat !== true).map((node) => [`${MACHINE_FIELD_PREFIX}${node.name}`, encodeMachine(node)] as const),
         ];
-        await this.store.commit(this.epoch, { puts, deletes: forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`) });
+        // A machine known only from its tasks (never heard from this term) has no shape to store.
+        const unknownMachines = nodes.filter((node) => node.awaitingFirstHeartbeat === true).map((node) => `${MACHINE_FIELD_PREFIX}${node.name}`);
+        await this.store.commit(this.epoch, { puts, deletes: [...forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`), ...unknownMachines] });
         const took = performance.now() - started;
         this.stats.commits += 1;
         this.stats.jobsWritten += jobs.length;
@@ -109,6 +113,7 @@ export class CommitQueue {
     } catch (error) {
       settle(false);
       for (const job of jobs) this.state.markDirty(job.id);
+      for (const node of nodes) this.state.markNodeDirty(node.name);
       for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
       for (const id of forgotten) this.state.markSubmissionForgotten(id);
       if (error instanceof CorralError && error.code === "stale_epoch") {

@@ -69,9 +69,11 @@ export class LeaderTerm {
     const { cell, epoch, nc, store, log, name, downAfterMs } = this.options;
     const state = this.options.initialState ?? stateOfRecords((await this.options.checkpoints.recover()).records);
     const loaded = state;
-    // Machines are soft state: a machine that had tasks gets one down-after period from
-    // now to heartbeat before its tasks are written off.
+    // A machine's liveness is soft state: every machine the state knows, stored or known
+    // only from its tasks, gets one down-after period from now to be heard from before its
+    // tasks are written off.
     const now = Date.now();
+    for (const node of state.nodes.values()) node.lastHeartbeat = now;
     for (const job of state.jobs.values()) {
       for (const task of job.tasks) {
         const node = task.lifecycle.context.node;

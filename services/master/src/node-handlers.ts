@@ -119,8 +119,7 @@ export function finishedAfterLoss(ctx: LeaderContext, ref: TaskRef, event: TaskE
 /** A heartbeat in full: the machine's shape and liveness, then its tasks reconciled. */
 async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
   const { state, log } = ctx;
-  if (hb.heartbeatMs !== undefined) noteHeartbeatPeriod(ctx, hb.node, hb.heartbeatMs);
-  const { cameUp } = state.upsertNode({
+  const { cameUp, storedChanged } = state.upsertNode({
     name: hb.node,
     host: hb.host,
     pid: hb.pid,
@@ -130,6 +129,7 @@ async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
     lastHeartbeat: Date.now(),
     epochSeen: hb.epochSeen,
     digest: machineDigest(hb),
+    ...(hb.heartbeatMs === undefined ? {} : { heartbeatMs: hb.heartbeatMs }),
   });
   const batch = new CommandBatch();
   if (cameUp) {
@@ -139,6 +139,8 @@ async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
   }
   reconcile(ctx, hb, batch);
   if (!batch.isEmpty) await ctx.commitAndSend(batch);
+  // The machine's record rides with the next commit of this tick; nothing waits for it.
+  else if (storedChanged) ctx.commits.commit().catch(() => {}); // a failed commit marks it dirty again
 }
 
 export function subscribeNodes(ctx: LeaderContext): Subscription[] {
@@ -236,25 +238,18 @@ const LEADER_STALL_MS = 1000;
 /** What the sweep remembers between runs, per leader term. */
 interface SweepMemory {
   lastSweepAt?: number;
-  /** each machine's heartbeat period, as its heartbeats say */
-  heartbeatMs: Map<string, number>;
 }
 const sweepMemory = new WeakMap<LeaderContext, SweepMemory>();
 
 function memoryOf(ctx: LeaderContext): SweepMemory {
   let memory = sweepMemory.get(ctx);
-  if (memory === undefined) sweepMemory.set(ctx, (memory = { heartbeatMs: new Map() }));
+  if (memory === undefined) sweepMemory.set(ctx, (memory = {}));
   return memory;
 }
 
-/** Remembers how often the machine heartbeats (its heartbeats say so). */
-export function noteHeartbeatPeriod(ctx: LeaderContext, node: string, heartbeatMs: number): void {
-  memoryOf(ctx).heartbeatMs.set(node, heartbeatMs);
-}
-
 /** How long a machine may be silent before it is down: down-after, and never fewer than MISSED_HEARTBEATS_FOR_DOWN of its heartbeat periods. */
-export function silenceLimitMs(ctx: LeaderContext, node: string): number {
-  return Math.max(ctx.downAfterMs, MISSED_HEARTBEATS_FOR_DOWN * (memoryOf(ctx).heartbeatMs.get(node) ?? 0));
+export function silenceLimitMs(ctx: LeaderContext, node: NodeRecord): number {
+  return Math.max(ctx.downAfterMs, MISSED_HEARTBEATS_FOR_DOWN * (node.heartbeatMs ?? 0));
 }
 
 /**
@@ -282,7 +277,7 @@ export function sweepSilentMachines(ctx: LeaderContext, now = Date.now()): void 
     up += 1;
     if (stalledMs > 0) node.lastHeartbeat = Math.min(now, node.lastHeartbeat + stalledMs);
     const silentMs = now - node.lastHeartbeat;
-    if (silentMs > silenceLimitMs(ctx, node.name)) silent.push({ node, silentMs });
+    if (silentMs > silenceLimitMs(ctx, node)) silent.push({ node, silentMs });
   }
   if (stalledMs > 0) ctx.log.warn({ stalledMs }, "leader stalled: machines' silence meanwhile not counted");
   if (silent.length === 0) return;
@@ -290,8 +285,8 @@ export function sweepSilentMachines(ctx: LeaderContext, now = Date.now()): void 
   if (silent.length > allowed) ctx.log.warn({ silent: silent.length, allowed }, "more machines silent than one sweep marks down: the rest wait for the next sweep");
   const batch = new CommandBatch();
   for (const { node, silentMs } of silent.sort((a, b) => b.silentMs - a.silentMs).slice(0, allowed)) {
-    node.state = "down";
-    ctx.log.warn({ node: node.name, silentMs, limitMs: silenceLimitMs(ctx, node.name) }, "machine down");
+    ctx.state.markNodeDown(node);
+    ctx.log.warn({ node: node.name, silentMs, limitMs: silenceLimitMs(ctx, node) }, "machine down");
     for (const ref of ctx.state.tasksOn(node.name)) {
       batch.changed(ctx.state.transition(ref, { type: "LOST", reason: MACHINE_LOST }, now));
     }

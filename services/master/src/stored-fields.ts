@@ -1,11 +1,14 @@
-import { decodeJob, decodeSubmission, SUBMISSION_FIELD_PREFIX } from "@corral/state";
+import { decodeJob, decodeMachine, decodeSubmission, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX } from "@corral/state";
 import { CellState } from "./cell-state.js";
 
-/** Puts one stored field (a job or a submission outcome) into the in-memory state. */
+/** Puts one stored field (a job, a submission outcome or a machine) into the in-memory state. */
 export function applyStoredField(state: CellState, field: string, bytes: Buffer): void {
   if (field.startsWith(SUBMISSION_FIELD_PREFIX)) {
     const outcome = decodeSubmission(bytes);
     state.submissions.set(outcome.id, outcome);
+  } else if (field.startsWith(MACHINE_FIELD_PREFIX)) {
+    // Liveness is not stored: a leader that takes over gives every machine a fresh grace period (LeaderTerm.start).
+    state.nodes.set(field.slice(MACHINE_FIELD_PREFIX.length), { ...decodeMachine(field, bytes), lastHeartbeat: Date.now(), epochSeen: 0 });
   } else {
     state.addJob(decodeJob(field, bytes, state.jobs.get(field)));
   }
@@ -14,6 +17,7 @@ export function applyStoredField(state: CellState, field: string, bytes: Buffer)
 /** Takes one deleted field out of the in-memory state. */
 export function removeStoredField(state: CellState, field: string): void {
   if (field.startsWith(SUBMISSION_FIELD_PREFIX)) state.submissions.delete(field.slice(SUBMISSION_FIELD_PREFIX.length));
+  else if (field.startsWith(MACHINE_FIELD_PREFIX)) state.nodes.delete(field.slice(MACHINE_FIELD_PREFIX.length));
   else state.removeJob(field);
 }
 

@@ -1,7 +1,7 @@
 import test from "ava";
 import type { TaskEvent } from "@corral/contracts";
 import { CommandBatch } from "../src/commands.js";
-import { finishedAfterLoss, noteHeartbeatPeriod, sweepSilentMachines } from "../src/node-handlers.js";
+import { finishedAfterLoss, sweepSilentMachines } from "../src/node-handlers.js";
 import { addJob, harness } from "./support/leader-harness.js";
 
 const nodes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `n${i}`, cpu: 4, ramGiB: 8, ports: [100, 199] as [number, number] }));
@@ -9,7 +9,7 @@ const nodes = (count: number) => Array.from({ length: count }, (_, i) => ({ name
 test("a machine is down only after down-after and three of its own heartbeat periods of silence", (t) => {
   const { ctx, state } = harness(nodes(2));
   const now = Date.now();
-  noteHeartbeatPeriod(ctx, "n0", 2000); // three periods: 6 s, past down-after (5 s)
+  state.nodes.get("n0")!.heartbeatMs = 2000; // three periods: 6 s, past down-after (5 s)
   for (const node of state.nodes.values()) node.lastHeartbeat = now - 5500;
   sweepSilentMachines(ctx, now);
   t.is(state.nodes.get("n0")!.state, "up", "5.5 s: under three of its 2 s heartbeats");

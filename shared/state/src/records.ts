@@ -1,4 +1,5 @@
-import { CorralError, decode, describeZodError, encode, jobSpecSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
+import { z } from "zod";
+import { CorralError, decode, describeZodError, encode, heartbeat, jobSpecSchema, nodeNameSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
 import { READABLE_TASK_LIFECYCLE_VERSIONS, TASK_LIFECYCLE_VERSION, type TaskLifecycleState } from "@corral/machines";
 
 /** The version of the records below; checkpoints and log entries carry it. */
@@ -89,4 +90,45 @@ function validSpec(field: string, stored: unknown, storedForm: string): JobSpec 
   }
   storedSpecOf.set(spec.data, storedForm);
   return spec.data;
+}
+
+/**
+ * State fields that hold a machine as the leader last knew it (its shape and the digest its
+ * heartbeats carry), rather than a job. Liveness stays soft state, but a new leader that
+ * starts with every machine's digest takes the link shards' "alive, unchanged" reports at
+ * once instead of asking every machine for a full heartbeat in its first seconds.
+ */
+export const MACHINE_FIELD_PREFIX = "machine:";
+const MACHINE_RECORD_VERSION = 1;
+
+const storedMachineSchema = z.object({
+  version: z.literal(MACHINE_RECORD_VERSION),
+  machine: heartbeat.body
+    .pick({ host: true, pid: true, capacity: true, attributes: true, portRange: true, heartbeatMs: true })
+    .extend({ name: nodeNameSchema, state: z.enum(["up", "down"]), digest: z.string().min(1).max(64).optional() }),
+});
+
+export type StoredMachine = z.infer<typeof storedMachineSchema>["machine"];
+
+export function encodeMachine(machine: StoredMachine): Buffer {
+  const { name, host, pid, capacity, attributes, portRange, heartbeatMs, state, digest } = machine;
+  const stored: z.infer<typeof storedMachineSchema> = {
+    version: MACHINE_RECORD_VERSION,
+    machine: { name, host, pid, capacity, attributes, portRange, state, ...(heartbeatMs === undefined ? {} : { heartbeatMs }), ...(digest === undefined ? {} : { digest }) },
+  };
+  return Buffer.from(encode(stored));
+}
+
+/** Decodes a stored machine; one this version cannot read is an error that names it. */
+export function decodeMachine(field: string, bytes: Buffer): StoredMachine {
+  const parsed = storedMachineSchema.safeParse(decode(bytes));
+  if (!parsed.success) {
+    throw new CorralError("incompatible_state", `machine record ${field} cannot be read by this version (${describeZodError(parsed.error).message}); it was stored by another Corral version`);
+  }
+  return parsed.data.machine;
+}
+
+/** Whether a stored field holds a job (the rest are submission outcomes and machines). */
+export function isJobField(field: string): boolean {
+  return !field.startsWith(SUBMISSION_FIELD_PREFIX) && !field.startsWith(MACHINE_FIELD_PREFIX);
 }

@@ -1,4 +1,4 @@
-import { decodeJob, SUBMISSION_FIELD_PREFIX } from "./records.js";
+import { decodeJob, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX } from "./records.js";
 
 export interface RecordsSummary {
   jobs: number;
@@ -7,16 +7,22 @@ export interface RecordsSummary {
   tasksByState: Record<string, number>;
   jobsByUser: Record<string, number>;
   submissions: number;
+  /** machines as the leader last knew them */
+  machines: number;
   /** records this version cannot read, with why */
   unreadable: { field: string; error: string }[];
 }
 
 /** What a set of stored records holds, counted for people (`corral checkpoint inspect`). */
 export function summarizeRecords(records: ReadonlyMap<string, Buffer>): RecordsSummary {
-  const summary: RecordsSummary = { jobs: 0, killedJobs: 0, tasks: 0, tasksByState: {}, jobsByUser: {}, submissions: 0, unreadable: [] };
+  const summary: RecordsSummary = { jobs: 0, killedJobs: 0, tasks: 0, tasksByState: {}, jobsByUser: {}, submissions: 0, machines: 0, unreadable: [] };
   for (const [field, bytes] of records) {
     if (field.startsWith(SUBMISSION_FIELD_PREFIX)) {
       summary.submissions++;
+      continue;
+    }
+    if (field.startsWith(MACHINE_FIELD_PREFIX)) {
+      summary.machines++;
       continue;
     }
     try {
