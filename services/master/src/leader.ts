@@ -67,6 +67,10 @@ export class LeaderTerm {
 
   async start(): Promise<void> {
     const { cell, epoch, nc, store, log, name, downAfterMs } = this.options;
+    // Where a takeover's first moments go, in the "leading the cell" line: failover time is made here.
+    const began = performance.now();
+    const phases: Record<string, number> = {};
+    const phase = (label: string, since: number) => (phases[label] = Math.round(performance.now() - since));
     const state = this.options.initialState ?? stateOfRecords((await this.options.checkpoints.recover()).records);
     const loaded = state;
     // A machine's liveness is soft state: every machine the state knows, stored or known
@@ -126,6 +130,7 @@ export class LeaderTerm {
       commitAndSend: (batch: CommandBatch) => commits.commit(batch),
     };
     this.ctx = ctx;
+    phase("prepareMs", began);
     this.subscriptions = [...serveApi(ctx), serveWhyPending(ctx), servePlans(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
     // Callers whose requests went to the dead leader send them again now, not after their timeout.
     publishEvent(nc, subjects.leaderServing(cell), leaderServing, cell, { replica: name, epoch }, epoch);
@@ -138,13 +143,17 @@ export class LeaderTerm {
         ctx.commits.commit().catch(() => {}); // retried with the next commit if this one fails
       }
     }, 60_000);
+    const historyAt = performance.now();
     // Without the history stream, histories are published but not kept; leading goes on.
     await ensureHistoryStream(nc, cell).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not create the job history stream"));
+    phase("historyStreamMs", historyAt);
+    const submissionsAt = performance.now();
     const stopSubmissions = await consumeSubmissions(ctx);
+    phase("submissionsMs", submissionsAt);
     // The term may have ended while the consumer was being set up: do not leave it running.
     if (this.stopped) await stopSubmissions().catch(() => {});
     else this.stopSubmissions = stopSubmissions;
-    log.info({ jobs: state.jobs.size, from: this.options.initialState === undefined ? "recovered from the checkpoint and log" : "followed change log" }, "leading the cell");
+    log.info({ jobs: state.jobs.size, machines: state.nodes.size, ...phases, from: this.options.initialState === undefined ? "recovered from the checkpoint and log" : "followed change log" }, "leading the cell");
     const wake = new CommandBatch();
     wake.wakeSchedulers();
     await ctx.commitAndSend(wake);
