@@ -19,7 +19,8 @@ export function jobsTable(jobs: readonly JobView[]): string {
   // Measured usage comes from isolated tasks only: the columns appear when there is some.
   const withUsage = jobs.some((job) => job.tasks.some((task) => task.usage !== undefined));
   const withHealth = jobs.some((job) => job.tasks.some((task) => task.health !== undefined));
-  const rows = table(["TASK", "STATE", "NODE", "ADDRESS", "PID", "RESTARTS", ...(withHealth ? ["HEALTH"] : []), ...(withUsage ? ["CPU", "RAM"] : []), ...(withAllocs ? ["ALLOC"] : []), "REASON"]);
+  const head = ["TASK", "STATE", "NODE", "ADDRESS", "PID", "RESTARTS", ...(withHealth ? ["HEALTH"] : []), ...(withUsage ? ["CPU", "RAM"] : []), ...(withAllocs ? ["ALLOC"] : []), "REASON"];
+  const rows = table(head);
   for (const job of jobs) {
     for (const task of job.tasks) {
       rows.push([
@@ -34,6 +35,11 @@ export function jobsTable(jobs: readonly JobView[]): string {
         ...(withAllocs ? [allocCell(job, task)] : []),
         task.nextTryAt === undefined ? (task.reason ?? "") : `${task.reason ?? ""} (restarts in ${Math.max(1, Math.ceil((task.nextTryAt - Date.now()) / 1000))}s)`,
       ]);
+    }
+    // A list shows the first tasks of a big job; the job's own view has them all.
+    if (job.moreTasksFrom !== undefined) {
+      const total = Object.values(job.summary).reduce((sum, count) => sum + count, 0);
+      rows.push([{ colSpan: head.length, content: `… ${total - job.tasks.length} more tasks of ${job.name}: corral ps ${job.id}` }]);
     }
   }
   return rows.toString();

@@ -77,16 +77,43 @@ export class GatewayClient {
     return this.request("GET", "/v1/cells");
   }
 
+  /** This user's jobs, every page of them. */
   jobs(selector?: string): Promise<JobList> {
-    return this.request("GET", `/v1/jobs?user=${encodeURIComponent(this.user)}${selector === undefined ? "" : `&selector=${encodeURIComponent(selector)}`}`);
+    return this.listPages({ user: this.user, ...(selector === undefined ? {} : { selector }) });
   }
 
+  /** Every user's jobs, every page of them. */
   allJobs(selector?: string): Promise<JobList> {
-    return this.request("GET", `/v1/jobs${selector === undefined ? "" : `?selector=${encodeURIComponent(selector)}`}`);
+    return this.listPages(selector === undefined ? {} : { selector });
   }
 
-  job(name: string): Promise<{ job: JobView; stale?: boolean }> {
-    return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}`);
+  /** The list is paged by the gateway; a page's `continue` token asks for the next. */
+  private async listPages(query: Record<string, string>): Promise<JobList> {
+    const all: JobList = { jobs: [] };
+    let token: string | undefined;
+    do {
+      const params = new URLSearchParams({ ...query, ...(token === undefined ? {} : { continue: token }) });
+      const page = await this.request<JobList & { continue?: string }>("GET", `/v1/jobs?${params.toString()}`);
+      all.jobs.push(...page.jobs);
+      if (page.federated !== undefined) all.federated = [...(all.federated ?? []), ...page.federated];
+      if (page.stale === true) all.stale = true;
+      if (page.unreachable !== undefined) all.unreachable = [...new Set([...(all.unreachable ?? []), ...page.unreachable])].sort();
+      token = page.continue;
+    } while (token !== undefined);
+    return all;
+  }
+
+  /** A job with all its tasks: a big job's come a page at a time. */
+  async job(name: string): Promise<{ job: JobView; stale?: boolean }> {
+    const first = await this.request<{ job: JobView; stale?: boolean; continue?: string }>("GET", `/v1/jobs/${encodeURIComponent(name)}`);
+    const tasks = [...first.job.tasks];
+    for (let token = first.continue; token !== undefined; ) {
+      const page = await this.request<{ job: JobView; continue?: string }>("GET", `/v1/jobs/${encodeURIComponent(name)}?continue=${encodeURIComponent(token)}`);
+      tasks.push(...page.job.tasks);
+      token = page.continue;
+    }
+    const { moreTasksFrom: _whole, ...job } = first.job;
+    return { job: { ...job, tasks }, ...(first.stale === undefined ? {} : { stale: first.stale }) };
   }
 
   why(name: string): Promise<WhyPending> {

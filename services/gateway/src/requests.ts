@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { cellNameSchema, CorralError, describeZodError, federatedJobId, jobId, jobNameSchema, MAX_GRACE_MS, MAX_REPLICAS, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
+import { cellNameSchema, CorralError, describeZodError, federatedJobId, jobId, jobNameSchema, MAX_GRACE_MS, MAX_JOBS_PAGE, MAX_REPLICAS, MAX_TASKS_PAGE, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
 
 export const USER_HEADER = "x-corral-user";
@@ -49,7 +49,18 @@ export const killQuerySchema = z.strictObject({
     .optional(),
 });
 
-export const userQuerySchema = z.strictObject({ user: userNameSchema.optional(), selector: z.string().max(4096).optional() });
+/** Jobs per page of `GET /v1/jobs` when the request does not say. */
+export const DEFAULT_JOBS_PAGE = 100;
+/** `?limit=N`: a page at most N long (of jobs or of tasks, up to `max`). */
+const limitOf = (max: number, what: string) =>
+  z.coerce.number({ error: "limit: a whole number" }).int("limit: a whole number").min(1, "limit: at least 1").max(max, `limit: at most ${max} ${what} a page`).optional();
+/** `?continue=<token>`: where the page goes on, as the last answer said. */
+const continueToken = z.string().min(1).max(1024).optional();
+
+export const userQuerySchema = z.strictObject({ user: userNameSchema.optional(), selector: z.string().max(4096).optional(), limit: limitOf(MAX_JOBS_PAGE, "jobs"), continue: continueToken });
+
+/** `GET /v1/jobs/{job}?limit=N&continue=<token>`: the job's tasks a page at a time. */
+export const jobQuerySchema = z.strictObject({ limit: limitOf(MAX_TASKS_PAGE, "tasks"), continue: continueToken });
 
 export const IDEMPOTENCY_HEADER = "idempotency-key";
 

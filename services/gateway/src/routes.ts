@@ -1,12 +1,13 @@
 import type { FastifyInstance } from "fastify";
 import { z } from "zod";
-import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federationOf, parseSelector, selectorMatches, jobStatus, killJob, listNodes, planJob, readLogs, scaleJob, standbyStatus, subjects, submitJob, whyPending, type JobSpec, type JobView } from "@corral/contracts";
+import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federationOf, parseSelector, jobStatus, killJob, listNodes, MAX_TASKS_PAGE, type JobQuery, planJob, readLogs, scaleJob, standbyStatus, subjects, submitJob, whyPending, type JobSpec, type JobView } from "@corral/contracts";
 import { callRpc, readJobHistory, type Logger, type NatsConnection, type ResendSignal } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { registerLiveStream } from "./ui/live-stream.js";
 import { sigmaPage } from "./ui/sigma-page.js";
 import type { Federation } from "./federation/federation.js";
-import { cellQuerySchema, killQuerySchema, logsQuerySchema, requestIdFrom, requestUser, resolveJobReference, scaleBodySchema, submitBodySchema, userQuerySchema, validate, type JobReference } from "./requests.js";
+import { cellQuerySchema, DEFAULT_JOBS_PAGE, jobQuerySchema, killQuerySchema, logsQuerySchema, requestIdFrom, requestUser, resolveJobReference, scaleBodySchema, submitBodySchema, userQuerySchema, validate, type JobReference } from "./requests.js";
+import { pageToken, readPageToken } from "./page-token.js";
 
 /**
  * Per attempt, for requests a repeat cannot apply twice: a request that went to a leader
@@ -32,7 +33,7 @@ export interface RouteContext {
  * Job status from the leader; while there is none (a failover), from any standby's copy,
  * marked stale; if no standby answers either, wait for a leader after all.
  */
-async function readJobs(ctx: RouteContext, cell: string, query: { job?: string; user?: string }, waitForLeader = true): Promise<{ jobs: JobView[]; stale: boolean; servedBy?: string }> {
+async function readJobs(ctx: RouteContext, cell: string, query: JobQuery, waitForLeader = true): Promise<{ jobs: JobView[]; next?: string; stale: boolean; servedBy?: string }> {
   const { nc } = ctx;
   try {
     return { ...(await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, query, { timeoutMs: 1500 })), stale: false };
@@ -41,7 +42,7 @@ async function readJobs(ctx: RouteContext, cell: string, query: { job?: string; 
   }
   try {
     const copy = await callRpc(nc, subjects.read(cell, "status"), standbyStatus, cell, query, { timeoutMs: 1500 });
-    return { jobs: copy.jobs, stale: true, servedBy: copy.replica };
+    return { jobs: copy.jobs, ...(copy.next === undefined ? {} : { next: copy.next }), stale: true, servedBy: copy.replica };
   } catch (error) {
     if (!(error instanceof CorralError) || error.code !== "unavailable") throw error;
   }
@@ -130,51 +131,62 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     return reply.code(201).send(result);
   });
 
+  // Paged by job id (Kubernetes' limit and continue): no answer grows with the cell.
   app.get("/v1/jobs", async (request) => {
     const query = validate(userQuerySchema, request.query, "query");
     // Checked before anything is asked of the leader: a bad selector is the caller's to fix.
-    const selector = query.selector === undefined ? undefined : parseSelector(query.selector);
-    const filter = query.user === undefined ? {} : { user: query.user };
+    if (query.selector !== undefined) parseSelector(query.selector);
+    const after = query.continue === undefined ? undefined : readPageToken(query.continue, "after").after;
+    const limit = query.limit ?? DEFAULT_JOBS_PAGE;
+    const ask: JobQuery = { limit, ...(query.user === undefined ? {} : { user: query.user }), ...(query.selector === undefined ? {} : { selector: query.selector }), ...(after === undefined ? {} : { after }) };
+    const onward = (next: string | undefined) => (next === undefined ? {} : { continue: pageToken({ after: next }) });
     if (federation === undefined) {
-      const answer = await readJobs(ctx, home, filter);
-      return selector === undefined ? answer : { ...answer, jobs: answer.jobs.filter((job) => selectorMatches(selector, job.labels)) };
+      const { next, ...answer } = await readJobs(ctx, home, ask);
+      return { ...answer, ...onward(next) };
     }
-    // One federated view: every cell's jobs, a federated job once (not as its members).
-    const byCell = new Map<string, JobView[] | undefined>();
+    // One federated view: every cell's jobs merged in id order, a federated job once (not as its members).
+    const pages: { jobs: JobView[]; next?: string }[] = [];
     const unreachable: string[] = [];
     let stale = false;
     await Promise.all(
       ctx.cells.map(async (cell) => {
         // A cell known to be down is not asked: its silence would hold up the whole list.
         if (federation.monitor.health(cell) === "down") {
-          byCell.set(cell, undefined);
           unreachable.push(cell);
           return;
         }
         // One cell in trouble is reported as unreachable, not allowed to fail (or hold up) the whole list.
         try {
-          const answer = await readJobs(ctx, cell, filter, false);
-          byCell.set(cell, answer.jobs);
+          const answer = await readJobs(ctx, cell, ask, false);
+          pages.push(answer);
           stale ||= answer.stale;
         } catch (error) {
           if (!(error instanceof CorralError) || error.code !== "unavailable") ctx.log.warn({ cell, err: (error as Error).message }, "a cell's job list failed");
-          byCell.set(cell, undefined);
           unreachable.push(cell);
         }
       }),
     );
-    const jobs = ctx.cells.flatMap((cell) => byCell.get(cell) ?? []).filter((job) => job.labels[FEDERATION_LABEL] === undefined);
-    const federated = await federation.list(byCell, query.user);
-    const matches = (labels: Record<string, string>) => selector === undefined || selectorMatches(selector, labels);
-    return { jobs: jobs.filter((job) => matches(job.labels)), federated: federated.filter((job) => matches(job.labels)), stale, unreachable: unreachable.sort() };
+    // Each cell answered at most `limit` after the same id: the first `limit` of them all is this page.
+    const merged = pages.flatMap((page) => page.jobs).sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    const page = merged.slice(0, limit);
+    const more = merged.length > limit || pages.some((answer) => answer.next !== undefined);
+    const jobs = page.filter((job) => job.labels[FEDERATION_LABEL] === undefined);
+    // Federated jobs are few and kept apart: they come whole with the first page.
+    const federated = after === undefined ? await federation.list(query.user, new Set(unreachable), query.selector === undefined ? undefined : parseSelector(query.selector)) : [];
+    return { jobs, federated, stale, unreachable: unreachable.sort(), ...onward(more ? page[page.length - 1]?.id : undefined) };
   });
 
+  // A job's tasks come a page at a time (?limit, up to 10,000; ?continue from the last page's answer).
   app.get<{ Params: { job: string } }>("/v1/jobs/:job", async (request) => {
+    const query = validate(jobQuerySchema, request.query, "query");
     const found = await referenced(request.params.job, request.headers);
     if (found.kind === "federated") return { job: await federation!.view(found.id), stale: false };
-    const { jobs, stale, servedBy } = await readJobs(ctx, found.cell, { job: found.id });
-    if (jobs[0] === undefined) throw new CorralError("not_found", `no job ${found.id}`, "job");
-    return servedBy === undefined ? { job: jobs[0], stale } : { job: jobs[0], stale, servedBy };
+    const tasksFrom = query.continue === undefined ? 0 : readPageToken(query.continue, "tasksFrom").tasksFrom;
+    const { jobs, stale, servedBy } = await readJobs(ctx, found.cell, { job: found.id, tasksFrom, tasksLimit: query.limit ?? MAX_TASKS_PAGE });
+    const job = jobs[0];
+    if (job === undefined) throw new CorralError("not_found", `no job ${found.id}`, "job");
+    const onward = job.moreTasksFrom === undefined ? {} : { continue: pageToken({ tasksFrom: job.moreTasksFrom }) };
+    return servedBy === undefined ? { job, stale, ...onward } : { job, stale, servedBy, ...onward };
   });
 
   app.get<{ Params: { job: string } }>("/v1/jobs/:job/why", async (request) => {

@@ -9,7 +9,8 @@ import type { JobRecord } from "@corral/state";
 import { CommandBatch, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 import { scaleJobTo } from "./scale-job.js";
-import { jobCounts, jobView, nodeView } from "./views.js";
+import { jobView, nodeView } from "./views.js";
+import { queryJobs } from "./job-query.js";
 
 // A blocked event loop delays lease renewals and every reply: the leader reports how long it was.
 const eventLoopDelay = monitorEventLoopDelay({ resolution: 10 });
@@ -78,16 +79,7 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
     // Safe to repeat: scaling to the count the job has already changes nothing.
     serveRpc(nc, subjects.api(cell, "scale"), scaleJob, cell, log, async ({ job: id, replicas }) => ({ job: jobView(await scaleJobTo(ctx, id, replicas), state) })),
 
-    serveRpc(nc, subjects.api(cell, "status"), jobStatus, cell, log, ({ job: id, user, countsOnly }) => {
-      const view = (job: JobRecord) => (countsOnly === true ? jobCounts(job) : jobView(job, state));
-      if (id !== undefined) {
-        const job = state.jobs.get(id);
-        if (job === undefined) throw new CorralError("not_found", `no job ${id}`, "job");
-        return { jobs: [view(job)] };
-      }
-      const jobs = [...state.jobs.values()].filter((job) => user === undefined || job.user === user);
-      return { jobs: jobs.map(view) };
-    }),
+    serveRpc(nc, subjects.api(cell, "status"), jobStatus, cell, log, (query) => queryJobs(state, query)),
 
     serveRpc(nc, subjects.api(cell, "nodes"), listNodes, cell, log, () => {
       const now = Date.now();

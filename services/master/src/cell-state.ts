@@ -118,9 +118,18 @@ export class CellState {
   private readonly jobsByUser = new Map<string, Set<string>>();
   /** ids of the jobs that are alloc sets */
   readonly allocSets = new Set<string>();
+  /** every job id in order, for paged lists; dropped whenever a job comes or goes */
+  private sortedIds: string[] | undefined;
+
+  /** Every job id, sorted: lists are paged by id, so a page's place survives jobs coming and going. */
+  jobIdsInOrder(): readonly string[] {
+    this.sortedIds ??= [...this.jobs.keys()].sort();
+    return this.sortedIds;
+  }
 
   addJob(job: JobRecord): void {
     const previous = this.jobs.get(job.id);
+    if (previous === undefined) this.sortedIds = undefined;
     if (previous !== undefined) for (const task of previous.tasks) this.unindex(previous, task);
     this.jobs.set(job.id, job);
     let owned = this.jobsByUser.get(job.user);
@@ -140,6 +149,7 @@ export class CellState {
     if (job === undefined) return;
     for (const task of job.tasks) this.unindex(job, task);
     this.jobs.delete(id);
+    this.sortedIds = undefined;
     this.jobsByUser.get(job.user)?.delete(id);
     this.allocSets.delete(id);
   }

@@ -2,7 +2,7 @@ import { subjects, standbyStatus } from "@corral/contracts";
 import { serveRpc, type ChangeLogReader, type CheckpointStore, type LogEntry, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { CellState } from "./cell-state.js";
 import { applyStoredField, removeStoredField, stateOfRecords } from "./stored-fields.js";
-import { jobView } from "./views.js";
+import { queryJobs } from "./job-query.js";
 
 /**
  * A standby's copy of the cell: the latest checkpoint plus the log after it, then every change log entry
@@ -37,10 +37,7 @@ export class StateFollower {
       standbyStatus,
       cell,
       this.log,
-      ({ job, user }) => {
-        const jobs = job !== undefined ? [this.state.jobs.get(job)].filter((j) => j !== undefined) : [...this.state.jobs.values()].filter((j) => user === undefined || j.user === user);
-        return { jobs: jobs.map((j) => jobView(j, this.state)), replica, position: this.position, ageMs: Date.now() - this.appliedAt };
-      },
+      (query) => ({ ...queryJobs(this.state, query), replica, position: this.position, ageMs: Date.now() - this.appliedAt }),
       { queue: "standbys" },
     );
   }

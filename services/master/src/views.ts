@@ -35,11 +35,17 @@ function jobHeader(job: JobRecord): Omit<JobView, "summary" | "tasks"> {
   };
 }
 
-export function jobView(job: JobRecord, state: CellState): JobView {
+/**
+ * A job as people see it: its counts over every task, and its tasks from `tasks.from`, at
+ * most `tasks.limit` of them (all when no limit); a view that stops short says where the
+ * rest begin.
+ */
+export function jobView(job: JobRecord, state: CellState, range: { from: number; limit?: number } = { from: 0 }): JobView {
   const summary = Object.fromEntries(TASK_STATES.map((s) => [s, 0])) as Record<TaskState, number>;
-  const tasks = job.tasks.map((task): TaskView => {
+  for (const task of job.tasks) summary[task.lifecycle.state] += 1;
+  const end = range.limit === undefined ? job.tasks.length : Math.min(job.tasks.length, range.from + range.limit);
+  const tasks = job.tasks.slice(range.from, end).map((task): TaskView => {
     const { context, state: taskState } = task.lifecycle;
-    summary[taskState] += 1;
     const view: TaskView = {
       index: task.index,
       id: `${task.index}.${job.id}`,
@@ -72,7 +78,7 @@ export function jobView(job: JobRecord, state: CellState): JobView {
     if (context.exitCode !== undefined) view.exitCode = context.exitCode;
     return view;
   });
-  return { ...jobHeader(job), summary, tasks };
+  return { ...jobHeader(job), summary, tasks, ...(end < job.tasks.length ? { moreTasksFrom: end } : {}) };
 }
 
 export function nodeView(name: string, state: CellState, now = Date.now(), reclamation?: Reclamation): NodeView | undefined {

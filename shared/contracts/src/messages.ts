@@ -94,22 +94,35 @@ export const scaleJob = rpc(
   z.object({ job: jobIdSchema, replicas: z.number().int().min(1, "replicas must be at least 1").max(MAX_REPLICAS, `replicas is above ${MAX_REPLICAS}`) }),
   z.object({ job: jobViewSchema }),
 );
-export const jobStatus = rpc(
-  "api.status",
-  z.object({
-    job: jobIdSchema.optional(),
-    user: userNameSchema.optional(),
-    /** counts only: no task list, and `withinReplicas` (a federation's reconciler needs no more of a big job) */
-    countsOnly: z.literal(true).optional(),
-  }),
-  z.object({ jobs: z.array(jobViewSchema) }),
-);
+/** The most jobs one page of a list holds (`GET /v1/jobs?limit=`). */
+export const MAX_JOBS_PAGE = 1000;
+/** The most tasks one job view holds (`GET /v1/jobs/<job>?limit=`); a list shows fewer per job. */
+export const MAX_TASKS_PAGE = 10_000;
+
+/**
+ * What a status query asks for. A list is paged by job id (at most `limit` jobs after
+ * `after`) and each job's tasks by index (at most `tasksLimit` from `tasksFrom`), so no
+ * answer grows with the cell: a view whose tasks go on says from which index
+ * (`moreTasksFrom`), and a page that is not the last names the job to go on after (`next`).
+ */
+const jobQuerySchema = z.object({
+  job: jobIdSchema.optional(),
+  user: userNameSchema.optional(),
+  /** counts only: no task list, and `withinReplicas` (a federation's reconciler needs no more of a big job) */
+  countsOnly: z.literal(true).optional(),
+  /** a label selector (`-l tier=web,env!=prod`): only the jobs it matches */
+  selector: z.string().max(4096).optional(),
+  limit: z.number().int().min(1).max(MAX_JOBS_PAGE).optional(),
+  after: jobIdSchema.optional(),
+  tasksLimit: z.number().int().min(0).max(MAX_TASKS_PAGE).optional(),
+  tasksFrom: z.number().int().min(0).max(MAX_REPLICAS).optional(),
+});
+export type JobQuery = z.infer<typeof jobQuerySchema>;
+const jobPageSchema = z.object({ jobs: z.array(jobViewSchema), next: jobIdSchema.optional() });
+
+export const jobStatus = rpc("api.status", jobQuerySchema, jobPageSchema);
 /** A standby's answer from its copy of the state: which copy, and how long since it last changed. */
-export const standbyStatus = rpc(
-  "read.status",
-  z.object({ job: jobIdSchema.optional(), user: userNameSchema.optional() }),
-  z.object({ jobs: z.array(jobViewSchema), replica: z.string(), position: z.string(), ageMs: z.number() }),
-);
+export const standbyStatus = rpc("read.status", jobQuerySchema, jobPageSchema.extend({ replica: z.string(), position: z.string(), ageMs: z.number() }));
 
 export const listNodes = rpc("api.nodes", z.object({}), z.object({ nodes: z.array(nodeViewSchema) }));
 

@@ -51,6 +51,8 @@ export const jobViewSchema = z.object({
   /** count of tasks per state */
   summary: z.record(z.enum(TASK_STATES), z.number().int()),
   tasks: z.array(taskViewSchema),
+  /** the view holds only some of the job's tasks: the rest start at this index (ask for the job with tasks from there) */
+  moreTasksFrom: z.number().int().nonnegative().optional(),
   /** asked for counts only: of the tasks below the replica count, those running and not unhealthy, and those dead */
   withinReplicas: z.object({ running: z.number().int().nonnegative(), dead: z.number().int().nonnegative() }).optional(),
 });

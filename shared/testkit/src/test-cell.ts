@@ -117,8 +117,16 @@ export class TestCell {
     return result.body.job;
   }
 
+  /** Every job, following the list's pages. */
   async jobs(): Promise<JobView[]> {
-    return (await this.http<{ jobs: JobView[] }>("GET", "/v1/jobs")).body.jobs;
+    const jobs: JobView[] = [];
+    let token: string | undefined;
+    do {
+      const page = (await this.http<{ jobs: JobView[]; continue?: string }>("GET", `/v1/jobs${token === undefined ? "" : `?continue=${encodeURIComponent(token)}`}`)).body;
+      jobs.push(...page.jobs);
+      token = page.continue;
+    } while (token !== undefined);
+    return jobs;
   }
 
   async nodes(): Promise<NodeView[]> {

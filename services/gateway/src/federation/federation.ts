@@ -1,4 +1,4 @@
-import { CorralError, describeZodError, jobSpecSchema, federatedJobId, federationOf, listNodes, subjects, type CellSummary, type FederatedJobRecord, type FederatedJobView, type JobSpec, type JobView } from "@corral/contracts";
+import { CorralError, describeZodError, jobSpecSchema, federatedJobId, federationOf, listNodes, selectorMatches, subjects, type CellSummary, type SelectorTerm, type FederatedJobRecord, type FederatedJobView, type JobSpec } from "@corral/contracts";
 import { callRpc, type Logger, type NatsConnection } from "@corral/kit";
 import type { Registry } from "prom-client";
 import { CellMonitor } from "./cell-monitor.js";
@@ -149,33 +149,32 @@ export class Federation {
   async view(id: string): Promise<FederatedJobView> {
     const record = await this.store.get(id);
     if (record === undefined) throw new CorralError("not_found", `no federated job ${id}`, "job");
-    const policy = federationOf(record.value.spec);
+    return federatedView(record.value, await this.membersOf(record.value, new Set()));
+  }
+
+  /** Each cell's member of a federated job as the cell shows it now; cells in `unreachable` are not asked. */
+  private async membersOf(record: FederatedJobRecord, unreachable: ReadonlySet<string>): Promise<Map<string, MemberLookup>> {
     const members = new Map<string, MemberLookup>();
     await Promise.all(
-      (policy?.cells ?? []).map(async (cell) => {
+      (federationOf(record.spec)?.cells ?? []).map(async (cell) => {
+        if (unreachable.has(cell)) return members.set(cell, { reachable: false });
         try {
-          members.set(cell, { reachable: true, view: await fetchMember(this.nc, cell, memberJobId(record.value, cell)) });
+          members.set(cell, { reachable: true, view: await fetchMember(this.nc, cell, memberJobId(record, cell)) });
         } catch {
           members.set(cell, { reachable: false });
         }
       }),
     );
-    return federatedView(record.value, members);
+    return members;
   }
 
-  /** Every federated job, from member views the caller already has (one status per cell). */
-  async list(viewsByCell: ReadonlyMap<string, JobView[] | undefined>, user?: string): Promise<FederatedJobView[]> {
-    const records = (await this.store.list()).filter((record) => user === undefined || record.value.user === user);
-    const byId = new Map<string, JobView>();
-    for (const views of viewsByCell.values()) for (const view of views ?? []) byId.set(view.id, view);
-    return records.map(({ value }) => {
-      const members = new Map<string, MemberLookup>();
-      for (const cell of federationOf(value.spec)?.cells ?? []) {
-        const views = viewsByCell.get(cell);
-        members.set(cell, views === undefined ? { reachable: false } : { reachable: true, view: byId.get(memberJobId(value, cell)) });
-      }
-      return federatedView(value, members);
-    });
+  /**
+   * Every federated job of the user (all users' without one) that the selector matches, each
+   * seen through its members; cells in `unreachable` are not asked.
+   */
+  async list(user: string | undefined, unreachable: ReadonlySet<string>, selector?: readonly SelectorTerm[]): Promise<FederatedJobView[]> {
+    const records = (await this.store.list()).filter(({ value }) => (user === undefined || value.user === user) && (selector === undefined || selectorMatches(selector, value.spec.labels)));
+    return Promise.all(records.map(async ({ value }) => federatedView(value, await this.membersOf(value, unreachable))));
   }
 
   async reconcilerHolder(): Promise<string | undefined> {

@@ -39,7 +39,7 @@ export function sigmaPage(home: string, cells: readonly string[] = [home], feder
 <main>
   <section id="cells" hidden><h2>Cells</h2><table><thead><tr><th>cell</th><th>health</th><th>leader</th><th>machines up</th><th>cpu</th><th>ram</th><th>running</th><th>pending</th></tr></thead><tbody></tbody></table></section>
   <section id="machines"><h2>Machines</h2><table><thead><tr><th>cell</th><th>machine</th><th>state</th><th>cpu</th><th>ram</th><th>tasks</th></tr></thead><tbody></tbody></table></section>
-  <section id="jobs"><h2>Jobs</h2><table><thead><tr><th>job</th><th>task</th><th>state</th><th>cell</th><th>machine</th><th>health</th><th>reason</th></tr></thead><tbody></tbody></table></section>
+  <section id="jobs"><h2>Jobs</h2><table><thead><tr><th>job</th><th>task</th><th>state</th><th>cell</th><th>machine</th><th>health</th><th>reason</th></tr></thead><tbody></tbody></table><p id="pager"><button id="first-page" hidden>first page</button> <button id="next-page" hidden>next page</button></p></section>
   <section id="detail"><h2 id="detail-title">Select a job</h2><div id="why" class="why"></div><h3>Events</h3><table id="events"><tbody></tbody></table><h3 id="logs-title">Logs</h3><pre id="logs"></pre></section>
 </main>
 <script>
@@ -49,6 +49,9 @@ document.getElementById("cell").textContent = FEDERATED ? "cells " + CELLS.join(
 document.getElementById("cells").hidden = !FEDERATED;
 let selected;
 let selectedIsFederated = false;
+/** the list is paged by the gateway: where this page starts (undefined: the first), and where the next would */
+let pageAt;
+let nextPage;
 /** whose logs show: a task of the selected job (for a federated job, of its member job in the task's cell) */
 let logsOf;
 const el = (tag, text, className) => { const node = document.createElement(tag); if (text !== undefined) node.textContent = String(text); if (className) node.className = className; return node; };
@@ -71,7 +74,7 @@ async function machinesOfEveryCell(summaries) {
 }
 
 async function refresh() {
-  const [listed, summaries] = await Promise.all([json("/v1/jobs"), FEDERATED ? json("/v1/cells") : undefined]);
+  const [listed, summaries] = await Promise.all([json("/v1/jobs" + (pageAt === undefined ? "" : "?continue=" + encodeURIComponent(pageAt))), FEDERATED ? json("/v1/cells") : undefined]);
   const perCell = await machinesOfEveryCell(summaries);
   if (summaries !== undefined) {
     document.querySelector("#cells tbody").replaceChildren(...summaries.cells.map((cell) => {
@@ -107,8 +110,18 @@ async function refresh() {
       tr.addEventListener("click", () => { selected = job.id; selectedIsFederated = federated; logsOf = { job: owner, index: task.index, id: task.id }; void refreshDetail(); });
       rows.push(tr);
     });
+    // A list holds the first tasks of a big job; the job's own page (click it) has the rest.
+    if (job.moreTasksFrom !== undefined) {
+      const total = Object.values(job.summary).reduce((sum, count) => sum + count, 0);
+      const more = row(["", "… " + (total - job.tasks.length) + " more tasks", "", "", "", "", ""]);
+      more.className = "more"; more.dataset.job = job.id;
+      rows.push(more);
+    }
   }
   document.querySelector("#jobs tbody").replaceChildren(...rows);
+  nextPage = listed.continue;
+  document.getElementById("next-page").hidden = nextPage === undefined;
+  document.getElementById("first-page").hidden = pageAt === undefined;
   if (selected === undefined) {
     const pending = listed.jobs.find((job) => job.summary.pending > 0);
     if (pending) { selected = pending.id; logsOf = { job: pending.id, index: 0, id: "0." + pending.id }; }
@@ -164,6 +177,8 @@ const stream = new EventSource("/v1/stream");
 stream.addEventListener("open", () => { document.getElementById("live").textContent = "live"; });
 stream.addEventListener("error", () => { document.getElementById("live").textContent = "reconnecting…"; });
 stream.addEventListener("tasks", soon);
+document.getElementById("next-page").addEventListener("click", () => { if (nextPage !== undefined) { pageAt = nextPage; soon(); } });
+document.getElementById("first-page").addEventListener("click", () => { pageAt = undefined; soon(); });
 void refresh().catch(show);
 </script>
 </body>
