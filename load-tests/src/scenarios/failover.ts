@@ -1,16 +1,14 @@
 import { jetstream } from "@nats-io/jetstream";
 import { z } from "zod";
 import { subjects, submissionOutcomeSchema } from "@corral/contracts";
-import { readFile } from "node:fs/promises";
-import { statSync } from "node:fs";
-import { restartProcess, sleep, waitUntil, writeCellFile } from "@corral/kit";
+import { sleep } from "@corral/kit";
 import { defineScenario } from "../scenario.js";
 import { barChart } from "../harness/charts.js";
 import { inParallel, LoadCell } from "../harness/load-cell.js";
+import { killLeaderAndTime, tinyJob } from "../harness/leader-kill.js";
 import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
 
-const tiny = (name: string) => `job ${name} = {\n  binary = 'hollow'\n  replicas = 1\n  requirements = { cpu = 0.01  ram = 16M }\n}\n`;
 
 export const failover = defineScenario({
   name: "failover",
@@ -57,7 +55,7 @@ export const failover = defineScenario({
       const httpProducer = (async () => {
         while (producing) {
           const name = `steady_${serial++}`;
-          const result = await cell.submit(tiny(name)).catch(() => undefined);
+          const result = await cell.submit(tinyJob(name)).catch(() => undefined);
           if (result?.job !== undefined) {
             acknowledged.add(result.job.id);
             if (serial % 5 === 0 && (await cell.kill(result.job.id).catch(() => 0)) === 202) killed.add(result.job.id);
@@ -69,7 +67,7 @@ export const failover = defineScenario({
         for (let i = 0; producing; i++) {
           const id = `stream-${i}`;
           await js
-            .publish(subjects.submitStream(cell.cell.cell), JSON.stringify({ id, user: "loadtest", format: "borg", source: tiny(`streamed_${i}`) }))
+            .publish(subjects.submitStream(cell.cell.cell), JSON.stringify({ id, user: "loadtest", format: "borg", source: tinyJob(`streamed_${i}`) }))
             .catch(() => undefined);
           await sleep(50);
         }
@@ -77,31 +75,8 @@ export const failover = defineScenario({
 
       const failoverMs: number[] = [];
       for (let i = 0; i < options.kills; i++) {
-        const leader = await cell.masterStats(false);
-        const victim = cell.cell.processes.find((p) => p.name === leader.replica);
-        if (victim === undefined) throw new Error(`no process for leader ${leader.replica}`);
-        cell.kill9(victim.name);
-        const killedAt = performance.now();
-        // Time until a new leader has accepted a submission (the gateway waits through the election).
-        // A name per attempt: an attempt the gateway gave up on may still have been committed,
-        // and the same name again would be refused as existing, never acknowledged.
-        for (let attempt = 0; ; attempt++) {
-          const result = await cell.submit(tiny(`probe_${i}_${attempt}`)).catch(() => undefined);
-          if (result?.job !== undefined) {
-            acknowledged.add(result.job.id);
-            break;
-          }
-          await sleep(10);
-        }
-        failoverMs.push(performance.now() - killedAt);
+        failoverMs.push(await killLeaderAndTime(cell, `probe_${i}`, (id) => acknowledged.add(id)));
         process.stderr.write(`  kill ${i + 1}/${options.kills}: ${Math.round(failoverMs[failoverMs.length - 1]!)} ms\n`);
-        const index = cell.cell.processes.indexOf(victim);
-        const restarted = (cell.cell.processes[index] = await restartProcess(victim));
-        writeCellFile(cell.cell);
-        // The next kill waits until the restarted master stands by: five masters on two cores
-        // could otherwise be loading the state twice over while the next failover is measured.
-        const logStart = statSync(restarted.log).size;
-        await waitUntil(`${victim.name} to stand by again`, async () => (await readFile(restarted.log, "utf8")).slice(logStart).includes("standing by: following the change log"), 120_000, 100);
       }
       producing = false;
       await Promise.all([httpProducer, streamProducer]);
