@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { statSync } from "node:fs";
 import { restartProcess, sleep, waitUntil, writeCellFile } from "@corral/kit";
+import { barChart } from "./charts.js";
 import type { LoadCell } from "./load-cell.js";
 
 /** A one-task job that fits anywhere: what a failover probe submits. */
@@ -36,4 +37,15 @@ export async function killLeaderAndTime(cell: LoadCell, probe: string, acknowled
   const logStart = statSync(restarted.log).size;
   await waitUntil(`${victim.name} to stand by again`, async () => (await readFile(restarted.log, "utf8")).slice(logStart).includes("standing by: following the change log"), 600_000, 100);
   return tookMs;
+}
+
+/** One bar per kill: how long each failover took. */
+export function failoverChart(failoverMs: readonly number[]) {
+  return barChart({
+    title: "Leader SIGKILL → a new leader accepted a submission",
+    xLabel: "kill",
+    unit: "milliseconds",
+    categories: failoverMs.map((_ms, i) => String(i + 1)),
+    values: failoverMs.map((ms) => Math.round(ms)),
+  });
 }

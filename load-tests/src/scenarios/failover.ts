@@ -3,12 +3,10 @@ import { z } from "zod";
 import { subjects, submissionOutcomeSchema } from "@corral/contracts";
 import { sleep } from "@corral/kit";
 import { defineScenario } from "../scenario.js";
-import { barChart } from "../harness/charts.js";
 import { inParallel, LoadCell } from "../harness/load-cell.js";
-import { killLeaderAndTime, tinyJob } from "../harness/leader-kill.js";
+import { failoverChart, killLeaderAndTime, tinyJob } from "../harness/leader-kill.js";
 import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
-
 
 export const failover = defineScenario({
   name: "failover",
@@ -105,13 +103,7 @@ export const failover = defineScenario({
         samples: { failoverMs, lost, killsIgnored },
         headline: ["failover_ms.p50", "failover_ms.p99", "failover_ms.max", "lost", "duplicated", "acknowledged_submissions"],
         charts: [
-          barChart({
-            title: "Leader SIGKILL → a new leader accepted a submission",
-            xLabel: "kill",
-            unit: "milliseconds",
-            categories: failoverMs.map((_ms, i) => String(i + 1)),
-            values: failoverMs.map((ms) => Math.round(ms)),
-          }),
+          failoverChart(failoverMs),
         ],
       };
     } finally {

@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { barChart, leaderMemoryChart } from "../harness/charts.js";
-import { killLeaderAndTime } from "../harness/leader-kill.js";
+import { failoverChart, killLeaderAndTime } from "../harness/leader-kill.js";
 import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
@@ -104,13 +104,7 @@ export const scale = defineScenario({
         samples: { failoverMs, master: masterUse.samples },
         headline: ["leader_bytes_per_task", "failover_ms.p99", "failover_ms.max", "list_first_page_ms.p99", "job_view_ms.p99", "failover_lost", "duplicated"],
         charts: [
-          barChart({
-            title: "Leader SIGKILL → a new leader accepted a submission",
-            xLabel: "kill",
-            unit: "milliseconds",
-            categories: failoverMs.map((_ms, i) => String(i + 1)),
-            values: failoverMs.map((ms) => Math.round(ms)),
-          }),
+          failoverChart(failoverMs),
           barChart({
             title: "Reads through the gateway, p99",
             xLabel: "read",
