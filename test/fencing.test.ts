@@ -1,7 +1,7 @@
 import test from "ava";
 import { CorralError } from "@corral/contracts";
-import { CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease } from "@corral/kit";
-import { startTestRedis, type TestServer } from "@corral/testkit";
+import { cellKeys, CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease } from "@corral/kit";
+import { eventually, startTestRedis, type TestServer } from "@corral/testkit";
 
 let redisServer: TestServer;
 test.before(async () => {
@@ -19,8 +19,8 @@ test("a write with a stale epoch is refused by Redis and changes nothing", async
   const cell = "fence1";
   const store = new FencedStore(redis, cell);
   const stored = async () => (await new CheckpointStore(redis, cell, 1).recover()).records;
-  // Long enough that a busy CI machine still checks "nobody else wins" inside it.
-  const first = new LeaderLease(redis, cell, "master-a", 1500);
+  // Long, so that however busy the machine, it cannot run out before "nobody else wins" is checked.
+  const first = new LeaderLease(redis, cell, "master-a", 600_000);
   const second = new LeaderLease(redis, cell, "master-b", 5000);
 
   const oldEpoch = await first.tryAcquire();
@@ -28,8 +28,9 @@ test("a write with a stale epoch is refused by Redis and changes nothing", async
   t.is(await second.tryAcquire(), 0, "nobody else wins while the lease is held");
   await store.commit(oldEpoch, { puts: [["job-a", Buffer.from("v1")]], deletes: [] });
 
-  // The first leader stalls past its lease; the second takes over with a new epoch.
-  await new Promise((resolve) => setTimeout(resolve, 1600));
+  // The first leader stalls past its lease: its lease runs out now (as Redis expires it), and the second takes over with a new epoch.
+  await redis.pexpire(cellKeys(cell).lease, 1);
+  await eventually("the first lease to run out", async () => ((await first.holder()) === null ? true : undefined), 10_000);
   const newEpoch = await second.tryAcquire();
   t.is(newEpoch, 2);
   t.false(await first.renew(oldEpoch), "the deposed leader cannot renew");

@@ -25,7 +25,7 @@ const httpd = (name: string, path: string) => `job ${name} = {
   requirements = { cpu = 0.01 ram = 16M ports = 1 }
   replicas = 1
   grace = 1s
-  health = { http = { path = '${path}' } interval = 200ms timeout = 150ms failures = 2 }
+  health = { http = { path = '${path}' } interval = 1s timeout = 1s failures = 2 }
 }`;
 
 async function view(id: string, until: (job: JobView) => boolean, what: string): Promise<JobView> {

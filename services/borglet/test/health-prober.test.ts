@@ -31,7 +31,7 @@ const until = async (what: () => boolean) => {
 test("http: healthy on 2xx; unhealthy only after `failures` bad answers in a row, saying what was answered", async (t) => {
   let status = 200;
   const { server, port } = await serve(() => status);
-  const { verdicts, prober } = watch({ check: { type: "http", path: "/healthz", port: 0 }, intervalMs: 30, timeoutMs: 20, failures: 3 }, [port]);
+  const { verdicts, prober } = watch({ check: { type: "http", path: "/healthz", port: 0 }, intervalMs: 30, timeoutMs: 5000, failures: 3 }, [port]);
   await until(() => verdicts.length === 1);
   t.deepEqual(verdicts[0], { verdict: "healthy" });
   status = 503;
@@ -48,17 +48,17 @@ test("tcp: a port nobody listens on is unhealthy; exec: the command's exit code 
   const { server, port } = await serve(() => 200);
   server.close();
   await new Promise((resolve) => server.once("close", resolve));
-  const closed = watch({ check: { type: "tcp", port: 0 }, intervalMs: 20, timeoutMs: 15, failures: 2 }, [port]);
+  const closed = watch({ check: { type: "tcp", port: 0 }, intervalMs: 20, timeoutMs: 5000, failures: 2 }, [port]);
   await until(() => closed.verdicts.length === 1);
   t.is(closed.verdicts[0]!.verdict, "unhealthy");
   t.regex(closed.verdicts[0]!.message ?? "", new RegExp(`port ${port}`));
   closed.prober.stop();
 
-  const failing = watch({ check: { type: "exec", command: ["/bin/sh", "-c", "echo disk full; exit 2"] }, intervalMs: 20, timeoutMs: 1000, failures: 1 }, []);
+  const failing = watch({ check: { type: "exec", command: ["/bin/sh", "-c", "echo disk full; exit 2"] }, intervalMs: 20, timeoutMs: 5000, failures: 1 }, []);
   await until(() => failing.verdicts.length === 1);
   t.deepEqual(failing.verdicts[0], { verdict: "unhealthy", message: "/bin/sh exited with code 2: disk full (1 failed check in a row)" });
   failing.prober.stop();
-  const passing = watch({ check: { type: "exec", command: ["/bin/true"] }, intervalMs: 20, timeoutMs: 1000, failures: 1 }, []);
+  const passing = watch({ check: { type: "exec", command: ["/bin/true"] }, intervalMs: 20, timeoutMs: 5000, failures: 1 }, []);
   await until(() => passing.verdicts.length === 1);
   t.is(passing.verdicts[0]!.verdict, "healthy");
   passing.prober.stop();
