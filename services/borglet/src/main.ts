@@ -68,7 +68,7 @@ const flags = loadFlags(
     hostShare: z.coerce.number({ error: "a whole number of borglets, like 3" }).int("a whole number of borglets, like 3").min(1, "at least 1 (this borglet alone)").max(1024, "at most 1024"),
     /** task spawns in flight at once; more wait in the start queue */
     startsInFlight: z.coerce.number({ error: "a whole number, like 16" }).int("a whole number, like 16").min(1, "at least 1").max(1024, "at most 1024"),
-    /** containers started at once (auto: the host's cores divided by --host-share, at least 1); more wait their turn */
+    /** containers started at once (auto: two per core of the host's share, at least 1); more wait their turn */
     containerStarts: z.union([
       z.literal("auto"),
       z.coerce.number({ error: "a whole number, like 2, or auto" }).int("a whole number, like 2, or auto").min(1, "at least 1").max(256, "at most 256"),
@@ -140,7 +140,8 @@ async function runReal(): Promise<void> {
           cgroupParent,
           allocCgroups: new AllocCgroups(support.cgroupVersion, cgroupParent),
           prepareRoot: imageRoots(nc, flags.cell, dataDir, log),
-          starts: new StartGate(flags.containerStarts === "auto" ? Math.max(1, Math.floor(availableParallelism() / flags.hostShare)) : flags.containerStarts),
+          // Two per core: part of each start waits (the mount, runc's handshake with its init), not computes.
+          starts: new StartGate(flags.containerStarts === "auto" ? Math.max(1, Math.round((2 * availableParallelism()) / flags.hostShare)) : flags.containerStarts),
         },
       }
     : { ok: false as const, problem: support.problem };

@@ -2,8 +2,9 @@
  * At most `limit` holders at once; the rest wait their turn, first come first served. A
  * container start (an overlay mount, then runc creating namespaces and cgroups) costs tens
  * of milliseconds of cpu: two hundred of them at once on two cores only make every one of
- * them, and the borglet's heartbeats, late. Started as many at a time as the host's share
- * of cores, they finish as fast as the machine allows and in order.
+ * them, and the borglet's heartbeats, late. Started a few at a time (two per core of the
+ * borglet's share of the host by default), they finish as fast as the machine allows and
+ * in order.
  */
 export class StartGate {
   private holders = 0;

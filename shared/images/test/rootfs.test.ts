@@ -4,7 +4,7 @@ import { getAttribute } from "@napi-rs/xattr";
 import test from "ava";
 import { REPO_ROOT } from "@corral/kit";
 import { testDir } from "@corral/testkit";
-import { ImageError, mountRootfs, OPAQUE_XATTR, readImageSource, unmountRootfs } from "../index.js";
+import { ImageError, mountPointsIn, mountRootfs, OPAQUE_XATTR, readImageSource, unmountRootfs } from "../index.js";
 import { unpackLayerFile } from "../src/layers/unpack-layer.js";
 import { buildBusyboxImage } from "./support/busybox-image.js";
 import { run } from "./support/tools.js";
@@ -109,4 +109,14 @@ test("without root, mounting says that root is needed", async (t) => {
   const result = JSON.parse(out) as { reason: string; message: string };
   t.is(result.reason, "not_root");
   t.regex(result.message, /needs root, and this process runs as uid 65534/);
+});
+
+test("mount points are read from mountinfo with the kernel's escapes undone", (t) => {
+  const mountinfo = [
+    "22 1 0:21 / / rw,relatime shared:1 - ext4 /dev/root rw",
+    "98 22 0:45 / /var/lib/corral/bundles/0.web.alice.local-0/fs/rootfs rw,relatime - overlay overlay rw,lowerdir=a:b",
+    "99 22 0:46 / /srv/my\\040data\\011tab\\134x rw - tmpfs tmpfs rw",
+    "",
+  ].join("\n");
+  t.deepEqual([...mountPointsIn(mountinfo)], ["/", "/var/lib/corral/bundles/0.web.alice.local-0/fs/rootfs", "/srv/my data\ttab\\x"]);
 });
