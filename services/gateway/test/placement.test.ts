@@ -80,7 +80,7 @@ test("apportion: zero weights get nothing, and all-zero or no weights give no sh
 
 test("apportion (property): whole shares summing to the total, each within 1 of its exact share, zero weights nothing, deterministic", (t) => {
   fc.assert(
-    fc.property(fc.nat({ max: 100_000 }), fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 16 }), (total, weights) => {
+    fc.property(fc.nat({ max: 20_000 }), fc.array(fc.nat({ max: 1000 }), { minLength: 1, maxLength: 16 }), (total, weights) => {
       fc.pre(weights.some((weight) => weight > 0));
       const shares = apportion(total, weights);
       const sum = weights.reduce((a, b) => a + b, 0);
@@ -94,7 +94,7 @@ test("apportion (property): whole shares summing to the total, each within 1 of 
       }
       return JSON.stringify(apportion(total, weights)) === JSON.stringify(shares);
     }),
-    { numRuns: 2000 },
+    { numRuns: 400 },
   );
   t.pass();
 });
