@@ -135,7 +135,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   app.get("/v1/jobs", async (request) => {
     const query = validate(userQuerySchema, request.query, "query");
     // Checked before anything is asked of the leader: a bad selector is the caller's to fix.
-    if (query.selector !== undefined) parseSelector(query.selector);
+    const selector = query.selector === undefined ? undefined : parseSelector(query.selector);
     const after = query.continue === undefined ? undefined : readPageToken(query.continue, "after").after;
     const limit = query.limit ?? DEFAULT_JOBS_PAGE;
     const ask: JobQuery = { limit, ...(query.user === undefined ? {} : { user: query.user }), ...(query.selector === undefined ? {} : { selector: query.selector }), ...(after === undefined ? {} : { after }) };
@@ -172,7 +172,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
     const more = merged.length > limit || pages.some((answer) => answer.next !== undefined);
     const jobs = page.filter((job) => job.labels[FEDERATION_LABEL] === undefined);
     // Federated jobs are few and kept apart: they come whole with the first page.
-    const federated = after === undefined ? await federation.list(query.user, new Set(unreachable), query.selector === undefined ? undefined : parseSelector(query.selector)) : [];
+    const federated = after === undefined ? await federation.list(query.user, new Set(unreachable), selector) : [];
     return { jobs, federated, stale, unreachable: unreachable.sort(), ...onward(more ? page[page.length - 1]?.id : undefined) };
   });
 

@@ -52,6 +52,17 @@ export interface AllocUsage {
 
 const EMPTY_ALLOC_USAGE: Readonly<AllocUsage> = Object.freeze({ cpu: 0, ram: 0, disk: 0, tasks: new Set<string>() });
 
+/** The records of the keys in `dirty` that still exist, emptying `dirty`: what the next commit writes. */
+function takeDirty<T>(dirty: Set<string>, records: ReadonlyMap<string, T>): T[] {
+  const taken: T[] = [];
+  for (const key of dirty) {
+    const record = records.get(key);
+    if (record !== undefined) taken.push(record);
+  }
+  dirty.clear();
+  return taken;
+}
+
 /** When a pending task may be placed: at once, or after its restart backoff from the time it went pending. */
 export function eligibleAt(ref: TaskRef): number {
   if (ref.task.lifecycle.context.backingOff !== true) return 0; // lost or preempted: no fault of its own
@@ -296,9 +307,7 @@ export class CellState {
 
   /** Submission outcomes recorded since the last call, for the next fenced commit. */
   takeDirtySubmissions(): SubmissionOutcome[] {
-    const outcomes = [...this.dirtySubmissions].map((id) => this.submissions.get(id)).filter((o): o is SubmissionOutcome => o !== undefined);
-    this.dirtySubmissions.clear();
-    return outcomes;
+    return takeDirty(this.dirtySubmissions, this.submissions);
   }
 
   /** Drops outcomes decided before `before` (by id prefix, each with its own retention); returns how many. */
@@ -331,9 +340,7 @@ export class CellState {
 
   /** Jobs changed since the last call, for the next fenced commit. */
   takeDirtyJobs(): JobRecord[] {
-    const jobs = [...this.dirtyJobs].map((id) => this.jobs.get(id)).filter((job): job is JobRecord => job !== undefined);
-    this.dirtyJobs.clear();
-    return jobs;
+    return takeDirty(this.dirtyJobs, this.jobs);
   }
 
   markDirty(jobId: string): void {
@@ -342,9 +349,7 @@ export class CellState {
 
   /** Machines whose stored record changed since the last call, for the next fenced commit. */
   takeDirtyNodes(): NodeRecord[] {
-    const nodes = [...this.dirtyNodes].map((name) => this.nodes.get(name)).filter((node): node is NodeRecord => node !== undefined);
-    this.dirtyNodes.clear();
-    return nodes;
+    return takeDirty(this.dirtyNodes, this.nodes);
   }
 
   markNodeDirty(name: string): void {

@@ -87,11 +87,14 @@ export class CommitQueue {
         const puts = [
           ...jobs.map((job) => [job.id, encodeJob(job)] as const),
           ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
-          ...nodes.filter((node) => node.awaitingFirstHeartbeat !== true).map((node) => [`${MACHINE_FIELD_PREFIX}${node.name}`, encodeMachine(node)] as const),
         ];
-        // A machine known only from its tasks (never heard from this term) has no shape to store.
-        const unknownMachines = nodes.filter((node) => node.awaitingFirstHeartbeat === true).map((node) => `${MACHINE_FIELD_PREFIX}${node.name}`);
-        await this.store.commit(this.epoch, { puts, deletes: [...forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`), ...unknownMachines] });
+        const deletes = forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`);
+        for (const node of nodes) {
+          // A machine known only from its tasks (never heard from this term) has no shape to store.
+          if (node.awaitingFirstHeartbeat === true) deletes.push(`${MACHINE_FIELD_PREFIX}${node.name}`);
+          else puts.push([`${MACHINE_FIELD_PREFIX}${node.name}`, encodeMachine(node)]);
+        }
+        await this.store.commit(this.epoch, { puts, deletes });
         const took = performance.now() - started;
         this.stats.commits += 1;
         this.stats.jobsWritten += jobs.length;

@@ -235,17 +235,8 @@ export const DOWN_SHARE_PER_SWEEP = 0.1;
 /** A sweep this much later than the one before means the leader itself was stalled. */
 const LEADER_STALL_MS = 1000;
 
-/** What the sweep remembers between runs, per leader term. */
-interface SweepMemory {
-  lastSweepAt?: number;
-}
-const sweepMemory = new WeakMap<LeaderContext, SweepMemory>();
-
-function memoryOf(ctx: LeaderContext): SweepMemory {
-  let memory = sweepMemory.get(ctx);
-  if (memory === undefined) sweepMemory.set(ctx, (memory = {}));
-  return memory;
-}
+/** When each leader term last swept: a sweep much later than the one before means the leader was stalled. */
+const lastSweepAt = new WeakMap<LeaderContext, number>();
 
 /** How long a machine may be silent before it is down: down-after, and never fewer than MISSED_HEARTBEATS_FOR_DOWN of its heartbeat periods. */
 export function silenceLimitMs(ctx: LeaderContext, node: NodeRecord): number {
@@ -267,9 +258,9 @@ export function silenceLimitMs(ctx: LeaderContext, node: NodeRecord): number {
  *   (a tenth of the cell) still goes in one sweep.
  */
 export function sweepSilentMachines(ctx: LeaderContext, now = Date.now()): void {
-  const memory = memoryOf(ctx);
-  const stalledMs = memory.lastSweepAt === undefined ? 0 : now - memory.lastSweepAt - LEADER_STALL_MS;
-  memory.lastSweepAt = now;
+  const previous = lastSweepAt.get(ctx);
+  const stalledMs = previous === undefined ? 0 : now - previous - LEADER_STALL_MS;
+  lastSweepAt.set(ctx, now);
   const silent: { node: NodeRecord; silentMs: number }[] = [];
   let up = 0;
   for (const node of ctx.state.nodes.values()) {
