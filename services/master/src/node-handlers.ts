@@ -5,6 +5,7 @@ import { isAlloc, type NodeRecord, type TaskRef } from "./cell-state.js";
 import { CommandBatch, leaseFor, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 import { publishHistory } from "./job-history.js";
+import { heartbeatChangesNothing } from "./heartbeat-match.js";
 import { LINK_SHARDS_QUEUE } from "./link-shard.js";
 
 /** Heartbeats in a row that may miss a placed task before the master acts on its absence. */
@@ -116,9 +117,25 @@ export function finishedAfterLoss(ctx: LeaderContext, ref: TaskRef, event: TaskE
   return true;
 }
 
+/**
+ * Whether a heartbeat only says its machine lives: the machine is up as the leader knows it
+ * (same shape, same period) and runs exactly what was placed there. The leader judges its
+ * own share of heartbeats as a link shard judges the rest, so most of a quiet cell's
+ * heartbeats cost it a lookup, not a rebuilt machine record and a reconciliation.
+ */
+function onlySaysAlive(state: LeaderContext["state"], hb: Heartbeat): boolean {
+  const known = state.nodes.get(hb.node);
+  if (known === undefined || known.state !== "up" || known.awaitingFirstHeartbeat === true || known.heartbeatMs !== hb.heartbeatMs) return false;
+  return heartbeatChangesNothing(state, hb) && known.digest === machineDigest(hb);
+}
+
 /** A heartbeat in full: the machine's shape and liveness, then its tasks reconciled. */
 async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
   const { state, log } = ctx;
+  if (onlySaysAlive(state, hb)) {
+    state.nodes.get(hb.node)!.lastHeartbeat = Date.now();
+    return;
+  }
   const { cameUp, storedChanged } = state.upsertNode({
     name: hb.node,
     host: hb.host,
