@@ -13,15 +13,18 @@ import { preemptFor } from "./preemption.js";
  * source): a scheduler scores only a few feasible machines per task anyway, and sending
  * and validating every machine of a large cell for one pending task is most of the delay.
  */
-const MIN_MACHINES_SENT = 256;
-const MACHINES_SENT_PER_TASK = 16;
+const MIN_MACHINES_SENT = 64;
+const MACHINES_SENT_PER_TASK = 4;
 /**
  * And never more than this: a full window of 2,000 tasks would otherwise carry every
  * machine of a 10,000-machine cell, which the leader packs and the scheduler validates
  * and collects as garbage on every fetch; each machine sent can take at least one of the
  * window's tasks, and a task placed nowhere in the sample is tried again on the next.
+ * Sending 1,024 (4 a task, at least 64) rather than 4,096 (16 a task, at least 256) took
+ * `throughput` from 747 to 439 µs of control-plane cpu per task: packing, sending,
+ * validating and collecting machines the scheduler never chose was the largest cost left.
  */
-const MAX_MACHINES_SENT = 4096;
+const MAX_MACHINES_SENT = 1024;
 
 /**
  * A uniform random sample of `count` machines among those `fits` accepts (all of them when
