@@ -1,2 +1,3 @@
 export * from "./src/records.js";
+export * from "./src/job-records.js";
 export * from "./src/summary.js";

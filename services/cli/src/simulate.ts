@@ -1,5 +1,5 @@
 import { CellSnapshot, pendingOrder, Placer, taskRequestFor, type MachineOffer, type Policy, type TaskRequest } from "@corral/scheduling";
-import { decodeJob, isJobField } from "@corral/state";
+import { decodeJobs } from "@corral/state";
 import { table } from "./format.js";
 
 export interface PolicyOutcome {
@@ -32,7 +32,7 @@ const PLACED = new Set(["assigned", "starting", "running", "terminating"]);
  * them); the pending ones are placed with each policy, and the outcomes compared.
  */
 export function simulate(records: ReadonlyMap<string, Buffer>, machines: readonly MachineOffer[], policies: readonly Policy[]): Simulation {
-  const jobs = [...records].filter(([field]) => isJobField(field)).map(([field, bytes]) => decodeJob(field, bytes));
+  const jobs = decodeJobs(records);
   const byName = new Map(machines.map((machine) => [machine.name, { ...machine, free: { ...machine.free }, usedPorts: [...machine.usedPorts], jobTasks: { ...machine.jobTasks } }]));
   const pending: TaskRequest[] = [];
   let runningTasks = 0;

@@ -96,7 +96,12 @@ export class CellState {
   readonly nodes = new Map<string, NodeRecord>();
   /** task ids placed on each machine (assigned, starting, running, terminating) */
   private readonly placed = new Map<string, Set<string>>();
+  /** jobs whose head (who, what, the spec, how many tasks) changed since the last commit */
   private readonly dirtyJobs = new Set<string>();
+  /** tasks whose record changed since the last commit: a task's change writes only that task */
+  private readonly dirtyTasks = new Set<string>();
+  /** task records to delete: a job replaced by one with fewer tasks */
+  private readonly removedTasks = new Set<string>();
   /** machines whose stored record (shape, digest, up or down) changed since the last commit */
   private readonly dirtyNodes = new Set<string>();
   /** how each stream submission was decided, by its id: a duplicate gets the same answer */
@@ -151,7 +156,14 @@ export class CellState {
     owned.add(job.id);
     if (isAlloc(job)) this.allocSets.add(job.id);
     else this.allocSets.delete(job.id);
-    for (const task of job.tasks) this.index(job, task);
+    for (const task of job.tasks) {
+      this.index(job, task);
+      this.dirtyTasks.add(`${task.index}.${job.id}`);
+    }
+    for (let index = job.tasks.length; index < (previous?.tasks.length ?? 0); index++) {
+      this.dirtyTasks.delete(`${index}.${job.id}`);
+      this.removedTasks.add(`${index}.${job.id}`);
+    }
     this.dirtyJobs.add(job.id);
   }
 
@@ -177,7 +189,8 @@ export class CellState {
     if (previous !== undefined) this.unindex(job, previous);
     job.tasks[task.index] = task;
     this.index(job, task);
-    this.dirtyJobs.add(job.id);
+    this.removedTasks.delete(`${task.index}.${job.id}`);
+    this.dirtyTasks.add(`${task.index}.${job.id}`);
   }
 
   /** The user's jobs (quota is counted over them). */
@@ -191,6 +204,8 @@ export class CellState {
   /** Forgets what changed: for state loaded from Redis, which is already durable. */
   clearDirty(): void {
     this.dirtyJobs.clear();
+    this.dirtyTasks.clear();
+    this.removedTasks.clear();
     this.dirtyNodes.clear();
     this.dirtySubmissions.clear();
     this.forgottenSubmissions.clear();
@@ -296,7 +311,7 @@ export class CellState {
       delete ref.task.reserve;
     }
     this.index(ref.job, ref.task);
-    this.dirtyJobs.add(ref.job.id);
+    this.dirtyTasks.add(ref.id);
     return { ref, from, to: next.state };
   }
 
@@ -338,13 +353,40 @@ export class CellState {
     this.dirtySubmissions.add(id);
   }
 
-  /** Jobs changed since the last call, for the next fenced commit. */
+  /** Jobs whose head changed since the last call, for the next fenced commit. */
   takeDirtyJobs(): JobRecord[] {
     return takeDirty(this.dirtyJobs, this.jobs);
   }
 
+  /** Marks a job's head (spec, killed) changed. */
   markDirty(jobId: string): void {
     this.dirtyJobs.add(jobId);
+  }
+
+  /** Tasks changed since the last call, for the next fenced commit. */
+  takeDirtyTasks(): TaskRef[] {
+    const taken: TaskRef[] = [];
+    for (const id of this.dirtyTasks) {
+      const ref = this.task(id);
+      if (ref !== undefined) taken.push(ref);
+    }
+    this.dirtyTasks.clear();
+    return taken;
+  }
+
+  markTaskDirty(taskId: string): void {
+    this.dirtyTasks.add(taskId);
+  }
+
+  /** Ids of tasks whose records are to be deleted, since the last call. */
+  takeRemovedTasks(): string[] {
+    const ids = [...this.removedTasks];
+    this.removedTasks.clear();
+    return ids;
+  }
+
+  markTaskRemoved(taskId: string): void {
+    if (this.task(taskId) === undefined) this.removedTasks.add(taskId);
   }
 
   /** Machines whose stored record changed since the last call, for the next fenced commit. */

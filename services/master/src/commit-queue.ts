@@ -1,8 +1,8 @@
 import { CorralError } from "@corral/contracts";
 import type { FencedStore, Logger } from "@corral/kit";
-import type { CellState } from "./cell-state.js";
+import type { CellState, TaskRef } from "./cell-state.js";
 import type { CommandBatch } from "./commands.js";
-import { encodeJob, encodeMachine, encodeSubmission, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX } from "@corral/state";
+import { type JobRecord, encodeJobHead, encodeMachine, encodeSubmission, encodeTask, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, taskField, TASK_FIELD_PREFIX } from "@corral/state";
 
 interface Waiter {
   resolve: () => void;
@@ -15,21 +15,24 @@ interface Waiter {
  * Batches every state change made during one tick into one fenced Redis commit. Callers
  * wait for the commit that carries their change. Several commits may be in flight: Redis
  * runs one connection's commands in order and each commit writes whole job records, so a
- * later commit never depends on an earlier one's reply (a failed one's jobs are marked
- * dirty again and written by the next).
+ * later commit never depends on an earlier one's reply (a failed one's records are marked
+ * dirty again and written by the next). A job is written as its head and its changed tasks
+ * only (shared/state job-records).
  */
 /** Pipelined commits: enough to keep Redis busy while the leader batches the next tick. */
 const MAX_COMMITS_IN_FLIGHT = 8;
 
 export interface CommitStats {
   commits: number;
+  /** jobs whose head or tasks a commit wrote, summed over commits */
   jobsWritten: number;
+  tasksWritten: number;
   totalMs: number;
   maxMs: number;
 }
 
 export class CommitQueue {
-  readonly stats: CommitStats = { commits: 0, jobsWritten: 0, totalMs: 0, maxMs: 0 };
+  readonly stats: CommitStats = { commits: 0, jobsWritten: 0, tasksWritten: 0, totalMs: 0, maxMs: 0 };
   private waiters: Waiter[] = [];
   private inFlight = 0;
   private scheduled = false;
@@ -72,6 +75,8 @@ export class CommitQueue {
     const waiting = this.waiters;
     this.waiters = [];
     const jobs = this.state.takeDirtyJobs();
+    const tasks = this.state.takeDirtyTasks();
+    const removedTasks = this.state.takeRemovedTasks();
     const nodes = this.state.takeDirtyNodes();
     const submissions = this.state.takeDirtySubmissions();
     const forgotten = this.state.takeForgottenSubmissions();
@@ -82,13 +87,14 @@ export class CommitQueue {
     let settle!: (ok: boolean) => void;
     this.tail = new Promise((resolve) => (settle = resolve));
     try {
-      if (jobs.length > 0 || nodes.length > 0 || submissions.length > 0 || forgotten.length > 0) {
+      if (jobs.length > 0 || tasks.length > 0 || removedTasks.length > 0 || nodes.length > 0 || submissions.length > 0 || forgotten.length > 0) {
         const started = performance.now();
         const puts = [
-          ...jobs.map((job) => [job.id, encodeJob(job)] as const),
+          ...jobs.map((job) => [job.id, encodeJobHead(job)] as const),
+          ...tasks.map((ref) => [taskField(ref.job.id, ref.task.index), encodeTask(ref.task)] as const),
           ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
         ];
-        const deletes = forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`);
+        const deletes = [...forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`), ...removedTasks.map((id) => `${TASK_FIELD_PREFIX}${id}`)];
         for (const node of nodes) {
           // A machine known only from its tasks (never heard from this term) has no shape to store.
           if (node.awaitingFirstHeartbeat === true) deletes.push(`${MACHINE_FIELD_PREFIX}${node.name}`);
@@ -97,14 +103,15 @@ export class CommitQueue {
         await this.store.commit(this.epoch, { puts, deletes });
         const took = performance.now() - started;
         this.stats.commits += 1;
-        this.stats.jobsWritten += jobs.length;
+        this.stats.jobsWritten += jobIdsOf(jobs, tasks).length;
+        this.stats.tasksWritten += tasks.length;
         this.stats.totalMs += took;
         this.stats.maxMs = Math.max(this.stats.maxMs, took);
         this.observeSeconds(took / 1000);
       }
       if (!(await previous)) throw new CorralError("unavailable", "an earlier commit failed");
       settle(true);
-      if (jobs.length > 0) this.onCommitted(jobs.map((job) => job.id));
+      if (jobs.length > 0 || tasks.length > 0) this.onCommitted(jobIdsOf(jobs, tasks));
       const sends = waiting.map((waiter) => waiter.batch).filter((sent) => sent !== undefined);
       try {
         if (sends.length > 0) this.send(sends);
@@ -116,6 +123,8 @@ export class CommitQueue {
     } catch (error) {
       settle(false);
       for (const job of jobs) this.state.markDirty(job.id);
+      for (const ref of tasks) this.state.markTaskDirty(ref.id);
+      for (const id of removedTasks) this.state.markTaskRemoved(id);
       for (const node of nodes) this.state.markNodeDirty(node.name);
       for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
       for (const id of forgotten) this.state.markSubmissionForgotten(id);
@@ -134,4 +143,11 @@ export class CommitQueue {
       if (this.waiters.length > 0) this.schedule();
     }
   }
+}
+
+/** The jobs a commit wrote: those whose head changed and those with a changed task. */
+function jobIdsOf(jobs: readonly JobRecord[], tasks: readonly TaskRef[]): string[] {
+  const ids = new Set(jobs.map((job) => job.id));
+  for (const ref of tasks) ids.add(ref.job.id);
+  return [...ids];
 }

@@ -1,7 +1,7 @@
 import { subjects, standbyStatus } from "@corral/contracts";
 import { serveRpc, type ChangeLogReader, type CheckpointStore, type LogEntry, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { CellState } from "./cell-state.js";
-import { applyStoredField, removeStoredField, stateOfRecords } from "./stored-fields.js";
+import { applyStoredChanges, stateOfRecords } from "./stored-fields.js";
 import { queryJobs } from "./job-query.js";
 
 /**
@@ -80,9 +80,8 @@ export class StateFollower {
   }
 
   /**
-   * Only each field's last value in the batch is applied: a job changes several times in a
-   * read's worth of entries (assigned, then running), and decoding a job is the bulk of
-   * following. The state after the batch is the same as applying every entry in order.
+   * Only each field's last value in the batch is applied: a task changes several times in a
+   * read's worth of entries (assigned, then running), and decoding is the bulk of following. The state after the batch is the same as applying every entry in order.
    */
   private apply(entries: readonly LogEntry[]): void {
     const last = new Map<string, Buffer | undefined>();
@@ -96,10 +95,7 @@ export class StateFollower {
         last.set(field, undefined);
       }
     }
-    for (const [field, bytes] of last) {
-      if (bytes === undefined) removeStoredField(this.state, field);
-      else applyStoredField(this.state, field, bytes);
-    }
+    applyStoredChanges(this.state, last);
     const end = entries[entries.length - 1];
     if (end !== undefined) this.position = end.id;
     this.state.clearDirty();

@@ -3,7 +3,8 @@ import { encode } from "@corral/contracts";
 import { parseJobSpec } from "@corral/spec";
 import { CellState } from "../src/cell-state.js";
 import { jobRecord } from "./support/leader-harness.js";
-import { decodeJob, encodeJob, type JobRecord } from "@corral/state";
+import { decodeJobHead, decodeJobs, encodeJobHead, encodeTask, jobFields, taskField, TASK_FIELD_PREFIX, type JobRecord } from "@corral/state";
+import { stateOfRecords } from "../src/stored-fields.js";
 
 function job(name: string, replicas: number): JobRecord {
   return jobRecord(parseJobSpec(`job: ${name}\nbinary: x\nreplicas: ${replicas}\nrequirements: { cpu: 0.5, ram: 1G, disk: 1G }\nargs: ["--port=%port%"]\n`, { file: "j.yaml" }));
@@ -45,10 +46,10 @@ test("a resubmitted job replaces the old one in every index", (t) => {
 
 test("job records survive the Redis encoding, and an unknown version is refused", (t) => {
   const original = job("web", 2);
-  const decoded = decodeJob(original.id, encodeJob(original));
+  const [decoded] = decodeJobs(new Map(jobFields(original)));
   t.deepEqual(decoded, original);
   const future = Buffer.from(encode({ version: 999, job: { ...original } }));
-  t.throws(() => decodeJob(original.id, future), { message: /stored with task lifecycle version 999; this master understands versions 1, 2, 3/ });
+  t.throws(() => decodeJobHead(original.id, future), { message: /stored with task lifecycle version 999; this master understands versions 1, 2, 3/ });
 });
 
 test("submission outcomes are forgotten after their retention, and the forgetting is committed", (t) => {
@@ -68,21 +69,62 @@ test("a record of version 1 (before preemption) is still read; one with a spec f
   const original = job("web", 1);
   const { constraints: _c, preferences: _p, ...olderSpec } = original.spec;
   const v1 = Buffer.from(encode({ version: 1, job: { ...original, spec: olderSpec, tasks: original.tasks.map(({ index, lifecycle, updatedAt }) => ({ index, lifecycle, updatedAt })) } }));
-  const decoded = decodeJob(original.id, v1);
-  t.deepEqual(decoded.spec.constraints, [], "defaults fill the fields version 1 did not have");
+  const [decoded] = decodeJobs(new Map([[original.id, v1]]));
+  t.deepEqual(decoded!.spec.constraints, [], "defaults fill the fields version 1 did not have");
+  t.deepEqual(decoded!.tasks, original.tasks, "a record written before heads and tasks were split holds its tasks inline");
   const newer = Buffer.from(encode({ version: 2, job: { ...original, spec: { ...original.spec, gpus: 2 } } }));
-  t.throws(() => decodeJob(original.id, newer), { message: /has a spec this version cannot read.*another Corral version/ });
+  t.throws(() => decodeJobHead(original.id, newer), { message: /has a spec this version cannot read.*another Corral version/ });
 });
 
 test("a follower decoding a job again keeps the spec it validated while the stored spec is unchanged, and validates a changed one", (t) => {
   const original = job("web", 2);
-  const first = decodeJob(original.id, encodeJob(original));
-  const again = decodeJob(original.id, encodeJob({ ...original, tasks: original.tasks.map((task) => ({ ...task, updatedAt: task.updatedAt + 1 })) }), first);
+  const first = decodeJobHead(original.id, encodeJobHead(original)).job;
+  const again = decodeJobHead(original.id, encodeJobHead({ ...original, killed: true }), first.spec).job;
   t.is(again.spec, first.spec, "the same spec object: not validated again");
-  t.is(again.tasks[0]!.updatedAt, original.tasks[0]!.updatedAt + 1, "the tasks are the new record's");
-  const scaled = decodeJob(original.id, encodeJob({ ...original, spec: { ...original.spec, replicas: 3 } }), again);
+  t.true(again.killed, "the rest is the new record's");
+  const scaled = decodeJobHead(original.id, encodeJobHead({ ...original, spec: { ...original.spec, replicas: 3 } }), again.spec).job;
   t.not(scaled.spec, again.spec);
   t.is(scaled.spec.replicas, 3);
   const broken = Buffer.from(encode({ version: 3, job: { ...original, spec: { ...original.spec, gpus: 2 } } }));
-  t.throws(() => decodeJob(original.id, broken, scaled), { message: /has a spec this version cannot read/ }, "a changed spec is validated even with a previous copy");
+  t.throws(() => decodeJobHead(original.id, broken, scaled.spec), { message: /has a spec this version cannot read/ }, "a changed spec is validated even with a previous copy");
+});
+
+test("a task's change is committed as that task alone; a job replaced by one with fewer tasks deletes the extra task records; the records read back as the state", (t) => {
+  const state = new CellState();
+  const stored = new Map<string, Buffer>();
+  // What a commit writes, applied to a store as Redis would hold it.
+  const commit = () => {
+    const heads = state.takeDirtyJobs();
+    const tasks = state.takeDirtyTasks();
+    const removed = state.takeRemovedTasks();
+    for (const changed of heads) stored.set(changed.id, encodeJobHead(changed));
+    for (const ref of tasks) stored.set(taskField(ref.job.id, ref.task.index), encodeTask(ref.task));
+    for (const id of removed) stored.delete(`${TASK_FIELD_PREFIX}${id}`);
+    return { heads: heads.map((changed) => changed.id), tasks: tasks.map((ref) => ref.id).sort(), removed: removed.sort() };
+  };
+  state.addJob(job("web", 3));
+  t.deepEqual(commit(), { heads: ["web.alice.local"], tasks: ["0.web.alice.local", "1.web.alice.local", "2.web.alice.local"], removed: [] });
+  state.transition(state.task("1.web.alice.local")!, { type: "SCHEDULE", node: "n1", ports: [7] });
+  t.deepEqual(commit(), { heads: [], tasks: ["1.web.alice.local"], removed: [] }, "one task changed: one task written, not the job");
+  t.deepEqual(decodeJobs(stored), [state.jobs.get("web.alice.local")]);
+  state.addJob(job("web", 1));
+  t.deepEqual(commit(), { heads: ["web.alice.local"], tasks: ["0.web.alice.local"], removed: ["1.web.alice.local", "2.web.alice.local"] });
+  t.deepEqual([...stored.keys()].sort(), ["task:0.web.alice.local", "web.alice.local"]);
+  const recovered = stateOfRecords(stored);
+  t.deepEqual(recovered.jobs.get("web.alice.local"), state.jobs.get("web.alice.local"));
+  t.is(recovered.pendingCount, 1);
+  t.deepEqual(recovered.tasksOn("n1"), []);
+});
+
+test("stored records that miss a task of a job are refused, naming the job and the task", (t) => {
+  const records = new Map(jobFields(job("web", 3)));
+  records.delete("task:1.web.alice.local");
+  t.throws(() => decodeJobs(records), { message: /job web.alice.local has 3 tasks but no record of task 1/ });
+  t.throws(() => stateOfRecords(records), { message: /task 2.web.alice.local is stored without its job or the tasks before it/ });
+  const unreadable: string[] = [];
+  t.deepEqual(decodeJobs(records, (field) => unreadable.push(field)), []);
+  t.deepEqual(unreadable, ["web.alice.local"]);
+  const lastMissing = new Map(jobFields(job("web", 3)));
+  lastMissing.delete("task:2.web.alice.local");
+  t.throws(() => stateOfRecords(lastMissing), { message: /job web.alice.local has 3 tasks but records of 2/ });
 });

@@ -1,7 +1,7 @@
 import test from "ava";
 import { parseJobSpec } from "@corral/spec";
 import { ChangeLogReader, CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease } from "@corral/kit";
-import { decodeMachine, encodeJob, encodeMachine, encodeSubmission, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, type JobRecord } from "@corral/state";
+import { decodeMachine, encodeMachine, jobFields, encodeSubmission, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, type JobRecord } from "@corral/state";
 import { encode } from "@corral/contracts";
 import { startTestRedis, type TestServer } from "@corral/testkit";
 import { StateFollower } from "../src/follower.js";
@@ -30,14 +30,14 @@ test("a follower that reads many entries at once ends with the state of applying
   const web = job("web", 3);
   const batch = job("batch", 2);
   const gone = job("gone", 1);
-  await store.commit(epoch, { puts: [[web.id, encodeJob(web)], [gone.id, encodeJob(gone)]], deletes: [] });
+  await store.commit(epoch, { puts: [...jobFields(web), ...jobFields(gone)], deletes: [] });
   // The same job changed in later entries: only its last version may be what the follower holds.
   web.tasks[0]!.lifecycle = { ...web.tasks[0]!.lifecycle, state: "assigned", context: { ...web.tasks[0]!.lifecycle.context, node: "n1" } };
-  await store.commit(epoch, { puts: [[web.id, encodeJob(web)], [batch.id, encodeJob(batch)]], deletes: [gone.id] });
+  await store.commit(epoch, { puts: [...jobFields(web), ...jobFields(batch)], deletes: [gone.id] });
   web.killed = true;
-  await store.commit(epoch, { puts: [[web.id, encodeJob(web)], [`${SUBMISSION_FIELD_PREFIX}api.r1`, encodeSubmission({ id: "api.r1", status: "accepted", job: web.id, at: 1 })]], deletes: [] });
+  await store.commit(epoch, { puts: [...jobFields(web), [`${SUBMISSION_FIELD_PREFIX}api.r1`, encodeSubmission({ id: "api.r1", status: "accepted", job: web.id, at: 1 })]], deletes: [] });
   // Deleted, then written again: the later put wins.
-  await store.commit(epoch, { puts: [[gone.id, encodeJob(gone)]], deletes: [] });
+  await store.commit(epoch, { puts: [...jobFields(gone)], deletes: [] });
 
   const reader = connectRedis(redisServer.url, log);
   t.teardown(() => reader.disconnect());

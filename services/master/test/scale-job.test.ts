@@ -1,11 +1,11 @@
 import test from "ava";
 import { CorralError, jobSpecSchema, type Plan } from "@corral/contracts";
-import { encodeJob, type JobRecord } from "@corral/state";
+import { encodeJobHead, encodeTask, jobFields, taskField, type JobRecord } from "@corral/state";
 import { checkAdmission } from "../src/admit-job.js";
 import type { CellState } from "../src/cell-state.js";
 import { applyPlan } from "../src/scheduling-handlers.js";
 import { scaleJobTo } from "../src/scale-job.js";
-import { applyStoredField, stateOfRecords } from "../src/stored-fields.js";
+import { applyStoredChanges, stateOfRecords } from "../src/stored-fields.js";
 import { jobView } from "../src/views.js";
 import { addSpec, GIB, harness } from "./support/leader-harness.js";
 
@@ -210,8 +210,15 @@ test("refusals: unknown job, killed job, alloc set", async (t) => {
 
 test("a standby that follows the committed records has the scaled job, indexed as the leader has it", async (t) => {
   const { ctx, state, job } = await runningJob(3);
-  const follower = stateOfRecords(new Map([[ID, encodeJob(job)]]));
-  const follow = () => applyStoredField(follower, ID, encodeJob(job));
+  const follower = stateOfRecords(new Map(jobFields(job)));
+  state.takeDirtyJobs();
+  state.takeDirtyTasks();
+  // What each commit of the leader writes: the heads and the tasks that changed.
+  const follow = () =>
+    applyStoredChanges(follower, [
+      ...state.takeDirtyJobs().map((changed) => [changed.id, encodeJobHead(changed)] as const),
+      ...state.takeDirtyTasks().map((ref) => [taskField(ref.job.id, ref.task.index), encodeTask(ref.task)] as const),
+    ]);
   const same = (what: string) => {
     t.deepEqual(pendingIds(follower), pendingIds(state), `pending tasks ${what}`);
     for (const node of ["n1", "n2"]) t.deepEqual(follower.usage(node), state.usage(node), `usage of ${node} ${what}`);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CorralError, decode, describeZodError, encode, heartbeat, jobSpecSchema, nodeNameSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
+import { CorralError, decode, describeZodError, encode, heartbeat, nodeNameSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
 import { READABLE_TASK_LIFECYCLE_VERSIONS, TASK_LIFECYCLE_VERSION, type TaskLifecycleState } from "@corral/machines";
 
 /** The version of the records below; checkpoints and log entries carry it. */
@@ -32,19 +32,6 @@ export interface JobRecord {
   tasks: TaskRecord[];
 }
 
-interface StoredJob {
-  version: number;
-  job: Omit<JobRecord, "tasks"> & { tasks: Omit<TaskRecord, "missedHeartbeats">[] };
-}
-
-export function encodeJob(job: JobRecord): Buffer {
-  const stored: StoredJob = {
-    version: TASK_LIFECYCLE_VERSION,
-    job: { ...job, tasks: job.tasks.map(({ index, lifecycle, updatedAt }) => ({ index, lifecycle, updatedAt })) },
-  };
-  return Buffer.from(encode(stored));
-}
-
 /** State fields that hold a stream submission's outcome rather than a job. */
 export const SUBMISSION_FIELD_PREFIX = "submission:";
 
@@ -54,42 +41,6 @@ export function encodeSubmission(outcome: SubmissionOutcome): Buffer {
 
 export function decodeSubmission(bytes: Buffer): SubmissionOutcome {
   return submissionOutcomeSchema.parse(JSON.parse(bytes.toString("utf8")));
-}
-
-/**
- * The stored form (msgpack decoded, before validation) of each spec that decodeJob
- * validated. A job's spec rarely changes while its tasks change many times, so a follower
- * that decodes each version of the job compares the stored spec with the one it validated
- * last and keeps that one when they are the same: validation was most of a standby's cost
- * of following the log.
- */
-const storedSpecOf = new WeakMap<JobSpec, string>();
-
-/**
- * Decodes a stored job; a record from an incompatible version is an error, not a guess.
- * `previous` is the same job as decoded before (a follower's copy): its spec is kept when
- * the stored spec has not changed since.
- */
-export function decodeJob(field: string, bytes: Buffer, previous?: JobRecord): JobRecord {
-  const stored = decode(bytes) as StoredJob;
-  if (!READABLE_TASK_LIFECYCLE_VERSIONS.includes(stored.version)) {
-    throw new CorralError(
-      "incompatible_state",
-      `job ${field} was stored with task lifecycle version ${stored.version}; this master understands versions ${READABLE_TASK_LIFECYCLE_VERSIONS.join(", ")}`,
-    );
-  }
-  const storedSpec = JSON.stringify(stored.job.spec);
-  const spec = previous !== undefined && storedSpecOf.get(previous.spec) === storedSpec ? previous.spec : validSpec(field, stored.job.spec, storedSpec);
-  return { ...stored.job, spec, tasks: stored.job.tasks.map((task) => ({ ...task, missedHeartbeats: 0 })) };
-}
-
-function validSpec(field: string, stored: unknown, storedForm: string): JobSpec {
-  const spec = jobSpecSchema.safeParse(stored);
-  if (!spec.success) {
-    throw new CorralError("incompatible_state", `job ${field} has a spec this version cannot read (${describeZodError(spec.error).message}); it was stored by another Corral version`);
-  }
-  storedSpecOf.set(spec.data, storedForm);
-  return spec.data;
 }
 
 /**
@@ -126,9 +77,4 @@ export function decodeMachine(field: string, bytes: Buffer): StoredMachine {
     throw new CorralError("incompatible_state", `machine record ${field} cannot be read by this version (${describeZodError(parsed.error).message}); it was stored by another Corral version`);
   }
   return parsed.data.machine;
-}
-
-/** Whether a stored field holds a job (the rest are submission outcomes and machines). */
-export function isJobField(field: string): boolean {
-  return !field.startsWith(SUBMISSION_FIELD_PREFIX) && !field.startsWith(MACHINE_FIELD_PREFIX);
 }

@@ -1,4 +1,5 @@
-import { decodeJob, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX } from "./records.js";
+import { decodeJobs } from "./job-records.js";
+import { MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX } from "./records.js";
 
 export interface RecordsSummary {
   jobs: number;
@@ -16,26 +17,18 @@ export interface RecordsSummary {
 /** What a set of stored records holds, counted for people (`corral checkpoint inspect`). */
 export function summarizeRecords(records: ReadonlyMap<string, Buffer>): RecordsSummary {
   const summary: RecordsSummary = { jobs: 0, killedJobs: 0, tasks: 0, tasksByState: {}, jobsByUser: {}, submissions: 0, machines: 0, unreadable: [] };
-  for (const [field, bytes] of records) {
-    if (field.startsWith(SUBMISSION_FIELD_PREFIX)) {
-      summary.submissions++;
-      continue;
-    }
-    if (field.startsWith(MACHINE_FIELD_PREFIX)) {
-      summary.machines++;
-      continue;
-    }
-    try {
-      const job = decodeJob(field, bytes);
-      summary.jobs++;
-      if (job.killed) summary.killedJobs++;
-      summary.jobsByUser[job.user] = (summary.jobsByUser[job.user] ?? 0) + 1;
-      for (const task of job.tasks) {
-        summary.tasks++;
-        summary.tasksByState[task.lifecycle.state] = (summary.tasksByState[task.lifecycle.state] ?? 0) + 1;
-      }
-    } catch (error) {
-      summary.unreadable.push({ field, error: (error as Error).message });
+  for (const field of records.keys()) {
+    if (field.startsWith(SUBMISSION_FIELD_PREFIX)) summary.submissions++;
+    else if (field.startsWith(MACHINE_FIELD_PREFIX)) summary.machines++;
+  }
+  const jobs = decodeJobs(records, (field, error) => summary.unreadable.push({ field, error: error.message }));
+  for (const job of jobs) {
+    summary.jobs++;
+    if (job.killed) summary.killedJobs++;
+    summary.jobsByUser[job.user] = (summary.jobsByUser[job.user] ?? 0) + 1;
+    for (const task of job.tasks) {
+      summary.tasks++;
+      summary.tasksByState[task.lifecycle.state] = (summary.tasksByState[task.lifecycle.state] ?? 0) + 1;
     }
   }
   return summary;
