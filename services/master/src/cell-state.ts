@@ -98,10 +98,10 @@ export class CellState {
   private readonly placed = new Map<string, Set<string>>();
   /** jobs whose head (who, what, the spec, how many tasks) changed since the last commit */
   private readonly dirtyJobs = new Set<string>();
-  /** tasks whose record changed since the last commit: a task's change writes only that task */
+  /** tasks changed since the last commit: a task's change writes only the record that holds it */
   private readonly dirtyTasks = new Set<string>();
-  /** task records to delete: a job replaced by one with fewer tasks */
-  private readonly removedTasks = new Set<string>();
+  /** jobs replaced by one with fewer tasks, with how many they had: their task records past the new count are deleted */
+  private readonly shrunkJobs = new Map<string, number>();
   /** machines whose stored record (shape, digest, up or down) changed since the last commit */
   private readonly dirtyNodes = new Set<string>();
   /** how each stream submission was decided, by its id: a duplicate gets the same answer */
@@ -160,10 +160,7 @@ export class CellState {
       this.index(job, task);
       this.dirtyTasks.add(`${task.index}.${job.id}`);
     }
-    for (let index = job.tasks.length; index < (previous?.tasks.length ?? 0); index++) {
-      this.dirtyTasks.delete(`${index}.${job.id}`);
-      this.removedTasks.add(`${index}.${job.id}`);
-    }
+    if (previous !== undefined && previous.tasks.length > job.tasks.length) this.markJobShrunk(job.id, previous.tasks.length);
     this.dirtyJobs.add(job.id);
   }
 
@@ -189,7 +186,6 @@ export class CellState {
     if (previous !== undefined) this.unindex(job, previous);
     job.tasks[task.index] = task;
     this.index(job, task);
-    this.removedTasks.delete(`${task.index}.${job.id}`);
     this.dirtyTasks.add(`${task.index}.${job.id}`);
   }
 
@@ -205,7 +201,7 @@ export class CellState {
   clearDirty(): void {
     this.dirtyJobs.clear();
     this.dirtyTasks.clear();
-    this.removedTasks.clear();
+    this.shrunkJobs.clear();
     this.dirtyNodes.clear();
     this.dirtySubmissions.clear();
     this.forgottenSubmissions.clear();
@@ -378,15 +374,15 @@ export class CellState {
     this.dirtyTasks.add(taskId);
   }
 
-  /** Ids of tasks whose records are to be deleted, since the last call. */
-  takeRemovedTasks(): string[] {
-    const ids = [...this.removedTasks];
-    this.removedTasks.clear();
-    return ids;
+  /** Jobs replaced by one with fewer tasks since the last call, with the most tasks each had. */
+  takeShrunkJobs(): [string, number][] {
+    const shrunk = [...this.shrunkJobs];
+    this.shrunkJobs.clear();
+    return shrunk;
   }
 
-  markTaskRemoved(taskId: string): void {
-    if (this.task(taskId) === undefined) this.removedTasks.add(taskId);
+  markJobShrunk(jobId: string, previousCount: number): void {
+    this.shrunkJobs.set(jobId, Math.max(previousCount, this.shrunkJobs.get(jobId) ?? 0));
   }
 
   /** Machines whose stored record changed since the last call, for the next fenced commit. */

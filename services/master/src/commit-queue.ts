@@ -2,7 +2,7 @@ import { CorralError } from "@corral/contracts";
 import type { FencedStore, Logger } from "@corral/kit";
 import type { CellState, TaskRef } from "./cell-state.js";
 import type { CommandBatch } from "./commands.js";
-import { type JobRecord, encodeJobHead, encodeMachine, encodeSubmission, encodeTask, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, taskField, TASK_FIELD_PREFIX } from "@corral/state";
+import { type JobRecord, encodeJobHead, encodeMachine, encodeSubmission, encodeTaskRecord, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, taskField, taskFieldsPast } from "@corral/state";
 
 interface Waiter {
   resolve: () => void;
@@ -76,7 +76,7 @@ export class CommitQueue {
     this.waiters = [];
     const jobs = this.state.takeDirtyJobs();
     const tasks = this.state.takeDirtyTasks();
-    const removedTasks = this.state.takeRemovedTasks();
+    const shrunk = this.state.takeShrunkJobs();
     const nodes = this.state.takeDirtyNodes();
     const submissions = this.state.takeDirtySubmissions();
     const forgotten = this.state.takeForgottenSubmissions();
@@ -87,14 +87,15 @@ export class CommitQueue {
     let settle!: (ok: boolean) => void;
     this.tail = new Promise((resolve) => (settle = resolve));
     try {
-      if (jobs.length > 0 || tasks.length > 0 || removedTasks.length > 0 || nodes.length > 0 || submissions.length > 0 || forgotten.length > 0) {
+      if (jobs.length > 0 || tasks.length > 0 || shrunk.length > 0 || nodes.length > 0 || submissions.length > 0 || forgotten.length > 0) {
         const started = performance.now();
         const puts = [
           ...jobs.map((job) => [job.id, encodeJobHead(job)] as const),
-          ...tasks.map((ref) => [taskField(ref.job.id, ref.task.index), encodeTask(ref.task)] as const),
+          ...taskRecordsOf(tasks),
           ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
         ];
-        const deletes = [...forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`), ...removedTasks.map((id) => `${TASK_FIELD_PREFIX}${id}`)];
+        const deletes = forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`);
+        for (const [id, previousCount] of shrunk) deletes.push(...taskFieldsPast(id, this.state.jobs.get(id)?.tasks.length ?? 0, previousCount));
         for (const node of nodes) {
           // A machine known only from its tasks (never heard from this term) has no shape to store.
           if (node.awaitingFirstHeartbeat === true) deletes.push(`${MACHINE_FIELD_PREFIX}${node.name}`);
@@ -124,7 +125,7 @@ export class CommitQueue {
       settle(false);
       for (const job of jobs) this.state.markDirty(job.id);
       for (const ref of tasks) this.state.markTaskDirty(ref.id);
-      for (const id of removedTasks) this.state.markTaskRemoved(id);
+      for (const [id, previousCount] of shrunk) this.state.markJobShrunk(id, previousCount);
       for (const node of nodes) this.state.markNodeDirty(node.name);
       for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
       for (const id of forgotten) this.state.markSubmissionForgotten(id);
@@ -150,4 +151,17 @@ function jobIdsOf(jobs: readonly JobRecord[], tasks: readonly TaskRef[]): string
   const ids = new Set(jobs.map((job) => job.id));
   for (const ref of tasks) ids.add(ref.job.id);
   return [...ids];
+}
+
+/** The task records that hold the changed tasks, each written once however many of its tasks changed. */
+function taskRecordsOf(tasks: readonly TaskRef[]): [string, Buffer][] {
+  const written = new Set<string>();
+  const records: [string, Buffer][] = [];
+  for (const ref of tasks) {
+    const field = taskField(ref.job.id, ref.task.index);
+    if (written.has(field)) continue;
+    written.add(field);
+    records.push(encodeTaskRecord(ref.job, ref.task.index));
+  }
+  return records;
 }

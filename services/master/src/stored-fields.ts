@@ -1,5 +1,5 @@
 import { CorralError } from "@corral/contracts";
-import { decodeJobHead, decodeMachine, decodeSubmission, decodeTask, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, TASK_FIELD_PREFIX, type JobHead } from "@corral/state";
+import { decodeJobHead, decodeMachine, decodeSubmission, decodeTaskRecord, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, TASK_FIELD_PREFIX, type JobHead, type TaskRecord } from "@corral/state";
 import { CellState } from "./cell-state.js";
 
 /**
@@ -8,13 +8,16 @@ import { CellState } from "./cell-state.js";
  * its tasks and a job's new tasks are appended in order, whatever order the fields came in.
  */
 export function applyStoredChanges(state: CellState, changes: Iterable<readonly [string, Buffer | undefined]>): void {
-  const tasks: ReturnType<typeof decodeTask>[] = [];
+  const tasks: { jobId: string; task: TaskRecord }[] = [];
   /** how many tasks each head applied here says its job has */
   const taskCounts = new Map<string, number>();
   for (const [field, bytes] of changes) {
-    // A deleted task belongs to a job replaced by one with fewer tasks: its new head has dropped it already.
+    // A deleted task record belongs to a job replaced by one with fewer tasks: its new head has dropped them already.
     if (field.startsWith(TASK_FIELD_PREFIX)) {
-      if (bytes !== undefined) tasks.push(decodeTask(field, bytes));
+      if (bytes !== undefined) {
+        const record = decodeTaskRecord(field, bytes);
+        for (const task of record.tasks) tasks.push({ jobId: record.jobId, task });
+      }
     } else if (bytes === undefined) removeStoredField(state, field);
     else {
       const head = applyStoredField(state, field, bytes);

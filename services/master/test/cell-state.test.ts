@@ -3,7 +3,7 @@ import { encode } from "@corral/contracts";
 import { parseJobSpec } from "@corral/spec";
 import { CellState } from "../src/cell-state.js";
 import { jobRecord } from "./support/leader-harness.js";
-import { decodeJobHead, decodeJobs, encodeJobHead, encodeTask, jobFields, taskField, TASK_FIELD_PREFIX, type JobRecord } from "@corral/state";
+import { decodeJobHead, decodeJobs, encodeJobHead, encodeTaskRecord, jobFields, taskField, taskFieldsPast, TASKS_PER_RECORD, type JobRecord } from "@corral/state";
 import { stateOfRecords } from "../src/stored-fields.js";
 
 function job(name: string, replicas: number): JobRecord {
@@ -89,42 +89,46 @@ test("a follower decoding a job again keeps the spec it validated while the stor
   t.throws(() => decodeJobHead(original.id, broken, scaled.spec), { message: /has a spec this version cannot read/ }, "a changed spec is validated even with a previous copy");
 });
 
-test("a task's change is committed as that task alone; a job replaced by one with fewer tasks deletes the extra task records; the records read back as the state", (t) => {
+test("a task's change is committed as the one task record that holds it; a job replaced by one with fewer tasks deletes the records past them; the records read back as the state", (t) => {
   const state = new CellState();
   const stored = new Map<string, Buffer>();
   // What a commit writes, applied to a store as Redis would hold it.
   const commit = () => {
     const heads = state.takeDirtyJobs();
-    const tasks = state.takeDirtyTasks();
-    const removed = state.takeRemovedTasks();
+    const fields = new Set(state.takeDirtyTasks().map((ref) => taskField(ref.job.id, ref.task.index)));
+    const deleted = state.takeShrunkJobs().flatMap(([id, previousCount]) => taskFieldsPast(id, state.jobs.get(id)!.tasks.length, previousCount));
     for (const changed of heads) stored.set(changed.id, encodeJobHead(changed));
-    for (const ref of tasks) stored.set(taskField(ref.job.id, ref.task.index), encodeTask(ref.task));
-    for (const id of removed) stored.delete(`${TASK_FIELD_PREFIX}${id}`);
-    return { heads: heads.map((changed) => changed.id), tasks: tasks.map((ref) => ref.id).sort(), removed: removed.sort() };
+    for (const field of fields) {
+      const [, first] = /^tasks:(\d+)\./.exec(field)!;
+      const [, bytes] = encodeTaskRecord(state.jobs.get("web.alice.local")!, Number(first) * TASKS_PER_RECORD);
+      stored.set(field, bytes);
+    }
+    for (const field of deleted) stored.delete(field);
+    return { heads: heads.map((changed) => changed.id), fields: [...fields].sort(), deleted };
   };
-  state.addJob(job("web", 3));
-  t.deepEqual(commit(), { heads: ["web.alice.local"], tasks: ["0.web.alice.local", "1.web.alice.local", "2.web.alice.local"], removed: [] });
-  state.transition(state.task("1.web.alice.local")!, { type: "SCHEDULE", node: "n1", ports: [7] });
-  t.deepEqual(commit(), { heads: [], tasks: ["1.web.alice.local"], removed: [] }, "one task changed: one task written, not the job");
+  state.addJob(job("web", TASKS_PER_RECORD + 8));
+  t.deepEqual(commit(), { heads: ["web.alice.local"], fields: ["tasks:0.web.alice.local", "tasks:1.web.alice.local"], deleted: [] });
+  state.transition(state.task(`${TASKS_PER_RECORD + 1}.web.alice.local`)!, { type: "SCHEDULE", node: "n1", ports: [7] });
+  t.deepEqual(commit(), { heads: [], fields: ["tasks:1.web.alice.local"], deleted: [] }, "one task changed: its record written, not the job");
   t.deepEqual(decodeJobs(stored), [state.jobs.get("web.alice.local")]);
-  state.addJob(job("web", 1));
-  t.deepEqual(commit(), { heads: ["web.alice.local"], tasks: ["0.web.alice.local"], removed: ["1.web.alice.local", "2.web.alice.local"] });
-  t.deepEqual([...stored.keys()].sort(), ["task:0.web.alice.local", "web.alice.local"]);
+  state.addJob(job("web", 3));
+  t.deepEqual(commit(), { heads: ["web.alice.local"], fields: ["tasks:0.web.alice.local"], deleted: ["tasks:1.web.alice.local"] });
+  t.deepEqual([...stored.keys()].sort(), ["tasks:0.web.alice.local", "web.alice.local"]);
   const recovered = stateOfRecords(stored);
   t.deepEqual(recovered.jobs.get("web.alice.local"), state.jobs.get("web.alice.local"));
-  t.is(recovered.pendingCount, 1);
+  t.is(recovered.pendingCount, 3);
   t.deepEqual(recovered.tasksOn("n1"), []);
 });
 
-test("stored records that miss a task of a job are refused, naming the job and the task", (t) => {
-  const records = new Map(jobFields(job("web", 3)));
-  records.delete("task:1.web.alice.local");
-  t.throws(() => decodeJobs(records), { message: /job web.alice.local has 3 tasks but no record of task 1/ });
-  t.throws(() => stateOfRecords(records), { message: /task 2.web.alice.local is stored without its job or the tasks before it/ });
+test("stored records that miss a task record of a job are refused, naming the job and the tasks", (t) => {
+  const records = new Map(jobFields(job("web", 3 * TASKS_PER_RECORD)));
+  records.delete("tasks:1.web.alice.local");
+  t.throws(() => decodeJobs(records), { message: new RegExp(`job web.alice.local has ${3 * TASKS_PER_RECORD} tasks but no record of task ${TASKS_PER_RECORD}`) });
+  t.throws(() => stateOfRecords(records), { message: new RegExp(`task ${2 * TASKS_PER_RECORD}.web.alice.local is stored without its job or the tasks before it`) });
   const unreadable: string[] = [];
   t.deepEqual(decodeJobs(records, (field) => unreadable.push(field)), []);
   t.deepEqual(unreadable, ["web.alice.local"]);
-  const lastMissing = new Map(jobFields(job("web", 3)));
-  lastMissing.delete("task:2.web.alice.local");
-  t.throws(() => stateOfRecords(lastMissing), { message: /job web.alice.local has 3 tasks but records of 2/ });
+  const lastMissing = new Map(jobFields(job("web", 3 * TASKS_PER_RECORD)));
+  lastMissing.delete("tasks:2.web.alice.local");
+  t.throws(() => stateOfRecords(lastMissing), { message: new RegExp(`job web.alice.local has ${3 * TASKS_PER_RECORD} tasks but records of ${2 * TASKS_PER_RECORD}`) });
 });

@@ -1,6 +1,6 @@
 import test from "ava";
 import { CorralError, jobSpecSchema, type Plan } from "@corral/contracts";
-import { encodeJobHead, encodeTask, jobFields, taskField, type JobRecord } from "@corral/state";
+import { encodeJobHead, encodeTaskRecord, jobFields, type JobRecord } from "@corral/state";
 import { checkAdmission } from "../src/admit-job.js";
 import type { CellState } from "../src/cell-state.js";
 import { applyPlan } from "../src/scheduling-handlers.js";
@@ -217,7 +217,7 @@ test("a standby that follows the committed records has the scaled job, indexed a
   const follow = () =>
     applyStoredChanges(follower, [
       ...state.takeDirtyJobs().map((changed) => [changed.id, encodeJobHead(changed)] as const),
-      ...state.takeDirtyTasks().map((ref) => [taskField(ref.job.id, ref.task.index), encodeTask(ref.task)] as const),
+      ...state.takeDirtyTasks().map((ref) => encodeTaskRecord(ref.job, ref.task.index)),
     ]);
   const same = (what: string) => {
     t.deepEqual(pendingIds(follower), pendingIds(state), `pending tasks ${what}`);
