@@ -249,7 +249,10 @@ export class Borglet {
   }
 
   private async rotateEachLog(): Promise<void> {
-    for (const taskId of this.tasks.keys()) {
+    for (const [taskId, task] of this.tasks) {
+      // A task still waiting for its turn to start has written nothing yet: a burst of
+      // queued tasks must not cost a look at two files each.
+      if (task.pid === undefined) continue;
       const paths = taskPaths(this.options.dataDir, taskId);
       for (const path of [paths.stdout, paths.stderr]) {
         if (await rotateIfLarge(path, this.options.logMaxBytes).catch(() => false)) this.log.info({ task: taskId, log: path }, "log rotated");
