@@ -10,4 +10,4 @@ export { pushImage, type PushProgress, type PushResult } from "./src/registry/pu
 export { listImages, resolveImage } from "./src/registry/catalog.js";
 export { LayerStore, type EnsuredImage, type LayerStoreOptions, type LayerStoreProgress } from "./src/layers/layer-store.js";
 export { OPAQUE_XATTR } from "./src/layers/deferred-entries.js";
-export { mountPointsIn, mountRootfs, unmountRootfs, type MountedRootfs } from "./src/rootfs/mount.js";
+export { mountPointsIn, mountRootfs, unmountRootfs, type CommandRunner, type MountedRootfs } from "./src/rootfs/mount.js";

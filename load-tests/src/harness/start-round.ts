@@ -84,7 +84,7 @@ function firstRunning(cell: LoadCell, taskId: string): number | undefined {
  * Submits one job of web servers and times each task from the submission until it is
  * running (the leader's committed change) and until it answers HTTP on its port. Ports
  * come from the job's view, read every `viewEveryMs`; a task is asked every
- * `probeEveryMs` from the moment its port is known, so answering times are good to about
+ * `probeEveryMs` once it runs and its port is known, so answering times are good to about
  * the larger of the two.
  */
 export async function runRound(cell: LoadCell, options: RoundOptions): Promise<Round> {
@@ -136,7 +136,9 @@ export async function runRound(cell: LoadCell, options: RoundOptions): Promise<R
     while (!stopped && Date.now() < deadline && !times.answering.every((at) => at !== undefined)) {
       view = (await cell.job(jobId).catch(() => undefined)) ?? view;
       for (const task of view?.tasks ?? []) {
-        if (task.host === undefined || task.port === undefined) continue;
+        // Asked only once it runs: ports are known from the placement on, and 200 tasks asked
+        // every 20 ms while their containers start cost the machine more than the starts.
+        if (task.host === undefined || task.port === undefined || times.running[task.index] === undefined) continue;
         const known = addresses.has(task.index);
         addresses.set(task.index, `${task.host}:${task.port}`); // a restarted task may have moved
         if (!known) probes.push(probe(task.index));

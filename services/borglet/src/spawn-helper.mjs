@@ -12,13 +12,17 @@
 //
 // Plain JavaScript on purpose: run through the TypeScript loader it would be twice the size.
 // Protocol (spawner.ts is the other end), one JSON object per line:
-//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"}}
-//   out: {"op":"spawned","id":N,"pid":P} | {"op":"failed","id":N,"error"} | {"op":"exited","id":N,"code","signal"}
+//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"},"cwd"?,"captureStderr"?}
+//   out: {"op":"spawned","id":N,"pid":P} | {"op":"failed","id":N,"error"} | {"op":"exited","id":N,"code","signal","stderr"?}
+// With captureStderr (the borglet's own commands: mount, umount), the first STDERR_KEPT
+// characters of stderr come back with the exit instead of going to the stderr file.
 // A record's fields are written to its path with the task's pid and start time added, and
 // removed at the exit if it still names that pid (a newer incarnation may have replaced it).
 import { spawn } from "node:child_process";
 import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
+
+const STDERR_KEPT = 4096;
 
 /** @param {unknown} message */
 function send(message) {
@@ -45,23 +49,32 @@ function removeRecordIfOurs(path, pid) {
 }
 
 /**
- * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> } }} request
+ * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> }; cwd?: string; captureStderr?: boolean }} request
  */
 function start(request) {
   let stdout;
   let stderr;
   let child;
+  let said = "";
   try {
     stdout = openSync(request.stdout, "a");
-    stderr = openSync(request.stderr, "a");
+    stderr = request.captureStderr === true ? "pipe" : openSync(request.stderr, "a");
     // Its own process group: it outlives the borglet, and a stop reaches all it forked.
-    child = spawn(request.file, request.args, { detached: true, stdio: ["ignore", stdout, stderr], ...(request.env === undefined ? {} : { env: request.env }) });
+    child = spawn(request.file, request.args, {
+      detached: true,
+      stdio: ["ignore", stdout, stderr],
+      ...(request.env === undefined ? {} : { env: request.env }),
+      ...(typeof request.cwd === "string" ? { cwd: request.cwd } : {}),
+    });
+    child.stderr?.setEncoding("utf8").on("data", (/** @type {string} */ chunk) => {
+      if (said.length < STDERR_KEPT) said = (said + chunk).slice(0, STDERR_KEPT);
+    });
   } catch (error) {
     send({ op: "failed", id: request.id, error: /** @type {Error} */ (error).message });
     return;
   } finally {
     if (stdout !== undefined) closeSync(stdout);
-    if (stderr !== undefined) closeSync(stderr);
+    if (typeof stderr === "number") closeSync(stderr);
   }
   const pid = child.pid;
   if (pid === undefined) {
@@ -78,9 +91,10 @@ function start(request) {
     }
   }
   send({ op: "spawned", id: request.id, pid });
-  child.once("exit", (code, signal) => {
+  // "close", not "exit", when stderr is captured: only then has all it said been read.
+  child.once(request.captureStderr === true ? "close" : "exit", (code, signal) => {
     if (request.record !== undefined) removeRecordIfOurs(request.record.path, pid);
-    send({ op: "exited", id: request.id, code, signal });
+    send({ op: "exited", id: request.id, code, signal, ...(request.captureStderr === true ? { stderr: said } : {}) });
   });
 }
 

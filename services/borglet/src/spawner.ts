@@ -24,13 +24,16 @@ export interface SpawnRequest {
   stderr: string;
   /** the task record to write once the pid is known (the helper adds pid and startTime) */
   record?: { path: string; fields: Omit<TaskRecordFile, "pid" | "startTime"> };
+  cwd?: string;
+  /** its stderr comes back with its exit (the start of it) instead of going to the `stderr` file */
+  captureStderr?: boolean;
 }
 
 export interface SpawnEvents {
   spawned(pid: number): void;
   /** it never started (missing binary, too many open files, the helper died first) */
   failed(message: string): void;
-  exited(code: number | null, signal: NodeJS.Signals | null): void;
+  exited(code: number | null, signal: NodeJS.Signals | null, stderr?: string): void;
   /** the helper died while it ran: the process goes on, but its exit will not be reported */
   lost(): void;
 }
@@ -38,7 +41,7 @@ export interface SpawnEvents {
 const reply = z.discriminatedUnion("op", [
   z.object({ op: z.literal("spawned"), id: z.number().int(), pid: z.number().int().positive() }),
   z.object({ op: z.literal("failed"), id: z.number().int(), error: z.string() }),
-  z.object({ op: z.literal("exited"), id: z.number().int(), code: z.number().int().nullable(), signal: z.string().nullable() }),
+  z.object({ op: z.literal("exited"), id: z.number().int(), code: z.number().int().nullable(), signal: z.string().nullable(), stderr: z.string().optional() }),
 ]);
 
 interface Entry {
@@ -90,6 +93,26 @@ export class Spawner {
     this.helper?.stdin?.end();
   }
 
+  /**
+   * Runs a short command (mount, umount) from the helper to its end, so the borglet never
+   * forks itself (a fork of the borglet was half its cpu in a burst of container starts);
+   * rejects when it fails, with its stderr as the error's `stderr`.
+   */
+  run(file: string, args: readonly string[], options: { cwd?: string } = {}): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const failure = (message: string, stderr: string) => Object.assign(new Error(`${file} ${message}`), { stderr });
+      this.spawn(
+        { file, args, stdout: "/dev/null", stderr: "/dev/null", captureStderr: true, ...(options.cwd === undefined ? {} : { cwd: options.cwd }) },
+        {
+          spawned: () => {},
+          failed: (message) => reject(failure(`could not start: ${message}`, message)),
+          exited: (code, signal, stderr) => (code === 0 ? resolve() : reject(failure(`failed (${code ?? signal})`, stderr ?? ""))),
+          lost: () => reject(failure("was lost: the borglet's spawn helper died while it ran", "")),
+        },
+      );
+    });
+  }
+
   /** Queues a spawn. `cancel` takes it back while it is still queued, and says whether it did. */
   spawn(request: SpawnRequest, events: SpawnEvents): { cancel: () => boolean } {
     const entry: Entry = { id: this.nextId++, request, events, state: "queued" };
@@ -110,11 +133,11 @@ export class Spawner {
     if (helper?.stdin === undefined || helper.stdin === null || helper.exitCode !== null || helper.signalCode !== null) return;
     while (this.asked < this.maxInFlight && this.queue.length > 0) {
       const entry = this.queue.shift()!;
-      const { file, args, env, stdout, stderr, record } = entry.request;
+      const { file, args, env, stdout, stderr, record, cwd, captureStderr } = entry.request;
       entry.state = "asked";
       this.asked += 1;
       this.entries.set(entry.id, entry);
-      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record })}\n`);
+      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record, cwd, captureStderr })}\n`);
     }
   }
 
@@ -141,7 +164,7 @@ export class Spawner {
         break;
       case "exited":
         this.entries.delete(entry.id);
-        entry.events.exited(parsed.code, parsed.signal as NodeJS.Signals | null);
+        entry.events.exited(parsed.code, parsed.signal as NodeJS.Signals | null, parsed.stderr);
         break;
     }
   }

@@ -132,3 +132,19 @@ test("if the helper dies, running tasks are reported lost and the next helper sp
   process.kill(-sleeperPid!, "SIGKILL");
   t.is((await run(spawner, request(dir, "after", "/bin/true"))).code, 0);
 });
+
+test("the borglet's own commands run from the helper: in their directory, to their end, and a failure carries what the command said", async (t) => {
+  const dir = workDir();
+  const spawner = new Spawner(log, 4);
+  spawner.start();
+  t.teardown(() => spawner.stop());
+  await spawner.run("/bin/sh", ["-c", "touch made-here"], { cwd: dir });
+  t.true(existsSync(join(dir, "made-here")), "run in the directory asked for");
+  const failed = await t.throwsAsync(spawner.run("/bin/sh", ["-c", "echo 'mount: no such device' >&2; exit 32"]));
+  t.regex(failed!.message, /failed \(32\)/);
+  t.is((failed as Error & { stderr: string }).stderr.trim(), "mount: no such device");
+  const missing = await t.throwsAsync(spawner.run(join(dir, "no-such-binary"), []));
+  t.regex(missing!.message, /could not start/);
+  await spawner.run("/bin/true", []);
+  t.pass("the next command runs after a failure");
+});

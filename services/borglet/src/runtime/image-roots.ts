@@ -15,14 +15,14 @@ export function imageRoots(nc: NatsConnection, cell: string, dataDir: string, lo
       if (progress.kind === "layer-ready") log.info({ layer: progress.digest }, "layer ready");
     },
   });
-  return async (image, taskDir) => {
+  return async (image, taskDir, run) => {
     const { image: record, lowerDirs } = await layers.ensure(image);
-    const mounted = await mountRootfs(lowerDirs, taskDir);
+    const mounted = await mountRootfs(lowerDirs, taskDir, run);
     return {
       rootfs: mounted.rootfs,
       env: Object.entries(record.config.env ?? {}).map(([key, value]) => `${key}=${value}`),
       ...(record.config.workingDir === undefined || record.config.workingDir === "" ? {} : { workingDir: record.config.workingDir }),
-      release: () => unmountRootfs(taskDir),
+      release: () => unmountRootfs(taskDir, run),
     };
   };
 }

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node
 import { join } from "node:path";
 import { constants } from "node:os";
 import type { Lease } from "@corral/contracts";
+import type { CommandRunner } from "@corral/images";
 import { substitutePorts } from "@corral/spec";
 import type { TaskExit, TaskPaths } from "../host-task.js";
 import { TaskCgroup, type CgroupUsage, type CgroupVersion } from "./cgroups.js";
@@ -25,7 +26,8 @@ export interface PreparedRoot {
 }
 
 /** Makes the task's root filesystem from its image (fetching layers as needed). */
-export type RootfsProvider = (image: string, taskDir: string) => Promise<PreparedRoot>;
+/** A task's root file system from its image; commands it needs (mount, umount) are run with `run`. */
+export type RootfsProvider = (image: string, taskDir: string, run: CommandRunner) => Promise<PreparedRoot>;
 
 export interface IsolatedRuntime {
   runc: string;
@@ -130,7 +132,7 @@ export class IsolatedTask {
       rmSync(this.bundle, { recursive: true, force: true });
       mkdirSync(this.bundle, { recursive: true });
       mkdirSync(join(this.paths.stdout, ".."), { recursive: true });
-      root = await this.runtime.prepareRoot(image, join(this.bundle, "fs"));
+      root = await this.runtime.prepareRoot(image, join(this.bundle, "fs"), (file, args, options) => this.spawner.run(file, args, options));
     } catch (error) {
       this.leaveStartGate();
       this.cleanBundle();

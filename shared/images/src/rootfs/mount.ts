@@ -4,7 +4,19 @@ import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { ImageError, messageOf } from "../errors.js";
 
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+
+/**
+ * Runs a short command (mount, umount) to its end; rejects when it fails, with what it
+ * said on stderr as the error's `stderr`. The default forks from the caller; a borglet
+ * passes one that runs the command from its small spawn helper instead, since a fork copies
+ * the caller's page tables.
+ */
+export type CommandRunner = (file: string, args: readonly string[], options: { cwd?: string }) => Promise<void>;
+
+const forkFromHere: CommandRunner = async (file, args, options) => {
+  await execFileAsync(file, [...args], options);
+};
 
 export interface MountedRootfs {
   /** the task's root file system: the image's layers with the task's own writes on top */
@@ -41,12 +53,12 @@ async function isMountPoint(path: string): Promise<boolean> {
   return mountPointsIn(await readFile("/proc/self/mountinfo", "utf8")).has(real);
 }
 
-async function requireRootAndOverlayfs(): Promise<void> {
+async function requireRootAndOverlayfs(run: CommandRunner): Promise<void> {
   const uid = process.getuid?.();
   if (uid !== 0) throw new ImageError("not_root", `mounting a task's root file system (overlayfs) needs root, and this process runs as uid ${uid}`);
   const filesystems = await readFile("/proc/filesystems", "utf8").catch(() => "");
   // The module may also load on first mount; only a missing entry after that is decisive (see mountRootfs).
-  if (!/\toverlay$/m.test(filesystems)) await run("modprobe", ["overlay"]).catch(() => undefined);
+  if (!/\toverlay$/m.test(filesystems)) await run("modprobe", ["overlay"], {}).catch(() => undefined);
 }
 
 async function requireDirectories(lowerDirs: readonly string[]): Promise<void> {
@@ -76,9 +88,9 @@ function lowerdirOption(lowerDirs: readonly string[]): { lowerdir: string; cwd: 
  * under a writable upper layer of the task's own in `<taskDir>/upper`. Mounting what is
  * already mounted returns it as it is (a restarted borglet finds its tasks' mounts).
  */
-export async function mountRootfs(lowerDirs: readonly string[], taskDir: string): Promise<MountedRootfs> {
+export async function mountRootfs(lowerDirs: readonly string[], taskDir: string, run: CommandRunner = forkFromHere): Promise<MountedRootfs> {
   const { rootfs, upperDir, workDir } = taskPaths(taskDir);
-  await requireRootAndOverlayfs();
+  await requireRootAndOverlayfs(run);
   await requireDirectories(lowerDirs);
   if (await isMountPoint(rootfs)) return { rootfs, upperDir };
   await mkdir(upperDir, { recursive: true, mode: 0o755 });
@@ -104,11 +116,11 @@ export async function mountRootfs(lowerDirs: readonly string[], taskDir: string)
  * overlayfs's work directory. The image's layers stay for other tasks. Safe to call when
  * nothing is mounted (a task that never started, or a second call).
  */
-export async function unmountRootfs(taskDir: string): Promise<void> {
+export async function unmountRootfs(taskDir: string, run: CommandRunner = forkFromHere): Promise<void> {
   const { rootfs, upperDir, workDir } = taskPaths(taskDir);
   if (await isMountPoint(rootfs)) {
     try {
-      await run("umount", [rootfs]);
+      await run("umount", [rootfs], {});
     } catch (error) {
       const stderr = (error as { stderr?: string }).stderr?.trim() || messageOf(error);
       throw new ImageError("mount_failed", `unmounting ${rootfs} failed: ${stderr} (is a process of the task still running?)`, rootfs);
