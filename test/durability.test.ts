@@ -65,11 +65,15 @@ test("Redis primary lost and a replica promoted: a replica wait keeps every ackn
   await eventually("the replica to sync", async () => (/master_link_status:up/.test(await promoted.info("replication")) ? true : undefined), 10_000);
 
   const cell = "replicated";
-  const waiting = new FencedStore(writer, cell, { replicas: 1, timeoutMs: 300 });
+  // A replica busy with the rest of the suite may take a while to confirm; a commit it does not confirm in time is refused, not lost.
+  const waiting = new FencedStore(writer, cell, { replicas: 1, timeoutMs: 1000 });
   const epoch = await new LeaderLease(writer, cell, "master-a", 60_000).tryAcquire();
   const acknowledged: string[] = [];
   let refused = 0;
   let writing = true;
+  t.teardown(() => {
+    writing = false; // a failed wait below must not leave the writer running (the worker would never exit)
+  });
   const committer = (async () => {
     for (let i = 0; writing; i++) {
       try {
@@ -80,12 +84,12 @@ test("Redis primary lost and a replica promoted: a replica wait keeps every ackn
       }
     }
   })();
-  await eventually("acknowledged commits", () => (acknowledged.length >= 100 ? true : undefined), 20_000);
+  await eventually("acknowledged commits", () => (acknowledged.length >= 50 ? true : undefined), 60_000);
 
   // The replica falls behind (stopped), so what the primary takes now exists only there.
   signalGroup(replica.process, "SIGSTOP");
   const refusedBefore = refused;
-  await eventually("commits refused while the replica cannot confirm them", () => (refused >= refusedBefore + 2 ? true : undefined), 10_000);
+  await eventually("commits refused while the replica cannot confirm them", () => (refused >= refusedBefore + 2 ? true : undefined), 20_000);
   // Cut the link too: what the primary already sent sits in the stopped replica's socket and would still arrive.
   await writer.call("CLIENT", "KILL", "TYPE", "replica");
   await new FencedStore(writer, cell).commit(epoch, { puts: [["without-wait", Buffer.from("x")]], deletes: [] });

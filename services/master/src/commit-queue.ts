@@ -14,10 +14,10 @@ interface Waiter {
 /**
  * Batches every state change made during one tick into one fenced Redis commit. Callers
  * wait for the commit that carries their change. Several commits may be in flight: Redis
- * runs one connection's commands in order and each commit writes whole job records, so a
- * later commit never depends on an earlier one's reply (a failed one's records are marked
- * dirty again and written by the next). A job is written as its head and its changed tasks
- * only (shared/state job-records).
+ * runs one connection's commands in order and each commit writes whole records (a job's
+ * head, a record of its tasks: shared/state job-records) as they are now, never a delta,
+ * so a later commit never depends on an earlier one's reply (a failed one's records are
+ * marked dirty again and written by the next).
  */
 /** Pipelined commits: enough to keep Redis busy while the leader batches the next tick. */
 const MAX_COMMITS_IN_FLIGHT = 8;
