@@ -1,5 +1,4 @@
 import { cpuSecondsOf } from "./process-cpu.js";
-import { readFileSync } from "node:fs";
 import { masterStats, subjects, taskChanges, type CellSummary, type FederatedJobView } from "@corral/contracts";
 import {
   callRpc,
@@ -152,13 +151,6 @@ export class LoadFederation {
     } catch {
       return Number.NaN;
     }
-  }
-
-  /** CPU seconds the whole machine has been busy since boot (every process, ours or not), from /proc/stat. */
-  static machineBusySeconds(): number {
-    const fields = (readFileSync("/proc/stat", "utf8").split("\n")[0] ?? "").trim().split(/\s+/).slice(1).map(Number);
-    const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-    return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ
   }
 
   async stop(): Promise<void> {

@@ -7,6 +7,7 @@ import { defineScenario } from "../scenario.js";
 import type { ChartSpec } from "../harness/result.js";
 import { LOAD_USER, sampler } from "../harness/load-cell.js";
 import { LoadFederation } from "../harness/load-federation.js";
+import { machineBusySeconds } from "../harness/machine-cpu.js";
 import { percentile } from "../harness/stats.js";
 
 const JOB = "web";
@@ -122,7 +123,7 @@ export const federation = defineScenario({
       const idleFrom = performance.now();
       await sleep(options.idleS * 1000);
       const cpuAtStart = fed.cpuSecondsByProcess();
-      const mark = (): CpuMark => ({ at: performance.now(), ours: fed.cpuSecondsByProcess(), machine: LoadFederation.machineBusySeconds() });
+      const mark = (): CpuMark => ({ at: performance.now(), ours: fed.cpuSecondsByProcess(), machine: machineBusySeconds() });
       const idleCores = options.idleS === 0 ? Number.NaN : (sum(cpuAtStart) - sum(cpuIdleFrom)) / ((performance.now() - idleFrom) / 1000);
       // Read the view through a gateway that does not reconcile, so polling does not slow the reconciler down.
       const { reconciler } = await fed.cells(0);

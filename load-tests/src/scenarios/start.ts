@@ -14,6 +14,7 @@ import { machineDownEvents } from "./short-tasks.js";
 import type { ChartSpec } from "../harness/result.js";
 import { cdf, median } from "../harness/stats.js";
 import { killAndWait, reachedOverTime, runRound, summarizeRound, type Round } from "../harness/start-round.js";
+import { machineBusySeconds } from "../harness/machine-cpu.js";
 
 export const RUNTIMES = ["host", "isolated"] as const;
 export type Runtime = (typeof RUNTIMES)[number];
@@ -209,7 +210,7 @@ async function measure(cell: LoadCell, options: Options, liveJobs: Set<string>):
   for (const label of ROUNDS) {
     const name = `start_${label}`;
     const borgletsBefore = borgletRss(cell);
-    const cpuBefore = { ...cell.cpuSecondsByProcess(), machine: machineBusyS() };
+    const cpuBefore: Record<string, number> = { ...cell.cpuSecondsByProcess(), machine: machineBusySeconds() };
     process.stderr.write(`  ${label}: submitting ${options.replicas} replicas (${options.runtime} runtime)\n`);
     const round = await runRound(cell, {
       name,
@@ -220,12 +221,12 @@ async function measure(cell: LoadCell, options: Options, liveJobs: Set<string>):
       onSubmitted: (jobId) => liveJobs.add(jobId),
     });
     rounds[label] = round;
-    const cpuAfter: Record<string, number> = { ...cell.cpuSecondsByProcess(), machine: machineBusyS() };
+    const cpuAfter: Record<string, number> = { ...cell.cpuSecondsByProcess(), machine: machineBusySeconds() };
     const summary: Record<string, unknown> = {
       ...summarizeRound(round.times),
       restarts: round.view.tasks.reduce((sum, task) => sum + task.restarts, 0),
       // Where the round's cpu went: the cell's processes, and the whole machine (runc, the containers, the kernel).
-      cpu_s: Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, Math.round((after - ((cpuBefore as Record<string, number>)[name] ?? 0)) * 100) / 100])),
+      cpu_s: Object.fromEntries(Object.entries(cpuAfter).map(([name, after]) => [name, Math.round((after - (cpuBefore[name] ?? 0)) * 100) / 100])),
     };
     if (options.runtime === "isolated" && label === "cold") summary["layers_ready_s"] = layersReadyS(cell, round.submittedAt);
     if (label === "warm") {
@@ -320,10 +321,3 @@ export const start = defineScenario({
     };
   },
 });
-
-/** Seconds of cpu the whole machine has been busy since boot (every core, every process and the kernel). */
-function machineBusyS(): number {
-  const fields = readFileSync("/proc/stat", "utf8").split("\n")[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = fields;
-  return (user + nice + system + irq + softirq + steal) / 100; // USER_HZ is 100 on Linux
-}

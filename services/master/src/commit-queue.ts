@@ -26,13 +26,12 @@ export interface CommitStats {
   commits: number;
   /** jobs whose head or tasks a commit wrote, summed over commits */
   jobsWritten: number;
-  tasksWritten: number;
   totalMs: number;
   maxMs: number;
 }
 
 export class CommitQueue {
-  readonly stats: CommitStats = { commits: 0, jobsWritten: 0, tasksWritten: 0, totalMs: 0, maxMs: 0 };
+  readonly stats: CommitStats = { commits: 0, jobsWritten: 0, totalMs: 0, maxMs: 0 };
   private waiters: Waiter[] = [];
   private inFlight = 0;
   private scheduled = false;
@@ -77,6 +76,7 @@ export class CommitQueue {
     const jobs = this.state.takeDirtyJobs();
     const tasks = this.state.takeDirtyTasks();
     const shrunk = this.state.takeShrunkJobs();
+    const written = jobIdsOf(jobs, tasks);
     const nodes = this.state.takeDirtyNodes();
     const submissions = this.state.takeDirtySubmissions();
     const forgotten = this.state.takeForgottenSubmissions();
@@ -104,15 +104,14 @@ export class CommitQueue {
         await this.store.commit(this.epoch, { puts, deletes });
         const took = performance.now() - started;
         this.stats.commits += 1;
-        this.stats.jobsWritten += jobIdsOf(jobs, tasks).length;
-        this.stats.tasksWritten += tasks.length;
+        this.stats.jobsWritten += written.length;
         this.stats.totalMs += took;
         this.stats.maxMs = Math.max(this.stats.maxMs, took);
         this.observeSeconds(took / 1000);
       }
       if (!(await previous)) throw new CorralError("unavailable", "an earlier commit failed");
       settle(true);
-      if (jobs.length > 0 || tasks.length > 0) this.onCommitted(jobIdsOf(jobs, tasks));
+      if (written.length > 0) this.onCommitted(written);
       const sends = waiting.map((waiter) => waiter.batch).filter((sent) => sent !== undefined);
       try {
         if (sends.length > 0) this.send(sends);
