@@ -4,15 +4,17 @@ const MAX_OUTPUT = 64 * 1024;
 
 /**
  * Runs a check command to its end or its timeout; a non-zero exit is an answer, not an
- * error. It runs in a process group of its own, so a timeout kills all it started, and
- * `onTimeout` can stop what runs elsewhere (a command `runc exec` started in a container).
+ * error. It runs in a process group of its own, so a timeout kills all it started.
+ * `stopElsewhere` stops what runs outside that group (a command `runc exec` started in a
+ * container); the group is killed once it has settled, since killing `runc exec` first
+ * could orphan a command it was still starting.
  */
 export function execForCheck(
   file: string,
   args: readonly string[],
   timeoutMs: number,
   env?: NodeJS.ProcessEnv,
-  onTimeout?: () => void,
+  stopElsewhere?: () => Promise<void>,
 ): Promise<{ exitCode: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = "";
@@ -23,14 +25,17 @@ export function execForCheck(
     };
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
-    const timer = setTimeout(() => {
-      timedOut = true;
-      onTimeout?.();
+    const killGroup = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {
         // already gone
       }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      if (stopElsewhere === undefined) killGroup();
+      else void stopElsewhere().finally(killGroup);
     }, timeoutMs);
     child.once("error", (error) => {
       clearTimeout(timer);

@@ -1,30 +1,44 @@
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
 import { execForCheck } from "../exec-check.js";
 import type { IsolatedRuntime } from "./isolated-task.js";
 
+/** How long a timed-out check waits for `runc exec` to name the command it started. */
+const PID_FILE_WAIT_MS = 5_000;
+const PID_FILE_POLL_MS = 20;
+
 /**
  * A check command run inside a task's container. On a timeout, killing `runc exec` would
- * leave the command running in the container: its own pid (from runc's pid file) is killed,
- * at the timeout and again once `runc exec` is gone, since on a busy machine runc may write
- * the pid file only after the timeout fired.
+ * leave the command running in the container, and on a busy machine runc may not have
+ * written the command's pid yet. So the command itself is killed first, by the pid runc
+ * writes, waiting for that pid while runc still runs; `runc exec` is killed only after.
  */
 export async function execInContainer(runtime: IsolatedRuntime, containerId: string, bundle: string, command: readonly string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
   const pidFile = join(bundle, `check-${process.hrtime.bigint()}.pid`);
-  let timedOut = false;
-  const killCommand = () => {
+  const killCommand = (): boolean => {
+    let pid: number;
     try {
-      process.kill(Number(readFileSync(pidFile, "utf8").trim()), "SIGKILL");
+      pid = Number(readFileSync(pidFile, "utf8").trim());
     } catch {
-      // not started, or already gone
+      return false; // not written yet
     }
+    if (!Number.isInteger(pid) || pid <= 0) return false; // written only in part
+    try {
+      process.kill(pid, "SIGKILL");
+    } catch {
+      // already gone
+    }
+    return true;
+  };
+  let runcExited = false;
+  const stopCommand = async () => {
+    const deadline = Date.now() + PID_FILE_WAIT_MS;
+    while (!killCommand() && !runcExited && Date.now() < deadline) await sleep(PID_FILE_POLL_MS);
   };
   try {
-    const result = await execForCheck(runtime.runc, ["--root", runtime.runcRoot, "exec", "--pid-file", pidFile, containerId, ...command], timeoutMs, undefined, () => {
-      timedOut = true;
-      killCommand();
-    });
-    if (timedOut) killCommand();
+    const result = await execForCheck(runtime.runc, ["--root", runtime.runcRoot, "exec", "--pid-file", pidFile, containerId, ...command], timeoutMs, undefined, stopCommand);
+    runcExited = true;
     return result;
   } finally {
     rmSync(pidFile, { force: true });
