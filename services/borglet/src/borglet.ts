@@ -34,6 +34,7 @@ import { HealthProber } from "./health-prober.js";
 import { readTaskRecords, removeTaskRecordIfOurs } from "./task-record.js";
 import { isSameProcessAlive } from "@corral/kit";
 import { UsageMeter } from "./usage-meter.js";
+import { FinishedRuns } from "./finished-runs.js";
 import type { TaskStateCounts, TaskUsageObserver } from "./borglet-metrics.js";
 
 type RunningTask = HostTask | IsolatedTask | AdoptedTask;
@@ -62,10 +63,6 @@ export interface BorgletOptions {
 }
 
 /**
- * One machine's agent: obeys lease batches from the leader (never from a lower epoch than
- * it has seen), runs tasks, reports their changes in batches, and heartbeats what it runs.
- */
-/**
  * How long a busy borglet holds task events to send them together (measured with
  * `short-tasks`: 100 ms took the masters' cpu for 2,000 tasks from 10 to 6 s, and tasks/s
  * from about 88 to 103). A quiet borglet sends at once: a batch waits only when another
@@ -73,6 +70,10 @@ export interface BorgletOptions {
  */
 const EVENT_LINGER_MS = 100;
 
+/**
+ * One machine's agent: obeys lease batches from the leader (never from a lower epoch than
+ * it has seen), runs tasks, reports their changes in batches, and heartbeats what it runs.
+ */
 export class Borglet {
   private readonly tasks = new Map<string, RunningTask>();
   private readonly spawner: Spawner;
@@ -86,6 +87,7 @@ export class Borglet {
   /** tasks the borglet is stopping for failing their health check, with what the check said */
   private readonly unhealthy = new Map<RunningTask, string>();
   private readonly outbox: TaskEvent[] = [];
+  private readonly finishedRuns = new FinishedRuns();
   private flushScheduled = false;
   private lastFlushAt = 0;
   private epochSeen = 0;
@@ -173,6 +175,17 @@ export class Borglet {
       existing.stop(existing.lease.gracePeriodMs, true);
     }
     const log = this.log.child({ job: lease.taskId.split(".").slice(1).join("."), task: lease.taskId });
+    const finished = lease.afterLostRun === undefined ? undefined : this.finishedRuns.exitOf(lease.taskId, lease.afterLostRun);
+    if (finished !== undefined) {
+      // The master placed this run not knowing the one before finished the task here (its exit
+      // was not yet reported, or lost): report that exit again, at once, and do not start this
+      // one. The master finishes the task and revokes this lease; if the report is lost again,
+      // it resends the lease and this happens again.
+      log.info({ incarnation: lease.incarnation, finished: lease.afterLostRun }, "not starting the task: its earlier run finished here after its machine was marked down");
+      this.outbox.push(finished);
+      this.flush();
+      return;
+    }
     if (lease.image !== undefined) {
       this.runIsolated(lease, log);
       return;
@@ -333,6 +346,7 @@ export class Borglet {
     if (exit.ranForMs !== undefined) event.ranForMs = exit.ranForMs;
     if (unhealthy !== undefined) event.unhealthy = unhealthy;
     if (evicted !== undefined) event.evicted = evicted;
+    this.finishedRuns.note(event);
     this.emit(event);
   }
 

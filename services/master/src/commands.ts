@@ -1,5 +1,6 @@
 import { leaseBatch, schedulerKick, subjects, taskChanges, type HistoryEntry, type Lease, type Revocation } from "@corral/contracts";
 import { publishEvent, type NatsConnection } from "@corral/kit";
+import { lostRunThatMayFinishIt } from "@corral/machines";
 import type { CellState, TaskChange, TaskRef } from "./cell-state.js";
 import { historyEntryOf, publishHistory } from "./job-history.js";
 
@@ -7,6 +8,7 @@ export function leaseFor(ref: TaskRef, state: Pick<CellState, "task">): Lease {
   const { spec } = ref.job;
   const context = ref.task.lifecycle.context;
   const alloc = context.alloc === undefined ? undefined : state.task(context.alloc)?.job.spec;
+  const lostRun = lostRunThatMayFinishIt(context);
   return {
     taskId: ref.id,
     incarnation: context.incarnation,
@@ -22,6 +24,7 @@ export function leaseFor(ref: TaskRef, state: Pick<CellState, "task">): Lease {
     requirements: spec.requirements,
     priority: spec.priority,
     gracePeriodMs: spec.gracePeriodMs,
+    ...(lostRun === undefined ? {} : { afterLostRun: lostRun }),
   };
 }
 

@@ -275,6 +275,11 @@ export const leaseSchema = z.object({
   /** the job's band: the isolated runtime gives latency-sensitive bands the larger cpu share */
   priority: z.enum(PRIORITY_BANDS).optional(),
   gracePeriodMs: z.number().int().nonnegative(),
+  /**
+   * The run before this one, given up when its machine was marked down, whose exit 0 would
+   * still finish the task: a machine that saw that run finish so must not start this one.
+   */
+  afterLostRun: incarnationSchema.optional(),
 });
 export type Lease = z.infer<typeof leaseSchema>;
 

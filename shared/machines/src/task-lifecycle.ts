@@ -97,12 +97,20 @@ export const taskGuards = {
    */
   earlierRunFinished: (context: TaskContext, event: TaskLifecycleEvent): boolean =>
     event.type === "EXITED_AFTER_LOSS" &&
-    context.restartPolicy !== "always" &&
-    context.reason === MACHINE_LOST &&
-    event.incarnation === context.incarnation - 1 &&
+    event.incarnation === lostRunThatMayFinishIt(context) &&
     event.signal === undefined &&
     event.exitCode === 0,
 };
+
+/**
+ * The incarnation before this one when it was given up with its machine and its exit 0,
+ * reported late, would still finish the task (a batch task): a lease carries it, so a
+ * machine that saw that run finish does not start this one. Undefined when no late exit
+ * could matter.
+ */
+export function lostRunThatMayFinishIt(context: TaskContext): number | undefined {
+  return context.restartPolicy !== "always" && context.reason === MACHINE_LOST && context.incarnation > 0 ? context.incarnation - 1 : undefined;
+}
 
 export const taskActions = {
   // The reason stays: it says why this incarnation exists ("machine lost", "exited with code 1").

@@ -1,7 +1,6 @@
 import test from "ava";
-import { applyTaskEvent, MACHINE_LOST, newTask, type TaskLifecycleEvent, type TaskLifecycleState } from "../index.js";
+import { applyTaskEvent, lostRunThatMayFinishIt, MACHINE_LOST, newTask, type TaskLifecycleEvent, type TaskLifecycleState } from "../index.js";
 import { run } from "./support/run-events.js";
-
 
 /** Incarnation 0 ran on n1 until n1 was marked down; incarnation 1 is pending. */
 function lostOnce(policy: "never" | "on-failure" | "always"): TaskLifecycleState {
@@ -46,4 +45,17 @@ test("only a clean exit of the run just before, of a batch task lost with its ma
   t.is(applyTaskEvent(evicted, doneLate), undefined);
   // Killed meanwhile: the kill stands.
   t.is(applyTaskEvent(run(lostOnce("never"), { type: "KILL", reason: "killed by user" }), doneLate), undefined);
+});
+
+test("a lease names the lost run exactly when that run's late exit 0 would finish the task", (t) => {
+  const placedAgain = (pending: TaskLifecycleState) => run(pending, { type: "SCHEDULE", node: "n1", ports: [] });
+  t.is(lostRunThatMayFinishIt(placedAgain(lostOnce("never")).context), 0);
+  t.is(lostRunThatMayFinishIt(placedAgain(lostOnce("on-failure")).context), 0);
+  t.is(lostRunThatMayFinishIt(placedAgain(lostOnce("always")).context), undefined, "a service runs again anyway");
+  t.is(lostRunThatMayFinishIt(run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [] }).context), undefined, "a first run");
+  const evicted = run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 }, { type: "LOST", reason: "evicted: memory pressure" });
+  t.is(lostRunThatMayFinishIt(placedAgain(evicted).context), undefined, "the borglet stopped it");
+  // Whatever lostRunThatMayFinishIt names, a clean late exit of that run finishes the task.
+  const named = lostRunThatMayFinishIt(placedAgain(lostOnce("never")).context)!;
+  t.is(run(placedAgain(lostOnce("never")), { type: "EXITED_AFTER_LOSS", incarnation: named, exitCode: 0 }).state, "dead");
 });
