@@ -1,6 +1,9 @@
 export * from "./src/model.js";
 export * from "./src/cell-snapshot.js";
 export * from "./src/plugin.js";
+export * from "./src/refusal.js";
+export * from "./src/fit.js";
+export { assignedPortsRefusal } from "./src/plugins/ports/index.js";
 export * from "./src/registry.js";
 export * from "./src/equivalence.js";
 export * from "./src/placer.js";

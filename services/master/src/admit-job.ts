@@ -1,5 +1,5 @@
 import { CorralError, jobId, type JobSpec } from "@corral/contracts";
-import { quotaExcess, quotaFor, type QuotaExcess } from "@corral/scheduling";
+import { quotaExcess, quotaFor, shortOf, type QuotaExcess } from "@corral/scheduling";
 import { newTask } from "@corral/machines";
 import type { LeaderContext } from "./leader-context.js";
 import type { JobRecord } from "@corral/state";
@@ -74,8 +74,7 @@ function checkAllocSet(ctx: LeaderContext, spec: JobSpec, allocSet: string, user
   }
   const size = set.spec.requirements;
   const need = spec.requirements;
-  for (const resource of ["cpu", "ram", "disk"] as const) {
-    if (need[resource] <= size[resource] + (resource === "cpu" ? 1e-9 : 0)) continue;
+  for (const resource of shortOf(need, size)) {
     const show = (value: number) => (resource === "cpu" ? `${Math.round(value * 1000) / 1000} cores` : formatBytes(value));
     throw new CorralError(
       "bad_request",

@@ -1,4 +1,5 @@
 import type { Requirements } from "@corral/contracts";
+import { refusals, resourceRefusal, type Refusal } from "@corral/scheduling";
 import { allocSetIdOf, eligibleAt, type CellState, type TaskRef } from "./cell-state.js";
 import { CommandBatch, leaseFor, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
@@ -8,25 +9,23 @@ const KEEPER_TICK_MS = 25;
 /** What the change counter does not see (a machine up again, ports freed by others) is picked up this often. */
 const KEEPER_BACKSTOP_MS = 1000;
 
-/** Cpu is fractional: sums of fractions may land a hair above an exact fit. */
-const CPU_EPSILON = 1e-9;
-
 /**
  * Why the alloc cannot take one more task needing `need`, or undefined when it can: the
  * alloc must be holding its reservation on a machine that is up, with room left in the
- * reservation and free ports on the machine.
+ * reservation (the same resource check as a machine's) and free ports on the machine.
+ * The texts name no alloc, so "why pending?" can count allocs by them.
  */
-export function allocRefusal(state: CellState, alloc: TaskRef, need: Requirements, planned: PlannedUse = NOTHING_PLANNED): string | undefined {
-  if (alloc.task.lifecycle.state !== "running") return `alloc ${alloc.id} is ${alloc.task.lifecycle.state}`;
+export function allocRefusal(state: CellState, alloc: TaskRef, need: Requirements, planned: PlannedUse = NOTHING_PLANNED): Refusal | undefined {
+  if (alloc.task.lifecycle.state !== "running") return refusals.allocNotReady(`alloc is ${alloc.task.lifecycle.state}`);
   const nodeName = alloc.task.lifecycle.context.node;
   const node = nodeName === undefined ? undefined : state.nodes.get(nodeName);
-  if (node === undefined || node.state !== "up" || node.awaitingFirstHeartbeat === true) return `the machine of alloc ${alloc.id} is not up`;
+  if (node === undefined || node.state !== "up" || node.awaitingFirstHeartbeat === true) return refusals.allocNotReady("the alloc's machine is not up");
   const size = alloc.job.spec.requirements;
   const used = state.allocUsage(alloc.id);
-  if (used.cpu + planned.cpu + need.cpu > size.cpu + CPU_EPSILON) return "insufficient cpu left in the alloc";
-  if (used.ram + planned.ram + need.ram > size.ram) return "insufficient ram left in the alloc";
-  if (used.disk + planned.disk + need.disk > size.disk) return "insufficient disk left in the alloc";
-  if (need.ports > 0 && freePorts(state, node.name, node.portRange, need.ports + planned.ports) === undefined) return `not enough free ports on ${node.name}`;
+  const room = { cpu: size.cpu - used.cpu - planned.cpu, ram: size.ram - used.ram - planned.ram, disk: size.disk - used.disk - planned.disk };
+  const short = resourceRefusal(need, room);
+  if (short !== undefined) return { code: short.code, text: `${short.text} left in the alloc` };
+  if (need.ports > 0 && freePorts(state, node.name, node.portRange, need.ports + planned.ports) === undefined) return { code: refusals.ports.code, text: "not enough free ports on its machine" };
   return undefined;
 }
 
@@ -49,20 +48,20 @@ export function planInAllocSet(state: CellState, set: TaskRef["job"], jobId: str
   const placements: { task: string; node: string; alloc: string }[] = [];
   const unplaced: { task: string; refusals: Map<string, number> }[] = [];
   for (let index = 0; index < replicas; index++) {
-    const refusals = new Map<string, number>();
+    const counts = new Map<string, number>();
     let chosen: TaskRef | undefined;
     for (const alloc of allocsFor(state, set, index)) {
       const use = planned.get(alloc.id) ?? { ...NOTHING_PLANNED };
-      const reason = allocRefusal(state, alloc, need, use);
-      if (reason !== undefined) {
-        refusals.set(reason, (refusals.get(reason) ?? 0) + 1);
+      const refusal = allocRefusal(state, alloc, need, use);
+      if (refusal !== undefined) {
+        counts.set(refusal.text, (counts.get(refusal.text) ?? 0) + 1);
         continue;
       }
       planned.set(alloc.id, { cpu: use.cpu + need.cpu, ram: use.ram + need.ram, disk: use.disk + need.disk, ports: use.ports + need.ports });
       chosen = alloc;
       break;
     }
-    if (chosen === undefined) unplaced.push({ task: `${index}.${jobId}`, refusals });
+    if (chosen === undefined) unplaced.push({ task: `${index}.${jobId}`, refusals: counts });
     else placements.push({ task: `${index}.${jobId}`, node: chosen.task.lifecycle.context.node!, alloc: chosen.id });
   }
   return { placements, unplaced };

@@ -1,7 +1,7 @@
 import { SPREAD_DOMAINS, type JobSpec } from "@corral/contracts";
 import { CellSnapshot, type MachineOffer, type RunningTask } from "@corral/scheduling";
 import type { CellState } from "./cell-state.js";
-import { jobDomainCounts } from "./placement-rules.js";
+import { jobDomainCounts } from "./live-fit-view.js";
 
 /**
  * The whole cell as the placement pipeline sees it, from the leader's own state: every

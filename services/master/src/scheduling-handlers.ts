@@ -1,10 +1,10 @@
 import { CorralError, fetchWork, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
-import { mayUseReclaimed } from "@corral/scheduling";
-import { isAlloc, type NodeRecord, type NodeUsage } from "./cell-state.js";
+import { assignedPortsRefusal, firstRefusal, mayUseReclaimed, profileFor, resourceRefusal, taskRequestFor, type TaskRequest } from "@corral/scheduling";
+import { isAlloc, type NodeRecord, type TaskRef } from "./cell-state.js";
 import { CommandBatch, leaseFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
-import { jobDomainCounts, PlacementRules } from "./placement-rules.js";
+import { jobDomainCounts, LiveFitView } from "./live-fit-view.js";
 import { preemptFor } from "./preemption.js";
 
 
@@ -44,56 +44,57 @@ function sampleFitting<T, R>(order: T[], count: number, fits: (item: T) => R | u
   return chosen;
 }
 
-/** Why a placement no longer fits, or undefined when it does. */
-function misfit(ctx: LeaderContext, rules: PlacementRules, placement: Placement, usage: Readonly<NodeUsage> & { ports: ReadonlySet<number> } | undefined): string | undefined {
+/** Why a placement of the plan no longer stands, whatever the machine: the task moved on, or the machine is gone. */
+function staleness(ctx: LeaderContext, placement: Placement): string | undefined {
   const ref = ctx.state.task(placement.taskId);
   if (ref === undefined) return "no such task";
   if (ref.task.lifecycle.state !== "pending") return `task is ${ref.task.lifecycle.state}, not pending`;
   if (ref.task.lifecycle.context.incarnation !== placement.incarnation) return "task has a newer incarnation";
-  const node = ctx.state.nodes.get(placement.node);
-  if (node === undefined || node.state !== "up" || usage === undefined) return `machine ${placement.node} is not up`;
-  const need = ref.job.spec.requirements;
-  // Batch and best-effort work may also take what running tasks reserve but do not use.
-  const extra = mayUseReclaimed(ref.job.spec.priority) && !isAlloc(ref.job) ? ctx.reclamation.reclaimableOn(ctx.state, placement.node) : { cpu: 0, ram: 0 };
-  if (usage.cpu + need.cpu > node.capacity.cpu + extra.cpu + 1e-9) return "not enough cpu left";
-  if (usage.ram + need.ram > node.capacity.ram + extra.ram) return "not enough ram left";
-  if (usage.disk + need.disk > node.capacity.disk) return "not enough disk left";
-  if (placement.ports.length !== need.ports) return `needs ${need.ports} ports, plan gave ${placement.ports.length}`;
-  const [low, high] = node.portRange;
-  for (const port of placement.ports) {
-    if (port < low || port > high) return `port ${port} is outside ${placement.node}'s range ${low}-${high}`;
-    if (usage.ports.has(port)) return `port ${port} is taken on ${placement.node}`;
-  }
-  if (new Set(placement.ports).size !== placement.ports.length) return "the plan gives one port twice";
-  return rules.refusal(ref.job.id, ref.job.spec, node);
+  return undefined;
+}
+
+/** The task as the scheduling plugins take it: an alloc is a reservation, so never placed on reclaimed room. */
+function requestOf(ref: TaskRef): TaskRequest {
+  const { task, job } = ref;
+  return { ...taskRequestFor(job.id, job.user, job.spec, task.index, task.lifecycle.context.incarnation), onLimitsOnly: isAlloc(job) };
 }
 
 /**
  * Plan apply (Omega's shared state, Nomad's plan apply): every placement is re-checked
- * against the leader's current state and committed only if it still fits; the rest go back
- * with the reason, and the scheduler retries only those. Then, for the plan's unplaced
- * tasks, preemption.
+ * against the leader's current state, with the scheduler's own filters over a live view of
+ * it, and committed only if it still fits; the rest go back with the refusal, and the
+ * scheduler retries only those. Then, for the plan's unplaced tasks, preemption.
  */
-export async function applyPlan(ctx: LeaderContext, plan: Plan): Promise<{ committed: number; rejected: { taskId: string; reason: string }[]; preempted: number }> {
+export async function applyPlan(ctx: LeaderContext, plan: Plan): Promise<{ committed: number; rejected: { taskId: string; reason: string; code?: string }[]; preempted: number }> {
   const { state } = ctx;
   if (plan.epoch !== ctx.epoch) {
     throw new CorralError("stale_epoch", `plan was made against epoch ${plan.epoch}; the leader's epoch is ${ctx.epoch}`, "epoch");
   }
   const batch = new CommandBatch();
-  const rules = new PlacementRules(state);
-  const rejected: { taskId: string; reason: string }[] = [];
+  const view = new LiveFitView(state, ctx.reclamation);
+  const filters = profileFor(ctx.policy).filters;
+  const rejected: { taskId: string; reason: string; code?: string }[] = [];
   let committed = 0;
   for (const placement of plan.placements) {
-    // Usage is live: each committed placement below is already counted for the next one.
-    const usage = state.nodes.get(placement.node)?.state === "up" ? state.usage(placement.node) : undefined;
-    const reason = misfit(ctx, rules, placement, usage);
+    const stale = staleness(ctx, placement);
     const ref = state.task(placement.taskId);
-    if (reason !== undefined || ref === undefined || usage === undefined) {
-      rejected.push({ taskId: placement.taskId, reason: reason ?? "no such task" });
+    const machine = view.machine(placement.node);
+    if (stale !== undefined || ref === undefined) {
+      rejected.push({ taskId: placement.taskId, reason: stale ?? "no such task", code: "stale" });
+      continue;
+    }
+    if (machine === undefined) {
+      rejected.push({ taskId: placement.taskId, reason: `machine ${placement.node} is not up`, code: "stale" });
+      continue;
+    }
+    const request = requestOf(ref);
+    const refusal = assignedPortsRefusal(machine, placement.ports, request.requirements.ports) ?? firstRefusal(filters, request, machine, view);
+    if (refusal !== undefined) {
+      rejected.push({ taskId: placement.taskId, reason: `${refusal.text} on ${placement.node}`, code: refusal.code });
       continue;
     }
     batch.changed(state.transition(ref, { type: "SCHEDULE", node: placement.node, ports: placement.ports }));
-    rules.placed(ref.job.id, ref.job.spec, state.nodes.get(placement.node)!);
+    view.reserve(request, machine, placement.ports);
     // An alloc runs nothing: it holds its reservation from the moment it is placed.
     if (isAlloc(ref.job)) batch.changed(state.transition(ref, { type: "STARTED", pid: 0 }));
     else batch.grant(placement.node, leaseFor(ref, state));
@@ -127,7 +128,7 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
         const usage = state.usage(node.name);
         const free = { cpu: node.capacity.cpu - usage.cpu, ram: node.capacity.ram - usage.ram, disk: node.capacity.disk - usage.disk };
         const reclaimable = reclaiming ? ctx.reclamation.reclaimableOn(state, node.name, now) : { cpu: 0, ram: 0 };
-        if (free.cpu + reclaimable.cpu + 1e-9 < smallest.cpu || free.ram + reclaimable.ram < smallest.ram || free.disk < smallest.disk) return undefined;
+        if (resourceRefusal(smallest, { cpu: free.cpu + reclaimable.cpu, ram: free.ram + reclaimable.ram, disk: free.disk }) !== undefined) return undefined;
         return {
           name: node.name,
           capacity: node.capacity,

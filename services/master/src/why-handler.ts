@@ -49,14 +49,12 @@ function explainInAllocSet(state: CellState, job: JobRecord): { machines: number
   const counts = new Map<string, number>();
   let fitting = 0;
   for (const task of set.tasks) {
-    const reason = allocRefusal(state, { job: set, task, id: `${task.index}.${set.id}` }, job.spec.requirements);
-    if (reason === undefined) {
+    const refusal = allocRefusal(state, { job: set, task, id: `${task.index}.${set.id}` }, job.spec.requirements);
+    if (refusal === undefined) {
       fitting += 1;
       continue;
     }
-    // Per-alloc names would make every reason unique: count by the kind of reason.
-    const kind = reason.replace(/alloc \S+ is/, "alloc is").replace(/the machine of alloc \S+/, "the alloc's machine").replace(/ports on \S+/, "ports on its machine");
-    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+    counts.set(refusal.text, (counts.get(refusal.text) ?? 0) + 1);
   }
   const refusals = [...counts].map(([reason, machines]) => ({ reason, machines })).sort((a, b) => b.machines - a.machines);
   const advice: string[] = [];

@@ -74,7 +74,7 @@ test("a task that fits no alloc stays pending; the reservation stays while tasks
   keep(state);
   t.deepEqual([0, 1, 2].map((i) => stateOf(state, `${i}.big.u.c`).state), ["assigned", "assigned", "pending"], "one 600M task per 1G alloc");
   const planned = planInAllocSet(state, state.jobs.get("slots.u.c")!, "more.u.c", { cpu: 0.6, ram: 600 * MIB, disk: 0, ports: 0 }, 1);
-  t.deepEqual(planned.unplaced[0]?.refusals, new Map([["insufficient cpu left in the alloc", 2]]));
+  t.deepEqual(planned.unplaced[0]?.refusals, new Map([["insufficient ram left in the alloc", 2]])); // both are short: named in the one order every fit check uses, memory first
   // Task 0 exits for good: its room in alloc 0 is free again, and the machine's usage never moved.
   const before = { ...state.usage("n1") };
   state.transition(state.task("0.big.u.c")!, { type: "STARTED", pid: 5 });

@@ -26,8 +26,8 @@ test("placements are re-checked against live usage: what still fits is committed
   );
   t.is(result.committed, 1);
   t.deepEqual(result.rejected, [
-    { taskId: "1.web.u.c", reason: "not enough cpu left" },
-    { taskId: "9.web.u.c", reason: "no such task" },
+    { taskId: "1.web.u.c", reason: "insufficient cpu on n1", code: "insufficient_cpu" },
+    { taskId: "9.web.u.c", reason: "no such task", code: "stale" },
   ]);
   t.is(recorded.length, 1, "one commit for the plan");
   t.deepEqual(recorded[0]!.granted.get("n1")?.map((lease) => lease.taskId), ["0.web.u.c"]);
@@ -51,6 +51,7 @@ test("the leader enforces the job's rules on the whole cell, whatever the schedu
   t.is(result.committed, 1);
   t.regex(result.rejected[0]!.reason, /spread across racks/);
   t.regex(result.rejected[1]!.reason, /constraint arch == x86_64 not met on a1/);
+  t.deepEqual(result.rejected.map((rejection) => rejection.code), ["spread", "constraint_not_met"], "the scheduler's refusal codes");
 });
 
 test("property: after any sequence of plans, good or bad, no machine is over capacity, no port is given twice, every rule holds", async (t) => {

@@ -442,7 +442,8 @@ export const submitPlan = rpc(
   }),
   z.object({
     committed: z.number().int(),
-    rejected: z.array(z.object({ taskId: taskIdSchema, reason: z.string() })),
+    /** `code`: the refusal's code (insufficient_cpu, spread, …), or stale when the task or machine moved on */
+    rejected: z.array(z.object({ taskId: taskIdSchema, reason: z.string(), code: z.string().max(64).optional() })),
     /** lower-band tasks stopped to make room for unplaced ones */
     preempted: z.number().int().nonnegative().optional(),
   }),

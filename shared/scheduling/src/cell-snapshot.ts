@@ -1,4 +1,5 @@
 import { constraintMatches } from "./constraint-match.js";
+import type { FitCell } from "./plugin.js";
 import { FAILURE_DOMAINS, type Constraint, type FailureDomain, type MachineOffer, type Resources, type TaskRequest } from "./model.js";
 
 /** A machine during one scheduling cycle; `version` changes whenever anything on it does. */
@@ -35,7 +36,7 @@ export type JobDomainTasks = Partial<Record<FailureDomain, Readonly<Record<strin
  * domains, and where each job's tasks are, updated as tasks are placed so a cycle never
  * places against stale numbers.
  */
-export class CellSnapshot {
+export class CellSnapshot implements FitCell {
   readonly machines: Machine[];
   readonly byName = new Map<string, Machine>();
   /** every domain of each kind, and how many machines it has */

@@ -7,6 +7,7 @@ import type { CellSnapshot, Machine } from "./cell-snapshot.js";
 import { EquivalenceClasses } from "./equivalence.js";
 import type { Placement, TaskRequest } from "./model.js";
 import { firstRefusal, totalScore } from "./plugin.js";
+import type { Refusal } from "./refusal.js";
 import { profileFor, type Policy, type Profile } from "./registry.js";
 
 /** Borg's scale techniques (§3.4), each switchable so the benchmark can measure what it buys. */
@@ -50,7 +51,7 @@ export interface PlacementRound {
 interface Evaluation {
   machine: Machine;
   feasible: boolean;
-  reason: string | undefined;
+  reason: Refusal | undefined;
   score: number;
   version: number;
   jobVersion: number;
@@ -255,8 +256,8 @@ export class Placer {
     if (known !== undefined) return known;
     const refusals: Record<string, number> = {};
     for (const machine of this.cell.machines) {
-      const reason = firstRefusal(this.profile.filters, task, machine, this.cell);
-      if (reason !== undefined) refusals[reason] = (refusals[reason] ?? 0) + 1;
+      const refusal = firstRefusal(this.profile.filters, task, machine, this.cell);
+      if (refusal !== undefined) refusals[refusal.text] = (refusals[refusal.text] ?? 0) + 1;
     }
     this.explanations.set(key, refusals);
     return refusals;

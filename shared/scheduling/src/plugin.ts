@@ -1,14 +1,27 @@
-import type { CellSnapshot, Machine } from "./cell-snapshot.js";
-import type { TaskRequest } from "./model.js";
+import type { Machine } from "./cell-snapshot.js";
+import type { Constraint, FailureDomain, TaskRequest } from "./model.js";
+import type { Refusal } from "./refusal.js";
+
+/**
+ * What plugins may ask of the cell beyond one machine: where a job's tasks are. The
+ * scheduler's per-cycle snapshot answers it, and so does the leader's live view of its
+ * state when it applies a plan, so both decide fit with the same plugins.
+ */
+export interface FitCell {
+  /** tasks of the job in the domain of this kind */
+  jobTasksIn(job: string, kind: FailureDomain, domain: string): number;
+  /** the fewest tasks of the job in any domain of this kind that its hard constraints allow */
+  fewestJobTasks(job: string, kind: FailureDomain, constraints: readonly Constraint[]): number;
+}
 
 /**
  * A feasibility filter (Kubernetes' Filter extension point): says why a machine cannot
- * take the task, or undefined when it can. Reasons are short and stable, since "why
+ * take the task, or undefined when it can. Refusals are short and stable, since "why
  * pending?" counts machines by them.
  */
 export interface FilterPlugin {
   readonly name: string;
-  filter(task: TaskRequest, machine: Machine, cell: CellSnapshot): string | undefined;
+  filter(task: TaskRequest, machine: Machine, cell: FitCell): Refusal | undefined;
   /** the answer also depends on the job's tasks on other machines (so a cached answer expires when the job moves) */
   readonly readsJobPlacement?: boolean;
   /** the plugin has nothing to say about this task (so it can be skipped) */
@@ -18,7 +31,7 @@ export interface FilterPlugin {
 /** A scorer (Kubernetes' Score extension point): higher is better, about 0–100 before its weight. */
 export interface ScorePlugin {
   readonly name: string;
-  score(task: TaskRequest, machine: Machine, cell: CellSnapshot): number;
+  score(task: TaskRequest, machine: Machine, cell: FitCell): number;
   readonly readsJobPlacement?: boolean;
   appliesTo?(task: TaskRequest): boolean;
 }
@@ -35,7 +48,7 @@ export interface ScorerFactory {
 }
 
 /** The first filter's reason to refuse the machine, or undefined when every filter lets the task through. */
-export function firstRefusal(filters: readonly FilterPlugin[], task: TaskRequest, machine: Machine, cell: CellSnapshot): string | undefined {
+export function firstRefusal(filters: readonly FilterPlugin[], task: TaskRequest, machine: Machine, cell: FitCell): Refusal | undefined {
   for (const filter of filters) {
     if (filter.appliesTo !== undefined && !filter.appliesTo(task)) continue;
     const reason = filter.filter(task, machine, cell);
@@ -45,7 +58,7 @@ export function firstRefusal(filters: readonly FilterPlugin[], task: TaskRequest
 }
 
 /** The machine's score for the task: the sum of every scorer that applies. */
-export function totalScore(scorers: readonly ScorePlugin[], task: TaskRequest, machine: Machine, cell: CellSnapshot): number {
+export function totalScore(scorers: readonly ScorePlugin[], task: TaskRequest, machine: Machine, cell: FitCell): number {
   let total = 0;
   for (const scorer of scorers) {
     if (scorer.appliesTo !== undefined && !scorer.appliesTo(task)) continue;

@@ -1,3 +1,4 @@
+import { fitsIn } from "./fit.js";
 import type { Band, Resources } from "./model.js";
 
 /** Bands that have quota; best-effort work needs none (Borg §2.5: it runs on what is left). */
@@ -30,7 +31,7 @@ export function quotaExcess(limit: Resources, inUse: Resources, asked: Resources
   const excess: QuotaExcess[] = [];
   for (const resource of ["cpu", "ram", "disk"] as const) {
     const wouldUse = inUse[resource] + asked[resource];
-    if (wouldUse > limit[resource] + (resource === "cpu" ? 1e-9 : 0)) excess.push({ resource, limit: limit[resource], wouldUse });
+    if (!fitsIn(resource, wouldUse, limit[resource])) excess.push({ resource, limit: limit[resource], wouldUse });
   }
   return excess;
 }

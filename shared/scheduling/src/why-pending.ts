@@ -1,5 +1,6 @@
 import { BANDS, type Band, type Resources, type TaskRequest } from "./model.js";
 import type { CellSnapshot, Machine } from "./cell-snapshot.js";
+import { FIT_RESOURCES, fitsIn, shortOf } from "./fit.js";
 import { firstRefusal, type FilterPlugin } from "./plugin.js";
 
 /** A task already on a machine, as preemption would see it. */
@@ -49,14 +50,14 @@ export function explainPending(
   for (const machine of cell.machines) {
     const other = firstRefusal(otherFilters, task, machine, cell);
     const resources = resourceFilter === undefined ? undefined : resourceFilter.filter(task, machine, cell);
-    const reason = resources ?? other;
-    if (reason === undefined) {
+    const refusal = resources ?? other;
+    if (refusal === undefined) {
       fitting += 1;
       continue;
     }
-    counts.set(reason, (counts.get(reason) ?? 0) + 1);
+    counts.set(refusal.text, (counts.get(refusal.text) ?? 0) + 1);
     if (other !== undefined) continue;
-    const short = RESOURCES.filter((resource) => task.requirements[resource] > machine.free[resource] + (resource === "cpu" ? 1e-9 : 0));
+    const short = shortOf(task.requirements, machine.free);
     if (short.length === 1) shortOnlyOf[short[0]!].push(machine.free[short[0]!]);
   }
   const advice: string[] = [];
@@ -115,12 +116,12 @@ export function victimsFor(task: TaskRequest, machine: Machine, running: readonl
   const candidates = running.filter((victim) => mayPreempt(task.band, victim.band)).sort((a, b) => b.requirements.cpu + b.requirements.ram / 2 ** 30 - (a.requirements.cpu + a.requirements.ram / 2 ** 30));
   const free = { ...machine.free };
   let ports = machine.freePorts;
-  const fits = () => RESOURCES.every((r) => task.requirements[r] <= free[r] + (r === "cpu" ? 1e-9 : 0)) && task.requirements.ports <= ports;
+  const fits = () => FIT_RESOURCES.every((r) => fitsIn(r, task.requirements[r], free[r])) && task.requirements.ports <= ports;
   const victims: RunningTask[] = [];
   for (const victim of candidates) {
     if (fits()) break;
     victims.push(victim);
-    for (const r of RESOURCES) free[r] += victim.requirements[r];
+    for (const r of FIT_RESOURCES) free[r] += victim.requirements[r];
     ports += victim.requirements.ports;
   }
   return fits() && victims.length > 0 ? victims : undefined;

@@ -17,9 +17,11 @@ test("resources: refuses for the first resource short, in the order people look 
   const plugin = resources.create();
   const m = cell.machines[0]!;
   t.is(plugin.filter(task("a", { requirements: { cpu: 0.5, ram: 2 * GIB, disk: 0, ports: 0 } }), m, cell), undefined);
-  t.is(plugin.filter(task("b", { requirements: { cpu: 0.5, ram: 3 * GIB, disk: 0, ports: 0 } }), m, cell), "insufficient ram");
-  t.is(plugin.filter(task("c", { requirements: { cpu: 1, ram: 1 * GIB, disk: 0, ports: 0 } }), m, cell), "insufficient cpu");
-  t.is(plugin.filter(task("d", { requirements: { cpu: 0.1, ram: 1 * GIB, disk: 1, ports: 0 } }), m, cell), "insufficient disk");
+  t.is(plugin.filter(task("b", { requirements: { cpu: 0.5, ram: 3 * GIB, disk: 0, ports: 0 } }), m, cell)?.text, "insufficient ram");
+  t.is(plugin.filter(task("c", { requirements: { cpu: 1, ram: 1 * GIB, disk: 0, ports: 0 } }), m, cell)?.text, "insufficient cpu");
+  t.is(plugin.filter(task("d", { requirements: { cpu: 0.1, ram: 1 * GIB, disk: 1, ports: 0 } }), m, cell)?.text, "insufficient disk");
+  t.is(plugin.filter(task("e", { requirements: { cpu: 1, ram: 3 * GIB, disk: 0, ports: 0 } }), m, cell)?.code, "insufficient_ram", "a code beside the text");
+  t.is(plugin.filter(task("f", { requirements: { cpu: 0.5 + 1e-12, ram: 1, disk: 0, ports: 0 } }), m, cell), undefined, "a sum of fractions a hair above an exact fit still fits");
 });
 
 test("ports: counts free ports of the range, and reservations take them", (t) => {
@@ -31,7 +33,7 @@ test("ports: counts free ports of the range, and reservations take them", (t) =>
   t.is(plugin.filter(two, m, cell), undefined);
   cell.reserve(two, m, cell.choosePorts(m, 2));
   t.deepEqual([...m.usedPorts].sort(), [100, 101, 102]);
-  t.is(plugin.filter(task("b", { requirements: { cpu: 0.1, ram: 1, disk: 0, ports: 1 } }), m, cell), "not enough free ports");
+  t.is(plugin.filter(task("b", { requirements: { cpu: 0.1, ram: 1, disk: 0, ports: 1 } }), m, cell)?.text, "not enough free ports");
   t.false(plugin.appliesTo!(task("c")), "a task without ports skips the filter");
 });
 
@@ -40,7 +42,7 @@ test("constraints: every operator, and the refusal names the constraint", (t) =>
   const plugin = constraints.create();
   const m = cell.machines[0]!;
   const withConstraint = (attribute: string, op: "==" | "!=" | "in" | "not_in" | "exists" | "not_exists", values: string[]) =>
-    plugin.filter(task("a", { constraints: [{ attribute, op, values }] }), m, cell);
+    plugin.filter(task("a", { constraints: [{ attribute, op, values }] }), m, cell)?.text;
   t.is(withConstraint("arch", "==", ["x86_64"]), undefined);
   t.is(withConstraint("arch", "==", ["arm64"]), "constraint arch == arm64 not met");
   t.is(withConstraint("arch", "!=", ["arm64"]), undefined);
@@ -57,7 +59,7 @@ test("max-per-machine: counts the job's tasks already there", (t) => {
   const m = cell.machines[0]!;
   t.is(plugin.filter(task("a", { maxPerMachine: 2 }), m, cell), undefined);
   cell.reserve(task("a", { maxPerMachine: 2 }), m, []);
-  t.regex(plugin.filter(task("b", { maxPerMachine: 2 }), m, cell) ?? "", /already 2/);
+  t.regex(plugin.filter(task("b", { maxPerMachine: 2 }), m, cell)?.text ?? "", /already 2/);
   t.is(plugin.filter(task("c", { job: "other", maxPerMachine: 2 }), m, cell), undefined, "another job is not counted");
 });
 
@@ -73,7 +75,7 @@ test("spread: a domain may run at most maxSkew ahead of the emptiest; the scorer
   const [a1, a2, b1] = cell.machines as [typeof cell.machines[0], typeof cell.machines[0], typeof cell.machines[0]];
   t.is(filter.filter(task("0", { spread }), a1!, cell), undefined);
   cell.reserve(task("0", { spread }), a1!, []);
-  t.is(filter.filter(task("1", { spread }), a2!, cell), "spread across racks", "rack a would be two ahead of rack b");
+  t.is(filter.filter(task("1", { spread }), a2!, cell)?.text, "spread across racks", "rack a would be two ahead of rack b");
   t.is(filter.filter(task("1", { spread }), b1!, cell), undefined);
   t.true(scorer.score(task("1", { spread }), b1!, cell) > scorer.score(task("1", { spread }), a2!, cell));
   cell.reserve(task("1", { spread }), b1!, []);
@@ -131,5 +133,5 @@ test("resources: batch and best-effort tasks may use reclaimed room, production 
   const big = { requirements: { cpu: 2, ram: 3 * GIB, disk: 0, ports: 0 } };
   t.is(plugin.filter(task("b", { ...big, band: "batch" }), m, cell), undefined);
   t.is(plugin.filter(task("e", { ...big, band: "best-effort" }), m, cell), undefined);
-  t.is(plugin.filter(task("p", { ...big, band: "production" }), m, cell), "insufficient ram");
+  t.is(plugin.filter(task("p", { ...big, band: "production" }), m, cell)?.text, "insufficient ram");
 });

@@ -1,4 +1,5 @@
 import type { FilterFactory } from "../../plugin.js";
+import { refusals } from "../../refusal.js";
 
 /** At most K tasks of a job on one machine. */
 export const maxPerMachine: FilterFactory = {
@@ -6,6 +7,6 @@ export const maxPerMachine: FilterFactory = {
   create: () => ({
     name: "max-per-machine",
     appliesTo: (task) => task.maxPerMachine !== undefined,
-    filter: (task, machine) => ((machine.jobTasks.get(task.job) ?? 0) >= (task.maxPerMachine ?? Infinity) ? `already ${task.maxPerMachine} of the job's tasks there` : undefined),
+    filter: (task, machine) => ((machine.jobTasks.get(task.job) ?? 0) >= (task.maxPerMachine ?? Infinity) ? refusals.maxPerMachine(task.maxPerMachine!) : undefined),
   }),
 };

@@ -1,3 +1,4 @@
+import { resourceRefusal } from "../../fit.js";
 import { usesReclaimed } from "../../model.js";
 import type { FilterFactory } from "../../plugin.js";
 
@@ -10,12 +11,10 @@ export const resources: FilterFactory = {
   create: () => ({
     name: "resources",
     filter(task, machine) {
-      const need = task.requirements;
-      const extra = usesReclaimed(task) ? machine.reclaimable : { cpu: 0, ram: 0 };
-      if (need.ram > machine.free.ram + extra.ram) return "insufficient ram";
-      if (need.cpu > machine.free.cpu + extra.cpu + 1e-9) return "insufficient cpu";
-      if (need.disk > machine.free.disk) return "insufficient disk";
-      return undefined;
+      const { free } = machine;
+      if (!usesReclaimed(task)) return resourceRefusal(task.requirements, free);
+      const extra = machine.reclaimable;
+      return resourceRefusal(task.requirements, { cpu: free.cpu + extra.cpu, ram: free.ram + extra.ram, disk: free.disk });
     },
   }),
 };

@@ -1,4 +1,5 @@
 import type { FilterFactory, ScorerFactory } from "../../plugin.js";
+import { refusals } from "../../refusal.js";
 
 /**
  * Spreading a job across failure domains (Kubernetes' topology spread): placing here must
@@ -13,7 +14,7 @@ export const spreadFilter: FilterFactory = {
     filter(task, machine, cell) {
       const { across, maxSkew } = task.spread!;
       const here = cell.jobTasksIn(task.job, across, machine.domains[across]);
-      return here + 1 - cell.fewestJobTasks(task.job, across, task.constraints) > maxSkew ? `spread across ${across}s` : undefined;
+      return here + 1 - cell.fewestJobTasks(task.job, across, task.constraints) > maxSkew ? refusals.spread(across) : undefined;
     },
   }),
 };
