@@ -56,6 +56,26 @@ test("a checkpoint holds the state at its position, the next one trims the log b
   t.is((await checkpoints.recover()).checkpoint?.position, second!.position);
 });
 
+test("a standby's checkpoint of the records it followed is what recovery reads, and one at an older position is not stored", async (t) => {
+  const { redis, epoch, store, checkpoints } = await leaderOf("cp-followed");
+  t.teardown(() => redis.disconnect());
+  await store.commit(epoch, { puts: [put("a", "1"), put("b", "1")], deletes: [] });
+  const position = (await checkpoints.lastLogId())!;
+  // What a follower holds at that position.
+  const followed = new Map([put("a", "1"), put("b", "1")]);
+  const taken = await checkpoints.takeOf(followed, position);
+  t.is(taken?.position, position);
+  t.is(taken?.records, 2);
+  t.is(taken?.epoch, epoch);
+  await store.commit(epoch, { puts: [put("a", "2")], deletes: ["b"] });
+  const recovered = await checkpoints.recover();
+  t.is(recovered.checkpoint?.position, position, "read from the followed copy's checkpoint");
+  t.is(recovered.replayed, 2, "the put and the delete after it");
+  t.deepEqual([...recovered.records].map(([field, bytes]) => [field, bytes.toString()]), [["a", "2"]]);
+  t.is(await checkpoints.takeOf(new Map([put("a", "stale")]), position), undefined, "not newer than the stored one");
+  t.is((await checkpoints.recover()).records.get("a")?.toString(), "2");
+});
+
 test("an older checkpoint never replaces a newer one", async (t) => {
   const { redis, epoch, store, checkpoints } = await leaderOf("cp2");
   t.teardown(() => redis.disconnect());

@@ -1,5 +1,5 @@
 import { subjects, standbyStatus } from "@corral/contracts";
-import { serveRpc, type ChangeLogReader, type CheckpointStore, type LogEntry, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { serveRpc, type ChangeLogReader, type CheckpointStore, type LogEntry, type TakenCheckpoint, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { CellState } from "./cell-state.js";
 import { applyStoredChanges, stateOfRecords } from "./stored-fields.js";
 import { queryJobs } from "./job-query.js";
@@ -11,6 +11,8 @@ import { queryJobs } from "./job-query.js";
  */
 export class StateFollower {
   state = new CellState();
+  /** the stored records as of `position`, as the log wrote them: a checkpoint is these, encoded */
+  private records = new Map<string, Buffer>();
   private position = "0-0";
   private appliedAt = 0;
   private stopped = false;
@@ -40,6 +42,11 @@ export class StateFollower {
       (query) => ({ ...queryJobs(this.state, query), replica, position: this.position, ageMs: Date.now() - this.appliedAt }),
       { queue: "standbys" },
     );
+  }
+
+  /** A checkpoint of the copy as followed so far: nothing is read back from Redis or replayed. */
+  takeCheckpoint(): Promise<TakenCheckpoint | undefined> {
+    return this.checkpoints.takeOf(this.records, this.position);
   }
 
   /** Stops following and hands over the state, complete up to the end of the log. */
@@ -75,6 +82,7 @@ export class StateFollower {
   private async loadSnapshot(): Promise<void> {
     const recovered = await this.checkpoints.recover();
     this.state = stateOfRecords(recovered.records);
+    this.records = new Map([...recovered.records].map(([field, bytes]) => [field, ownCopy(bytes)]));
     this.position = recovered.position;
     this.appliedAt = Date.now();
   }
@@ -96,6 +104,10 @@ export class StateFollower {
       }
     }
     applyStoredChanges(this.state, last);
+    for (const [field, bytes] of last) {
+      if (bytes === undefined) this.records.delete(field);
+      else this.records.set(field, ownCopy(bytes));
+    }
     const end = entries[entries.length - 1];
     if (end !== undefined) this.position = end.id;
     this.state.clearDirty();
@@ -116,3 +128,13 @@ export class StateFollower {
   }
 }
 
+
+/**
+ * The bytes in a buffer of their own: what Redis replies and checkpoints decode to are views
+ * into much larger buffers, and a record kept for hours would keep the whole of one alive.
+ */
+function ownCopy(bytes: Buffer): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.length);
+  bytes.copy(copy);
+  return copy;
+}

@@ -210,22 +210,32 @@ function exitIncompatible(error: CorralError): never {
 }
 
 /**
- * Checkpoints are the standbys' work: one at a time (a lapsing turn in Redis) builds one
- * from the last checkpoint and the log, and trims the log behind it. The leader takes one
- * itself only when none has been taken for three periods (no standby is running).
+ * Checkpoints are the standbys' work: one at a time (a turn held in Redis) writes the copy
+ * it follows, and the log is trimmed behind the checkpoint before. A big cell's checkpoint
+ * takes seconds, so turns are spaced by what the last one cost (at most about a tenth of a
+ * master's time), never closer than --checkpoint-every. The leader takes one itself only
+ * when no turn was held and none was taken for three periods (no standby is running).
  */
+const CHECKPOINT_CLAIM_MS = 60_000;
+const CHECKPOINT_SPACING_FACTOR = 10;
 let checkpointPositionSeen = "";
 let periodsWithoutCheckpoint = 0;
 async function checkpointTick(): Promise<void> {
   const position = await checkpoints.position();
-  periodsWithoutCheckpoint = position === checkpointPositionSeen ? periodsWithoutCheckpoint + 1 : 0;
+  const turnHeld = await checkpoints.turnHeld();
+  periodsWithoutCheckpoint = position === checkpointPositionSeen && !turnHeld ? periodsWithoutCheckpoint + 1 : 0;
   checkpointPositionSeen = position;
-  if (term !== undefined && periodsWithoutCheckpoint < 3) return;
-  if (!(await checkpoints.claimTurn(flags.name, flags.checkpointEvery))) return;
+  if (turnHeld || (term !== undefined && periodsWithoutCheckpoint < 3)) return;
+  // Held through the checkpoint, however big; a master that dies holding it delays the next by this much at most.
+  if (!(await checkpoints.claimTurn(flags.name, Math.max(flags.checkpointEvery, CHECKPOINT_CLAIM_MS)))) return;
   const started = Date.now();
-  const taken = await checkpoints.take();
+  const following = term === undefined ? follower : undefined;
+  const taken = following !== undefined ? await following.takeCheckpoint() : await checkpoints.take();
+  const tookMs = Date.now() - started;
+  const nextInMs = Math.max(flags.checkpointEvery, CHECKPOINT_SPACING_FACTOR * tookMs);
+  await checkpoints.holdTurn(flags.name, nextInMs);
   if (taken !== undefined) {
-    log.info({ position: taken.position, records: taken.records, bytes: taken.bytes, ms: Date.now() - started }, "checkpoint taken; change log trimmed behind it");
+    log.info({ position: taken.position, records: taken.records, bytes: taken.bytes, ms: tookMs, nextInMs, from: following !== undefined ? "followed copy" : "stored state" }, "checkpoint taken; change log trimmed behind it");
   }
 }
 const checkpointTimer = setInterval(() => {

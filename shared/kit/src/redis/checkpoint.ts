@@ -33,6 +33,8 @@ export interface RecoveredState {
   replayed: number;
 }
 
+export type TakenCheckpoint = CheckpointHeader & { records: number; bytes: number };
+
 interface StoredCheckpoint extends CheckpointHeader {
   records: [string, Buffer][];
 }
@@ -152,16 +154,34 @@ export class CheckpointStore {
    * Built from Redis alone, so any master can take it; returns undefined when a newer one
    * was stored meanwhile.
    */
-  async take(): Promise<(CheckpointHeader & { records: number; bytes: number }) | undefined> {
+  async take(): Promise<TakenCheckpoint | undefined> {
     const last = await this.lastLogId();
     if (last === undefined || compareLogIds(last, await this.position()) <= 0) return undefined; // nothing new since the last one
     const { header, records, recovered } = await this.current();
     if (recovered.checkpoint !== undefined && compareLogIds(recovered.position, recovered.checkpoint.position) <= 0) {
       return undefined; // nothing new since the last one
     }
+    return this.store(header, encodeCheckpoint(header, records), records.size);
+  }
+
+  /**
+   * Takes a checkpoint of records the caller already holds as of `position` (a standby's
+   * followed copy), so nothing is read back from Redis or replayed. They are encoded at
+   * once, before anything else can change them; returns undefined when the stored
+   * checkpoint is as new already.
+   */
+  async takeOf(records: ReadonlyMap<string, Buffer>, position: string): Promise<TakenCheckpoint | undefined> {
+    const header: CheckpointHeader = { format: CHECKPOINT_FORMAT, machineVersion: this.machineVersion, cell: this.cell, position, epoch: 0, takenAt: Date.now() };
     const data = encodeCheckpoint(header, records);
+    const count = records.size;
+    if (compareLogIds(position, await this.position()) <= 0) return undefined;
+    // The epoch is informational (inspect shows it); the log position is what orders checkpoints.
+    return this.store({ ...header, epoch: Number((await this.redis.get(this.keys.epoch)) ?? 0) }, data, count);
+  }
+
+  private async store(header: CheckpointHeader, data: Buffer, records: number): Promise<TakenCheckpoint | undefined> {
     const written = await this.redis.writeCheckpoint(this.keys.checkpoint, this.keys.log, header.position, data);
-    return written === 1 ? { ...header, records: records.size, bytes: data.length } : undefined;
+    return written === 1 ? { ...header, records, bytes: data.length } : undefined;
   }
 
   /** The state at the end of the log, as a checkpoint would hold it (for `take`, and for saving to a file). */
@@ -191,6 +211,16 @@ export class CheckpointStore {
   /** A try-lock so that one master at a time takes checkpoints; it lapses on its own. */
   async claimTurn(holder: string, ttlMs: number): Promise<boolean> {
     return (await this.redis.set(this.keys.checkpointLock, holder, "PX", ttlMs, "NX")) === "OK";
+  }
+
+  /** Keeps the turn taken for `ttlMs` more: no master takes the next checkpoint before then. */
+  async holdTurn(holder: string, ttlMs: number): Promise<void> {
+    await this.redis.set(this.keys.checkpointLock, holder, "PX", ttlMs);
+  }
+
+  /** Whether some master holds the turn (is taking a checkpoint, or spacing them). */
+  async turnHeld(): Promise<boolean> {
+    return (await this.redis.exists(this.keys.checkpointLock)) === 1;
   }
 
   private assertCompatible(checkpoint: CheckpointHeader): void {
