@@ -1,8 +1,3 @@
-
-/** Higher score first; equal scores by machine name, so results do not depend on examination order. */
-function before(a: Evaluation, b: Evaluation): boolean {
-  return a.score > b.score || (a.score === b.score && a.machine.name < b.machine.name);
-}
 import type { CellSnapshot, Machine } from "./cell-snapshot.js";
 import { EquivalenceClasses } from "./equivalence.js";
 import type { Placement, TaskRequest } from "./model.js";
@@ -262,6 +257,11 @@ export class Placer {
     this.explanations.set(key, refusals);
     return refusals;
   }
+}
+
+/** Higher score first; equal scores by machine name, so results do not depend on examination order. */
+function before(a: Evaluation, b: Evaluation): boolean {
+  return a.score > b.score || (a.score === b.score && a.machine.name < b.machine.name);
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {

@@ -28,7 +28,10 @@ export interface FilterPlugin {
   appliesTo?(task: TaskRequest): boolean;
 }
 
-/** A scorer (Kubernetes' Score extension point): higher is better, about 0–100 before its weight. */
+/**
+ * A scorer (Kubernetes' Score extension point): higher is better, from 0 to 100 (a score
+ * outside is clamped), so that no scorer's scale decides alone; the profile weighs them.
+ */
 export interface ScorePlugin {
   readonly name: string;
   score(task: TaskRequest, machine: Machine, cell: FitCell): number;
@@ -57,12 +60,20 @@ export function firstRefusal(filters: readonly FilterPlugin[], task: TaskRequest
   return undefined;
 }
 
-/** The machine's score for the task: the sum of every scorer that applies. */
-export function totalScore(scorers: readonly ScorePlugin[], task: TaskRequest, machine: Machine, cell: FitCell): number {
+/** A scorer as a profile runs it: how much its 0–100 counts against the others. */
+export interface WeightedScorer {
+  readonly plugin: ScorePlugin;
+  readonly weight: number;
+}
+
+export const MAX_SCORE = 100;
+
+/** The machine's score for the task: each scorer that applies, clamped to 0–100, times its weight, summed. */
+export function totalScore(scorers: readonly WeightedScorer[], task: TaskRequest, machine: Machine, cell: FitCell): number {
   let total = 0;
-  for (const scorer of scorers) {
-    if (scorer.appliesTo !== undefined && !scorer.appliesTo(task)) continue;
-    total += scorer.score(task, machine, cell);
+  for (const { plugin, weight } of scorers) {
+    if (plugin.appliesTo !== undefined && !plugin.appliesTo(task)) continue;
+    total += weight * Math.min(MAX_SCORE, Math.max(0, plugin.score(task, machine, cell)));
   }
   return total;
 }

@@ -1,4 +1,4 @@
-import type { FilterFactory, FilterPlugin, ScorePlugin, ScorerFactory } from "./plugin.js";
+import type { FilterFactory, FilterPlugin, ScorerFactory, WeightedScorer } from "./plugin.js";
 import { avoidCrashes } from "./plugins/avoid-crashes/index.js";
 import { bestFit } from "./plugins/best-fit/index.js";
 import { constraints } from "./plugins/constraints/index.js";
@@ -18,17 +18,30 @@ const POLICY_SCORERS: Record<Policy, ScorerFactory> = { "e-pvm": ePvm, "best-fit
 /** Cheapest and most selective first: a machine is refused by the first filter that says no. */
 export const FILTERS: readonly FilterFactory[] = [resources, ports, constraints, maxPerMachine, spreadFilter];
 
+/**
+ * How much each scorer's 0–100 counts (Kubernetes' score weights). The packing policy and a
+ * job's preferences weigh the same, so neither swamps the other; a declared spread weighs
+ * double, as Kubernetes weighs topology spread; a machine the task keeps crashing on loses
+ * more than all the others can give, so it is chosen only when nothing else fits.
+ */
+const SCORE_WEIGHTS = { policy: 1, preferences: 1, spread: 2, avoidCrashes: 10 } as const;
+
 /** The pipeline of one cell: every filter, then the cell's packing policy plus the job's own preferences. */
 export interface Profile {
   policy: Policy;
   filters: FilterPlugin[];
-  scorers: ScorePlugin[];
+  scorers: WeightedScorer[];
 }
 
 export function profileFor(policy: Policy): Profile {
   return {
     policy,
     filters: FILTERS.map((factory) => factory.create()),
-    scorers: [POLICY_SCORERS[policy].create(), preferences.create(), spreadScorer.create(), avoidCrashes.create()],
+    scorers: [
+      { plugin: POLICY_SCORERS[policy].create(), weight: SCORE_WEIGHTS.policy },
+      { plugin: preferences.create(), weight: SCORE_WEIGHTS.preferences },
+      { plugin: spreadScorer.create(), weight: SCORE_WEIGHTS.spread },
+      { plugin: avoidCrashes.create(), weight: SCORE_WEIGHTS.avoidCrashes },
+    ],
   };
 }

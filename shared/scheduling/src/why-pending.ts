@@ -63,7 +63,8 @@ export function explainPending(
   const advice: string[] = [];
   if (fitting === 0) {
     for (const resource of RESOURCES) {
-      const frees = shortOnlyOf[resource].sort((a, b) => b - a);
+      // Machines with none of it left free take no smaller request either.
+      const frees = shortOnlyOf[resource].filter((free) => free > 0).sort((a, b) => b - a);
       if (frees.length === 0) continue;
       const threshold = frees[Math.min(pending, frees.length) - 1]!;
       const fits = frees.filter((free) => free >= threshold).length;
@@ -75,6 +76,7 @@ export function explainPending(
       const n = fewestVictims.victims.length;
       advice.push(`fits after preempting ${n} ${bands} task${n === 1 ? "" : "s"} (on ${fewestVictims.machine})`);
     }
+    if (advice.length === 0) advice.push(cellFullAdvice(task, pending, shortOnlyOf));
   } else if (fitting < pending) {
     advice.push(`${fitting} machine${fitting === 1 ? "" : "s"} can take a task now; the rest wait for capacity`);
   }
@@ -125,6 +127,17 @@ export function victimsFor(task: TaskRequest, machine: Machine, running: readonl
     ports += victim.requirements.ports;
   }
   return fits() && victims.length > 0 ? victims : undefined;
+}
+
+/**
+ * Nothing smaller fits and nothing lower may be preempted: say the cell is full for the
+ * job, how much its pending tasks need in all, and what would make room.
+ */
+function cellFullAdvice(task: TaskRequest, pending: number, shortOnlyOf: Record<(typeof RESOURCES)[number], number[]>): string {
+  const short = RESOURCES.filter((resource) => shortOnlyOf[resource].length > 0);
+  const needs = (short.length > 0 ? short : RESOURCES.filter((resource) => task.requirements[resource] > 0)).map((resource) => `${formatAmount(resource, pending * task.requirements[resource])} ${resource}`);
+  const tasks = `${pending.toLocaleString("en-US")} pending task${pending === 1 ? "" : "s"}`;
+  return `the cell is full for this job: its ${tasks} need ${needs.join(" and ")} more than the machines it may use have free; room comes as running tasks finish or are killed, or with more machines`;
 }
 
 function formatAmount(resource: (typeof RESOURCES)[number], value: number): string {

@@ -1,5 +1,7 @@
 import test from "ava";
 import { CellSnapshot } from "../src/cell-snapshot.js";
+import { totalScore } from "../src/plugin.js";
+import { profileFor } from "../src/registry.js";
 import { avoidCrashes } from "../src/plugins/avoid-crashes/index.js";
 import { bestFit } from "../src/plugins/best-fit/index.js";
 import { constraints } from "../src/plugins/constraints/index.js";
@@ -82,7 +84,7 @@ test("spread: a domain may run at most maxSkew ahead of the emptiest; the scorer
   t.is(filter.filter(task("2", { spread }), a2!, cell), undefined, "both racks have one: either may take the next");
 });
 
-test("preferences: the weights of the preferences met add up", (t) => {
+test("preferences: the share of the preference weight a machine meets, as 0-100", (t) => {
   const cell = new CellSnapshot([machine("m", { attributes: { ssd: "yes", arch: "x86_64" } })]);
   const plugin = preferences.create();
   const score = plugin.score(
@@ -96,7 +98,7 @@ test("preferences: the weights of the preferences met add up", (t) => {
     cell.machines[0]!,
     cell,
   );
-  t.is(score, 25);
+  t.is(score, (100 * 25) / 75, "20 + 5 of 75");
 });
 
 test("policies: best fit prefers the fuller machine, E-PVM the emptier, hybrid avoids stranding", (t) => {
@@ -121,8 +123,8 @@ test("avoid-crashes: a machine the task crashed on scores far below any other, a
   const cell = new CellSnapshot([machine("bad"), machine("good")]);
   const plugin = avoidCrashes.create();
   const crashing = task("a", { avoid: ["bad"] });
-  t.true(plugin.score(crashing, cell.machines[0]!, cell) <= -1000);
-  t.is(plugin.score(crashing, cell.machines[1]!, cell), 0);
+  t.is(plugin.score(crashing, cell.machines[0]!, cell), 0);
+  t.is(plugin.score(crashing, cell.machines[1]!, cell), 100);
   t.false(plugin.appliesTo!(task("b")));
 });
 
@@ -134,4 +136,17 @@ test("resources: batch and best-effort tasks may use reclaimed room, production 
   t.is(plugin.filter(task("b", { ...big, band: "batch" }), m, cell), undefined);
   t.is(plugin.filter(task("e", { ...big, band: "best-effort" }), m, cell), undefined);
   t.is(plugin.filter(task("p", { ...big, band: "production" }), m, cell)?.text, "insufficient ram");
+});
+
+test("scores are 0-100 per scorer and weighted: a preference's weight ranks machines but cannot outweigh the packing policy", (t) => {
+  const cell = new CellSnapshot([machine("ssd", { attributes: { ssd: "yes" } }), machine("plain")]);
+  const { scorers } = profileFor("best-fit");
+  const [ssd, plain] = cell.machines as [(typeof cell.machines)[0], (typeof cell.machines)[0]];
+  for (const weight of [1, 100]) {
+    const wanting = task("a", { preferences: [{ attribute: "ssd", op: "exists", values: [], weight }] });
+    t.is(totalScore(scorers, wanting, ssd, cell) - totalScore(scorers, wanting, plain, cell), 100, `weight ${weight}: at most what the policy can give`);
+  }
+  const wild = { plugin: { name: "wild", score: () => 1e6 }, weight: 1 };
+  const below = { plugin: { name: "below", score: () => -50 }, weight: 3 };
+  t.is(totalScore([wild, below], task("b"), plain, cell), 100, "clamped to 0-100 before the weight");
 });

@@ -47,3 +47,13 @@ test("preemption advice counts the fewest lower-band victims; production never p
   t.true(mayPreempt("batch", "best-effort"));
   t.false(mayPreempt("best-effort", "best-effort"));
 });
+
+test("a cell full of the job's own tasks: no advice of a negative request; it says the cell is full, what the pending tasks need, and what makes room", (t) => {
+  // Three machines whose cpu the job's running tasks over-use a hair (reservations in fractions).
+  const cell = new CellSnapshot(Array.from({ length: 3 }, (_, i) => machine(`m${i}`, { free: { cpu: -0.01, ram: 4 * GIB, disk: 100 * GIB } })));
+  const web = task("3.web", { band: "production", requirements: { cpu: 0.5, ram: GIB, disk: 0, ports: 0 } });
+  const why = explainPending(cell, filters, web, 2, () => [{ taskId: "0.web", band: "production", requirements: { cpu: 1, ram: GIB, disk: 0, ports: 0 } }]);
+  t.deepEqual(why.refusals, [{ reason: "insufficient cpu", machines: 3 }]);
+  t.false(why.advice.some((line) => /≤ -/.test(line)), why.advice.join("; "));
+  t.deepEqual(why.advice, ["the cell is full for this job: its 2 pending tasks need 1 cpu more than the machines it may use have free; room comes as running tasks finish or are killed, or with more machines"]);
+});

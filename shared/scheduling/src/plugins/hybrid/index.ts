@@ -16,7 +16,8 @@ export const hybrid: ScorerFactory = {
       const left = leftAfter(task, machine);
       const fullness = 1 - (left.cpu + left.ram) / 2;
       const stranded = Math.abs(left.cpu - left.ram);
-      return 100 * (fullness - STRANDING_WEIGHT * stranded);
+      // fullness − weight × stranded runs from −weight to 1: mapped onto 0–100, in the same order.
+      return (100 * (fullness - STRANDING_WEIGHT * stranded + STRANDING_WEIGHT)) / (1 + STRANDING_WEIGHT);
     },
   }),
 };
