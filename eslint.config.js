@@ -10,7 +10,7 @@ export default tseslint.config(
     rules: {
       "@typescript-eslint/no-unused-vars": ["error", { argsIgnorePattern: "^_", varsIgnorePattern: "^_" }],
       "@typescript-eslint/consistent-type-imports": "error",
-      // Services talk to each other only through shared/ contracts (design.md § Layout).
+      // Services talk to each other only through shared/ contracts (docs/architecture.md § Processes and layout).
       "no-restricted-imports": ["error", { patterns: [{ group: ["@corral/master", "@corral/scheduler", "@corral/borglet", "@corral/gateway", "@corral/cli"], message: "services import only shared/*" }] }],
     },
   },

@@ -4,7 +4,7 @@ import { constraintSchema, healthSchema, jobSpecSchema, MAX_REPLICAS, MAX_VOLUME
 import { cellNameSchema, imageRefSchema, jobIdSchema, NAME_PATTERN, nodeNameSchema, userNameSchema } from "./names.js";
 import { jobViewSchema, nodeViewSchema } from "./views.js";
 
-/** Every NATS payload: `{v, type, id, ts, cell, epoch?, body}` (design.md § Messages). */
+/** Every NATS payload: `{v, type, id, ts, cell, epoch?, body}` (docs/architecture.md § Messages and subjects). */
 export const envelopeSchema = z.object({
   v: z.literal(1),
   type: z.string().max(64),

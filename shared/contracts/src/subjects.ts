@@ -1,6 +1,6 @@
 /**
  * Every NATS subject Corral uses is built here; services never write subject strings.
- * Layout: corral.<cell>.<area>.… (see design.md § Messages and subjects).
+ * Layout: corral.<cell>.<area>.… (docs/architecture.md § Messages and subjects).
  */
 
 export type ApiVerb = "submit" | "kill" | "scale" | "status" | "nodes" | "stats" | "why" | "plan";

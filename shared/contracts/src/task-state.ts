@@ -1,4 +1,4 @@
-/** Borg's states plus what the real world needs between them (design.md § Task lifecycle). */
+/** Borg's states plus what the real world needs between them (docs/architecture.md § Task lifecycle). */
 export const TASK_STATES = ["pending", "assigned", "starting", "running", "terminating", "dead"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 

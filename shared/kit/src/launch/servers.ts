@@ -157,7 +157,7 @@ export async function waitForJetStream(
 
 export type RedisDurability = "everysec" | "always" | "none";
 
-/** redis-server with an append-only file (design.md § State: nothing acknowledged is lost). */
+/** redis-server with an append-only file (docs/architecture.md § What is stored: nothing acknowledged is lost). */
 export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: number }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
   mkdirSync(options.dir, { recursive: true });
