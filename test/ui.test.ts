@@ -34,6 +34,8 @@ test("the UI shows a running job, a pending job with why, and a task's death wit
   await page.locator('tr[data-job="huge.tester.local"]').first().click();
   await page.waitForFunction(() => /insufficient ram/.test(document.getElementById("why")?.textContent ?? ""), undefined, { timeout: 15_000 });
   t.regex((await page.textContent("#why")) ?? "", /Why pending: 0 of 1 machines can take a task now/);
+  await page.waitForFunction(() => /No logs/.test(document.getElementById("logs")?.textContent ?? ""), undefined, { timeout: 15_000 });
+  t.regex((await page.textContent("#logs")) ?? "", /No logs: task 0\.huge\.tester\.local is pending and has no machine/, "said in words, not as a status code");
   await page.screenshot({ path: join(ARTIFACTS, "ui-running-and-pending.png"), fullPage: true });
 
   // A mark in the page: it is still there after the update only if the page was not reloaded.

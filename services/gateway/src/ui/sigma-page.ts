@@ -156,7 +156,7 @@ async function refreshLogs() {
   if (logsOf === undefined) return;
   document.getElementById("logs-title").textContent = "Logs of " + logsOf.id;
   const logs = await fetch("/v1/jobs/" + encodeURIComponent(logsOf.job) + "/tasks/" + logsOf.index + "/logs?tail=4096");
-  document.getElementById("logs").textContent = logs.ok ? await logs.text() : "(no logs: " + logs.status + ")";
+  document.getElementById("logs").textContent = logs.ok ? await logs.text() : "No logs: " + (await logs.json().then((body) => body.error.message, () => "the gateway answered " + logs.status));
 }
 
 // Throttled, not debounced: a busy cell sends batches without pause, and the page must still move.
