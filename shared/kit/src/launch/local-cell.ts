@@ -85,9 +85,11 @@ export function startService(
   mkdirSync(join(dir, "logs"), { recursive: true });
   // gc() is exposed so memory per task and per machine can be measured without garbage in it.
   const nodeFlags = service === "master" ? ["--expose-gc", "--max-old-space-size=8192"] : ["--expose-gc", "--max-old-space-size=4096"];
-  // CORRAL_PROFILE_DIR: every service writes a V8 cpu profile there when it exits, for finding hot paths.
+  // CORRAL_PROFILE_DIR: every service (or those CORRAL_PROFILE_SERVICES lists, e.g. "master")
+  // writes a V8 cpu profile there when it exits, for finding hot paths.
   const profileDir = process.env["CORRAL_PROFILE_DIR"];
-  if (profileDir !== undefined && profileDir !== "") nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`);
+  const profiled = (process.env["CORRAL_PROFILE_SERVICES"] ?? "").split(",").filter((kind) => kind !== "");
+  if (profileDir !== undefined && profileDir !== "" && (profiled.length === 0 || profiled.includes(service))) nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`);
   return startDetached(service, name, process.execPath, [...nodeFlags, "--import", TSX_LOADER, serviceEntry(service), ...args], {
     log: join(dir, "logs", `${name}.log`),
     cwd: REPO_ROOT,
