@@ -1,4 +1,4 @@
-import type { JobView } from "@corral/contracts";
+import { jobId as jobIdOf, taskId, type JobView } from "@corral/contracts";
 import { sleep, waitUntil } from "@corral/kit";
 import { LOAD_USER, type LoadCell } from "./load-cell.js";
 import { distribution, type Distribution } from "./stats.js";
@@ -89,7 +89,7 @@ function firstRunning(cell: LoadCell, taskId: string): number | undefined {
  */
 export async function runRound(cell: LoadCell, options: RoundOptions): Promise<Round> {
   const { replicas, timeoutMs } = options;
-  const taskIds = Array.from({ length: replicas }, (_, index) => `${index}.${options.name}.${LOAD_USER}.${cell.cell.cell}`);
+  const taskIds = Array.from({ length: replicas }, (_, index) => taskId(index, jobIdOf(options.name, LOAD_USER, cell.cell.cell)));
   const times: RoundTimes = { running: new Array<undefined>(replicas).fill(undefined), answering: new Array<undefined>(replicas).fill(undefined) };
   const addresses = new Map<number, string>();
   const deadline = Date.now() + timeoutMs;

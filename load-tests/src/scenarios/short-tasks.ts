@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { cpus, totalmem } from "node:os";
 import { promisify } from "node:util";
 import { z } from "zod";
+import { jobId, taskId } from "@corral/contracts";
 import { defineScenario } from "../scenario.js";
 import { LOAD_USER, LoadCell, sampler } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
@@ -106,7 +107,7 @@ export const shortTasks = defineScenario({
     });
     try {
       const name = "short_tasks";
-      const taskIds = Array.from({ length: options.tasks }, (_, index) => `${index}.${name}.${LOAD_USER}.${cell.cell.cell}`);
+      const taskIds = Array.from({ length: options.tasks }, (_, index) => taskId(index, jobId(name, LOAD_USER, cell.cell.cell)));
       const dead = () => taskIds.reduce((sum, id) => sum + (cell.timeline.lastState.get(id)?.state === "dead" ? 1 : 0), 0);
       const progress = sampler(500, dead);
       const cpuBefore = cell.cpuSecondsByProcess();

@@ -1,5 +1,5 @@
 import type { KV } from "@nats-io/kv";
-import { bnsBucket, bnsRecordSchema, BNS_DOMAIN, type BnsRecord, type BnsTask } from "@corral/contracts";
+import { bnsBucket, bnsRecordSchema, BNS_DOMAIN, jobId, taskId, type BnsRecord, type BnsTask } from "@corral/contracts";
 import { openKvBucket, type Logger, type NatsConnection } from "@corral/kit";
 
 /** What a name resolves to: tasks with an address and their own names (SRV targets), and the job's record. */
@@ -14,7 +14,7 @@ export interface NameResolver {
 }
 
 function withTarget(record: BnsRecord, task: BnsTask & { host: string }): BnsTask & { host: string; target: string } {
-  return { ...task, target: `${task.index}.${record.job}.${record.user}.${record.cell}.${BNS_DOMAIN}` };
+  return { ...task, target: `${taskId(task.index, jobId(record.job, record.user, record.cell))}.${BNS_DOMAIN}` };
 }
 
 /**

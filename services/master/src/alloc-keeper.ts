@@ -1,6 +1,6 @@
-import type { Requirements } from "@corral/contracts";
+import { taskId, type Requirements } from "@corral/contracts";
 import { refusals, resourceRefusal, type Refusal } from "@corral/scheduling";
-import { allocSetIdOf, eligibleAt, type CellState, type TaskRef } from "./cell-state.js";
+import { allocSetIdOf, eligibleAt, taskRefOf, type CellState, type TaskRef } from "./cell-state.js";
 import { CommandBatch, leaseFor, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
 
@@ -61,8 +61,8 @@ export function planInAllocSet(state: CellState, set: TaskRef["job"], jobId: str
       chosen = alloc;
       break;
     }
-    if (chosen === undefined) unplaced.push({ task: `${index}.${jobId}`, refusals: counts });
-    else placements.push({ task: `${index}.${jobId}`, node: chosen.task.lifecycle.context.node!, alloc: chosen.id });
+    if (chosen === undefined) unplaced.push({ task: taskId(index, jobId), refusals: counts });
+    else placements.push({ task: taskId(index, jobId), node: chosen.task.lifecycle.context.node!, alloc: chosen.id });
   }
   return { placements, unplaced };
 }
@@ -81,7 +81,7 @@ function freePorts(state: CellState, node: string, [low, high]: [number, number]
  * main task), then the others by most room left.
  */
 function allocsFor(state: CellState, allocSet: TaskRef["job"], index: number): TaskRef[] {
-  const refs = allocSet.tasks.map((task) => ({ job: allocSet, task, id: `${task.index}.${allocSet.id}` }));
+  const refs = allocSet.tasks.map((task) => (taskRefOf(allocSet, task)));
   const room = (ref: TaskRef) => ref.job.spec.requirements.ram - state.allocUsage(ref.id).ram;
   return refs.sort((a, b) => Number(b.task.index === index) - Number(a.task.index === index) || room(b) - room(a));
 }
@@ -98,7 +98,7 @@ export function keepAllocs(state: CellState, batch: CommandBatch): number {
     const set = state.jobs.get(setId);
     if (set === undefined) continue;
     for (const task of set.tasks) {
-      const alloc: TaskRef = { job: set, task, id: `${task.index}.${set.id}` };
+      const alloc: TaskRef = taskRefOf(set, task);
       if (task.lifecycle.state === "assigned") batch.changed(state.transition(alloc, { type: "STARTED", pid: 0 }));
       else if (task.lifecycle.state === "terminating") releaseAlloc(state, alloc, batch);
     }

@@ -4,7 +4,7 @@ import { serveRpc, type Subscription } from "@corral/kit";
 import { admitJob } from "./admit-job.js";
 import { keepAllocs, liveJobsIn } from "./alloc-keeper.js";
 import { recordHistory } from "./job-history.js";
-import { isAlloc } from "./cell-state.js";
+import { isAlloc, taskRefOf } from "./cell-state.js";
 import type { JobRecord } from "@corral/state";
 import { CommandBatch, revocationFor } from "./commands.js";
 import type { LeaderContext } from "./leader-context.js";
@@ -63,7 +63,7 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
       state.markDirty(id);
       const batch = new CommandBatch();
       for (const task of job.tasks) {
-        const ref = { job, task, id: `${task.index}.${id}` };
+        const ref = taskRefOf(job, task);
         const change = batch.changed(state.transition(ref, { type: "KILL", reason: "killed by user" }));
         const node = ref.task.lifecycle.context.node;
         // An alloc has no process to stop: the alloc keeper lets it go.

@@ -1,4 +1,4 @@
-import { PLACED_STATES, PRIORITY_BANDS, type PriorityBand, type SubmissionOutcome, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
+import { PLACED_STATES, PRIORITY_BANDS, taskId, type PriorityBand, type SubmissionOutcome, type HeartbeatTask, type Resources, type TaskState } from "@corral/contracts";
 import { applyTaskEvent, restartBackoffMs, type TaskLifecycleEvent } from "@corral/machines";
 import type { JobRecord, TaskRecord } from "@corral/state";
 
@@ -24,6 +24,11 @@ export interface TaskRef {
   job: JobRecord;
   task: TaskRecord;
   id: string;
+}
+
+/** The task of a job as the leader refers to it. */
+export function taskRefOf(job: JobRecord, task: TaskRecord): TaskRef {
+  return { job, task, id: taskId(task.index, job.id) };
 }
 
 export interface TaskChange {
@@ -158,7 +163,7 @@ export class CellState {
     else this.allocSets.delete(job.id);
     for (const task of job.tasks) {
       this.index(job, task);
-      this.dirtyTasks.add(`${task.index}.${job.id}`);
+      this.dirtyTasks.add(taskId(task.index, job.id));
     }
     if (previous !== undefined && previous.tasks.length > job.tasks.length) this.markJobShrunk(job.id, previous.tasks.length);
     this.dirtyJobs.add(job.id);
@@ -186,7 +191,7 @@ export class CellState {
     if (previous !== undefined) this.unindex(job, previous);
     job.tasks[task.index] = task;
     this.index(job, task);
-    this.dirtyTasks.add(`${task.index}.${job.id}`);
+    this.dirtyTasks.add(taskId(task.index, job.id));
   }
 
   /** The user's jobs (quota is counted over them). */
@@ -435,7 +440,7 @@ export class CellState {
   }
 
   private index(job: JobRecord, task: TaskRecord): void {
-    const id = `${task.index}.${job.id}`;
+    const id = taskId(task.index, job.id);
     const inAllocSet = runsInAllocSet(job);
     if (inAllocSet || isAlloc(job)) this.allocGeneration += 1;
     if (task.lifecycle.state === "pending") {
@@ -476,7 +481,7 @@ export class CellState {
 
   /** Exactly undoes `index` for the task's current state; call before changing it. */
   private unindex(job: JobRecord, task: TaskRecord): void {
-    const id = `${task.index}.${job.id}`;
+    const id = taskId(task.index, job.id);
     if (runsInAllocSet(job) || isAlloc(job)) this.allocGeneration += 1;
     if (this.pendingIds.delete(id)) {
       const byUser = this.pendingQueue.get(job.spec.priority)!;

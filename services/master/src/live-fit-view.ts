@@ -1,5 +1,5 @@
-import { PLACED_STATES } from "@corral/contracts";
-import { constraintMatches, failureDomainsOf, FAILURE_DOMAINS, type Constraint, type FailureDomain, type FitCell, type Machine, type TaskRequest } from "@corral/scheduling";
+import { PLACED_STATES, SPREAD_DOMAINS, type Constraint, type SpreadDomain } from "@corral/contracts";
+import { constraintMatches, failureDomainsOf, type FitCell, type Machine, type TaskRequest } from "@corral/scheduling";
 import type { CellState } from "./cell-state.js";
 import type { Reclamation } from "./reclamation.js";
 
@@ -65,25 +65,25 @@ export class LiveFitView implements FitCell {
     machine.freePorts -= ports.length;
     machine.jobTasks.set(task.job, (machine.jobTasks.get(task.job) ?? 0) + 1);
     machine.version += 1;
-    for (const kind of FAILURE_DOMAINS) {
+    for (const kind of SPREAD_DOMAINS) {
       const counts = this.domainCounts.get(`${task.job}/${kind}`);
       const domain = machine.domains[kind];
       if (counts !== undefined) counts.set(domain, (counts.get(domain) ?? 0) + 1);
     }
   }
 
-  jobTasksIn(job: string, kind: FailureDomain, domain: string): number {
+  jobTasksIn(job: string, kind: SpreadDomain, domain: string): number {
     return this.countsOf(job, kind).get(domain) ?? 0;
   }
 
-  fewestJobTasks(job: string, kind: FailureDomain, constraints: readonly Constraint[]): number {
+  fewestJobTasks(job: string, kind: SpreadDomain, constraints: readonly Constraint[]): number {
     const counts = this.countsOf(job, kind);
     let fewest = Infinity;
     for (const domain of this.domainsFor(job, kind, constraints)) fewest = Math.min(fewest, counts.get(domain) ?? 0);
     return fewest === Infinity ? 0 : fewest;
   }
 
-  private countsOf(job: string, kind: FailureDomain): Map<string, number> {
+  private countsOf(job: string, kind: SpreadDomain): Map<string, number> {
     const key = `${job}/${kind}`;
     let counts = this.domainCounts.get(key);
     if (counts === undefined) {
@@ -94,7 +94,7 @@ export class LiveFitView implements FitCell {
   }
 
   /** The domains the job may use: those with a machine up that meets its hard constraints. */
-  private domainsFor(job: string, kind: FailureDomain, constraints: readonly Constraint[]): Set<string> {
+  private domainsFor(job: string, kind: SpreadDomain, constraints: readonly Constraint[]): Set<string> {
     const key = `${job}/${kind}`;
     let domains = this.eligibleDomains.get(key);
     if (domains === undefined) {
@@ -110,7 +110,7 @@ export class LiveFitView implements FitCell {
 }
 
 /** Tasks of the job placed in each domain of this kind. */
-export function jobDomainCounts(state: CellState, jobId: string, kind: FailureDomain): Map<string, number> {
+export function jobDomainCounts(state: CellState, jobId: string, kind: SpreadDomain): Map<string, number> {
   const counts = new Map<string, number>();
   const job = state.jobs.get(jobId);
   for (const task of job?.tasks ?? []) {

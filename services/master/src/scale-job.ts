@@ -3,7 +3,7 @@ import { newTask } from "@corral/machines";
 import type { JobRecord } from "@corral/state";
 import { checkRoom } from "./admit-job.js";
 import { keepAllocs } from "./alloc-keeper.js";
-import { isAlloc, runsInAllocSet } from "./cell-state.js";
+import { isAlloc, runsInAllocSet, taskRefOf } from "./cell-state.js";
 import { CommandBatch, revocationFor } from "./commands.js";
 import { recordHistory } from "./job-history.js";
 import type { LeaderContext } from "./leader-context.js";
@@ -81,7 +81,7 @@ function scaleDown(ctx: LeaderContext, job: JobRecord, replicas: number, batch: 
   for (const task of job.tasks.slice(replicas)) {
     // Still stopping after an earlier scale down: its revocation is out already.
     if (task.index >= from && task.lifecycle.state === "terminating") continue;
-    const ref = { job, task, id: `${task.index}.${job.id}` };
+    const ref = taskRefOf(job, task);
     const change = batch.changed(ctx.state.transition(ref, { type: "KILL", reason }, now));
     const node = ref.task.lifecycle.context.node;
     if (change?.to === "terminating" && node !== undefined) batch.revoke(node, revocationFor(ref, reason));

@@ -1,4 +1,4 @@
-import { PLACED_STATES, TASK_STATES, type JobView, type NodeView, type TaskState, type TaskView } from "@corral/contracts";
+import { PLACED_STATES, TASK_STATES, taskId, type JobView, type NodeView, type TaskState, type TaskView } from "@corral/contracts";
 import { eligibleAt, isAlloc, type CellState } from "./cell-state.js";
 import type { Reclamation } from "./reclamation.js";
 import type { JobRecord } from "@corral/state";
@@ -48,7 +48,7 @@ export function jobView(job: JobRecord, state: CellState, range: { from: number;
     const { context, state: taskState } = task.lifecycle;
     const view: TaskView = {
       index: task.index,
-      id: `${task.index}.${job.id}`,
+      id: taskId(task.index, job.id),
       incarnation: context.incarnation,
       state: taskState,
       ports: context.ports,

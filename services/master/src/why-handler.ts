@@ -3,7 +3,7 @@ import { serveRpc, type Subscription } from "@corral/kit";
 import { explainPending, profileFor, taskRequestFor } from "@corral/scheduling";
 import { wholeCellFor } from "./cell-offers.js";
 import { allocRefusal } from "./alloc-keeper.js";
-import { allocSetIdOf, eligibleAt, type CellState } from "./cell-state.js";
+import { allocSetIdOf, eligibleAt, taskRefOf, type CellState } from "./cell-state.js";
 import type { LeaderContext } from "./leader-context.js";
 import type { JobRecord } from "@corral/state";
 
@@ -19,7 +19,7 @@ export function serveWhyPending(ctx: LeaderContext): Subscription {
     const pending = job.tasks.filter((task) => task.lifecycle.state === "pending");
     const first = pending[0];
     if (first === undefined) return { job: id, pending: 0, over: "machines" as const, machines: 0, fitting: 0, refusals: [], advice: ["nothing is pending"] };
-    const waiting = eligibleAt({ job, task: first, id: `${first.index}.${id}` }) - Date.now();
+    const waiting = eligibleAt(taskRefOf(job, first)) - Date.now();
     if (waiting > 0) {
       const streak = first.lifecycle.context.crashStreak ?? 0;
       return {
@@ -49,7 +49,7 @@ function explainInAllocSet(state: CellState, job: JobRecord): { machines: number
   const counts = new Map<string, number>();
   let fitting = 0;
   for (const task of set.tasks) {
-    const refusal = allocRefusal(state, { job: set, task, id: `${task.index}.${set.id}` }, job.spec.requirements);
+    const refusal = allocRefusal(state, taskRefOf(set, task), job.spec.requirements);
     if (refusal === undefined) {
       fitting += 1;
       continue;

@@ -1,6 +1,7 @@
 import { constraintMatches } from "./constraint-match.js";
 import type { FitCell } from "./plugin.js";
-import { FAILURE_DOMAINS, type Constraint, type FailureDomain, type MachineOffer, type Resources, type TaskRequest } from "./model.js";
+import { type MachineOffer, type TaskRequest } from "./model.js";
+import { SPREAD_DOMAINS, type Constraint, type SpreadDomain, type Resources } from "@corral/contracts";
 
 /** A machine during one scheduling cycle; `version` changes whenever anything on it does. */
 export interface Machine {
@@ -12,7 +13,7 @@ export interface Machine {
   readonly reclaimable: Readonly<{ cpu: number; ram: number }>;
   readonly attributes: Readonly<Record<string, string>>;
   /** the machine's failure domains: itself, its rack and its power domain */
-  readonly domains: Readonly<Record<FailureDomain, string>>;
+  readonly domains: Readonly<Record<SpreadDomain, string>>;
   readonly portRange: readonly [number, number];
   readonly usedPorts: Set<number>;
   freePorts: number;
@@ -23,13 +24,13 @@ export interface Machine {
 const NOTHING_RECLAIMABLE = Object.freeze({ cpu: 0, ram: 0 });
 
 /** Rack and power domain come from the borglet's attributes; a machine without them is its own domain. */
-export function failureDomainsOf(name: string, attributes: Readonly<Record<string, string>>): Record<FailureDomain, string> {
+export function failureDomainsOf(name: string, attributes: Readonly<Record<string, string>>): Record<SpreadDomain, string> {
   const rack = attributes["rack"] ?? name;
   return { machine: name, rack, power: attributes["power"] ?? rack };
 }
 
 /** Where a job's tasks already are, per kind of failure domain (domain → tasks). */
-export type JobDomainTasks = Partial<Record<FailureDomain, Readonly<Record<string, number>>>>;
+export type JobDomainTasks = Partial<Record<SpreadDomain, Readonly<Record<string, number>>>>;
 
 /**
  * The per-cycle snapshot (Kubernetes' scheduling cycle): every machine, the failure
@@ -40,12 +41,12 @@ export class CellSnapshot implements FitCell {
   readonly machines: Machine[];
   readonly byName = new Map<string, Machine>();
   /** every domain of each kind, and how many machines it has */
-  readonly domainSizes: Record<FailureDomain, Map<string, number>> = { machine: new Map(), rack: new Map(), power: new Map() };
-  private readonly jobDomainTasks = new Map<string, Record<FailureDomain, Map<string, number>>>();
+  readonly domainSizes: Record<SpreadDomain, Map<string, number>> = { machine: new Map(), rack: new Map(), power: new Map() };
+  private readonly jobDomainTasks = new Map<string, Record<SpreadDomain, Map<string, number>>>();
   private readonly jobVersions = new Map<string, number>();
 
   private readonly eligible = new Map<string, Set<string>>();
-  private readonly fewestCache = new Map<string, { version: number; fewest: Partial<Record<FailureDomain, number>> }>();
+  private readonly fewestCache = new Map<string, { version: number; fewest: Partial<Record<SpreadDomain, number>> }>();
 
   /**
    * `jobDomains`: where spreading jobs' tasks are over the whole cell, when the offers are
@@ -70,7 +71,7 @@ export class CellSnapshot implements FitCell {
         version: 0,
       };
       this.byName.set(machine.name, machine);
-      for (const kind of FAILURE_DOMAINS) {
+      for (const kind of SPREAD_DOMAINS) {
         const domain = machine.domains[kind];
         this.domainSizes[kind].set(domain, (this.domainSizes[kind].get(domain) ?? 0) + 1);
       }
@@ -79,12 +80,12 @@ export class CellSnapshot implements FitCell {
     });
     for (const [job, byKind] of Object.entries(jobDomains ?? {})) {
       const counts = this.domainCountsOf(job);
-      for (const kind of FAILURE_DOMAINS) for (const [domain, count] of Object.entries(byKind[kind] ?? {})) counts[kind].set(domain, count);
+      for (const kind of SPREAD_DOMAINS) for (const [domain, count] of Object.entries(byKind[kind] ?? {})) counts[kind].set(domain, count);
     }
   }
 
   /** Tasks of the job in the domain of this kind. */
-  jobTasksIn(job: string, kind: FailureDomain, domain: string): number {
+  jobTasksIn(job: string, kind: SpreadDomain, domain: string): number {
     return this.jobDomainTasks.get(job)?.[kind].get(domain) ?? 0;
   }
 
@@ -94,7 +95,7 @@ export class CellSnapshot implements FitCell {
    * they would hold every other domain to maxSkew tasks (Kubernetes' topology spread does
    * the same with node affinity).
    */
-  fewestJobTasks(job: string, kind: FailureDomain, constraints: readonly Constraint[] = []): number {
+  fewestJobTasks(job: string, kind: SpreadDomain, constraints: readonly Constraint[] = []): number {
     const counts = this.jobDomainTasks.get(job)?.[kind];
     if (counts === undefined) return 0;
     const version = this.jobVersion(job);
@@ -112,7 +113,7 @@ export class CellSnapshot implements FitCell {
     return fewest;
   }
 
-  private eligibleDomains(job: string, kind: FailureDomain, constraints: readonly Constraint[]): Iterable<string> {
+  private eligibleDomains(job: string, kind: SpreadDomain, constraints: readonly Constraint[]): Iterable<string> {
     if (constraints.length === 0) return this.domainSizes[kind].keys();
     const key = `${job}/${kind}`;
     let domains = this.eligible.get(key);
@@ -150,7 +151,7 @@ export class CellSnapshot implements FitCell {
     return chosen;
   }
 
-  private domainCountsOf(job: string): Record<FailureDomain, Map<string, number>> {
+  private domainCountsOf(job: string): Record<SpreadDomain, Map<string, number>> {
     let byKind = this.jobDomainTasks.get(job);
     if (byKind === undefined) {
       byKind = { machine: new Map(), rack: new Map(), power: new Map() };
@@ -161,7 +162,7 @@ export class CellSnapshot implements FitCell {
 
   private countJobTasks(job: string, machine: Machine, count: number): void {
     const byKind = this.domainCountsOf(job);
-    for (const kind of FAILURE_DOMAINS) {
+    for (const kind of SPREAD_DOMAINS) {
       const domain = machine.domains[kind];
       byKind[kind].set(domain, (byKind[kind].get(domain) ?? 0) + count);
     }

@@ -1,4 +1,4 @@
-import type { Constraint } from "./model.js";
+import type { Constraint } from "@corral/contracts";
 
 /** Whether a machine's attributes satisfy one constraint. */
 export function constraintMatches(constraint: Constraint, attributes: Readonly<Record<string, string>>): boolean {

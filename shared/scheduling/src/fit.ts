@@ -1,4 +1,4 @@
-import type { Resources } from "./model.js";
+import type { Resources } from "@corral/contracts";
 import { refusals, type FitResource, type Refusal } from "./refusal.js";
 
 /** Cpu is fractional: sums of fractions may land a hair above an exact fit. */

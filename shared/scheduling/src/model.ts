@@ -2,36 +2,7 @@
  * The scheduler's own view of a cell: plain data, no I/O. The scheduler service, the
  * offline simulator and the benchmarks all build it, so the same code places tasks everywhere.
  */
-
-/** Borg's priority bands, highest first. */
-export const BANDS = ["monitoring", "production", "batch", "best-effort"] as const;
-export type Band = (typeof BANDS)[number];
-
-export const FAILURE_DOMAINS = ["machine", "rack", "power"] as const;
-export type FailureDomain = (typeof FAILURE_DOMAINS)[number];
-
-export interface Resources {
-  cpu: number;
-  ram: number;
-  disk: number;
-}
-
-export type ConstraintOp = "==" | "!=" | "in" | "not_in" | "exists" | "not_exists";
-
-export interface Constraint {
-  attribute: string;
-  op: ConstraintOp;
-  values: readonly string[];
-}
-
-export interface Preference extends Constraint {
-  weight: number;
-}
-
-export interface Spread {
-  across: FailureDomain;
-  maxSkew: number;
-}
+import { taskId, type Constraint, type Preference, type PriorityBand, type Resources, type Spread } from "@corral/contracts";
 
 /** One task to place, with what its job asks of machines. */
 export interface TaskRequest {
@@ -39,7 +10,7 @@ export interface TaskRequest {
   incarnation: number;
   job: string;
   user: string;
-  band: Band;
+  band: PriorityBand;
   requirements: Resources & { ports: number };
   constraints: readonly Constraint[];
   preferences: readonly Preference[];
@@ -66,7 +37,7 @@ export interface MachineOffer {
 }
 
 /** Bands that may run on reclaimed resources (Borg §5.5): non-production work only. */
-export function mayUseReclaimed(band: Band): boolean {
+export function mayUseReclaimed(band: PriorityBand): boolean {
   return band === "batch" || band === "best-effort";
 }
 
@@ -75,16 +46,9 @@ export function usesReclaimed(task: Pick<TaskRequest, "band" | "onLimitsOnly">):
   return mayUseReclaimed(task.band) && task.onLimitsOnly !== true;
 }
 
-export interface Placement {
-  taskId: string;
-  incarnation: number;
-  node: string;
-  ports: number[];
-}
-
 /** What a job's spec says about placement (JobSpec has these fields; this package needs no more of it). */
 export interface PlacementSpec {
-  priority: Band;
+  priority: PriorityBand;
   requirements: Resources & { ports: number };
   constraints: readonly Constraint[];
   preferences: readonly Preference[];
@@ -95,7 +59,7 @@ export interface PlacementSpec {
 /** Task `index` of a job, as the placement pipeline takes it. */
 export function taskRequestFor(job: string, user: string, spec: PlacementSpec, index: number, incarnation: number): TaskRequest {
   return {
-    taskId: `${index}.${job}`,
+    taskId: taskId(index, job),
     incarnation,
     job,
     user,

@@ -1,13 +1,13 @@
-import { BANDS, type Band } from "./model.js";
+import { PRIORITY_BANDS, type PriorityBand } from "@corral/contracts";
 
 /**
  * The pending queue's order (Borg §3.2): band by band, highest first; within a band, users
  * take turns (round robin), each user's tasks in the order they became pending, so one
  * user's huge job cannot starve everybody else's in the same band.
  */
-export function pendingOrder<T extends { band: Band; user: string }>(tasks: readonly T[]): T[] {
-  const queues: Map<string, T[]>[] = BANDS.map(() => new Map());
-  const bandIndex = new Map(BANDS.map((band, index) => [band, index]));
+export function pendingOrder<T extends { band: PriorityBand; user: string }>(tasks: readonly T[]): T[] {
+  const queues: Map<string, T[]>[] = PRIORITY_BANDS.map(() => new Map());
+  const bandIndex = new Map(PRIORITY_BANDS.map((band, index) => [band, index]));
   for (const task of tasks) {
     const byUser = queues[bandIndex.get(task.band)!]!;
     const queue = byUser.get(task.user);

@@ -1,6 +1,7 @@
 import type { CellSnapshot, Machine } from "./cell-snapshot.js";
 import { EquivalenceClasses } from "./equivalence.js";
-import type { Placement, TaskRequest } from "./model.js";
+import type { TaskRequest } from "./model.js";
+import type { Placement } from "@corral/contracts";
 import { firstRefusal, totalScore } from "./plugin.js";
 import type { Refusal } from "./refusal.js";
 import { profileFor, type Policy, type Profile } from "./registry.js";

@@ -1,5 +1,6 @@
 import type { Machine } from "./cell-snapshot.js";
-import type { Constraint, FailureDomain, TaskRequest } from "./model.js";
+import type { TaskRequest } from "./model.js";
+import type { Constraint, SpreadDomain } from "@corral/contracts";
 import type { Refusal } from "./refusal.js";
 
 /**
@@ -9,9 +10,9 @@ import type { Refusal } from "./refusal.js";
  */
 export interface FitCell {
   /** tasks of the job in the domain of this kind */
-  jobTasksIn(job: string, kind: FailureDomain, domain: string): number;
+  jobTasksIn(job: string, kind: SpreadDomain, domain: string): number;
   /** the fewest tasks of the job in any domain of this kind that its hard constraints allow */
-  fewestJobTasks(job: string, kind: FailureDomain, constraints: readonly Constraint[]): number;
+  fewestJobTasks(job: string, kind: SpreadDomain, constraints: readonly Constraint[]): number;
 }
 
 /**

@@ -1,5 +1,5 @@
 import { fitsIn } from "./fit.js";
-import type { Band, Resources } from "./model.js";
+import type { PriorityBand, Resources } from "@corral/contracts";
 
 /** Bands that have quota; best-effort work needs none (Borg §2.5: it runs on what is left). */
 export const QUOTA_BANDS = ["monitoring", "production", "batch"] as const;
@@ -21,7 +21,7 @@ export interface QuotaExcess {
 }
 
 /** The user's quota in the band; a band with no quota granted is zero, best-effort is unlimited. */
-export function quotaFor(table: QuotaTable, user: string, band: Band): Resources | undefined {
+export function quotaFor(table: QuotaTable, user: string, band: PriorityBand): Resources | undefined {
   if (band === "best-effort") return undefined;
   return table.users[user]?.[band] ?? table.defaults[band] ?? { cpu: 0, ram: 0, disk: 0 };
 }

@@ -1,4 +1,4 @@
-import type { FailureDomain, Resources } from "./model.js";
+import type { SpreadDomain, Resources } from "@corral/contracts";
 
 /**
  * Why a machine cannot take a task: a stable code for programs and a short text for people.
@@ -35,7 +35,7 @@ export const refusals = {
   ports: { code: "insufficient_ports", text: "not enough free ports" } as Refusal,
   constraint: (described: string): Refusal => ({ code: "constraint_not_met", text: `constraint ${described} not met` }),
   maxPerMachine: (max: number): Refusal => ({ code: "max_per_machine", text: `already ${max} of the job's tasks there` }),
-  spread: (across: FailureDomain): Refusal => ({ code: "spread", text: `spread across ${across}s` }),
+  spread: (across: SpreadDomain): Refusal => ({ code: "spread", text: `spread across ${across}s` }),
   /** a plan's ports for a task that the machine cannot give it (taken, outside its range, or too few) */
   portsConflict: (detail: string): Refusal => ({ code: "ports_conflict", text: detail }),
   /** an alloc that cannot take tasks yet (not running, or its machine not up) */

@@ -1,6 +1,7 @@
 import { pickWeighted, seededRandom } from "@corral/kit";
 import { pendingOrder } from "./pending-queue.js";
-import type { Band, MachineOffer, TaskRequest } from "./model.js";
+import type { MachineOffer, TaskRequest } from "./model.js";
+import { taskId, type PriorityBand } from "@corral/contracts";
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -33,7 +34,7 @@ export function syntheticMachines(count: number, seed: number): MachineOffer[] {
   });
 }
 
-const BAND_SHARES: readonly (readonly [Band, number])[] = [
+const BAND_SHARES: readonly (readonly [PriorityBand, number])[] = [
   ["monitoring", 0.02],
   ["production", 0.38],
   ["batch", 0.45],
@@ -83,7 +84,7 @@ export function syntheticTasks(count: number, seed: number, users = 50): TaskReq
       ...(band === "production" && random() < 0.2 ? { spread: { across: "rack" as const, maxSkew: 1 } } : {}),
       ...(random() < 0.05 ? { maxPerMachine: 1 } : {}),
     };
-    for (let index = 0; index < replicas; index++) tasks.push({ ...request, taskId: `${index}.${name}` });
+    for (let index = 0; index < replicas; index++) tasks.push({ ...request, taskId: taskId(index, name) });
     job += 1;
   }
   return pendingOrder(tasks);

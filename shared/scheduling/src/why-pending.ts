@@ -1,4 +1,5 @@
-import { BANDS, type Band, type Resources, type TaskRequest } from "./model.js";
+import { type TaskRequest } from "./model.js";
+import { PRIORITY_BANDS, type PriorityBand, type Resources } from "@corral/contracts";
 import type { CellSnapshot, Machine } from "./cell-snapshot.js";
 import { FIT_RESOURCES, fitsIn, shortOf } from "./fit.js";
 import { firstRefusal, type FilterPlugin } from "./plugin.js";
@@ -6,7 +7,7 @@ import { firstRefusal, type FilterPlugin } from "./plugin.js";
 /** A task already on a machine, as preemption would see it. */
 export interface RunningTask {
   taskId: string;
-  band: Band;
+  band: PriorityBand;
   requirements: Resources & { ports: number };
 }
 
@@ -22,9 +23,9 @@ export interface PendingExplanation {
 const RESOURCES = ["cpu", "ram", "disk"] as const;
 
 /** Borg's rule: production-range work never preempts production-range work; otherwise only lower bands are victims. */
-export function mayPreempt(preemptor: Band, victim: Band): boolean {
-  const rank = (band: Band) => BANDS.indexOf(band);
-  const production = (band: Band) => band === "monitoring" || band === "production";
+export function mayPreempt(preemptor: PriorityBand, victim: PriorityBand): boolean {
+  const rank = (band: PriorityBand) => PRIORITY_BANDS.indexOf(band);
+  const production = (band: PriorityBand) => band === "monitoring" || band === "production";
   if (production(preemptor) && production(victim)) return false;
   return rank(victim) > rank(preemptor);
 }
