@@ -39,12 +39,16 @@ export function recordedTaskProcesses(dir: string): { pid: number; startTime: nu
  * reused pid is never signalled): services first with SIGTERM, then SIGKILL after
  * `graceMs`, then the tasks borglets left behind, then redis and nats.
  */
+const PROFILE_WRITE_GRACE_MS = 120_000;
+
 export async function stopProcesses(processes: readonly StartedProcess[], dir: string, graceMs = 5000): Promise<void> {
   const services = processes.filter((p) => p.role !== "nats" && p.role !== "redis");
   const servers = processes.filter((p) => p.role === "nats" || p.role === "redis");
+  // A profiled process writes its whole cpu profile as it exits: tens of seconds after a long run.
+  const grace = process.env["CORRAL_PROFILE_DIR"] ? Math.max(graceMs, PROFILE_WRITE_GRACE_MS) : graceMs;
   const stop = async (group: readonly Pick<StartedProcess, "pid" | "startTime">[]) => {
     for (const p of group) signalGroup(p, "SIGTERM");
-    const deadline = Date.now() + graceMs;
+    const deadline = Date.now() + grace;
     while (group.some(isSameProcessAlive) && Date.now() < deadline) await sleep(50);
     for (const p of group) signalGroup(p, "SIGKILL");
     await waitUntil("processes to exit", () => !group.some(isSameProcessAlive), 5000).catch(() => {});
