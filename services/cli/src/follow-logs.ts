@@ -1,7 +1,7 @@
+import { isPlaced } from "@corral/contracts";
 import type { GatewayClient } from "./gateway-client.js";
 
 const POLL_MS = 500;
-const STILL_WRITING = new Set(["assigned", "starting", "running", "terminating"]);
 
 /**
  * `corral logs --follow`: the tail, then reads on from where the last read ended, like
@@ -13,7 +13,8 @@ export async function followLogs(api: GatewayClient, job: string, index: number,
   process.stdout.write(read.text);
   let offset = read.size;
   for (;;) {
-    const running = STILL_WRITING.has(read.state);
+    // A placed task may still write: assigned and starting ones are about to.
+    const running = isPlaced(read.state);
     if (running) await new Promise((resolve) => setTimeout(resolve, POLL_MS));
     read = await api.logsRead(job, index, stream, { from: offset });
     if (read.size < offset) {

@@ -1,4 +1,5 @@
 import { CellSnapshot, pendingOrder, Placer, taskRequestFor, type MachineOffer, type Policy, type TaskRequest } from "@corral/scheduling";
+import { PLACED_STATES } from "@corral/contracts";
 import { decodeJobs } from "@corral/state";
 import { table } from "./format.js";
 
@@ -24,8 +25,6 @@ export interface Simulation {
   outcomes: PolicyOutcome[];
 }
 
-const PLACED = new Set(["assigned", "starting", "running", "terminating"]);
-
 /**
  * Borg's Fauxmaster: the real placement pipeline run offline on a checkpoint's jobs and a
  * set of machines. Tasks placed in the checkpoint keep their machines (when the cell has
@@ -44,7 +43,7 @@ export function simulate(records: ReadonlyMap<string, Buffer>, machines: readonl
       const { state, context } = task.lifecycle;
       if (state === "dead") continue;
       const machine = context.node === undefined ? undefined : byName.get(context.node);
-      if (PLACED.has(state) && machine !== undefined) {
+      if (PLACED_STATES.has(state) && machine !== undefined) {
         runningTasks += 1;
         const need = job.spec.requirements;
         machine.free.cpu -= need.cpu;
@@ -54,7 +53,7 @@ export function simulate(records: ReadonlyMap<string, Buffer>, machines: readonl
         machine.jobTasks[job.id] = (machine.jobTasks[job.id] ?? 0) + 1;
         continue;
       }
-      if (PLACED.has(state)) displaced += 1;
+      if (PLACED_STATES.has(state)) displaced += 1;
       pending.push(taskRequestFor(job.id, job.user, job.spec, task.index, context.incarnation));
     }
   }

@@ -5,6 +5,11 @@ export type TaskState = (typeof TASK_STATES)[number];
 /** States in which a task holds resources on a machine. */
 export const PLACED_STATES: ReadonlySet<TaskState> = new Set(["assigned", "starting", "running", "terminating"]);
 
+/** Whether a task in this state holds resources on a machine (a state read from outside is a plain string). */
+export function isPlaced(state: string): boolean {
+  return (PLACED_STATES as ReadonlySet<string>).has(state);
+}
+
 /** "unknown": a new leader knows the machine only from its tasks until it heartbeats. */
 export const NODE_STATES = ["up", "down", "unknown"] as const;
 export type NodeState = (typeof NODE_STATES)[number];
