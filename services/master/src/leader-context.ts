@@ -1,3 +1,4 @@
+import type { MachineDigests } from "@corral/contracts";
 import type { QuotaTable } from "@corral/scheduling";
 import type { FencedStore, Logger, NatsConnection } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
@@ -30,6 +31,8 @@ export interface LeaderContext {
   names: { markDirty(jobId: string): void; stop(): void };
   /** reservations decaying toward usage, and what that frees for non-production work */
   reclamation: Reclamation;
+  /** each machine's digest, hashed again only when its shape changed */
+  digests: MachineDigests;
   /** heartbeats this term, by how they arrived */
   heartbeats: { direct: number; forwarded: number; aliveReported: number };
   /** commits the current state changes, then sends what the batch carries */

@@ -1,5 +1,5 @@
 import type { QuotaTable } from "@corral/scheduling";
-import { HTTP_SUBMISSION_PREFIX, leaderServing, subjects, type CorralError } from "@corral/contracts";
+import { HTTP_SUBMISSION_PREFIX, leaderServing, MachineDigests, subjects, type CorralError } from "@corral/contracts";
 import { ensureHistoryStream, publishEvent, type CheckpointStore, type FencedStore, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { serveApi } from "./api-handlers.js";
 import type { CellState } from "./cell-state.js";
@@ -9,7 +9,7 @@ import { NamePublisher } from "./name-publisher.js";
 import { Reclamation } from "./reclamation.js";
 import { CommitQueue } from "./commit-queue.js";
 import type { LeaderContext } from "./leader-context.js";
-import { subscribeNodes, sweepSilentMachines } from "./node-handlers.js";
+import { subscribeNodes, sweepSilentMachines, sweepTickMs } from "./node-handlers.js";
 import { stateOfRecords } from "./stored-fields.js";
 import { consumeSubmissions } from "./submission-stream.js";
 import { serveScheduling, startBackoffWaker } from "./scheduling-handlers.js";
@@ -125,6 +125,7 @@ export class LeaderTerm {
       lastPreemptionAt: 0,
       termStartedAt: Date.now(),
       heartbeats: this.heartbeats,
+      digests: new MachineDigests(),
       reclamation: new Reclamation(this.options.reservationHalfLifeMs),
       names,
       commitAndSend: (batch: CommandBatch) => commits.commit(batch),
@@ -134,7 +135,7 @@ export class LeaderTerm {
     this.subscriptions = [...serveApi(ctx), serveWhyPending(ctx), servePlans(ctx), ...subscribeNodes(ctx), ...serveScheduling(ctx)];
     // Callers whose requests went to the dead leader send them again now, not after their timeout.
     publishEvent(nc, subjects.leaderServing(cell), leaderServing, cell, { replica: name, epoch }, epoch);
-    this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), Math.max(100, Math.min(500, downAfterMs / 4)));
+    this.sweepTimer = setInterval(() => sweepSilentMachines(ctx), sweepTickMs(downAfterMs));
     this.stopAllocKeeper = startAllocKeeper(ctx);
     names.start();
     this.stopBackoffWaker = startBackoffWaker(ctx);

@@ -1,4 +1,4 @@
-import { heartbeat, linkAlive, linkHeartbeats, machineDigest, nodeFromSubject, subjects, type Heartbeat } from "@corral/contracts";
+import { heartbeat, linkAlive, linkHeartbeats, MachineDigests, nodeFromSubject, subjects, type Heartbeat } from "@corral/contracts";
 import { callRpc, publishEvent, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
 import { heartbeatChangesNothing } from "./heartbeat-match.js";
@@ -22,6 +22,7 @@ export class LinkShard {
   private subscription: Subscription | undefined;
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
+  private readonly digests = new MachineDigests();
 
   constructor(
     private readonly nc: NatsConnection,
@@ -70,7 +71,7 @@ export class LinkShard {
     try {
       if (changed.size > 0) this.forward([...changed.values()]);
       if (unchanged.size === 0) return;
-      const nodes = [...unchanged.values()].map((hb) => ({ node: hb.node, digest: machineDigest(hb) }));
+      const nodes = [...unchanged.values()].map((hb) => ({ node: hb.node, digest: this.digests.of(hb) }));
       const { wanted } = await callRpc(this.nc, subjects.linkAlive(this.cell), linkAlive, this.cell, { shard: this.name, nodes }, { timeoutMs: 1000 });
       // The leader does not know these machines as they are (new to it, down, or changed shape): send them whole.
       const whole = wanted.map((node) => unchanged.get(node)).filter((hb) => hb !== undefined);

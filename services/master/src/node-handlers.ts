@@ -1,4 +1,4 @@
-import { heartbeat, linkAlive, linkHeartbeats, machineDigest, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type TaskEvent, type HistoryEntry } from "@corral/contracts";
+import { heartbeat, linkAlive, linkHeartbeats, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type TaskEvent, type HistoryEntry } from "@corral/contracts";
 import { serveRpc, subscribeEvents, type Subscription } from "@corral/kit";
 import { MACHINE_LOST, type TaskLifecycleEvent } from "@corral/machines";
 import { isAlloc, type NodeRecord, type TaskRef } from "./cell-state.js";
@@ -123,16 +123,17 @@ export function finishedAfterLoss(ctx: LeaderContext, ref: TaskRef, event: TaskE
  * own share of heartbeats as a link shard judges the rest, so most of a quiet cell's
  * heartbeats cost it a lookup, not a rebuilt machine record and a reconciliation.
  */
-function onlySaysAlive(state: LeaderContext["state"], hb: Heartbeat): boolean {
+function onlySaysAlive(ctx: LeaderContext, hb: Heartbeat): boolean {
+  const { state } = ctx;
   const known = state.nodes.get(hb.node);
   if (known === undefined || known.state !== "up" || known.awaitingFirstHeartbeat === true || known.heartbeatMs !== hb.heartbeatMs) return false;
-  return heartbeatChangesNothing(state, hb) && known.digest === machineDigest(hb);
+  return heartbeatChangesNothing(state, hb) && known.digest === ctx.digests.of(hb);
 }
 
 /** A heartbeat in full: the machine's shape and liveness, then its tasks reconciled. */
 async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
   const { state, log } = ctx;
-  if (onlySaysAlive(state, hb)) {
+  if (onlySaysAlive(ctx, hb)) {
     state.nodes.get(hb.node)!.lastHeartbeat = Date.now();
     return;
   }
@@ -145,7 +146,7 @@ async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
     portRange: hb.portRange,
     lastHeartbeat: Date.now(),
     epochSeen: hb.epochSeen,
-    digest: machineDigest(hb),
+    digest: ctx.digests.of(hb),
     ...(hb.heartbeatMs === undefined ? {} : { heartbeatMs: hb.heartbeatMs }),
   });
   const batch = new CommandBatch();
@@ -254,6 +255,22 @@ const LEADER_STALL_MS = 1000;
 
 /** When each leader term last swept: a sweep much later than the one before means the leader was stalled. */
 const lastSweepAt = new WeakMap<LeaderContext, number>();
+/** When each leader term last looked at every machine for silence. */
+const lastScanAt = new WeakMap<LeaderContext, number>();
+
+/** How often the leader sweeps: it checks each time that its own loop kept time. */
+export function sweepTickMs(downAfterMs: number): number {
+  return Math.max(100, Math.min(500, downAfterMs / 4));
+}
+
+/**
+ * How often a sweep looks at every machine: a quarter of down-after, so a machine is marked
+ * down at most a quarter late. In a cell of 50,000 machines, looking at all of them every
+ * half second was a sixth of the leader's time.
+ */
+function scanEveryMs(downAfterMs: number): number {
+  return Math.max(sweepTickMs(downAfterMs), downAfterMs / 4);
+}
 
 /** How long a machine may be silent before it is down: down-after, and never fewer than MISSED_HEARTBEATS_FOR_DOWN of its heartbeat periods. */
 export function silenceLimitMs(ctx: LeaderContext, node: NodeRecord): number {
@@ -278,16 +295,20 @@ export function sweepSilentMachines(ctx: LeaderContext, now = Date.now()): void 
   const previous = lastSweepAt.get(ctx);
   const stalledMs = previous === undefined ? 0 : now - previous - LEADER_STALL_MS;
   lastSweepAt.set(ctx, now);
+  if (stalledMs > 0) {
+    for (const node of ctx.state.nodes.values()) node.lastHeartbeat = Math.min(now, node.lastHeartbeat + stalledMs);
+    ctx.log.warn({ stalledMs }, "leader stalled: machines' silence meanwhile not counted");
+  }
+  if (now - (lastScanAt.get(ctx) ?? 0) < scanEveryMs(ctx.downAfterMs)) return;
+  lastScanAt.set(ctx, now);
   const silent: { node: NodeRecord; silentMs: number }[] = [];
   let up = 0;
   for (const node of ctx.state.nodes.values()) {
     if (node.state !== "up") continue;
     up += 1;
-    if (stalledMs > 0) node.lastHeartbeat = Math.min(now, node.lastHeartbeat + stalledMs);
     const silentMs = now - node.lastHeartbeat;
     if (silentMs > silenceLimitMs(ctx, node)) silent.push({ node, silentMs });
   }
-  if (stalledMs > 0) ctx.log.warn({ stalledMs }, "leader stalled: machines' silence meanwhile not counted");
   if (silent.length === 0) return;
   const allowed = Math.max(1, Math.ceil(up * DOWN_SHARE_PER_SWEEP));
   if (silent.length > allowed) ctx.log.warn({ silent: silent.length, allowed }, "more machines silent than one sweep marks down: the rest wait for the next sweep");

@@ -1,4 +1,4 @@
-import { jobSpecSchema, type JobSpec } from "@corral/contracts";
+import { jobSpecSchema, MachineDigests, type JobSpec } from "@corral/contracts";
 import { createLogger } from "@corral/kit";
 import { newTask } from "@corral/machines";
 import { parseJobSpec } from "@corral/spec";
@@ -36,6 +36,7 @@ export function harness(nodes: { name: string; cpu: number; ramGiB: number; port
     log,
     downAfterMs: 5000,
     heartbeats: { direct: 0, forwarded: 0, aliveReported: 0 },
+    digests: new MachineDigests(),
     reclamation: new Reclamation(60_000),
     names: { markDirty: () => {}, stop: () => {} },
     policy: "hybrid",
