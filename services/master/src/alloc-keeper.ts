@@ -137,7 +137,7 @@ function releaseAlloc(state: CellState, alloc: TaskRef, batch: CommandBatch): vo
     const node = ref?.task.lifecycle.context.node;
     if (ref === undefined || node === undefined || ref.task.lifecycle.state === "terminating") continue;
     const reason = preemptedBy === undefined ? `its alloc ${alloc.id} was stopped` : `preempted by ${preemptedBy}`;
-    const event = preemptedBy === undefined ? ({ type: "LOST", reason } as const) : ({ type: "PREEMPT", by: preemptedBy } as const);
+    const event = preemptedBy === undefined ? ({ type: "LOST", reason, cause: "alloc_stopped" } as const) : ({ type: "PREEMPT", by: preemptedBy } as const);
     if (batch.changed(state.transition(ref, event)) !== undefined) batch.revoke(node, revocationFor(ref, reason));
   }
 }

@@ -4,7 +4,7 @@ import type { TaskChange } from "./cell-state.js";
 
 /** A lifecycle change as people read it in `corral events`. */
 export function historyEntryOf(change: TaskChange, now = Date.now()): HistoryEntry | undefined {
-  const { ref, from, to } = change;
+  const { ref, from, to, event } = change;
   const context = ref.task.lifecycle.context;
   const base = { at: now, task: ref.task.index, incarnation: context.incarnation };
   const reason = context.reason ?? "";
@@ -19,9 +19,9 @@ export function historyEntryOf(change: TaskChange, now = Date.now()): HistoryEnt
       return { ...base, kind: "dead", text: `dead: ${reason}` };
     case "pending":
       if (from === "pending") return undefined;
-      if (reason.startsWith("preempted by")) return { ...base, kind: "preempted", text: reason };
-      if (reason.startsWith("evicted")) return { ...base, kind: "evicted", text: reason };
-      if (reason === "machine lost" || reason === "task vanished from its machine" || /^its alloc \S+ was stopped$/.test(reason)) return { ...base, kind: "lost", text: reason };
+      // Back to pending from being stopped is a preemption: a killed task is dead instead.
+      if (from === "terminating") return { ...base, kind: "preempted", text: reason };
+      if (event.type === "LOST") return { ...base, kind: event.cause === "evicted" ? "evicted" : "lost", text: reason };
       return { ...base, kind: "restarting", text: `restarting: ${reason}` };
     default:
       return undefined;

@@ -17,7 +17,7 @@ function lifecycleEventOf(event: TaskEvent): TaskLifecycleEvent | undefined {
       return { type: "STARTED", pid: event.pid };
     case "exited": {
       // Evicted work did nothing wrong: it goes back to pending to run elsewhere, not counted as a restart.
-      if (event.evicted !== undefined) return { type: "LOST", reason: `evicted: ${event.evicted}` };
+      if (event.evicted !== undefined) return { type: "LOST", reason: `evicted: ${event.evicted}`, cause: "evicted" };
       const exited: TaskLifecycleEvent & { type: "EXITED" } = { type: "EXITED" };
       if (event.signal !== undefined) exited.signal = event.signal;
       else if (event.exitCode !== undefined) exited.exitCode = event.exitCode;
@@ -89,7 +89,7 @@ function handleMissingTask(ctx: LeaderContext, ref: TaskRef, node: string, batch
       batch.changed(ctx.state.transition(ref, { type: "EXITED" }));
       break;
     default:
-      batch.changed(ctx.state.transition(ref, { type: "LOST", reason: "task vanished from its machine" }));
+      batch.changed(ctx.state.transition(ref, { type: "LOST", reason: "task vanished from its machine", cause: "vanished" }));
   }
 }
 
@@ -317,7 +317,7 @@ export function sweepSilentMachines(ctx: LeaderContext, now = Date.now()): void 
     ctx.state.markNodeDown(node);
     ctx.log.warn({ node: node.name, silentMs, limitMs: silenceLimitMs(ctx, node) }, "machine down");
     for (const ref of ctx.state.tasksOn(node.name)) {
-      batch.changed(ctx.state.transition(ref, { type: "LOST", reason: MACHINE_LOST }, now));
+      batch.changed(ctx.state.transition(ref, { type: "LOST", reason: MACHINE_LOST, cause: "machine_lost" }, now));
     }
     batch.wakeSchedulers();
   }

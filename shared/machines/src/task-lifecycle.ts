@@ -24,12 +24,16 @@ export interface TaskContext {
   backingOff?: boolean;
 }
 
+/** How a run was lost: its machine marked down, gone from its machine, evicted for room, or its alloc stopped. */
+export type LossCause = "machine_lost" | "vanished" | "evicted" | "alloc_stopped";
+
 export type TaskLifecycleEvent =
   | { type: "SCHEDULE"; node: string; ports: number[]; alloc?: string }
   | { type: "STARTED"; pid: number }
   | { type: "EXITED"; exitCode?: number; signal?: string; oom?: boolean; oomOfAlloc?: boolean; unhealthy?: string; ranForMs?: number }
   | { type: "FAILED"; message: string }
-  | { type: "LOST"; reason: string }
+  /** the run is gone without an exit of its own; `cause` says how, so no one reads it from the text */
+  | { type: "LOST"; reason: string; cause?: LossCause }
   /** an exit of the run before the current one, reported by its machine after the leader had given that run up as lost */
   | { type: "EXITED_AFTER_LOSS"; incarnation: number; exitCode?: number; signal?: string }
   | { type: "KILL"; reason: string }
