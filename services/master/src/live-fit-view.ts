@@ -1,5 +1,5 @@
 import { PLACED_STATES, SPREAD_DOMAINS, type Constraint, type SpreadDomain } from "@corral/contracts";
-import { constraintMatches, failureDomainsOf, type FitCell, type Machine, type TaskRequest } from "@corral/scheduling";
+import { constraintMatches, failureDomainsOf, takeOnMachine, type FitCell, type Machine, type TaskRequest } from "@corral/scheduling";
 import type { CellState } from "./cell-state.js";
 import type { Reclamation } from "./reclamation.js";
 
@@ -57,14 +57,7 @@ export class LiveFitView implements FitCell {
 
   /** Counts a committed placement, so the plan's next placements see it. */
   reserve(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
-    const need = task.requirements;
-    machine.free.cpu -= need.cpu;
-    machine.free.ram -= need.ram;
-    machine.free.disk -= need.disk;
-    for (const port of ports) machine.usedPorts.add(port);
-    machine.freePorts -= ports.length;
-    machine.jobTasks.set(task.job, (machine.jobTasks.get(task.job) ?? 0) + 1);
-    machine.version += 1;
+    takeOnMachine(task, machine, ports);
     for (const kind of SPREAD_DOMAINS) {
       const counts = this.domainCounts.get(`${task.job}/${kind}`);
       const domain = machine.domains[kind];

@@ -23,6 +23,18 @@ export interface Machine {
 
 const NOTHING_RECLAIMABLE = Object.freeze({ cpu: 0, ram: 0 });
 
+/** Takes a placed task's resources and ports on the machine, and counts it among its job's tasks there. */
+export function takeOnMachine(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
+  const need = task.requirements;
+  machine.free.cpu -= need.cpu;
+  machine.free.ram -= need.ram;
+  machine.free.disk -= need.disk;
+  for (const port of ports) machine.usedPorts.add(port);
+  machine.freePorts -= ports.length;
+  machine.jobTasks.set(task.job, (machine.jobTasks.get(task.job) ?? 0) + 1);
+  machine.version += 1;
+}
+
 /** Rack and power domain come from the borglet's attributes; a machine without them is its own domain. */
 export function failureDomainsOf(name: string, attributes: Readonly<Record<string, string>>): Record<SpreadDomain, string> {
   const rack = attributes["rack"] ?? name;
@@ -132,14 +144,7 @@ export class CellSnapshot implements FitCell {
 
   /** Takes the task's resources and ports on the machine. */
   reserve(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
-    const need = task.requirements;
-    machine.free.cpu -= need.cpu;
-    machine.free.ram -= need.ram;
-    machine.free.disk -= need.disk;
-    for (const port of ports) machine.usedPorts.add(port);
-    machine.freePorts -= ports.length;
-    machine.jobTasks.set(task.job, (machine.jobTasks.get(task.job) ?? 0) + 1);
-    machine.version += 1;
+    takeOnMachine(task, machine, ports);
     this.countJobTasks(task.job, machine, 1);
   }
 
