@@ -25,7 +25,11 @@ export function execForCheck(
     };
     child.stdout.on("data", collect);
     child.stderr.on("data", collect);
+    let exited = false;
+    child.once("exit", () => (exited = true));
+    // Once the child is reaped its pid may be another process group's: never signal it then.
     const killGroup = () => {
+      if (exited) return;
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
       } catch {

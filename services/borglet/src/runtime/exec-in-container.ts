@@ -1,4 +1,4 @@
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execForCheck } from "../exec-check.js";
@@ -24,6 +24,8 @@ export async function execInContainer(runtime: IsolatedRuntime, containerId: str
       return false; // not written yet
     }
     if (!Number.isInteger(pid) || pid <= 0) return false; // written only in part
+    // The command runs in the container's pid namespace: a pid in ours is a reused one, not it.
+    if (inOwnPidNamespace(pid)) return true;
     try {
       process.kill(pid, "SIGKILL");
     } catch {
@@ -42,5 +44,14 @@ export async function execInContainer(runtime: IsolatedRuntime, containerId: str
     return result;
   } finally {
     rmSync(pidFile, { force: true });
+  }
+}
+
+/** Whether the process is in the borglet's own pid namespace (or gone, which is as safe to skip). */
+function inOwnPidNamespace(pid: number): boolean {
+  try {
+    return readlinkSync(`/proc/${pid}/ns/pid`) === readlinkSync("/proc/self/ns/pid");
+  } catch {
+    return true;
   }
 }
