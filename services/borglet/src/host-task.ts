@@ -54,6 +54,7 @@ const WATCH_LOST_MS = 250;
 export class HostTask {
   private readonly env: NodeJS.ProcessEnv;
   private stopping: { revoked: boolean; gracePeriodMs: number; killTimer?: NodeJS.Timeout } | undefined;
+  private pidStartTime = -1;
   private readonly cancelSpawn: () => boolean;
   private startedAt = 0;
   private ended = false;
@@ -112,6 +113,7 @@ export class HostTask {
 
   private spawned(pid: number): void {
     this.pid = pid;
+    this.pidStartTime = processStartTime(pid) ?? -1;
     this.startedAt = Date.now();
     this.events.started(pid);
     // A stop asked for while it waited is carried out now, grace and all.
@@ -138,7 +140,8 @@ export class HostTask {
   }
 
   private signal(signal: NodeJS.Signals): void {
-    if (this.pid === undefined) return;
+    // Only the group of the process as it was spawned: once it is gone its pid may lead another group.
+    if (this.pid === undefined || !isSameProcessAlive({ pid: this.pid, startTime: this.pidStartTime })) return;
     try {
       process.kill(-this.pid, signal);
     } catch {

@@ -74,6 +74,8 @@ export class IsolatedTask {
   /** lets the next container start in: once this one runs, or failed to */
   private leaveStartGate: () => void = () => {};
   private stopping: { revoked: boolean; gracePeriodMs: number; killTimer?: NodeJS.Timeout } | undefined;
+  /** the init's start time, so a signal never reaches a process that took its pid later */
+  private pidStartTime = -1;
   private readonly containerId: string;
   private readonly bundle: string;
   readonly cgroup: TaskCgroup;
@@ -229,6 +231,7 @@ export class IsolatedTask {
       const pid = Number(readFileSync(pidFile, "utf8").trim());
       if (!Number.isInteger(pid) || pid <= 0) return false;
       this.pid = pid;
+      this.pidStartTime = processStartTime(pid) ?? -1;
       this.startedAt = Date.now();
       this.leaveStartGate();
       this.writeRecord(pid);
@@ -353,8 +356,10 @@ export class IsolatedTask {
   }
 
   private signal(signal: NodeJS.Signals): void {
+    // Only the container's init as it was noted: once it is gone its pid may be another process's.
+    if (this.pid === undefined || !isSameProcessAlive({ pid: this.pid, startTime: this.pidStartTime })) return;
     try {
-      if (this.pid !== undefined) process.kill(this.pid, signal);
+      process.kill(this.pid, signal);
     } catch {
       // already gone
     }
