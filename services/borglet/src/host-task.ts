@@ -55,6 +55,8 @@ export class HostTask {
   private readonly env: NodeJS.ProcessEnv;
   private stopping: { revoked: boolean; gracePeriodMs: number; killTimer?: NodeJS.Timeout } | undefined;
   private pidStartTime = -1;
+  /** a stop signal reached the process while it lived */
+  private signalled = false;
   private readonly cancelSpawn: () => boolean;
   private startedAt = 0;
   private ended = false;
@@ -80,7 +82,9 @@ export class HostTask {
           this.events.failed(`could not start ${binaryPath}: ${message}`);
         },
         exited: (code, signal) => {
-          const exit: TaskExit = { revoked: this.stopping?.revoked ?? false, ranForMs: Date.now() - this.startedAt };
+          // Stopped only if a stop signal reached it alive: a run that had ended before the stop came (its
+          // exit not yet read, as after a freeze) finished on its own, and its exit 0 may finish the task.
+          const exit: TaskExit = { revoked: (this.stopping?.revoked ?? false) && this.signalled, ranForMs: Date.now() - this.startedAt };
           if (signal !== null) exit.signal = signal;
           else if (code !== null) exit.exitCode = code;
           this.end(exit);
@@ -144,6 +148,7 @@ export class HostTask {
     if (this.pid === undefined || !isSameProcessAlive({ pid: this.pid, startTime: this.pidStartTime })) return;
     try {
       process.kill(-this.pid, signal);
+      this.signalled = true;
     } catch {
       // already gone
     }
