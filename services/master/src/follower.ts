@@ -128,7 +128,6 @@ export class StateFollower {
   }
 }
 
-
 /**
  * The bytes in a buffer of their own: what Redis replies and checkpoints decode to are views
  * into much larger buffers, and a record kept for hours would keep the whole of one alive.
