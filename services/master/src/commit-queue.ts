@@ -35,8 +35,13 @@ export class CommitQueue {
   private waiters: Waiter[] = [];
   private inFlight = 0;
   private scheduled = false;
-  /** settles when every flush started so far has settled; false if any of them failed */
-  private tail: Promise<boolean> = Promise.resolve(true);
+  /** how many times a failed flush has put its records back as dirty */
+  private failures = 0;
+  /**
+   * Settles when every flush started so far has settled, with the latest failure among them:
+   * the value `failures` took when that flush put its records back (0 for none).
+   */
+  private tail: Promise<number> = Promise.resolve(0);
 
   constructor(
     private readonly store: FencedStore,
@@ -73,6 +78,8 @@ export class CommitQueue {
     this.inFlight += 1;
     const waiting = this.waiters;
     this.waiters = [];
+    // Records a failed flush puts back after this point are not in this commit.
+    const failuresAtTake = this.failures;
     const jobs = this.state.takeDirtyJobs();
     const tasks = this.state.takeDirtyTasks();
     const shrunk = this.state.takeShrunkJobs();
@@ -80,37 +87,55 @@ export class CommitQueue {
     const nodes = this.state.takeDirtyNodes();
     const submissions = this.state.takeDirtySubmissions();
     const forgotten = this.state.takeForgottenSubmissions();
-    // Waiters are answered in flush order, and only once every earlier flush succeeded too:
-    // a caller that found its change already made (a retried submission) must not be told
-    // "durable" while the commit that carries it is still in flight, or has failed.
+    // Waiters are answered in flush order, and only once no earlier flush failed after this
+    // one took its records: a caller that found its change already made (a retried
+    // submission) must not be told "durable" while the commit that carries it is still in
+    // flight, or has failed. An earlier failure before the take is no reason: its records
+    // were dirty again, so they are in this commit.
     const previous = this.tail;
-    let settle!: (ok: boolean) => void;
+    let settle!: (latestFailure: number) => void;
     this.tail = new Promise((resolve) => (settle = resolve));
+    let ownFailure = 0;
     try {
-      if (jobs.length > 0 || tasks.length > 0 || shrunk.length > 0 || nodes.length > 0 || submissions.length > 0 || forgotten.length > 0) {
-        const started = performance.now();
-        const puts = [
-          ...jobs.map((job) => [job.id, encodeJobHead(job)] as const),
-          ...taskRecordsOf(tasks),
-          ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
-        ];
-        const deletes = forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`);
-        for (const [id, previousCount] of shrunk) deletes.push(...taskFieldsPast(id, this.state.jobs.get(id)?.tasks.length ?? 0, previousCount));
-        for (const node of nodes) {
-          // A machine known only from its tasks (never heard from this term) has no shape to store.
-          if (node.awaitingFirstHeartbeat === true) deletes.push(`${MACHINE_FIELD_PREFIX}${node.name}`);
-          else puts.push([`${MACHINE_FIELD_PREFIX}${node.name}`, encodeMachine(node)]);
+      try {
+        if (jobs.length > 0 || tasks.length > 0 || shrunk.length > 0 || nodes.length > 0 || submissions.length > 0 || forgotten.length > 0) {
+          const started = performance.now();
+          const puts = [
+            ...jobs.map((job) => [job.id, encodeJobHead(job)] as const),
+            ...taskRecordsOf(tasks),
+            ...submissions.map((outcome) => [`${SUBMISSION_FIELD_PREFIX}${outcome.id}`, encodeSubmission(outcome)] as const),
+          ];
+          const deletes = forgotten.map((id) => `${SUBMISSION_FIELD_PREFIX}${id}`);
+          for (const [id, previousCount] of shrunk) deletes.push(...taskFieldsPast(id, this.state.jobs.get(id)?.tasks.length ?? 0, previousCount));
+          for (const node of nodes) {
+            // A machine known only from its tasks (never heard from this term) has no shape to store.
+            if (node.awaitingFirstHeartbeat === true) deletes.push(`${MACHINE_FIELD_PREFIX}${node.name}`);
+            else puts.push([`${MACHINE_FIELD_PREFIX}${node.name}`, encodeMachine(node)]);
+          }
+          await this.store.commit(this.epoch, { puts, deletes });
+          const took = performance.now() - started;
+          this.stats.commits += 1;
+          this.stats.jobsWritten += written.length;
+          this.stats.totalMs += took;
+          this.stats.maxMs = Math.max(this.stats.maxMs, took);
+          this.observeSeconds(took / 1000);
         }
-        await this.store.commit(this.epoch, { puts, deletes });
-        const took = performance.now() - started;
-        this.stats.commits += 1;
-        this.stats.jobsWritten += written.length;
-        this.stats.totalMs += took;
-        this.stats.maxMs = Math.max(this.stats.maxMs, took);
-        this.observeSeconds(took / 1000);
+      } catch (error) {
+        // Not written: dirty again at once, so that the next flush carries them.
+        for (const job of jobs) this.state.markDirty(job.id);
+        for (const ref of tasks) this.state.markTaskDirty(ref.id);
+        for (const [id, previousCount] of shrunk) this.state.markJobShrunk(id, previousCount);
+        for (const node of nodes) this.state.markNodeDirty(node.name);
+        for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
+        for (const id of forgotten) this.state.markSubmissionForgotten(id);
+        this.failures += 1;
+        ownFailure = this.failures;
+        throw error;
       }
-      if (!(await previous)) throw new CorralError("unavailable", "an earlier commit failed");
-      settle(true);
+      const latestEarlierFailure = await previous;
+      settle(latestEarlierFailure);
+      // This commit is durable, but lacks what an earlier one failed to write after this one took its records.
+      if (latestEarlierFailure > failuresAtTake) throw new CorralError("unavailable", "an earlier commit failed");
       if (written.length > 0) this.onCommitted(written);
       const sends = waiting.map((waiter) => waiter.batch).filter((sent) => sent !== undefined);
       try {
@@ -121,13 +146,8 @@ export class CommitQueue {
       }
       for (const waiter of waiting) waiter.resolve();
     } catch (error) {
-      settle(false);
-      for (const job of jobs) this.state.markDirty(job.id);
-      for (const ref of tasks) this.state.markTaskDirty(ref.id);
-      for (const [id, previousCount] of shrunk) this.state.markJobShrunk(id, previousCount);
-      for (const node of nodes) this.state.markNodeDirty(node.name);
-      for (const outcome of submissions) this.state.markSubmissionDirty(outcome.id);
-      for (const id of forgotten) this.state.markSubmissionForgotten(id);
+      // Settled already if the failure was an earlier flush's; settling twice changes nothing.
+      settle(Math.max(await previous, ownFailure));
       if (error instanceof CorralError && error.code === "stale_epoch") {
         for (const waiter of waiting) waiter.reject(error);
         this.log.error({ err: error.message }, "commit refused by the fence; stepping down");
