@@ -41,8 +41,13 @@ test.serial("a machine that comes back as a new process is taken whole again (it
       const node = (await cell.nodes()).find((candidate) => candidate.name === "borglet-0");
       return node !== undefined && node.pid === restarted.pid ? node : undefined;
     },
-    20_000,
-  );
+    // A loaded machine (the whole suite on two cores) may take half a minute to start a process.
+    60_000,
+  ).catch((error: Error) => {
+    // Say why: a restarted borglet that exited, or one still starting, reads differently in its log.
+    const tail = cell.logOf("borglet-0").trim().split("\n").slice(-15).join("\n");
+    throw new Error(`${error.message}; borglet-0 (pid ${restarted.pid}) is ${cell.alive("borglet-0") ? "alive" : "gone"}; the end of its log:\n${tail}`);
+  });
   t.not(after.pid, before.pid);
   t.is(after.state, "up");
   const job = await eventually("the job whole again", async () => {
