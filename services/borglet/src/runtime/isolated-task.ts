@@ -74,6 +74,8 @@ export class IsolatedTask {
   /** lets the next container start in: once this one runs, or failed to */
   private leaveStartGate: () => void = () => {};
   private stopping: { revoked: boolean; gracePeriodMs: number; killTimer?: NodeJS.Timeout } | undefined;
+  /** a stop signal reached the container's init while it lived */
+  private signalled = false;
   /** the init's start time, so a signal never reaches a process that took its pid later */
   private pidStartTime = -1;
   private readonly containerId: string;
@@ -316,7 +318,10 @@ export class IsolatedTask {
       this.events.failed(`could not start the container: ${why}`);
       return;
     }
-    const exit: TaskExit = { revoked: this.stopping?.revoked ?? false, ...(this.startedAt > 0 ? { ranForMs: Date.now() - this.startedAt } : {}) };
+    // Stopped only if it never ran, or a stop signal reached it alive: a container that had ended before the
+    // stop came (its exit not yet read, as after a freeze) finished on its own, and its exit 0 may finish the task.
+    const revoked = (this.stopping?.revoked ?? false) && (neverStarted || this.signalled);
+    const exit: TaskExit = { revoked, ...(this.startedAt > 0 ? { ranForMs: Date.now() - this.startedAt } : {}) };
     // runc reports a container killed by signal N as 128 + N, as shells do.
     if (signal !== null) exit.signal = signal;
     else if (code !== null && code > 128 && code < 128 + 65) exit.signal = signalName(code - 128);
@@ -360,6 +365,7 @@ export class IsolatedTask {
     if (this.pid === undefined || !isSameProcessAlive({ pid: this.pid, startTime: this.pidStartTime })) return;
     try {
       process.kill(this.pid, signal);
+      this.signalled = true;
     } catch {
       // already gone
     }
