@@ -1,5 +1,6 @@
 import test from "ava";
 import { execFile } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "@corral/kit";
@@ -56,6 +57,7 @@ interface Why {
   fitting: number;
   refusals: { reason: string; machines: number }[];
   advice: string[];
+  spread?: { rule: string; across: string[] };
 }
 
 test.serial("why pending: machines counted per reason over the whole cell, with the request that would fit", async (t) => {
@@ -78,6 +80,8 @@ test.serial("why pending: machines counted per reason over the whole cell, with 
   t.deepEqual(huge.refusals, [{ reason: "insufficient ram", machines: 3 }]);
   t.is(huge.fitting, 0);
   t.regex(huge.advice[0] ?? "", /^fits 3 machines with ram ≤ 3\.\dG$/);
+  t.deepEqual(huge.spread, { rule: "default", across: ["machine", "rack", "power"] }, "why says how the tasks would be spread");
+  t.regex(await corral("why", "huge"), /spread: over machines, racks and power domains, by default/);
 
   const missing = await cell.http<{ error: { code: string } }>("GET", "/v1/jobs/no_such_job/why");
   t.is(missing.status, 404);
@@ -85,6 +89,7 @@ test.serial("why pending: machines counted per reason over the whole cell, with 
 
 interface Plan {
   job: string;
+  spread?: { rule: string; across: string[]; maxSkew?: number };
   admission: { ok: boolean; code?: string; message?: string };
   placements: { task: string; node: string }[];
   unplaced: { task: string; refusals: { reason: string; machines: number }[]; preempts?: { node: string; tasks: string[] } }[];
@@ -97,6 +102,14 @@ test.serial("plan: where the tasks would go and what would be preempted, committ
   t.is(fits.body.placements.length, 3);
   t.deepEqual(fits.body.unplaced, []);
   t.false((await cell.jobs()).some((j) => j.name === "planned"), "a plan commits nothing");
+  // Spread by default: three tasks, three machines, and the plan says so; spread = 'none' opts out.
+  t.is(new Set(fits.body.placements.map((placement) => placement.node)).size, 3, "by default one task per machine");
+  t.deepEqual(fits.body.spread, { rule: "default", across: ["machine", "rack", "power"] });
+  const packed = await cell.http<Plan>("POST", "/v1/plan", { file: "p.borg", source: job("packed", 3, "spread = 'none'") });
+  t.deepEqual(packed.body.spread, { rule: "none", across: [] });
+  const file = join(cell.cell.dir, "planned.borg");
+  writeFileSync(file, job("planned", 3, ""));
+  t.regex(await corral("plan", file), /spread: over machines, racks and power domains, by default, as a preference \(spread = 'none' lets tasks share machines\); 3 machines would run them/);
 
   // Fill every machine with batch work, then plan production work that fits only by preempting some.
   const filler = await cell.submit(`job filler = { runtime = { cell = 'local' } binary = 'sleep' args = ['600'] priority = 'batch' requirements = { cpu = 1.2 ram = 16M disk = 1M } replicas = 6 max_per_machine = 2 }`);

@@ -1,5 +1,5 @@
 import Table from "cli-table3";
-import type { CellSummary, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
+import type { CellSummary, HistoryEntry, JobPlan, JobView, NodeView, SpreadRule, WhyPending } from "@corral/contracts";
 
 const GIB = 1024 ** 3;
 const MIB = 1024 ** 2;
@@ -108,6 +108,14 @@ export function nodesTable(nodes: readonly NodeView[]): string {
   return rows.toString();
 }
 
+/** How a job's tasks are spread, in words. */
+export function spreadText(spread: SpreadRule): string {
+  const domains = spread.across.map((kind) => (kind === "machine" ? "machines" : kind === "rack" ? "racks" : "power domains"));
+  if (spread.rule === "none") return "spread: none (spread = 'none'): the cell's policy alone decides, so tasks may share a machine";
+  if (spread.rule === "declared") return `spread: across ${domains.join(", ")}, at most ${spread.maxSkew ?? 1} more in one than in another (a rule: machines that would break it are refused)`;
+  return `spread: over ${domains.slice(0, -1).join(", ")} and ${domains.at(-1)}, by default, as a preference (spread = 'none' lets tasks share machines)`;
+}
+
 /** "why pending?" for people: counts per reason, then the advice. */
 export function whyText(why: WhyPending): string {
   if (why.pending === 0) return `${why.job}: nothing is pending`;
@@ -115,6 +123,7 @@ export function whyText(why: WhyPending): string {
   const width = Math.max(0, ...why.refusals.map((r) => r.machines.toLocaleString("en-US").length));
   for (const refusal of why.refusals) lines.push(`  ${refusal.machines.toLocaleString("en-US").padStart(width)} ${why.over}: ${refusal.reason}`);
   for (const advice of why.advice) lines.push(`  → ${advice}`);
+  if (why.spread !== undefined) lines.push(`  ${spreadText(why.spread)}`);
   return lines.join("\n");
 }
 
@@ -127,6 +136,7 @@ export function planText(plan: JobPlan): string {
     `${plan.placements.length} task${plan.placements.length === 1 ? "" : "s"} would be placed${plan.unplaced.length === 0 ? "" : `, ${plan.unplaced.length} would stay pending`}` +
       (plan.planned === undefined ? "" : ` (only the first ${plan.planned} tasks were planned)`),
   );
+  if (plan.spread !== undefined) lines.push(`${spreadText(plan.spread)}; ${perNode.size} machine${perNode.size === 1 ? "" : "s"} would run them`);
   if (perNode.size > 0) {
     const rows = table(["MACHINE", "TASKS"]);
     for (const [node, count] of [...perNode].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]))) rows.push([node, count]);

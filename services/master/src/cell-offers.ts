@@ -1,4 +1,4 @@
-import { SPREAD_DOMAINS, type JobSpec } from "@corral/contracts";
+import { declaredSpread, SPREAD_DOMAINS, type JobSpec } from "@corral/contracts";
 import { CellSnapshot, type MachineOffer, type RunningTask } from "@corral/scheduling";
 import type { CellState } from "./cell-state.js";
 import { jobDomainCounts } from "./live-fit-view.js";
@@ -40,7 +40,7 @@ export function wholeCellForJobs(state: CellState, jobs: ReadonlyMap<string, Job
   }
   const jobDomains: Record<string, Partial<Record<(typeof SPREAD_DOMAINS)[number], Record<string, number>>>> = {};
   for (const [jobId, spec] of jobs) {
-    if (spec.spread !== undefined) jobDomains[jobId] = Object.fromEntries(SPREAD_DOMAINS.map((kind) => [kind, Object.fromEntries(jobDomainCounts(state, jobId, kind))]));
+    if (declaredSpread(spec.spread) !== undefined) jobDomains[jobId] = Object.fromEntries(SPREAD_DOMAINS.map((kind) => [kind, Object.fromEntries(jobDomainCounts(state, jobId, kind))]));
   }
   return { cell: new CellSnapshot(offers, jobDomains), running: (machine) => running.get(machine.name) ?? [] };
 }

@@ -1,4 +1,4 @@
-import { CorralError, jobId, planJob, subjects, type JobPlan, type JobSpec } from "@corral/contracts";
+import { CorralError, jobId, planJob, spreadRuleOf, subjects, type JobPlan, type JobSpec } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { cheapestPreemption, Placer, profileFor, taskRequestFor } from "@corral/scheduling";
 import { checkAdmission } from "./admit-job.js";
@@ -37,6 +37,7 @@ export function servePlans(ctx: LeaderContext): Subscription {
     return {
       job: id,
       admission,
+      spread: spreadRuleOf(spec.spread),
       placements: round.placements.map((placement) => ({ task: placement.taskId, node: placement.node })),
       ...(simulated < spec.replicas ? { planned: simulated } : {}),
       unplaced: round.unplaced.map(({ task, refusals }, position) => {

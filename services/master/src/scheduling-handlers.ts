@@ -1,4 +1,4 @@
-import { CorralError, fetchWork, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
+import { CorralError, declaredSpread, fetchWork, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { assignedPortsRefusal, firstRefusal, mayUseReclaimed, profileFor, resourceRefusal, taskRequestFor, type TaskRequest } from "@corral/scheduling";
 import { isAlloc, type NodeRecord, type TaskRef } from "./cell-state.js";
@@ -140,9 +140,10 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
         };
       };
       const nodes = pending.length === 0 ? [] : sampleFitting([...state.nodes.values()], Math.min(MAX_MACHINES_SENT, Math.max(MIN_MACHINES_SENT, pending.length * MACHINES_SENT_PER_TASK)), workNode);
-      // Jobs whose rules depend on where their other tasks are: the machines sent say how many
-      // each has there, and spreading jobs get their counts over the whole cell.
-      const placedJobs = new Set(pending.filter((ref) => ref.job.spec.maxPerMachine !== undefined || ref.job.spec.spread !== undefined).map((ref) => ref.job.id));
+      // Jobs whose placement depends on where their other tasks are (every job but one with
+      // spread 'none' and no max per machine): the machines sent say how many each has there,
+      // and jobs that declare a spread get their counts over the whole cell.
+      const placedJobs = new Set(pending.filter((ref) => ref.job.spec.maxPerMachine !== undefined || ref.job.spec.spread !== "none").map((ref) => ref.job.id));
       if (placedJobs.size > 0) {
         for (const node of nodes) {
           const jobTasks: Record<string, number> = {};
@@ -152,8 +153,7 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
       }
       const jobDomains: Record<string, Partial<Record<SpreadDomain, Record<string, number>>>> = {};
       for (const jobId of placedJobs) {
-        const spread = state.jobs.get(jobId)?.spec.spread;
-        if (spread === undefined) continue;
+        if (declaredSpread(state.jobs.get(jobId)?.spec.spread) === undefined) continue;
         jobDomains[jobId] = Object.fromEntries(SPREAD_DOMAINS.map((kind) => [kind, Object.fromEntries(jobDomainCounts(state, jobId, kind))]));
       }
       return {

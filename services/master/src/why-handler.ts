@@ -1,4 +1,4 @@
-import { CorralError, subjects, whyPending } from "@corral/contracts";
+import { CorralError, spreadRuleOf, subjects, whyPending } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { explainPending, profileFor, taskRequestFor } from "@corral/scheduling";
 import { wholeCellFor } from "./cell-offers.js";
@@ -35,7 +35,13 @@ export function serveWhyPending(ctx: LeaderContext): Subscription {
     if (job.spec.allocSet !== undefined) return { job: id, pending: pending.length, over: "allocs" as const, ...explainInAllocSet(state, job) };
     const whole = wholeCellFor(state, id, job.spec);
     const task = taskRequestFor(id, job.user, job.spec, first.index, first.lifecycle.context.incarnation);
-    return { job: id, pending: pending.length, over: "machines" as const, ...explainPending(whole.cell, profileFor(ctx.policy).filters, task, pending.length, whole.running) };
+    return {
+      job: id,
+      pending: pending.length,
+      over: "machines" as const,
+      spread: spreadRuleOf(job.spec.spread),
+      ...explainPending(whole.cell, profileFor(ctx.policy).filters, task, pending.length, whole.running),
+    };
   });
 }
 

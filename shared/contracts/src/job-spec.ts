@@ -123,7 +123,7 @@ export type Preference = z.infer<typeof preferenceSchema>;
  * Spread the job's tasks across failure domains: the domain with the most of them has at most
  * `maxSkew` more than the one with the fewest.
  */
-export const spreadSchema = z.strictObject({
+const spreadAcrossSchema = z.strictObject({
   across: z.enum(SPREAD_DOMAINS),
   maxSkew: z
     .number()
@@ -132,7 +132,39 @@ export const spreadSchema = z.strictObject({
     .max(MAX_REPLICAS, `max skew is above ${MAX_REPLICAS}`)
     .default(DEFAULT_MAX_SKEW),
 });
-export type Spread = z.infer<typeof spreadSchema>;
+export type Spread = z.infer<typeof spreadAcrossSchema>;
+
+/**
+ * A job's spread: across a kind of failure domain, or "none". Left out, its tasks are spread
+ * over machines as a preference (Borg and Kubernetes both keep a job's tasks apart by
+ * default, so that one machine lost is one task lost); "none" lets the cell's policy alone
+ * decide, so that the tasks may pack onto one machine.
+ */
+export const spreadSchema = z.union([spreadAcrossSchema, z.literal("none")]);
+export type SpreadSetting = z.infer<typeof spreadSchema>;
+
+/** The failure domains a job declared its tasks must spread across, if it did. */
+export function declaredSpread(spread: SpreadSetting | undefined): Spread | undefined {
+  return typeof spread === "object" ? spread : undefined;
+}
+
+/**
+ * How a job's tasks are spread, as `plan` and `why` show it: by default over every kind of
+ * failure domain as a preference, as declared (a rule: a machine that would break the skew
+ * is refused), or not at all.
+ */
+export const spreadRuleSchema = z.object({
+  rule: z.enum(["default", "declared", "none"]),
+  across: z.array(z.enum(SPREAD_DOMAINS)),
+  maxSkew: z.number().int().positive().optional(),
+});
+export type SpreadRule = z.infer<typeof spreadRuleSchema>;
+
+export function spreadRuleOf(spread: SpreadSetting | undefined): SpreadRule {
+  if (spread === undefined) return { rule: "default", across: [...SPREAD_DOMAINS] };
+  if (spread === "none") return { rule: "none", across: [] };
+  return { rule: "declared", across: [spread.across], maxSkew: spread.maxSkew };
+}
 
 /** A path inside a task's container. */
 const containerPath = z

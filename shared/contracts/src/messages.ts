@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ERROR_CODES } from "./errors.js";
-import { constraintSchema, healthSchema, jobSpecSchema, MAX_REPLICAS, MAX_VOLUMES, volumeSchema, preferenceSchema, requirementsSchema, resourcesSchema, spreadSchema, PRIORITY_BANDS, SPREAD_DOMAINS } from "./job-spec.js";
+import { constraintSchema, healthSchema, jobSpecSchema, MAX_REPLICAS, MAX_VOLUMES, volumeSchema, preferenceSchema, requirementsSchema, resourcesSchema, spreadRuleSchema, spreadSchema, PRIORITY_BANDS, SPREAD_DOMAINS } from "./job-spec.js";
 import { cellNameSchema, imageRefSchema, jobIdSchema, NAME_PATTERN, nodeNameSchema, userNameSchema } from "./names.js";
 import { jobViewSchema, nodeViewSchema } from "./views.js";
 
@@ -139,6 +139,8 @@ export const whyPending = rpc(
     fitting: z.number().int().nonnegative(),
     refusals: z.array(z.object({ reason: z.string(), machines: z.number().int().nonnegative() })),
     advice: z.array(z.string()),
+    /** how the job's tasks are spread (absent for a job in an alloc set, which goes where its allocs are) */
+    spread: spreadRuleSchema.optional(),
   }),
 );
 export type WhyPending = z.infer<typeof whyPending.result>;
@@ -163,6 +165,8 @@ export const planJob = rpc(
         preempts: z.object({ node: nodeNameSchema, tasks: z.array(taskIdSchema) }).optional(),
       }),
     ),
+    /** how the job's tasks are spread (absent for a job in an alloc set) */
+    spread: spreadRuleSchema.optional(),
   }),
 );
 export type JobPlan = z.infer<typeof planJob.result>;

@@ -3,14 +3,15 @@ import { usesReclaimed, type TaskRequest } from "./model.js";
 /**
  * Borg's equivalence classes: tasks that ask the same of machines get the same answers, so
  * a class is examined once for all its tasks. What a task asks depends on its job only when
- * it spreads or limits tasks per machine; otherwise tasks of different jobs can share a class.
+ * it declares a spread or limits tasks per machine; otherwise tasks of different jobs can share a class.
  */
 export function equivalenceClassOf(task: TaskRequest): string {
   // Whether reclaimed resources count depends on the band: production and the rest never share a class.
   const asks = [task.requirements.cpu, task.requirements.ram, task.requirements.disk, task.requirements.ports, task.constraints, task.preferences, usesReclaimed(task)];
   // A task avoiding machines asks something of its own: it shares a class with no other.
   if (task.avoid !== undefined && task.avoid.length > 0) return JSON.stringify([asks, task.taskId, task.avoid]);
-  const jobBound = task.spread !== undefined || task.maxPerMachine !== undefined;
+  // The default spread over machines depends on the job too, but is scored apart (a job-bound scorer), so classes stay shared.
+  const jobBound = typeof task.spread === "object" || task.maxPerMachine !== undefined;
   return JSON.stringify(jobBound ? [asks, task.job, task.spread, task.maxPerMachine] : asks);
 }
 

@@ -2,7 +2,7 @@
  * The scheduler's own view of a cell: plain data, no I/O. The scheduler service, the
  * offline simulator and the benchmarks all build it, so the same code places tasks everywhere.
  */
-import { taskId, type Constraint, type Preference, type PriorityBand, type Resources, type Spread } from "@corral/contracts";
+import { taskId, type Constraint, type Preference, type PriorityBand, type Resources, type SpreadSetting } from "@corral/contracts";
 
 /** One task to place, with what its job asks of machines. */
 export interface TaskRequest {
@@ -14,7 +14,8 @@ export interface TaskRequest {
   requirements: Resources & { ports: number };
   constraints: readonly Constraint[];
   preferences: readonly Preference[];
-  spread?: Spread;
+  /** declared failure domains to spread across, or "none" (no spreading, not even over machines by default) */
+  spread?: SpreadSetting;
   maxPerMachine?: number;
   /** machines the task kept crashing on: scored down, so another machine that fits is chosen */
   avoid?: readonly string[];
@@ -52,7 +53,7 @@ export interface PlacementSpec {
   requirements: Resources & { ports: number };
   constraints: readonly Constraint[];
   preferences: readonly Preference[];
-  spread?: Spread | undefined;
+  spread?: SpreadSetting | undefined;
   maxPerMachine?: number | undefined;
 }
 

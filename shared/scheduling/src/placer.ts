@@ -1,7 +1,7 @@
 import type { CellSnapshot, Machine } from "./cell-snapshot.js";
 import { EquivalenceClasses } from "./equivalence.js";
 import type { TaskRequest } from "./model.js";
-import type { Placement } from "@corral/contracts";
+import { declaredSpread, type Placement } from "@corral/contracts";
 import { firstRefusal, totalScore } from "./plugin.js";
 import type { Refusal } from "./refusal.js";
 import { profileFor, type Policy, type Profile } from "./registry.js";
@@ -125,8 +125,7 @@ export class Placer {
     const cache = this.techniques.scoreCache ? this.cacheOf(this.classOf.of(task)) : undefined;
     const jobVersion = this.cell.jobVersion(task.job);
     const start = this.techniques.relaxedRandomization ? Math.floor(this.random() * this.order.length) : 0;
-    let best: Evaluation | undefined;
-    let bestMachine: Machine | undefined;
+    const best = new BestMachine();
     let feasible = 0;
     const limit = Math.min(this.order.length, this.examineLimit);
     for (let examined = 0; examined < limit && feasible < this.enough; examined++) {
@@ -134,12 +133,14 @@ export class Placer {
       const evaluation = this.evaluate(task, cache, machine, jobVersion);
       if (!evaluation.feasible) continue;
       feasible += 1;
-      if (best === undefined || before(evaluation, best)) {
-        best = evaluation;
-        bestMachine = machine;
-      }
+      best.offer(machine, this.scoreOf(task, evaluation));
     }
-    return bestMachine;
+    return best.machine;
+  }
+
+  /** What the class's answer scored, plus the scorers of the job's own tasks on the machine (never kept in a class). */
+  private scoreOf(task: TaskRequest, evaluation: Evaluation): number {
+    return evaluation.score + totalScore(this.profile.jobScorers, task, evaluation.machine, this.cell);
   }
 
   /**
@@ -170,9 +171,9 @@ export class Placer {
       }
       if (search.exhaustedAt === undefined && !this.examineMore(task, search, this.enough - search.candidates.length)) search.exhaustedAt = jobVersion;
     }
-    let best: Evaluation | undefined;
-    for (const candidate of search.candidates) if (best === undefined || before(candidate, best)) best = candidate;
-    return best?.machine;
+    const best = new BestMachine();
+    for (const candidate of search.candidates) best.offer(candidate.machine, this.scoreOf(task, candidate));
+    return best.machine;
   }
 
   /** Scores again the class's machines that changed since it scored them, and drops those that no longer fit. */
@@ -211,7 +212,7 @@ export class Placer {
   }
 
   private readsJobPlacement(task: TaskRequest): boolean {
-    return task.spread !== undefined;
+    return declaredSpread(task.spread) !== undefined;
   }
 
   /** The score cache of a class (machine index → its answer), when the technique is on. */
@@ -260,9 +261,17 @@ export class Placer {
   }
 }
 
-/** Higher score first; equal scores by machine name, so results do not depend on examination order. */
-function before(a: Evaluation, b: Evaluation): boolean {
-  return a.score > b.score || (a.score === b.score && a.machine.name < b.machine.name);
+/** The best of the machines offered: higher score first; equal scores by machine name, so results do not depend on examination order. */
+class BestMachine {
+  machine: Machine | undefined;
+  private score = -Infinity;
+
+  offer(machine: Machine, score: number): void {
+    if (this.machine === undefined || score > this.score || (score === this.score && machine.name < this.machine.name)) {
+      this.machine = machine;
+      this.score = score;
+    }
+  }
 }
 
 function shuffled<T>(items: readonly T[], random: () => number): T[] {

@@ -37,6 +37,11 @@ export interface ScorePlugin {
   readonly name: string;
   score(task: TaskRequest, machine: Machine, cell: FitCell): number;
   readonly readsJobPlacement?: boolean;
+  /**
+   * The answer depends on the job's own tasks on the machine, though the task's equivalence
+   * class may be shared with other jobs: scored at each choice, never kept in the class.
+   */
+  readonly jobBound?: boolean;
   appliesTo?(task: TaskRequest): boolean;
 }
 

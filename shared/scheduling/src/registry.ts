@@ -4,6 +4,7 @@ import { bestFit } from "./plugins/best-fit/index.js";
 import { constraints } from "./plugins/constraints/index.js";
 import { ePvm } from "./plugins/e-pvm/index.js";
 import { hybrid } from "./plugins/hybrid/index.js";
+import { defaultSpread } from "./plugins/default-spread/index.js";
 import { maxPerMachine } from "./plugins/max-per-machine/index.js";
 import { ports } from "./plugins/ports/index.js";
 import { preferences } from "./plugins/preferences/index.js";
@@ -20,17 +21,22 @@ export const FILTERS: readonly FilterFactory[] = [resources, ports, constraints,
 
 /**
  * How much each scorer's 0–100 counts (Kubernetes' score weights). The packing policy and a
- * job's preferences weigh the same, so neither swamps the other; a declared spread weighs
- * double, as Kubernetes weighs topology spread; a machine the task keeps crashing on loses
+ * job's preferences weigh the same, so neither swamps the other; a declared spread, and the
+ * default spread over failure domains, weigh double, as Kubernetes weighs topology spread, so
+ * that a job's second task goes to another machine even where best fit would stack it; a
+ * machine the task keeps crashing on loses
  * more than all the others can give, so it is chosen only when nothing else fits.
  */
-const SCORE_WEIGHTS = { policy: 1, preferences: 1, spread: 2, avoidCrashes: 10 } as const;
+const SCORE_WEIGHTS = { policy: 1, preferences: 1, spread: 2, defaultSpread: 2, avoidCrashes: 10 } as const;
 
 /** The pipeline of one cell: every filter, then the cell's packing policy plus the job's own preferences. */
 export interface Profile {
   policy: Policy;
   filters: FilterPlugin[];
+  /** scorers whose answer an equivalence class may keep */
   scorers: WeightedScorer[];
+  /** scorers of the job's own tasks on a machine (ScorePlugin.jobBound), scored at each choice */
+  jobScorers: WeightedScorer[];
 }
 
 export function profileFor(policy: Policy): Profile {
@@ -43,5 +49,6 @@ export function profileFor(policy: Policy): Profile {
       { plugin: spreadScorer.create(), weight: SCORE_WEIGHTS.spread },
       { plugin: avoidCrashes.create(), weight: SCORE_WEIGHTS.avoidCrashes },
     ],
+    jobScorers: [{ plugin: defaultSpread.create(), weight: SCORE_WEIGHTS.defaultSpread }],
   };
 }

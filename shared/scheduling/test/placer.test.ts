@@ -24,12 +24,40 @@ test("12 replicas spread across 4 racks with maxSkew 1 land 3 per rack", (t) => 
   t.deepEqual([...perRack.values()], [3, 3, 3, 3]);
 });
 
-test("best fit packs a job onto as few machines as it can; E-PVM spreads it", (t) => {
-  const small = { requirements: { cpu: 1, ram: 1 * GIB, disk: 0, ports: 0 } };
+test("best fit packs a job with spread 'none' onto as few machines as it can; E-PVM spreads it", (t) => {
+  const small = { requirements: { cpu: 1, ram: 1 * GIB, disk: 0, ports: 0 }, spread: "none" as const };
   const packed = new Placer(new CellSnapshot(racks(2, 4)), { policy: "best-fit", random: () => 0.5 }).placeAll(replicas(8, small));
   const spread = new Placer(new CellSnapshot(racks(2, 4)), { policy: "e-pvm", random: () => 0.5 }).placeAll(replicas(8, small));
   t.is(new Set(packed.placements.map((p) => p.node)).size, 1, "8 one-core tasks fill one 8-core machine");
   t.is(new Set(spread.placements.map((p) => p.node)).size, 8, "one task per machine");
+});
+
+test("by default a job's tasks go to different machines, even under best fit, and share one only when no other fits", (t) => {
+  const small = { requirements: { cpu: 1, ram: 1 * GIB, disk: 0, ports: 0 } };
+  for (const policy of POLICIES) {
+    const round = new Placer(new CellSnapshot(racks(2, 4)), { policy, random: () => 0.5 }).placeAll(replicas(8, small));
+    t.is(new Set(round.placements.map((p) => p.node)).size, 8, `${policy}: one task per machine`);
+  }
+  // Two machines, one with room for a single task: the other three share the big one.
+  const tight = new CellSnapshot([machine("big"), machine("small", { free: { cpu: 1, ram: 8 * GIB, disk: 100 * GIB } })]);
+  const round = new Placer(tight, { policy: "best-fit", random: () => 0.5 }).placeAll(replicas(4, small));
+  t.is(round.placements.length, 4, "a preference, never a refusal");
+  t.is(round.placements.filter((p) => p.node === "big").length, 3);
+});
+
+test("jobs that share an equivalence class are each spread by their own tasks, with the techniques on or off", (t) => {
+  const small = { requirements: { cpu: 1, ram: 1 * GIB, disk: 0, ports: 0 } };
+  for (const equivalenceClasses of [true, false]) {
+    const placer = new Placer(new CellSnapshot(racks(1, 3)), { policy: "best-fit", random: () => 0.5, techniques: { equivalenceClasses } });
+    const a = replicas(3, { ...small, job: "a.alice.local" });
+    const b = replicas(3, { ...small, job: "b.alice.local" });
+    // Interleaved, so a class's kept answers would carry one job's placements over to the other.
+    const round = placer.placeAll([a[0]!, b[0]!, a[1]!, b[1]!, a[2]!, b[2]!]);
+    for (const job of ["a.alice.local", "b.alice.local"]) {
+      const nodes = round.placements.filter((p) => p.taskId.endsWith(job)).map((p) => p.node);
+      t.is(new Set(nodes).size, 3, `classes ${equivalenceClasses ? "on" : "off"}: ${job} on three machines (${nodes.join(", ")})`);
+    }
+  }
 });
 
 test("hard constraints, max-per-machine and preferences are honoured", (t) => {

@@ -1,5 +1,5 @@
 import test from "ava";
-import { CellSnapshot } from "../src/cell-snapshot.js";
+import { CellSnapshot, type Machine } from "../src/cell-snapshot.js";
 import { totalScore } from "../src/plugin.js";
 import { profileFor } from "../src/registry.js";
 import { avoidCrashes } from "../src/plugins/avoid-crashes/index.js";
@@ -7,6 +7,7 @@ import { bestFit } from "../src/plugins/best-fit/index.js";
 import { constraints } from "../src/plugins/constraints/index.js";
 import { ePvm } from "../src/plugins/e-pvm/index.js";
 import { hybrid } from "../src/plugins/hybrid/index.js";
+import { defaultSpread } from "../src/plugins/default-spread/index.js";
 import { maxPerMachine } from "../src/plugins/max-per-machine/index.js";
 import { ports } from "../src/plugins/ports/index.js";
 import { preferences } from "../src/plugins/preferences/index.js";
@@ -53,6 +54,25 @@ test("constraints: every operator, and the refusal names the constraint", (t) =>
   t.is(withConstraint("ssd", "exists", []), "constraint ssd exists not met");
   t.is(withConstraint("ssd", "not_exists", []), undefined);
   t.is(withConstraint("ssd", "!=", ["yes"]), undefined, "a missing attribute is not equal to anything");
+});
+
+test("default-spread: fewer of the job's tasks on a machine, its rack and its power domain score higher; a declared spread or 'none' turns it off", (t) => {
+  const cell = new CellSnapshot([
+    machine("empty", { attributes: { rack: "r1" } }),
+    machine("one", { attributes: { rack: "r1" }, jobTasks: { "web.alice.local": 1, "other.bob.local": 5 } }),
+    machine("apart", { attributes: { rack: "r2" } }),
+  ]);
+  const plugin = defaultSpread.create();
+  const [empty, one, apart] = cell.machines as [Machine, Machine, Machine];
+  t.is(plugin.score(task("a"), apart, cell), 100, "nothing of the job in its machine, rack or power domain");
+  t.is(Math.round(plugin.score(task("a"), empty, cell)), Math.round((100 + 50 + 50) / 3), "the job's task next door, in the same rack");
+  t.is(plugin.score(task("a"), one, cell), 50, "only this job's tasks count");
+  cell.reserve(task("a"), one, []);
+  t.is(Math.round(plugin.score(task("a"), one, cell)), 33, "a task placed in the cycle counts at once");
+  t.true(plugin.jobBound === true, "scored per job, never kept in a shared equivalence class");
+  t.false(plugin.appliesTo!(task("b", { spread: "none" })));
+  t.false(plugin.appliesTo!(task("c", { spread: { across: "rack", maxSkew: 1 } })));
+  t.true(plugin.appliesTo!(task("d")));
 });
 
 test("max-per-machine: counts the job's tasks already there", (t) => {

@@ -233,12 +233,24 @@ function readValueTexts(ctx: NormalizeContext, items: readonly RawValue[], specP
   return ok ? texts : undefined;
 }
 
-/** `spread = { across = 'rack' max_skew = 1 }`: the failure domain to spread the tasks across, and how unevenly. */
-export function readSpread(ctx: NormalizeContext, value: RawValue): Record<string, unknown> | undefined {
+/**
+ * `spread = { across = 'rack' max_skew = 1 }`: the failure domain to spread the tasks across,
+ * and how unevenly; `spread = 'none'`: not even over machines, as jobs are by default.
+ */
+export function readSpread(ctx: NormalizeContext, value: RawValue): Record<string, unknown> | "none" | undefined {
   const example = exampleBlock(ctx.format, "spread", [
     ["across", str("rack")],
     ["max_skew", num("1")],
   ]);
+  if (value.kind === "string" && value.value === "none") return "none";
+  if (value.kind !== "map" && value.kind !== "null") {
+    ctx.report(
+      "spread",
+      `expected 'none' (the tasks may share machines as the cell's policy packs them) or a block of fields, found ${describeRaw(value)}; e.g. ${example}`,
+      value.position,
+    );
+    return undefined;
+  }
   const map = readMap(ctx, value, "spread", example);
   if (map === undefined) return undefined;
   const fields = ctx.fields(map, SPREAD_FIELDS, "spread");

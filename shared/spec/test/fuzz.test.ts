@@ -287,7 +287,10 @@ const validSpec: fc.Arbitrary<JobSpec> = fc
     constraints: fc.oneof(fc.array(constraint, { maxLength: 4 }), fc.array(constraint, { minLength: 30, maxLength: 32 })),
     preferences: fc.array(preference, { maxLength: 4 }),
     spread: fc.option(
-      fc.record({ across: fc.constantFrom(...SPREAD_DOMAINS), maxSkew: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: MAX_REPLICAS })) }),
+      fc.oneof(
+        fc.record({ across: fc.constantFrom(...SPREAD_DOMAINS), maxSkew: fc.oneof(fc.constant(1), fc.integer({ min: 1, max: MAX_REPLICAS })) }),
+        fc.constant("none" as const),
+      ),
       { nil: undefined },
     ),
     maxPerMachine: fc.option(fc.integer({ min: 1, max: MAX_REPLICAS }), { nil: undefined }),
@@ -386,7 +389,8 @@ function toSource(spec: JobSpec, header: Header): Record<string, unknown> {
   Object.assign(source, alloc ? rest : { binary, args, env, ...rest, restart, grace: `${gracePeriodMs}ms` });
   source.constraints = constraints.map(constraintSource);
   source.preferences = preferences.map(constraintSource);
-  if (spread !== undefined) source.spread = { across: spread.across, max_skew: spread.maxSkew };
+  if (spread === "none") source.spread = "none";
+  else if (spread !== undefined) source.spread = { across: spread.across, max_skew: spread.maxSkew };
   if (maxPerMachine !== undefined) source.max_per_machine = maxPerMachine;
   if (allocSet !== undefined) source.alloc_set = allocSet;
   if (!alloc) source.volumes = volumes.map(({ readOnly, ...where }) => ({ ...where, read_only: readOnly }));

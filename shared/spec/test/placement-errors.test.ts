@@ -231,7 +231,9 @@ test("weight out of range or not a whole number", (t) => {
 test("spread: not a block, a missing or unknown domain, a bad max_skew", (t) => {
   const scalar = issue(t, borg("  spread = 'rack'"), "a.borg");
   t.like(scalar, { line: 5, column: 12, field: "spread" });
-  t.regex(scalar.message, /expected a block of fields, found a string \("rack"\); e\.g\. spread = \{ across = 'rack' max_skew = 1 \}/);
+  t.regex(scalar.message, /expected 'none' \(the tasks may share machines as the cell's policy packs them\) or a block of fields, found a string \("rack"\); e\.g\. spread = \{ across = 'rack' max_skew = 1 \}/);
+  const number = issue(t, borg("  spread = 2"), "a.borg");
+  t.regex(number.message, /expected 'none' .* or a block of fields, found a number \(2\)/);
 
   const missing = issue(t, yaml("spread:", "  max_skew: 2"), "a.yaml");
   t.like(missing, { line: 5, column: 1, field: "spread.across" });

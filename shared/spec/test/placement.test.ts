@@ -173,6 +173,8 @@ test("spread: each failure domain, max_skew as written or 1 by default", (t) => 
     for (const spec of parseEach(t, { spread: { across } })) t.deepEqual(spec.spread, { across, maxSkew: 1 });
   }
   for (const spec of parseEach(t, { spread: { across: "power", max_skew: 3 } })) t.deepEqual(spec.spread, { across: "power", maxSkew: 3 });
+  // Opting out of the default spread over machines.
+  for (const spec of parseEach(t, { spread: "none" })) t.is(spec.spread, "none");
 });
 
 test("max_per_machine becomes maxPerMachine", (t) => {

@@ -153,7 +153,8 @@ export function printBorg(spec: JobSpec, style: BorgStyle = PLAIN_STYLE): string
   const listSep = sep === "; " ? " " : sep;
   if (spec.constraints.length > 0 || !style.omitDefaults) fields.push(`constraints = [${spec.constraints.map((c) => printConstraint(c, style)).join(listSep)}]`);
   if (spec.preferences.length > 0 || !style.omitDefaults) fields.push(`preferences = [${spec.preferences.map((p) => printConstraint(p, style)).join(`,${listSep}`)}]`);
-  if (spec.spread !== undefined) {
+  if (spec.spread === "none") fields.push(`spread = ${quoteBorg("none", style.quote)}`);
+  else if (spec.spread !== undefined) {
     const skew = style.omitDefaults && spec.spread.maxSkew === DEFAULT_MAX_SKEW ? "" : `${sep}max_skew = ${spec.spread.maxSkew}`;
     fields.push(`spread = { across = ${quoteBorg(spec.spread.across, style.quote)}${skew} }`);
   }

@@ -1,3 +1,4 @@
+import { declaredSpread } from "@corral/contracts";
 import type { FilterFactory, ScorerFactory } from "../../plugin.js";
 import { refusals } from "../../refusal.js";
 
@@ -10,9 +11,9 @@ export const spreadFilter: FilterFactory = {
   create: () => ({
     name: "spread",
     readsJobPlacement: true,
-    appliesTo: (task) => task.spread !== undefined,
+    appliesTo: (task) => declaredSpread(task.spread) !== undefined,
     filter(task, machine, cell) {
-      const { across, maxSkew } = task.spread!;
+      const { across, maxSkew } = declaredSpread(task.spread)!;
       const here = cell.jobTasksIn(task.job, across, machine.domains[across]);
       return here + 1 - cell.fewestJobTasks(task.job, across, task.constraints) > maxSkew ? refusals.spread(across) : undefined;
     },
@@ -25,7 +26,10 @@ export const spreadScorer: ScorerFactory = {
   create: () => ({
     name: "spread",
     readsJobPlacement: true,
-    appliesTo: (task) => task.spread !== undefined,
-    score: (task, machine, cell) => 100 / (1 + cell.jobTasksIn(task.job, task.spread!.across, machine.domains[task.spread!.across])),
+    appliesTo: (task) => declaredSpread(task.spread) !== undefined,
+    score: (task, machine, cell) => {
+      const { across } = declaredSpread(task.spread)!;
+      return 100 / (1 + cell.jobTasksIn(task.job, across, machine.domains[across]));
+    },
   }),
 };
