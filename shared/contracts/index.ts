@@ -11,6 +11,7 @@ export * from "./src/listeners.js";
 export * from "./src/envelope.js";
 export * from "./src/submissions.js";
 export * from "./src/machine-digest.js";
+export * from "./src/task-list-digest.js";
 export * from "./src/bns.js";
 export * from "./src/history.js";
 export * from "./src/selector.js";

@@ -1,5 +1,6 @@
 import {
   heartbeat,
+  heartbeatWanted,
   readLogs,
   subjects,
   taskEventBatch,
@@ -16,6 +17,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { resolveBinary } from "./binaries.js";
 import { Spawner } from "./spawner.js";
+import { TaskListReporter } from "./task-list-reporter.js";
 import { SlicedQueue } from "./sliced-queue.js";
 import { HostTask, taskPaths, type TaskExit } from "./host-task.js";
 import { readLog } from "./log-reader.js";
@@ -95,6 +97,7 @@ export class Borglet {
   private readonly startedAt = Date.now();
   private subscriptions: Subscription[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
+  private readonly taskList = new TaskListReporter();
   private rotationTimer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -120,6 +123,7 @@ export class Borglet {
         const paths = taskPaths(this.options.dataDir, taskId);
         return readLog(stream === "stdout" ? paths.stdout : paths.stderr, tailBytes, from);
       }),
+      subscribeEvents(this.nc, subjects.nodeHeartbeatWanted(cell, name), heartbeatWanted, cell, this.log, () => this.taskList.wantFull()),
     ];
     this.sendHeartbeat();
     this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs);
@@ -394,6 +398,7 @@ export class Borglet {
         ...(this.probers.get(task)?.current === undefined ? {} : { health: this.probers.get(task)!.current! }),
       };
     });
+    const usageMoved = this.usage.takeMoved();
     publishEvent(this.nc, subjects.nodeHeartbeat(cell, name), heartbeat, cell, {
       node: name,
       host: this.options.host,
@@ -404,9 +409,9 @@ export class Borglet {
       startedAt: this.startedAt,
       seq: this.seq++,
       epochSeen: this.epochSeen,
-      tasks,
+      ...this.taskList.next(tasks, usageMoved),
       heartbeatMs: this.options.heartbeatMs,
-      ...(this.usage.takeMoved() ? { usageMoved: true as const } : {}),
+      ...(usageMoved ? { usageMoved: true as const } : {}),
     });
     this.relieveMemoryPressure(measured);
   }

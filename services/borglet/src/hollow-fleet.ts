@@ -1,5 +1,6 @@
 import {
   heartbeat,
+  heartbeatWanted,
   leaseBatch,
   nodeFromSubject,
   subjects,
@@ -11,6 +12,7 @@ import {
 } from "@corral/contracts";
 import { publishEvent, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import type { HollowMachineSpec } from "./hollow-machines.js";
+import { TaskListReporter } from "./task-list-reporter.js";
 
 /** Set in a job's env, a hollow task "runs" this long and then exits 0 (batch work). */
 export const HOLLOW_RUN_MS_ENV = "HOLLOW_RUN_MS";
@@ -27,6 +29,7 @@ interface HollowMachine {
   tasks: Map<string, HollowTask>;
   epochSeen: number;
   seq: number;
+  taskList: TaskListReporter;
 }
 
 export interface HollowFleetOptions {
@@ -46,7 +49,7 @@ export class HollowFleet {
   private readonly outbox = new Map<HollowMachine, TaskEvent[]>();
   private flushScheduled = false;
   private nextPid = 1000;
-  private subscription: Subscription | undefined;
+  private subscriptions: Subscription[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly startedAt = Date.now();
 
@@ -56,7 +59,7 @@ export class HollowFleet {
     private readonly options: HollowFleetOptions,
     private readonly log: Logger,
   ) {
-    for (const spec of specs) this.machines.set(spec.name, { spec, tasks: new Map(), epochSeen: 0, seq: 0 });
+    for (const spec of specs) this.machines.set(spec.name, { spec, tasks: new Map(), epochSeen: 0, seq: 0, taskList: new TaskListReporter() });
   }
 
   get size(): number {
@@ -65,10 +68,15 @@ export class HollowFleet {
 
   start(): void {
     const { cell } = this.options;
-    this.subscription = subscribeEvents(this.nc, subjects.nodeCommands(cell, "*"), leaseBatch, cell, this.log, (envelope, msg) => {
-      const machine = this.machines.get(nodeFromSubject(msg.subject) ?? "");
-      if (machine !== undefined) this.obey(machine, envelope);
-    });
+    this.subscriptions = [
+      subscribeEvents(this.nc, subjects.nodeCommands(cell, "*"), leaseBatch, cell, this.log, (envelope, msg) => {
+        const machine = this.machines.get(nodeFromSubject(msg.subject) ?? "");
+        if (machine !== undefined) this.obey(machine, envelope);
+      }),
+      subscribeEvents(this.nc, subjects.nodeHeartbeatWanted(cell, "*"), heartbeatWanted, cell, this.log, (_envelope, msg) => {
+        this.machines.get(nodeFromSubject(msg.subject) ?? "")?.taskList.wantFull();
+      }),
+    ];
     // Spread heartbeats: every tick sends for the slice of machines that is due.
     const tickMs = Math.max(10, Math.min(100, this.options.heartbeatMs / 10));
     const all = [...this.machines.values()];
@@ -85,7 +93,7 @@ export class HollowFleet {
 
   stop(): void {
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
-    this.subscription?.unsubscribe();
+    for (const subscription of this.subscriptions) subscription.unsubscribe();
     for (const machine of this.machines.values()) for (const task of machine.tasks.values()) clearTimeout(task.finishTimer);
     this.flush();
   }
@@ -155,7 +163,7 @@ export class HollowFleet {
       startedAt: this.startedAt,
       seq: machine.seq++,
       epochSeen: machine.epochSeen,
-      tasks,
+      ...machine.taskList.next(tasks, false),
       heartbeatMs: this.options.heartbeatMs,
     });
   }

@@ -1,14 +1,17 @@
-import type { Heartbeat } from "@corral/contracts";
+import { taskListDigest, type DigestedTask, type Heartbeat } from "@corral/contracts";
 import { isAlloc, type CellState } from "./cell-state.js";
 
 /**
  * Whether a heartbeat tells the leader nothing about tasks that it does not already have:
  * the machine runs exactly the tasks placed on it, each as the incarnation placed, and none
  * needs a start caught up or a revocation sent again. Judged by a link shard against its
- * copy of the committed state; anything else goes to the leader in full.
+ * copy of the committed state; anything else goes to the leader in full. A heartbeat that
+ * gives only its list's digest changes nothing when the digest is that of what is placed
+ * there; otherwise only its full list can say what changed.
  */
 export function heartbeatChangesNothing(state: CellState, hb: Heartbeat): boolean {
   if (hb.usageMoved === true) return false; // the leader keeps usage current; only moves past the threshold reach it
+  if (hb.tasks === undefined) return hb.tasksDigest === placedTasksDigest(state, hb.node);
   if (state.processCount(hb.node) !== hb.tasks.length) return false;
   const seen = new Set<string>();
   for (const reported of hb.tasks) {
@@ -21,4 +24,20 @@ export function heartbeatChangesNothing(state: CellState, hb: Heartbeat): boolea
     if (placedAs === "terminating" && reported.state === "running") return false; // a revocation that may have been lost
   }
   return true;
+}
+
+/**
+ * The digest a borglet would send that runs exactly what the state places on the machine,
+ * each task as far along as the state knows: assigned is starting there, running is
+ * running, terminating is terminating. A borglet ahead of the state (a start not yet
+ * reported) lists its tasks in full anyway, since its list changed.
+ */
+export function placedTasksDigest(state: CellState, node: string): string {
+  const placed: DigestedTask[] = [];
+  for (const ref of state.tasksOn(node)) {
+    if (isAlloc(ref.job)) continue;
+    const { lifecycle } = ref.task;
+    placed.push({ taskId: ref.id, incarnation: lifecycle.context.incarnation, state: lifecycle.state === "running" ? "running" : lifecycle.state === "terminating" ? "terminating" : "starting" });
+  }
+  return taskListDigest(placed);
 }

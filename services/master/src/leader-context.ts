@@ -1,4 +1,5 @@
 import type { MachineDigests } from "@corral/contracts";
+import type { FullHeartbeatRequests } from "./heartbeat-requests.js";
 import type { QuotaTable } from "@corral/scheduling";
 import type { FencedStore, Logger, NatsConnection } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
@@ -33,6 +34,8 @@ export interface LeaderContext {
   reclamation: Reclamation;
   /** each machine's digest, hashed again only when its shape changed */
   digests: MachineDigests;
+  /** asks borglets whose task digest did not match for their full list */
+  fullHeartbeats: FullHeartbeatRequests;
   /** heartbeats this term, by how they arrived */
   heartbeats: { direct: number; forwarded: number; aliveReported: number };
   /** commits the current state changes, then sends what the batch carries */

@@ -7,6 +7,7 @@ import { startAllocKeeper } from "./alloc-keeper.js";
 import { CommandBatch } from "./commands.js";
 import { NamePublisher } from "./name-publisher.js";
 import { Reclamation } from "./reclamation.js";
+import { FullHeartbeatRequests } from "./heartbeat-requests.js";
 import { CommitQueue } from "./commit-queue.js";
 import type { LeaderContext } from "./leader-context.js";
 import { subscribeNodes, sweepSilentMachines, sweepTickMs } from "./node-handlers.js";
@@ -126,6 +127,7 @@ export class LeaderTerm {
       termStartedAt: Date.now(),
       heartbeats: this.heartbeats,
       digests: new MachineDigests(),
+      fullHeartbeats: new FullHeartbeatRequests(nc, cell),
       reclamation: new Reclamation(this.options.reservationHalfLifeMs),
       names,
       commitAndSend: (batch: CommandBatch) => commits.commit(batch),

@@ -2,6 +2,7 @@ import { heartbeat, linkAlive, linkHeartbeats, MachineDigests, nodeFromSubject, 
 import { callRpc, publishEvent, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import type { CellState } from "./cell-state.js";
 import { heartbeatChangesNothing } from "./heartbeat-match.js";
+import { FullHeartbeatRequests } from "./heartbeat-requests.js";
 
 /** Every master replica joins this queue group, so each takes a share of the heartbeats. */
 export const LINK_SHARDS_QUEUE = "link-shards";
@@ -23,6 +24,7 @@ export class LinkShard {
   private timer: NodeJS.Timeout | undefined;
   private flushing = false;
   private readonly digests = new MachineDigests();
+  private readonly fullHeartbeats: FullHeartbeatRequests;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -30,7 +32,9 @@ export class LinkShard {
     private readonly name: string,
     private readonly committedState: () => CellState,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.fullHeartbeats = new FullHeartbeatRequests(nc, cell);
+  }
 
   start(): void {
     this.subscription = subscribeEvents(
@@ -46,6 +50,10 @@ export class LinkShard {
         }
         if (heartbeatChangesNothing(this.committedState(), hb)) {
           this.unchanged.set(hb.node, hb);
+        } else if (hb.tasks === undefined) {
+          // Alive, but only its full list can say what differs: the leader hears of it once that comes.
+          this.unchanged.set(hb.node, hb);
+          this.fullHeartbeats.ask(hb);
         } else {
           this.unchanged.delete(hb.node);
           this.changed.set(hb.node, hb);

@@ -1,4 +1,4 @@
-import { heartbeat, linkAlive, linkHeartbeats, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type TaskEvent, type HistoryEntry } from "@corral/contracts";
+import { heartbeat, linkAlive, linkHeartbeats, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type HeartbeatTask, type TaskEvent, type HistoryEntry } from "@corral/contracts";
 import { serveRpc, subscribeEvents, type Subscription } from "@corral/kit";
 import { MACHINE_LOST, type TaskLifecycleEvent } from "@corral/machines";
 import { isAlloc, type NodeRecord, type TaskRef } from "./cell-state.js";
@@ -39,10 +39,10 @@ function lifecycleEventOf(event: TaskEvent): TaskLifecycleEvent | undefined {
  * revoked (they were moved, killed, or belong to an old incarnation), a missed start is
  * caught up, and a placed task the borglet no longer mentions is resent or written off.
  */
-function reconcile(ctx: LeaderContext, hb: Heartbeat, batch: CommandBatch): void {
+function reconcile(ctx: LeaderContext, hb: Heartbeat, tasks: readonly HeartbeatTask[], batch: CommandBatch): void {
   const { state } = ctx;
   const reported = new Set<string>();
-  for (const running of hb.tasks) {
+  for (const running of tasks) {
     const ref = state.task(running.taskId);
     if (ref === undefined || isAlloc(ref.job) || !state.reportedMatches(ref, hb.node, running)) {
       batch.revoke(hb.node, {
@@ -137,6 +137,13 @@ async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
     state.nodes.get(hb.node)!.lastHeartbeat = Date.now();
     return;
   }
+  if (hb.tasks === undefined) {
+    // Its tasks' digest differs from what is placed there: alive if known as it is, and what differs waits for its full list.
+    const known = state.nodes.get(hb.node);
+    if (known !== undefined && known.state === "up" && known.awaitingFirstHeartbeat !== true && known.digest === ctx.digests.of(hb)) known.lastHeartbeat = Date.now();
+    ctx.fullHeartbeats.ask(hb);
+    return;
+  }
   const { cameUp, storedChanged } = state.upsertNode({
     name: hb.node,
     host: hb.host,
@@ -155,7 +162,7 @@ async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
     // New capacity matters only to pending work; thousands of machines registering at once must not mean thousands of scheduling passes.
     if (state.pendingCount > 0) batch.wakeSchedulers();
   }
-  reconcile(ctx, hb, batch);
+  reconcile(ctx, hb, hb.tasks, batch);
   if (!batch.isEmpty) await ctx.commitAndSend(batch);
   // The machine's record rides with the next commit of this tick; nothing waits for it.
   else if (storedChanged) ctx.commits.commit().catch(() => {}); // a failed commit marks it dirty again

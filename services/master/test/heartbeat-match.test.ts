@@ -1,8 +1,8 @@
 import test from "ava";
-import type { Heartbeat, HeartbeatTask } from "@corral/contracts";
+import { taskListDigest, type Heartbeat, type HeartbeatTask } from "@corral/contracts";
 import { parseJobSpec } from "@corral/spec";
 import { CellState } from "../src/cell-state.js";
-import { heartbeatChangesNothing } from "../src/heartbeat-match.js";
+import { heartbeatChangesNothing, placedTasksDigest } from "../src/heartbeat-match.js";
 import { jobRecord } from "./support/leader-harness.js";
 
 function cellWithTwoTasksOnN1(): CellState {
@@ -54,4 +54,23 @@ test("a heartbeat whose usage moved past the threshold goes to the leader whole;
   const measured = (index: number): HeartbeatTask => ({ ...running(index), usage: { cpu: 0.3, ram: 50 * 2 ** 20 } });
   t.true(heartbeatChangesNothing(state, beat([measured(0), measured(1)])));
   t.false(heartbeatChangesNothing(state, { ...beat([measured(0), measured(1)]), usageMoved: true }));
+});
+
+test("a digest in place of the list changes nothing exactly when it is the digest of what is placed there", (t) => {
+  const state = cellWithTwoTasksOnN1();
+  const digestOnly = (tasks: HeartbeatTask[], node = "n1"): Heartbeat => {
+    const { tasks: _listed, ...rest } = beat([], node);
+    return { ...rest, tasksDigest: taskListDigest(tasks) };
+  };
+  t.is(placedTasksDigest(state, "n1"), taskListDigest([running(1), running(0)]));
+  t.true(heartbeatChangesNothing(state, digestOnly([running(1), running(0)])), "in any order");
+  t.true(heartbeatChangesNothing(state, digestOnly([], "n2")), "an idle machine");
+  t.false(heartbeatChangesNothing(state, digestOnly([running(0)])), "a placed task missing");
+  t.false(heartbeatChangesNothing(state, digestOnly([running(0), running(1, 7)])), "another incarnation");
+  const third = state.task("2.web.alice.local")!;
+  state.transition(third, { type: "SCHEDULE", node: "n1", ports: [] });
+  t.true(heartbeatChangesNothing(state, digestOnly([running(0), running(1), { ...running(2), state: "starting", pid: undefined }])), "assigned is starting there");
+  state.transition(state.task("0.web.alice.local")!, { type: "KILL", reason: "killed by user" });
+  t.false(heartbeatChangesNothing(state, digestOnly([running(0), running(1), { ...running(2), state: "starting", pid: undefined }])), "still running while the leader stops it");
+  t.false(heartbeatChangesNothing(state, { ...digestOnly([running(0), running(1)]), usageMoved: true }));
 });

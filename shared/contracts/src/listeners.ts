@@ -24,5 +24,6 @@ export function listenersOf(cell: string, node: string): Listener[] {
     { service: "scheduler", subject: subjects.schedKick(cell), kind: "event" },
     { service: "borglet", subject: subjects.nodeCommands(cell, node), kind: "event" },
     { service: "borglet", subject: subjects.nodeLogs(cell, node), kind: "rpc" },
+    { service: "borglet", subject: subjects.nodeHeartbeatWanted(cell, node), kind: "event" },
   ];
 }

@@ -211,31 +211,44 @@ export const heartbeatTaskSchema = z.object({
 });
 export type HeartbeatTask = z.infer<typeof heartbeatTaskSchema>;
 
+/** A heartbeat's fields, before the rule that it lists its tasks or gives their digest (records pick from these). */
+export const heartbeatFields = z.object({
+  node: nodeNameSchema,
+  host: z.string().min(1).max(255),
+  pid: z.number().int().positive(),
+  capacity: resourcesSchema,
+  attributes: z.record(z.string().max(63), z.string().max(255)),
+  portRange: z.tuple([portSchema, portSchema]).refine(([low, high]) => low <= high, "port range low > high"),
+  startedAt: z.number(),
+  seq: z.number().int().nonnegative(),
+  /** the highest master epoch this borglet has obeyed */
+  epochSeen: z.number().int().nonnegative(),
+  /** what the machine runs; left out when unchanged since the last heartbeat that listed it, and `tasksDigest` says so */
+  tasks: z.array(heartbeatTaskSchema).max(100_000).optional(),
+  /**
+   * In place of `tasks`: the digest (taskListDigest) of the list the last full heartbeat
+   * sent, unchanged since. A master whose state places the same there takes it as "alive,
+   * unchanged"; any other asks for the list (nodeHeartbeatWanted).
+   */
+  tasksDigest: z.string().min(1).max(64).optional(),
+  /** how often this borglet heartbeats: the leader waits for several missed ones before it calls the machine down (absent from older borglets) */
+  heartbeatMs: z.number().int().positive().max(3_600_000).optional(),
+  /**
+   * Some task's usage moved past the reporting threshold since the borglet last said so:
+   * link shards forward this heartbeat whole, so the leader's view of usage stays current
+   * without every heartbeat reaching it.
+   */
+  usageMoved: z.literal(true).optional(),
+});
+
 export const heartbeat = event(
   "node.heartbeat",
-  z.object({
-    node: nodeNameSchema,
-    host: z.string().min(1).max(255),
-    pid: z.number().int().positive(),
-    capacity: resourcesSchema,
-    attributes: z.record(z.string().max(63), z.string().max(255)),
-    portRange: z.tuple([portSchema, portSchema]).refine(([low, high]) => low <= high, "port range low > high"),
-    startedAt: z.number(),
-    seq: z.number().int().nonnegative(),
-    /** the highest master epoch this borglet has obeyed */
-    epochSeen: z.number().int().nonnegative(),
-    tasks: z.array(heartbeatTaskSchema).max(100_000),
-    /** how often this borglet heartbeats: the leader waits for several missed ones before it calls the machine down (absent from older borglets) */
-    heartbeatMs: z.number().int().positive().max(3_600_000).optional(),
-    /**
-     * Some task's usage moved past the reporting threshold since the borglet last said so:
-     * link shards forward this heartbeat whole, so the leader's view of usage stays current
-     * without every heartbeat reaching it.
-     */
-    usageMoved: z.literal(true).optional(),
-  }),
+  heartbeatFields.refine((hb) => hb.tasks !== undefined || hb.tasksDigest !== undefined, { message: "a heartbeat lists its tasks or gives their digest", path: ["tasks"] }),
 );
 export type Heartbeat = z.infer<typeof heartbeat.body>;
+
+/** A master could not take a heartbeat's digest for the machine's tasks: the next heartbeat lists them. */
+export const heartbeatWanted = event("node.heartbeat-wanted", z.object({ node: nodeNameSchema }));
 
 /** Link shards (Borg §3.3): each master replica takes a share of the heartbeats and tells the leader only what changed. */
 export const linkAlive = rpc(

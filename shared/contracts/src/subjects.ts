@@ -20,6 +20,8 @@ export const subjects = {
   /** borglet → link shards (a queue group over every master): heartbeat with capacity, attributes and running tasks. */
   nodeHeartbeat: (cell: string, node: string) => `${root(cell)}.node.${node}.hb`,
   nodeHeartbeatAny: (cell: string) => `${root(cell)}.node.*.hb`,
+  /** any master → borglet: send the task list whole in the next heartbeat (its digest did not match); not fenced, since it changes nothing. */
+  nodeHeartbeatWanted: (cell: string, node: string) => `${root(cell)}.node.${node}.hbwanted`,
   /** link shard → leader, request/reply: machines whose heartbeats changed nothing; the answer names those it wants in full. */
   linkAlive: (cell: string) => `${root(cell)}.link.alive`,
   /** link shard → leader: heartbeats that differ from the committed state, in full. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CorralError, decode, describeZodError, encode, heartbeat, nodeNameSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
+import { CorralError, decode, describeZodError, encode, heartbeatFields, nodeNameSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
 import { READABLE_TASK_LIFECYCLE_VERSIONS, TASK_LIFECYCLE_VERSION, type TaskLifecycleState } from "@corral/machines";
 
 /** The version of the records below; checkpoints and log entries carry it. */
@@ -54,7 +54,7 @@ const MACHINE_RECORD_VERSION = 1;
 
 const storedMachineSchema = z.object({
   version: z.literal(MACHINE_RECORD_VERSION),
-  machine: heartbeat.body
+  machine: heartbeatFields
     .pick({ host: true, pid: true, capacity: true, attributes: true, portRange: true, heartbeatMs: true })
     .extend({ name: nodeNameSchema, state: z.enum(["up", "down"]), digest: z.string().min(1).max(64).optional() }),
 });

@@ -1,5 +1,5 @@
 import { jobSpecSchema, MachineDigests, type JobSpec } from "@corral/contracts";
-import { createLogger } from "@corral/kit";
+import { createLogger, type NatsConnection } from "@corral/kit";
 import { newTask } from "@corral/machines";
 import { parseJobSpec } from "@corral/spec";
 import type { JobRecord } from "@corral/state";
@@ -7,6 +7,7 @@ import { CellState } from "../../src/cell-state.js";
 import type { CommandBatch } from "../../src/commands.js";
 import type { LeaderContext } from "../../src/leader-context.js";
 import { Reclamation } from "../../src/reclamation.js";
+import { FullHeartbeatRequests } from "../../src/heartbeat-requests.js";
 
 export const GIB = 1024 ** 3;
 export const MIB = 1024 ** 2;
@@ -37,6 +38,7 @@ export function harness(nodes: { name: string; cpu: number; ramGiB: number; port
     downAfterMs: 5000,
     heartbeats: { direct: 0, forwarded: 0, aliveReported: 0 },
     digests: new MachineDigests(),
+    fullHeartbeats: new FullHeartbeatRequests(nc as unknown as NatsConnection, "c"),
     reclamation: new Reclamation(60_000),
     names: { markDirty: () => {}, stop: () => {} },
     policy: "hybrid",
