@@ -1,4 +1,4 @@
-import { CorralError, declaredSpread, fetchWork, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
+import { CorralError, declaredSpread, fetchWork, isPlaced, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { assignedPortsRefusal, firstRefusal, mayUseReclaimed, profileFor, resourceRefusal, taskRequestFor, type TaskRequest } from "@corral/scheduling";
 import { isAlloc, type NodeRecord, type TaskRef } from "./cell-state.js";
@@ -144,11 +144,18 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
       // spread 'none' and no max per machine): the machines sent say how many each has there,
       // and jobs that declare a spread get their counts over the whole cell.
       const placedJobs = new Set(pending.filter((ref) => ref.job.spec.maxPerMachine !== undefined || ref.job.spec.spread !== "none").map((ref) => ref.job.id));
-      if (placedJobs.size > 0) {
-        for (const node of nodes) {
-          const jobTasks: Record<string, number> = {};
-          for (const ref of state.tasksOn(node.name)) if (placedJobs.has(ref.job.id)) jobTasks[ref.job.id] = (jobTasks[ref.job.id] ?? 0) + 1;
-          node.jobTasks = jobTasks;
+      // Counted from the jobs' own tasks, not from each machine's: the pending jobs are mostly
+      // new, with nothing placed, while the machines sent run thousands of other tasks.
+      if (placedJobs.size > 0 && nodes.length > 0) {
+        const sent = new Map(nodes.map((node) => [node.name, node]));
+        for (const id of placedJobs) {
+          for (const task of state.jobs.get(id)?.tasks ?? []) {
+            const node = task.lifecycle.context.node;
+            const offer = node === undefined || !isPlaced(task.lifecycle.state) ? undefined : sent.get(node);
+            if (offer === undefined) continue;
+            offer.jobTasks ??= {};
+            offer.jobTasks[id] = (offer.jobTasks[id] ?? 0) + 1;
+          }
         }
       }
       const jobDomains: Record<string, Partial<Record<SpreadDomain, Record<string, number>>>> = {};
