@@ -103,6 +103,8 @@ export class CellState {
   readonly nodes = new Map<string, NodeRecord>();
   /** task ids placed on each machine (assigned, starting, running, terminating) */
   private readonly placed = new Map<string, Set<string>>();
+  private readonly placementStamps = new Map<string, number>();
+  private placementClock = 0;
   /** jobs whose head (who, what, the spec, how many tasks) changed since the last commit */
   private readonly dirtyJobs = new Set<string>();
   /** tasks changed since the last commit: a task's change writes only the record that holds it */
@@ -221,6 +223,15 @@ export class CellState {
     const job = this.jobs.get(taskId.slice(dot + 1));
     const task = job?.tasks[Number(taskId.slice(0, dot))];
     return job === undefined || task === undefined ? undefined : { job, task, id: taskId };
+  }
+
+  /**
+   * Changes whenever a task placed on the machine comes, goes or changes state, and never
+   * comes back to an earlier value: answers worked out from the machine's tasks are kept
+   * under it.
+   */
+  placementStamp(node: string): number {
+    return this.placementStamps.get(node) ?? 0;
   }
 
   /** How many tasks are placed on the node (assigned, running or terminating there). */
@@ -460,6 +471,7 @@ export class CellState {
     let set = this.placed.get(node);
     if (set === undefined) this.placed.set(node, (set = new Set()));
     set.add(id);
+    this.placementStamps.set(node, ++this.placementClock);
     let usage = this.usageByNode.get(node);
     if (usage === undefined) this.usageByNode.set(node, (usage = { cpu: 0, ram: 0, disk: 0, ports: new Set(), tasks: 0 }));
     usage.tasks += 1;
@@ -497,6 +509,7 @@ export class CellState {
     const { node, alloc, ports } = task.lifecycle.context;
     if (node === undefined || !PLACED_STATES.has(task.lifecycle.state)) return;
     this.placed.get(node)?.delete(id);
+    this.placementStamps.set(node, ++this.placementClock);
     const need = job.spec.requirements;
     if (isAlloc(job)) {
       const count = (this.allocsByNode.get(node) ?? 1) - 1;

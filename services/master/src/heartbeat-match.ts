@@ -33,6 +33,20 @@ export function heartbeatChangesNothing(state: CellState, hb: Heartbeat): boolea
  * reported) lists its tasks in full anyway, since its list changed.
  */
 export function placedTasksDigest(state: CellState, node: string): string {
+  let byNode = placedDigests.get(state);
+  if (byNode === undefined) placedDigests.set(state, (byNode = new Map()));
+  const stamp = state.placementStamp(node);
+  const known = byNode.get(node);
+  if (known?.stamp === stamp) return known.digest;
+  const digest = digestOfPlaced(state, node);
+  byNode.set(node, { stamp, digest });
+  return digest;
+}
+
+/** Each state's machines' placed-task digests, kept until a task there changes (most machines' heartbeats find theirs). */
+const placedDigests = new WeakMap<CellState, Map<string, { stamp: number; digest: string }>>();
+
+function digestOfPlaced(state: CellState, node: string): string {
   const placed: DigestedTask[] = [];
   for (const ref of state.tasksOn(node)) {
     if (isAlloc(ref.job)) continue;

@@ -13,6 +13,8 @@ export class LiveFitView implements FitCell {
   private readonly machines = new Map<string, Machine>();
   private readonly domainCounts = new Map<string, Map<string, number>>();
   private readonly eligibleDomains = new Map<string, Set<string>>();
+  /** tasks placed through this view (reserve) */
+  private readonly reserved = new Set<string>();
 
   constructor(
     private readonly state: CellState,
@@ -30,10 +32,10 @@ export class LiveFitView implements FitCell {
     const usedPorts = new Set(usage.ports);
     let inRange = 0;
     for (const port of usedPorts) if (port >= low && port <= high) inRange += 1;
-    const jobTasks = new Map<string, number>();
-    for (const ref of this.state.tasksOn(name)) jobTasks.set(ref.job.id, (jobTasks.get(ref.job.id) ?? 0) + 1);
     const { state, reclamation } = this;
     let reclaimable: { cpu: number; ram: number } | undefined;
+    let jobTasks: Map<string, number> | undefined;
+    const countJobTasks = () => this.jobTasksOn(name);
     const machine: Machine = {
       index: this.machines.size,
       name,
@@ -48,15 +50,31 @@ export class LiveFitView implements FitCell {
       portRange: node.portRange,
       usedPorts,
       freePorts: high - low + 1 - inRange,
-      jobTasks,
+      // Counted on first use (max per machine, or this view's first reservation here): once
+      // every job spread by default, a plan touched a machine per task, and counting every
+      // task on each was a twentieth of the leader's time.
+      get jobTasks() {
+        return (jobTasks ??= countJobTasks());
+      },
       version: 0,
     };
     this.machines.set(name, machine);
     return machine;
   }
 
+  /**
+   * The machine's tasks per job, as the state has them less those this view reserved:
+   * a placement is in the state (SCHEDULE) before it is reserved here, and reserve counts it.
+   */
+  private jobTasksOn(name: string): Map<string, number> {
+    const counts = new Map<string, number>();
+    for (const ref of this.state.tasksOn(name)) if (!this.reserved.has(ref.id)) counts.set(ref.job.id, (counts.get(ref.job.id) ?? 0) + 1);
+    return counts;
+  }
+
   /** Counts a committed placement, so the plan's next placements see it. */
   reserve(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
+    this.reserved.add(task.taskId);
     takeOnMachine(task, machine, ports);
     for (const kind of SPREAD_DOMAINS) {
       const counts = this.domainCounts.get(`${task.job}/${kind}`);

@@ -54,6 +54,25 @@ test("the leader enforces the job's rules on the whole cell, whatever the schedu
   t.deepEqual(result.rejected.map((rejection) => rejection.code), ["spread", "constraint_not_met"], "the scheduler's refusal codes");
 });
 
+test("max_per_machine is counted exactly at plan apply: the plan's own placements once each, the machine's earlier ones too", async (t) => {
+  const { ctx, state } = harness([{ name: "n1", cpu: 8, ramGiB: 8, ports: [100, 101] }]);
+  addJob(state, "two", "requirements = { cpu = 0.1 ram = 1M } replicas = 4 max_per_machine = 2");
+  addJob(state, "other", "requirements = { cpu = 0.1 ram = 1M } replicas = 1");
+  const first = await applyPlan(
+    ctx,
+    plan([
+      { taskId: "0.other.u.c", incarnation: 0, node: "n1", ports: [] },
+      { taskId: "0.two.u.c", incarnation: 0, node: "n1", ports: [] },
+      { taskId: "1.two.u.c", incarnation: 0, node: "n1", ports: [] },
+      { taskId: "2.two.u.c", incarnation: 0, node: "n1", ports: [] },
+    ]),
+  );
+  t.is(first.committed, 3, "another job's task, then two of the job's");
+  t.deepEqual(first.rejected.map((rejection) => [rejection.taskId, rejection.code]), [["2.two.u.c", "max_per_machine"]]);
+  const second = await applyPlan(ctx, plan([{ taskId: "3.two.u.c", incarnation: 0, node: "n1", ports: [] }]));
+  t.is(second.committed, 0, "the two placed before count in a new plan");
+});
+
 test("property: after any sequence of plans, good or bad, no machine is over capacity, no port is given twice, every rule holds", async (t) => {
   await fc.assert(
     fc.asyncProperty(
