@@ -1,5 +1,5 @@
 import { PLACED_STATES, SPREAD_DOMAINS, type Constraint, type SpreadDomain } from "@corral/contracts";
-import { constraintMatches, failureDomainsOf, takeOnMachine, type FitCell, type Machine, type TaskRequest } from "@corral/scheduling";
+import { constraintMatches, failureDomainsOf, takeResources, type FitCell, type Machine, type TaskRequest } from "@corral/scheduling";
 import type { CellState } from "./cell-state.js";
 import type { Reclamation } from "./reclamation.js";
 
@@ -13,8 +13,8 @@ export class LiveFitView implements FitCell {
   private readonly machines = new Map<string, Machine>();
   private readonly domainCounts = new Map<string, Map<string, number>>();
   private readonly eligibleDomains = new Map<string, Set<string>>();
-  /** tasks placed through this view (reserve) */
-  private readonly reserved = new Set<string>();
+  /** each machine's job counts, once taken from the state */
+  private readonly counted = new Map<string, { jobTasks?: Map<string, number> }>();
 
   constructor(
     private readonly state: CellState,
@@ -34,7 +34,8 @@ export class LiveFitView implements FitCell {
     for (const port of usedPorts) if (port >= low && port <= high) inRange += 1;
     const { state, reclamation } = this;
     let reclaimable: { cpu: number; ram: number } | undefined;
-    let jobTasks: Map<string, number> | undefined;
+    const counted: { jobTasks?: Map<string, number> } = {};
+    this.counted.set(name, counted);
     const countJobTasks = () => this.jobTasksOn(name);
     const machine: Machine = {
       index: this.machines.size,
@@ -50,11 +51,11 @@ export class LiveFitView implements FitCell {
       portRange: node.portRange,
       usedPorts,
       freePorts: high - low + 1 - inRange,
-      // Counted on first use (max per machine, or this view's first reservation here): once
-      // every job spread by default, a plan touched a machine per task, and counting every
-      // task on each was a twentieth of the leader's time.
+      // Counted from the state on first use (max per machine asks): once every job spread by
+      // default, a plan touched a machine per task, and counting every task on each was a
+      // twentieth of the leader's time.
       get jobTasks() {
-        return (jobTasks ??= countJobTasks());
+        return (counted.jobTasks ??= countJobTasks());
       },
       version: 0,
     };
@@ -62,20 +63,22 @@ export class LiveFitView implements FitCell {
     return machine;
   }
 
-  /**
-   * The machine's tasks per job, as the state has them less those this view reserved:
-   * a placement is in the state (SCHEDULE) before it is reserved here, and reserve counts it.
-   */
+  /** The machine's tasks per job, as the state has them (with every placement this view reserved so far). */
   private jobTasksOn(name: string): Map<string, number> {
     const counts = new Map<string, number>();
-    for (const ref of this.state.tasksOn(name)) if (!this.reserved.has(ref.id)) counts.set(ref.job.id, (counts.get(ref.job.id) ?? 0) + 1);
+    for (const ref of this.state.tasksOn(name)) counts.set(ref.job.id, (counts.get(ref.job.id) ?? 0) + 1);
     return counts;
   }
 
-  /** Counts a committed placement, so the plan's next placements see it. */
+  /**
+   * Counts a committed placement, so the plan's next placements see it. The placement is in
+   * the state already (SCHEDULE comes first), so job counts not yet taken from the state will
+   * include it when they are; counts taken before are moved on here.
+   */
   reserve(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
-    this.reserved.add(task.taskId);
-    takeOnMachine(task, machine, ports);
+    takeResources(task, machine, ports);
+    const jobTasks = this.counted.get(machine.name)?.jobTasks;
+    if (jobTasks !== undefined) jobTasks.set(task.job, (jobTasks.get(task.job) ?? 0) + 1);
     for (const kind of SPREAD_DOMAINS) {
       const counts = this.domainCounts.get(`${task.job}/${kind}`);
       const domain = machine.domains[kind];

@@ -25,13 +25,18 @@ const NOTHING_RECLAIMABLE = Object.freeze({ cpu: 0, ram: 0 });
 
 /** Takes a placed task's resources and ports on the machine, and counts it among its job's tasks there. */
 export function takeOnMachine(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
+  takeResources(task, machine, ports);
+  machine.jobTasks.set(task.job, (machine.jobTasks.get(task.job) ?? 0) + 1);
+}
+
+/** What a placed task takes of the machine, without counting it among its job's tasks there. */
+export function takeResources(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
   const need = task.requirements;
   machine.free.cpu -= need.cpu;
   machine.free.ram -= need.ram;
   machine.free.disk -= need.disk;
   for (const port of ports) machine.usedPorts.add(port);
   machine.freePorts -= ports.length;
-  machine.jobTasks.set(task.job, (machine.jobTasks.get(task.job) ?? 0) + 1);
   machine.version += 1;
 }
 
