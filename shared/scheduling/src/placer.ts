@@ -2,7 +2,7 @@ import type { CellSnapshot, Machine } from "./cell-snapshot.js";
 import { EquivalenceClasses } from "./equivalence.js";
 import type { TaskRequest } from "./model.js";
 import { declaredSpread, type Placement } from "@corral/contracts";
-import { firstRefusal, totalScore } from "./plugin.js";
+import { firstRefusal, MAX_SCORE, totalScore } from "./plugin.js";
 import type { Refusal } from "./refusal.js";
 import { profileFor, type Policy, type Profile } from "./registry.js";
 
@@ -125,7 +125,7 @@ export class Placer {
     const cache = this.techniques.scoreCache ? this.cacheOf(this.classOf.of(task)) : undefined;
     const jobVersion = this.cell.jobVersion(task.job);
     const start = this.techniques.relaxedRandomization ? Math.floor(this.random() * this.order.length) : 0;
-    const best = new BestMachine();
+    const best = new BestMachine(this.jobScoreAtMost(task));
     let feasible = 0;
     const limit = Math.min(this.order.length, this.examineLimit);
     for (let examined = 0; examined < limit && feasible < this.enough; examined++) {
@@ -133,7 +133,7 @@ export class Placer {
       const evaluation = this.evaluate(task, cache, machine, jobVersion);
       if (!evaluation.feasible) continue;
       feasible += 1;
-      best.offer(machine, this.scoreOf(task, evaluation));
+      if (best.mayWin(evaluation.score)) best.offer(machine, this.scoreOf(task, evaluation));
     }
     return best.machine;
   }
@@ -141,6 +141,13 @@ export class Placer {
   /** What the class's answer scored, plus the scorers of the job's own tasks on the machine (never kept in a class). */
   private scoreOf(task: TaskRequest, evaluation: Evaluation): number {
     return evaluation.score + totalScore(this.profile.jobScorers, task, evaluation.machine, this.cell);
+  }
+
+  /** The most the job-bound scorers can add for this task. */
+  private jobScoreAtMost(task: TaskRequest): number {
+    let most = 0;
+    for (const { plugin, weight } of this.profile.jobScorers) if (plugin.appliesTo === undefined || plugin.appliesTo(task)) most += weight * MAX_SCORE;
+    return most;
   }
 
   /**
@@ -171,8 +178,8 @@ export class Placer {
       }
       if (search.exhaustedAt === undefined && !this.examineMore(task, search, this.enough - search.candidates.length)) search.exhaustedAt = jobVersion;
     }
-    const best = new BestMachine();
-    for (const candidate of search.candidates) best.offer(candidate.machine, this.scoreOf(task, candidate));
+    const best = new BestMachine(this.jobScoreAtMost(task));
+    for (const candidate of search.candidates) if (best.mayWin(candidate.score)) best.offer(candidate.machine, this.scoreOf(task, candidate));
     return best.machine;
   }
 
@@ -265,6 +272,17 @@ export class Placer {
 class BestMachine {
   machine: Machine | undefined;
   private score = -Infinity;
+
+  /** `jobScoreAtMost`: the most a job-bound scorer adds to a class score. */
+  constructor(private readonly jobScoreAtMost: number) {}
+
+  /**
+   * Whether a machine whose class score is this could still be chosen, whatever the job's
+   * own tasks make of it: most machines cannot, so the job-bound scorers are run for few.
+   */
+  mayWin(classScore: number): boolean {
+    return this.machine === undefined || classScore + this.jobScoreAtMost >= this.score;
+  }
 
   offer(machine: Machine, score: number): void {
     if (this.machine === undefined || score > this.score || (score === this.score && machine.name < this.machine.name)) {
