@@ -1,7 +1,7 @@
 import test from "ava";
-import { jetstream } from "@nats-io/jetstream";
+import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { subjects, submissionOutcomeSchema, type SubmissionOutcome } from "@corral/contracts";
+import { subjects, submissionOutcomeSchema, submitStreamName, type SubmissionOutcome } from "@corral/contracts";
 import { TestCell, eventually } from "@corral/testkit";
 
 let cell: TestCell;
@@ -86,4 +86,25 @@ test.serial("an HTTP submission retried with the same Idempotency-Key is answere
   const badKey = await cell.http<{ error: { field?: string } }>("POST", "/v1/jobs", { source: spec("x") }, { "idempotency-key": "no spaces allowed" });
   t.is(badKey.status, 400);
   t.regex(badKey.body.error.field ?? "", /idempotency-key/);
+});
+
+test.serial("a leader whose submission stream cannot be set up leads anyway, and consumes the stream once it can", async (t) => {
+  const jsm = await jetstreamManager(nc);
+  const masters = cell.cell.processes.filter((p) => p.role === "master").map((p) => p.name);
+  for (const name of masters) cell.kill(name, "SIGKILL");
+  for (const name of masters) await cell.exited(name);
+  // Another stream holds the submission subject: JetStream refuses the cell's own stream while it exists.
+  const stream = submitStreamName(cell.cell.cell);
+  await jsm.streams.delete(stream);
+  await jsm.streams.add({ name: "blocker", subjects: [subjects.submitStream(cell.cell.cell)] });
+  for (const name of masters) await cell.restart(name);
+
+  const viaHttp = await cell.submit(spec("meanwhile"));
+  t.is(viaHttp.id, "meanwhile.tester.local", "a leader serves without its stream consumer");
+  await eventually("a master to say it leads without the stream", () => (masters.some((name) => cell.logOf(name).includes("leading without it and trying again")) ? true : undefined), 20_000);
+
+  await jsm.streams.delete("blocker");
+  await eventually("the leader to make its stream again", async () => ((await jsm.streams.info(stream).catch(() => undefined)) === undefined ? undefined : true), 30_000);
+  const outcome = await submit({ id: "after-blocker", user: "tester", format: "borg", source: spec("unblocked") }, "after-blocker");
+  t.is(outcome.status, "accepted");
 });

@@ -21,6 +21,9 @@ import { servePlans } from "./plan-handler.js";
 const API_OUTCOME_RETENTION_MS = 60 * 60_000;
 /** Stream producers may replay much later (a CI pipeline re-run): a week. */
 const STREAM_OUTCOME_RETENTION_MS = 7 * 24 * 60 * 60_000;
+/** A consumer that could not be set up is tried again after this long times the attempt, at most the max. */
+const SUBMISSION_RETRY_MS = 500;
+const SUBMISSION_RETRY_MAX_MS = 5000;
 
 export interface LeaderOptions {
   cell: string;
@@ -151,15 +154,38 @@ export class LeaderTerm {
     await ensureHistoryStream(nc, cell).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not create the job history stream"));
     phase("historyStreamMs", historyAt);
     const submissionsAt = performance.now();
-    const stopSubmissions = await consumeSubmissions(ctx);
+    // A JetStream that does not answer in time (a busy NATS) must not end the term: HTTP
+    // submissions, heartbeats and plans need no consumer, and stepping down for it would
+    // only start another election on the same busy NATS. The stream keeps what is published
+    // meanwhile.
+    if (!(await this.consumeSubmissions(ctx, 1))) void this.keepTryingSubmissions(ctx);
     phase("submissionsMs", submissionsAt);
-    // The term may have ended while the consumer was being set up: do not leave it running.
-    if (this.stopped) await stopSubmissions().catch(() => {});
-    else this.stopSubmissions = stopSubmissions;
     log.info({ jobs: state.jobs.size, machines: state.nodes.size, ...phases, from: this.options.initialState === undefined ? "recovered from the checkpoint and log" : "followed change log" }, "leading the cell");
     const wake = new CommandBatch();
     wake.wakeSchedulers();
-    await ctx.commitAndSend(wake);
+    // Waking the schedulers is a courtesy: a failed commit is logged by the queue, and the next change wakes them.
+    await ctx.commitAndSend(wake).catch(() => {});
+  }
+
+  /** Starts consuming the submission stream; false (logged) when JetStream did not answer. */
+  private async consumeSubmissions(ctx: LeaderContext, attempt: number): Promise<boolean> {
+    try {
+      const stopSubmissions = await consumeSubmissions(ctx);
+      // The term may have ended while the consumer was being set up: do not leave it running.
+      if (this.stopped) await stopSubmissions().catch(() => {});
+      else this.stopSubmissions = stopSubmissions;
+      return true;
+    } catch (error) {
+      ctx.log.warn({ err: (error as Error).message, attempt }, "could not consume the submission stream yet; leading without it and trying again");
+      return false;
+    }
+  }
+
+  private async keepTryingSubmissions(ctx: LeaderContext): Promise<void> {
+    for (let attempt = 2; !this.stopped; attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, Math.min(SUBMISSION_RETRY_MAX_MS, SUBMISSION_RETRY_MS * attempt)));
+      if (this.stopped || (await this.consumeSubmissions(ctx, attempt))) return;
+    }
   }
 
   stop(): void {
