@@ -75,6 +75,7 @@ export function jobView(job: JobRecord, state: CellState, range: { from: number;
       view.allocUsed = { cpu: used.cpu, ram: used.ram, disk: used.disk, tasks: used.tasks.size };
     }
     if (context.reason !== undefined) view.reason = context.reason;
+    if (context.reasonCode !== undefined) view.reasonCode = context.reasonCode;
     if (context.exitCode !== undefined) view.exitCode = context.exitCode;
     return view;
   });

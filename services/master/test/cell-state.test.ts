@@ -1,5 +1,6 @@
 import test from "ava";
-import { encode } from "@corral/contracts";
+import { decode, encode } from "@corral/contracts";
+import { lostRunThatMayFinishIt } from "@corral/machines";
 import { parseJobSpec } from "@corral/spec";
 import { CellState } from "../src/cell-state.js";
 import { jobRecord } from "./support/leader-harness.js";
@@ -24,7 +25,7 @@ test("indexes follow every transition: pending set, tasks per machine, usage", (
   t.is(usage.ram, 2 * 1024 ** 3);
   t.deepEqual([...usage.ports].sort(), [20000, 20001]);
 
-  state.transition(first, { type: "LOST", reason: "machine lost" });
+  state.transition(first, { type: "LOST", reason: "machine lost", cause: "machine_lost" });
   t.is(state.pendingCount, 2);
   t.deepEqual(state.tasksOn("n1").map((ref) => ref.id), ["1.web.alice.local"]);
   t.deepEqual(state.pendingTasks().map((ref) => ref.id).sort(), ["0.web.alice.local", "2.web.alice.local"]);
@@ -49,7 +50,18 @@ test("job records survive the Redis encoding, and an unknown version is refused"
   const [decoded] = decodeJobs(new Map(jobFields(original)));
   t.deepEqual(decoded, original);
   const future = Buffer.from(encode({ version: 999, job: { ...original } }));
-  t.throws(() => decodeJobHead(original.id, future), { message: /stored with task lifecycle version 999; this master understands versions 1, 2, 3/ });
+  t.throws(() => decodeJobHead(original.id, future), { message: /stored with task lifecycle version 999; this master understands versions 1, 2, 3, 4/ });
+});
+
+test("a task stored before reason codes (version 3) that lost its machine reads back with the code the late-exit rule needs", (t) => {
+  const original = job("web", 2);
+  original.tasks[0]!.lifecycle = { state: "pending", context: { ...original.tasks[0]!.lifecycle.context, restartPolicy: "never", incarnation: 1, reason: "machine lost" } };
+  original.tasks[1]!.lifecycle = { state: "pending", context: { ...original.tasks[1]!.lifecycle.context, incarnation: 1, reason: "exited with code 1" } };
+  const asVersion3 = new Map(jobFields(original).map(([field, bytes]) => [field, Buffer.from(encode({ ...(decode(bytes) as object), version: 3 }))]));
+  const [decoded] = decodeJobs(asVersion3);
+  t.is(decoded!.tasks[0]!.lifecycle.context.reasonCode, "machine_lost");
+  t.is(decoded!.tasks[1]!.lifecycle.context.reasonCode, undefined, "only a machine loss is given a code: no rule reads the others' older text");
+  t.is(lostRunThatMayFinishIt(decoded!.tasks[0]!.lifecycle.context), 0);
 });
 
 test("submission outcomes are forgotten after their retention, and the forgetting is committed", (t) => {

@@ -22,7 +22,7 @@ const EVENTS: TaskLifecycleEvent[] = [
   { type: "STARTED", pid: 7 },
   { type: "EXITED", exitCode: 0 },
   { type: "EXITED", exitCode: 1 },
-  { type: "LOST", reason: "machine lost" },
+  { type: "LOST", reason: "machine lost", cause: "machine_lost" },
   { type: "KILL", reason: "killed" },
   { type: "FAILED", message: "no binary" },
 ];

@@ -21,7 +21,7 @@ test("the window: higher bands first, users take turns, each user's tasks in the
   const first = state.task("0.a.alice.local")!;
   state.transition(first, { type: "SCHEDULE", node: "n1", ports: [] });
   t.deepEqual(ids(10).slice(2), ["1.a.alice.local", "0.b.bob.local", "2.a.alice.local"]);
-  state.transition(first, { type: "LOST", reason: "machine lost" });
+  state.transition(first, { type: "LOST", reason: "machine lost", cause: "machine_lost" });
   t.deepEqual(ids(10).slice(2), ["1.a.alice.local", "0.b.bob.local", "2.a.alice.local", "0.a.alice.local"]);
 });
 

@@ -2,6 +2,15 @@
 export const TASK_STATES = ["pending", "assigned", "starting", "running", "terminating", "dead"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
+/**
+ * Why a task is where it is, as a code beside the reason's text: programs read the code,
+ * people the text. `exited`, `signalled`, `oom`, `unhealthy`: its own end; `failed_to_start`;
+ * a run lost with its machine (`machine_lost`), gone from it (`vanished`), `evicted` for
+ * room, or stopped with its alloc (`alloc_stopped`); `killed`; `preempted`.
+ */
+export const TASK_REASON_CODES = ["exited", "signalled", "oom", "unhealthy", "failed_to_start", "machine_lost", "vanished", "evicted", "alloc_stopped", "killed", "preempted"] as const;
+export type TaskReasonCode = (typeof TASK_REASON_CODES)[number];
+
 /** States in which a task holds resources on a machine. */
 export const PLACED_STATES: ReadonlySet<TaskState> = new Set(["assigned", "starting", "running", "terminating"]);
 

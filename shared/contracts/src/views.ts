@@ -1,7 +1,7 @@
 import { z } from "zod";
 import { jobIdSchema, nodeNameSchema, taskIdSchema } from "./names.js";
 import { JOB_KINDS, PRIORITY_BANDS, requirementsSchema } from "./job-spec.js";
-import { NODE_STATES, TASK_STATES } from "./task-state.js";
+import { NODE_STATES, TASK_REASON_CODES, TASK_STATES } from "./task-state.js";
 
 /** What users see of a task: `corral ps`, the HTTP API and the web UI. */
 export const taskViewSchema = z.object({
@@ -15,6 +15,8 @@ export const taskViewSchema = z.object({
   ports: z.array(z.number().int()),
   pid: z.number().int().optional(),
   reason: z.string().optional(),
+  /** the reason as a code, for programs (absent for a task stored before codes existed, with no reason since) */
+  reasonCode: z.enum(TASK_REASON_CODES).optional(),
   exitCode: z.number().int().optional(),
   restarts: z.number().int().nonnegative(),
   updatedAt: z.number(),

@@ -1,5 +1,5 @@
 import { assign, setup } from "xstate";
-import type { RestartPolicy, TaskState } from "@corral/contracts";
+import type { RestartPolicy, TaskReasonCode, TaskState } from "@corral/contracts";
 
 /** What a task carries between transitions; stored compactly with its state. */
 export interface TaskContext {
@@ -11,6 +11,8 @@ export interface TaskContext {
   ports: number[];
   pid?: number;
   reason?: string;
+  /** the reason as a code: rules read this, never the text */
+  reasonCode?: TaskReasonCode;
   exitCode?: number;
   /** set while the task is stopped to make room for a higher-priority one: it runs again after */
   preemptedBy?: string;
@@ -25,7 +27,7 @@ export interface TaskContext {
 }
 
 /** How a run was lost: its machine marked down, gone from its machine, evicted for room, or its alloc stopped. */
-export type LossCause = "machine_lost" | "vanished" | "evicted" | "alloc_stopped";
+export type LossCause = Extract<TaskReasonCode, "machine_lost" | "vanished" | "evicted" | "alloc_stopped">;
 
 export type TaskLifecycleEvent =
   | { type: "SCHEDULE"; node: string; ports: number[]; alloc?: string }
@@ -33,7 +35,7 @@ export type TaskLifecycleEvent =
   | { type: "EXITED"; exitCode?: number; signal?: string; oom?: boolean; oomOfAlloc?: boolean; unhealthy?: string; ranForMs?: number }
   | { type: "FAILED"; message: string }
   /** the run is gone without an exit of its own; `cause` says how, so no one reads it from the text */
-  | { type: "LOST"; reason: string; cause?: LossCause }
+  | { type: "LOST"; reason: string; cause: LossCause }
   /** an exit of the run before the current one, reported by its machine after the leader had given that run up as lost */
   | { type: "EXITED_AFTER_LOSS"; incarnation: number; exitCode?: number; signal?: string }
   | { type: "KILL"; reason: string }
@@ -46,6 +48,13 @@ function exitReason(event: { exitCode?: number; signal?: string; oom?: boolean; 
   if (event.oom === true) return `OOM: killed for going over its memory limit${event.signal === undefined ? "" : ` (${event.signal})`}`;
   if (event.signal !== undefined) return `terminated by ${event.signal}`;
   return `exited with code ${event.exitCode ?? "unknown"}`;
+}
+
+/** The code of an exit's reason, from the same fields as its text. */
+function exitReasonCode(event: { signal?: string; oom?: boolean; unhealthy?: string }): TaskReasonCode {
+  if (event.unhealthy !== undefined) return "unhealthy";
+  if (event.oom === true) return "oom";
+  return event.signal !== undefined ? "signalled" : "exited";
 }
 
 /** The reason a task is put back to pending when its machine is marked down. */
@@ -113,7 +122,7 @@ export const taskGuards = {
  * could matter.
  */
 export function lostRunThatMayFinishIt(context: TaskContext): number | undefined {
-  return context.restartPolicy !== "always" && context.reason === MACHINE_LOST && context.incarnation > 0 ? context.incarnation - 1 : undefined;
+  return context.restartPolicy !== "always" && context.reasonCode === "machine_lost" && context.incarnation > 0 ? context.incarnation - 1 : undefined;
 }
 
 export const taskActions = {
@@ -123,24 +132,25 @@ export const taskActions = {
   recordStart: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "STARTED" ? { pid: event.pid } : {}),
   requeueAfterExit: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "EXITED"
-      ? { ...unplaced, ...afterCrash(context, event), incarnation: context.incarnation + 1, restarts: context.restarts + 1, exitCode: event.exitCode, reason: exitReason(event) }
+      ? { ...unplaced, ...afterCrash(context, event), incarnation: context.incarnation + 1, restarts: context.restarts + 1, exitCode: event.exitCode, reason: exitReason(event), reasonCode: exitReasonCode(event) }
       : {},
   finishAfterExit: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
-    event.type === "EXITED" ? { pid: undefined, exitCode: event.exitCode, reason: exitReason(event) } : {},
+    event.type === "EXITED" ? { pid: undefined, exitCode: event.exitCode, reason: exitReason(event), reasonCode: exitReasonCode(event) } : {},
   finishAfterLateExit: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
-    event.type === "EXITED_AFTER_LOSS" ? { ...unplaced, exitCode: event.exitCode, reason: "exited with code 0 (reported after its machine was marked down)" } : {},
+    event.type === "EXITED_AFTER_LOSS" ? { ...unplaced, exitCode: event.exitCode, reason: "exited with code 0 (reported after its machine was marked down)", reasonCode: "exited" } : {},
   finishAfterFailure: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
-    event.type === "FAILED" ? { pid: undefined, reason: `failed to start: ${event.message}` } : {},
+    event.type === "FAILED" ? { pid: undefined, reason: `failed to start: ${event.message}`, reasonCode: "failed_to_start" } : {},
   requeueAfterLoss: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
-    event.type === "LOST" ? { ...unplaced, incarnation: context.incarnation + 1, reason: event.reason } : {},
-  recordKill: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "KILL" ? { reason: event.reason, preemptedBy: undefined } : {}),
+    event.type === "LOST" ? { ...unplaced, incarnation: context.incarnation + 1, reason: event.reason, reasonCode: event.cause } : {},
+  recordKill: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "KILL" ? { reason: event.reason, reasonCode: "killed", preemptedBy: undefined } : {}),
   recordPreemption: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
-    event.type === "PREEMPT" ? { reason: `preempted by ${event.by}`, preemptedBy: event.by } : {},
+    event.type === "PREEMPT" ? { reason: `preempted by ${event.by}`, reasonCode: "preempted", preemptedBy: event.by } : {},
   // Preempted work is not failed work: back to pending, not counted as a restart.
   requeueAfterPreemption: (context: TaskContext): Partial<TaskContext> => ({
     ...unplaced,
     incarnation: context.incarnation + 1,
     reason: `preempted by ${context.preemptedBy ?? "a higher-priority task"}`,
+    reasonCode: "preempted",
     preemptedBy: undefined,
   }),
   // "killed by user (terminated by SIGKILL)": why it was stopped, and how it went.
@@ -250,11 +260,24 @@ export const taskLifecycle = setup({
  * 2: preemption (PREEMPT, `preemptedBy`) and the placement fields of job specs.
  * 3: alloc sets (a task's `alloc`, the spec's `kind` and `allocSet`), restart backoff
  *    (`crashStreak`, `crashedOn`), and the spec's `image`, `volumes` and `health`.
+ * 4: reason codes (`reasonCode`).
  */
-export const TASK_LIFECYCLE_VERSION = 3;
+export const TASK_LIFECYCLE_VERSION = 4;
 
 /** Versions this code still reads: each earlier version is the next one without its additions. */
-export const READABLE_TASK_LIFECYCLE_VERSIONS: readonly number[] = [1, 2, 3];
+export const READABLE_TASK_LIFECYCLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
+
+/**
+ * A lifecycle as this version keeps it, from one stored with `version`. Before version 4 a
+ * reason was text alone; the one rule that reads a reason (a late exit after a machine
+ * loss, lostRunThatMayFinishIt) needs its code, given here, where stored records are read,
+ * and nowhere else.
+ */
+export function upgradedLifecycle(lifecycle: TaskLifecycleState, version: number): TaskLifecycleState {
+  const { context } = lifecycle;
+  if (version >= 4 || context.reasonCode !== undefined || context.reason !== MACHINE_LOST) return lifecycle;
+  return { ...lifecycle, context: { ...context, reasonCode: "machine_lost" } };
+}
 
 /** The compact, plain form a task's lifecycle is stored and sent in. */
 export interface TaskLifecycleState {

@@ -19,7 +19,7 @@ const eventArbitrary: fc.Arbitrary<TaskLifecycleEvent> = fc.oneof(
     fc.record({ type: fc.constant("EXITED_AFTER_LOSS" as const), incarnation: fc.integer({ min: 0, max: 4 }), exitCode: fc.constantFrom(0, 1) }),
     fc.record({ type: fc.constant("EXITED_AFTER_LOSS" as const), incarnation: fc.integer({ min: 0, max: 4 }), signal: fc.constant("SIGTERM") }),
   ),
-  fc.record({ type: fc.constant("LOST" as const), reason: fc.constantFrom("machine lost", "task vanished from its machine") }),
+  fc.record({ type: fc.constant("LOST" as const), reason: fc.constantFrom("machine lost", "task vanished from its machine"), cause: fc.constantFrom("machine_lost" as const, "vanished" as const, "evicted" as const) }),
   fc.record({ type: fc.constant("KILL" as const), reason: fc.constantFrom("killed by user", "preempted") }),
   fc.record({ type: fc.constant("PREEMPT" as const), by: fc.constantFrom("0.urgent.alice.local", "3.prod.bob.local") }),
 );

@@ -4,7 +4,7 @@ import { run } from "./support/run-events.js";
 
 /** Incarnation 0 ran on n1 until n1 was marked down; incarnation 1 is pending. */
 function lostOnce(policy: "never" | "on-failure" | "always"): TaskLifecycleState {
-  return run(newTask(policy), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 }, { type: "LOST", reason: MACHINE_LOST });
+  return run(newTask(policy), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 }, { type: "LOST", reason: MACHINE_LOST, cause: "machine_lost" });
 }
 
 const doneLate: TaskLifecycleEvent = { type: "EXITED_AFTER_LOSS", incarnation: 0, exitCode: 0 };
@@ -37,11 +37,11 @@ test("only a clean exit of the run just before, of a batch task lost with its ma
   t.is(applyTaskEvent(lostOnce("never"), { type: "EXITED_AFTER_LOSS", incarnation: 0, signal: "SIGKILL" }), undefined);
   t.is(applyTaskEvent(lostOnce("never"), { type: "EXITED_AFTER_LOSS", incarnation: 0 }), undefined, "no exit code: not known to have finished");
   // Lost twice: incarnation 0's exit is two runs old; incarnation 1 may have run too.
-  const twice = run(lostOnce("never"), { type: "SCHEDULE", node: "n2", ports: [] }, { type: "LOST", reason: MACHINE_LOST });
+  const twice = run(lostOnce("never"), { type: "SCHEDULE", node: "n2", ports: [] }, { type: "LOST", reason: MACHINE_LOST, cause: "machine_lost" });
   t.is(applyTaskEvent(twice, doneLate), undefined);
   t.is(run(twice, { type: "EXITED_AFTER_LOSS", incarnation: 1, exitCode: 0 }).state, "dead");
   // Evicted or vanished, not lost with its machine: the borglet knew and stopped it.
-  const evicted = run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 }, { type: "LOST", reason: "evicted: memory pressure" });
+  const evicted = run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 }, { type: "LOST", reason: "evicted: memory pressure", cause: "evicted" });
   t.is(applyTaskEvent(evicted, doneLate), undefined);
   // Killed meanwhile: the kill stands.
   t.is(applyTaskEvent(run(lostOnce("never"), { type: "KILL", reason: "killed by user" }), doneLate), undefined);
@@ -53,7 +53,7 @@ test("a lease names the lost run exactly when that run's late exit 0 would finis
   t.is(lostRunThatMayFinishIt(placedAgain(lostOnce("on-failure")).context), 0);
   t.is(lostRunThatMayFinishIt(placedAgain(lostOnce("always")).context), undefined, "a service runs again anyway");
   t.is(lostRunThatMayFinishIt(run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [] }).context), undefined, "a first run");
-  const evicted = run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 }, { type: "LOST", reason: "evicted: memory pressure" });
+  const evicted = run(newTask("never"), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 }, { type: "LOST", reason: "evicted: memory pressure", cause: "evicted" });
   t.is(lostRunThatMayFinishIt(placedAgain(evicted).context), undefined, "the borglet stopped it");
   // Whatever lostRunThatMayFinishIt names, a clean late exit of that run finishes the task.
   const named = lostRunThatMayFinishIt(placedAgain(lostOnce("never")).context)!;

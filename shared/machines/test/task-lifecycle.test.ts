@@ -21,7 +21,7 @@ test("schedule then start: assigned, then running with node, ports and pid", (t)
 test("a task placed in an alloc keeps the alloc while placed, and leaves it with its machine", (t) => {
   const placed = run(newTask("always"), { type: "SCHEDULE", node: "n1", ports: [], alloc: "0.slots.alice.local" }, { type: "STARTED", pid: 7 });
   t.is(placed.context.alloc, "0.slots.alice.local");
-  const lost = run(placed, { type: "LOST", reason: "machine lost" });
+  const lost = run(placed, { type: "LOST", reason: "machine lost", cause: "machine_lost" });
   t.is(lost.context.alloc, undefined);
   const exited = run(placed, { type: "EXITED", exitCode: 1 });
   t.is(exited.state, "pending");
@@ -33,13 +33,27 @@ test("machine lost: back to pending, unplaced, next incarnation, reason kept", (
     newTask("always"),
     { type: "SCHEDULE", node: "n1", ports: [1] },
     { type: "STARTED", pid: 7 },
-    { type: "LOST", reason: "machine lost" },
+    { type: "LOST", reason: "machine lost", cause: "machine_lost" },
   );
   t.is(task.state, "pending");
   t.is(task.context.node, undefined);
   t.is(task.context.pid, undefined);
   t.is(task.context.incarnation, 1);
   t.is(task.context.reason, "machine lost");
+  t.is(task.context.reasonCode, "machine_lost");
+});
+
+test("every reason comes with its code, and the code follows the event, not the words", (t) => {
+  const placed = run(newTask("always"), { type: "SCHEDULE", node: "n1", ports: [] }, { type: "STARTED", pid: 7 });
+  const codeAfter = (event: Parameters<typeof run>[1]) => run(placed, event).context.reasonCode;
+  t.is(codeAfter({ type: "EXITED", exitCode: 1 }), "exited");
+  t.is(codeAfter({ type: "EXITED", signal: "SIGSEGV" }), "signalled");
+  t.is(codeAfter({ type: "EXITED", signal: "SIGKILL", oom: true }), "oom");
+  t.is(codeAfter({ type: "EXITED", exitCode: 0, unhealthy: "GET / answered 503" }), "unhealthy");
+  t.is(codeAfter({ type: "FAILED", message: "no such file" }), "failed_to_start");
+  t.is(codeAfter({ type: "LOST", reason: "machine lost", cause: "evicted" }), "evicted", "the cause, whatever the text says");
+  t.is(codeAfter({ type: "KILL", reason: "killed by user" }), "killed");
+  t.is(codeAfter({ type: "PREEMPT", by: "0.urgent.bob.local" }), "preempted");
 });
 
 for (const [policy, exitCode, expected] of [
@@ -89,7 +103,7 @@ test("terminating task whose machine is lost is dead, not restarted", (t) => {
     newTask("always"),
     { type: "SCHEDULE", node: "n", ports: [] },
     { type: "KILL", reason: "killed by user" },
-    { type: "LOST", reason: "machine lost" },
+    { type: "LOST", reason: "machine lost", cause: "machine_lost" },
   );
   t.is(task.state, "dead");
   t.is(task.context.reason, "killed by user (machine lost)");
@@ -181,8 +195,8 @@ test("only a task's own exit makes it wait out a backoff: lost or preempted, it 
   t.true(task.context.backingOff);
   const placed = run(task, { type: "SCHEDULE", node: "n4", ports: [] }, { type: "STARTED", pid: 1 });
   t.is(placed.context.backingOff, undefined);
-  t.is(run(placed, { type: "LOST", reason: "machine lost" }).context.backingOff, undefined);
-  t.is(run(placed, { type: "LOST", reason: "machine lost" }).context.crashStreak, 3);
+  t.is(run(placed, { type: "LOST", reason: "machine lost", cause: "machine_lost" }).context.backingOff, undefined);
+  t.is(run(placed, { type: "LOST", reason: "machine lost", cause: "machine_lost" }).context.crashStreak, 3);
   const preempted = run(placed, { type: "PREEMPT", by: "0.urgent.a.b" }, { type: "EXITED", signal: "SIGTERM" });
   t.is(preempted.state, "pending");
   t.is(preempted.context.backingOff, undefined);

@@ -1,5 +1,5 @@
 import { CorralError, decode, describeZodError, encode, jobSpecSchema, type JobSpec } from "@corral/contracts";
-import { READABLE_TASK_LIFECYCLE_VERSIONS, TASK_LIFECYCLE_VERSION } from "@corral/machines";
+import { READABLE_TASK_LIFECYCLE_VERSIONS, TASK_LIFECYCLE_VERSION, upgradedLifecycle } from "@corral/machines";
 import { MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, type JobRecord, type TaskRecord } from "./records.js";
 
 /**
@@ -110,7 +110,7 @@ export function decodeJobHead(field: string, bytes: Buffer, previousSpec?: JobSp
   const { tasks, taskCount, ...job } = stored.job;
   const storedSpec = JSON.stringify(job.spec);
   const spec = previousSpec !== undefined && storedSpecOf.get(previousSpec) === storedSpec ? previousSpec : validSpec(field, job.spec, storedSpec);
-  if (tasks !== undefined) return { job: { ...job, spec }, taskCount: tasks.length, inlineTasks: tasks.map((task) => ({ ...task, missedHeartbeats: 0 })) };
+  if (tasks !== undefined) return { job: { ...job, spec }, taskCount: tasks.length, inlineTasks: tasks.map((task) => ({ ...task, lifecycle: upgradedLifecycle(task.lifecycle, stored.version), missedHeartbeats: 0 })) };
   if (typeof taskCount !== "number" || !Number.isInteger(taskCount) || taskCount < 0) {
     throw new CorralError("incompatible_state", `job ${field} has neither tasks nor a task count; it was stored by another Corral version`);
   }
@@ -128,7 +128,7 @@ export function decodeTaskRecord(field: string, bytes: Buffer): { jobId: string;
   if (dot <= 0 || !Number.isInteger(first) || tasks.length === 0 || tasks.length > TASKS_PER_RECORD || tasks.some((task, i) => task?.index !== first + i)) {
     throw new CorralError("incompatible_state", `task record ${field} does not hold tasks ${first} onwards of its job; it was stored by another Corral version`);
   }
-  return { jobId: name.slice(dot + 1), tasks: tasks.map((task) => ({ ...task, missedHeartbeats: 0 })) };
+  return { jobId: name.slice(dot + 1), tasks: tasks.map((task) => ({ ...task, lifecycle: upgradedLifecycle(task.lifecycle, stored.version), missedHeartbeats: 0 })) };
 }
 
 /**
