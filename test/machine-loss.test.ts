@@ -49,6 +49,7 @@ test("SIGKILL a borglet: its tasks come back as running elsewhere within 10 s, w
     t.not(task.node, victim);
     t.is(task.incarnation, 1, "a rescheduled task runs as its next incarnation");
     t.is(task.reason, "machine lost");
+    t.is(task.reasonCode, "machine_lost", "and its code, for programs");
   }
   const nodes = await cell.nodes();
   t.is(nodes.find((node) => node.name === victim)?.state, "down");
