@@ -84,15 +84,59 @@ test("an older checkpoint never replaces a newer one", async (t) => {
   await store.commit(epoch, { puts: [put("a", "2")], deletes: [] });
   const second = await checkpoints.take();
   t.truthy(first && second);
-  // A slow writer arriving late with the first position is dropped by the script.
+  // A slow writer arriving late with the first position is dropped by the script, chunks and all.
+  const lateChunks = `corral:{cp2}:checkpoint:chunks:${first!.position}`;
+  await redis.hset(lateChunks, "0", Buffer.from("stale"));
   const stale = await (redis as unknown as { writeCheckpoint: (...args: unknown[]) => Promise<number> }).writeCheckpoint(
     "corral:{cp2}:checkpoint",
     "corral:{cp2}:log",
+    lateChunks,
     first!.position,
-    Buffer.from("stale"),
+    1,
   );
   t.is(stale, 0);
+  t.is(await redis.exists(lateChunks), 0, "the late writer's chunks are dropped");
   t.is((await checkpoints.read())?.position, second!.position);
+});
+
+test("a checkpoint bigger than a chunk is written in chunks and read back whole; the one before it is removed with its chunks", async (t) => {
+  const { redis, epoch, store, checkpoints } = await leaderOf("cp-chunks");
+  t.teardown(() => redis.disconnect());
+  // Three records of 3 MB: over 9 MB, three 4 MB chunks.
+  const big = (fill: string) => Buffer.alloc(3 * 1024 * 1024, fill);
+  await store.commit(epoch, { puts: [["a", big("a")], ["b", big("b")], ["c", big("c")]], deletes: [] });
+  const first = (await checkpoints.take())!;
+  t.true(first.bytes > 9 * 1024 * 1024);
+  const firstChunks = `corral:{cp-chunks}:checkpoint:chunks:${first.position}`;
+  t.is(await redis.hlen(firstChunks), 3);
+  t.is(await redis.pttl(firstChunks), -1, "a stored checkpoint's chunks do not expire");
+  t.is(await redis.hexists("corral:{cp-chunks}:checkpoint", "data"), 0, "no value holds it whole");
+  const read = (await checkpoints.read())!;
+  t.true(read.records.get("b")!.equals(big("b")));
+  t.is(read.records.size, 3);
+
+  await store.commit(epoch, { puts: [["a", Buffer.from("small now")]], deletes: ["b"] });
+  const second = (await checkpoints.take())!;
+  t.is(await redis.exists(firstChunks), 0, "the checkpoint before is gone with its chunks");
+  const recovered = await checkpoints.recover();
+  t.is(recovered.checkpoint?.position, second.position);
+  t.is(recovered.records.get("a")?.toString(), "small now");
+  t.false(recovered.records.has("b"));
+});
+
+test("chunks cut short are not made a checkpoint: the stored one stays, and the writer is told", async (t) => {
+  const { redis, epoch, store, checkpoints } = await leaderOf("cp-short");
+  t.teardown(() => redis.disconnect());
+  await store.commit(epoch, { puts: [put("a", "1")], deletes: [] });
+  const first = (await checkpoints.take())!;
+  await store.commit(epoch, { puts: [put("a", "2")], deletes: [] });
+  const position = (await checkpoints.lastLogId())!;
+  const chunks = `corral:{cp-short}:checkpoint:chunks:${position}`;
+  await redis.hset(chunks, "0", Buffer.from("half of it"));
+  const written = await (redis as unknown as { writeCheckpoint: (...args: unknown[]) => Promise<number> }).writeCheckpoint("corral:{cp-short}:checkpoint", "corral:{cp-short}:log", chunks, position, 2);
+  t.is(written, -1);
+  t.is(await redis.exists(chunks), 0);
+  t.is((await checkpoints.read())?.position, first.position);
 });
 
 test("a checkpoint of another records version is refused with an error that names both versions", async (t) => {

@@ -70,6 +70,15 @@ export function decodeCheckpoint(data: Buffer, what: string): Checkpoint {
 
 /** A recovery is read in several calls; a checkpoint written meanwhile trims the log under it, so it is read again. */
 const RECOVERY_ATTEMPTS = 5;
+/**
+ * A checkpoint is stored in chunks this big, each written by a call of its own: one value of
+ * hundreds of megabytes held Redis up for seconds (every command of every master timed out
+ * meanwhile) and would pass Redis's 512 MB limit on one value at about 1.5 million tasks.
+ */
+const CHUNK_BYTES = 4 * 1024 * 1024;
+const CHUNKS_PER_READ = 4;
+/** Chunks never made a checkpoint (their writer died) are dropped after this long. */
+const UNFINISHED_CHUNKS_TTL_MS = 10 * 60_000;
 
 /**
  * Periodic checkpoints of the cell's state (Borg's checkpoint plus change log): each holds
@@ -93,8 +102,31 @@ export class CheckpointStore {
 
   /** The stored checkpoint as it is, whatever its version (for inspection); undefined when none was taken. */
   async read(): Promise<Checkpoint | undefined> {
-    const data = await this.redis.hgetBuffer(this.keys.checkpoint, "data");
-    return data === null ? undefined : decodeCheckpoint(data, `the checkpoint of cell ${this.cell}`);
+    const what = `the checkpoint of cell ${this.cell}`;
+    for (let attempt = 0; attempt < RECOVERY_ATTEMPTS; attempt++) {
+      const [data, chunks, chunkCount] = await this.redis.hmgetBuffer(this.keys.checkpoint, "data", "chunks", "chunkCount");
+      // The layout before chunks: the whole checkpoint in one field.
+      if (data !== null && data !== undefined) return decodeCheckpoint(data, what);
+      if (chunks === null || chunks === undefined || chunkCount === null || chunkCount === undefined) return undefined;
+      const bytes = await this.readChunks(chunks.toString(), Number(chunkCount.toString()));
+      // A newer checkpoint replaced this one while it was read (its chunks are gone): read that one.
+      if (bytes !== undefined) return decodeCheckpoint(bytes, what);
+    }
+    throw new CorralError("unavailable", `checkpoints of cell ${this.cell} moved on during ${RECOVERY_ATTEMPTS} reads in a row; retry`);
+  }
+
+  /** A checkpoint's chunks, in order, a few at a time; undefined when some are gone. */
+  private async readChunks(key: string, count: number): Promise<Buffer | undefined> {
+    const parts: Buffer[] = [];
+    for (let first = 0; first < count; first += CHUNKS_PER_READ) {
+      const fields = Array.from({ length: Math.min(CHUNKS_PER_READ, count - first) }, (_, i) => String(first + i));
+      const chunks = await this.redis.hmgetBuffer(key, ...fields);
+      for (const chunk of chunks) {
+        if (chunk === null || chunk === undefined) return undefined;
+        parts.push(chunk);
+      }
+    }
+    return Buffer.concat(parts);
   }
 
   /** The log position the stored checkpoint covers ("0-0" when there is none). */
@@ -179,8 +211,19 @@ export class CheckpointStore {
     return this.store({ ...header, epoch: Number((await this.redis.get(this.keys.epoch)) ?? 0) }, data, count);
   }
 
+  /**
+   * Writes the checkpoint's chunks one call each, then makes them the checkpoint in one
+   * step (write-checkpoint-3.lua). Chunks of a writer that dies before that expire.
+   */
   private async store(header: CheckpointHeader, data: Buffer, records: number): Promise<TakenCheckpoint | undefined> {
-    const written = await this.redis.writeCheckpoint(this.keys.checkpoint, this.keys.log, header.position, data);
+    const key = this.keys.checkpointChunks(header.position);
+    const count = Math.max(1, Math.ceil(data.length / CHUNK_BYTES));
+    for (let index = 0; index < count; index++) {
+      await this.redis.hset(key, String(index), data.subarray(index * CHUNK_BYTES, (index + 1) * CHUNK_BYTES));
+      if (index === 0) await this.redis.pexpire(key, UNFINISHED_CHUNKS_TTL_MS);
+    }
+    const written = await this.redis.writeCheckpoint(this.keys.checkpoint, this.keys.log, key, header.position, count);
+    if (written === -1) throw new CorralError("unavailable", `the chunks of the checkpoint at ${header.position} were gone before it was stored (written over ${UNFINISHED_CHUNKS_TTL_MS / 60_000} minutes?)`);
     return written === 1 ? { ...header, records, bytes: data.length } : undefined;
   }
 

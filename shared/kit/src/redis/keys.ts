@@ -9,6 +9,8 @@ export function cellKeys(cell: string) {
     state: `${prefix}:state`,
     log: `${prefix}:log`,
     checkpoint: `${prefix}:checkpoint`,
+    /** the chunks of the checkpoint that covers the log up to `position` */
+    checkpointChunks: (position: string) => `${prefix}:checkpoint:chunks:${position}`,
     checkpointLock: `${prefix}:checkpoint-lock`,
   } as const;
 }

@@ -10,7 +10,7 @@ export interface FencedScripts {
   renewLeadership(lease: string, leaseConnection: string, holder: string, ttlMs: number, connectionId: string): Promise<number>;
   releaseLeadership(lease: string, leaseConnection: string, holder: string): Promise<number>;
   fencedCommit(epochKey: string, log: string, ...args: (string | Buffer | number)[]): Promise<string>;
-  writeCheckpoint(checkpoint: string, log: string, position: string, data: Buffer): Promise<number>;
+  writeCheckpoint(checkpoint: string, log: string, chunks: string, position: string, chunkCount: number): Promise<number>;
 }
 
 function camelCase(name: string): string {
