@@ -51,7 +51,7 @@ function viewOf(cell: string, spec: JobSpec, states: { state: TaskState; exitCod
     requirements: spec.requirements,
     killed: false,
     submittedAt: 0,
-    summary: { pending: 0, assigned: 0, starting: 0, running: 0, terminating: 0, dead: 0 },
+    summary: { pending: 0, assigned: 0, running: 0, terminating: 0, dead: 0 },
     tasks: states.map((task, index) => ({
       index,
       id: `${index}.${id}`,
@@ -173,7 +173,7 @@ test("observeMember: a counts-only view (no tasks, the leader's withinReplicas) 
   const spec = { ...specOf({ cells: ["a"], policy: "pin" }, 4), labels: { [FEDERATION_LABEL]: "web.alice" } };
   const view = viewOf("a", spec, [{ state: "running" }, { state: "dead" }, { state: "running" }, { state: "pending" }, { state: "terminating" }]);
   // As the leader counts them: the summary over every task, and running and dead below the replicas.
-  const counts = { ...view, tasks: [], summary: { pending: 1, assigned: 0, starting: 0, running: 2, terminating: 1, dead: 1 }, withinReplicas: { running: 2, dead: 1 } };
+  const counts = { ...view, tasks: [], summary: { pending: 1, assigned: 0, running: 2, terminating: 1, dead: 1 }, withinReplicas: { running: 2, dead: 1 } };
   t.deepEqual(observeMember(counts, "web.alice"), observeMember(view, "web.alice"));
   t.deepEqual(observeMember({ ...counts, killed: true }, "web.alice"), observeMember({ ...view, killed: true }, "web.alice"), "a killed member's dead tasks are not finished work");
 });

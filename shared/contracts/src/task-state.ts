@@ -1,5 +1,5 @@
 /** Borg's states plus what the real world needs between them (docs/architecture.md § Task lifecycle). */
-export const TASK_STATES = ["pending", "assigned", "starting", "running", "terminating", "dead"] as const;
+export const TASK_STATES = ["pending", "assigned", "running", "terminating", "dead"] as const;
 export type TaskState = (typeof TASK_STATES)[number];
 
 /**
@@ -12,7 +12,7 @@ export const TASK_REASON_CODES = ["exited", "signalled", "oom", "unhealthy", "fa
 export type TaskReasonCode = (typeof TASK_REASON_CODES)[number];
 
 /** States in which a task holds resources on a machine. */
-export const PLACED_STATES: ReadonlySet<TaskState> = new Set(["assigned", "starting", "running", "terminating"]);
+export const PLACED_STATES: ReadonlySet<TaskState> = new Set(["assigned", "running", "terminating"]);
 
 /** Whether a task in this state holds resources on a machine (a state read from outside is a plain string). */
 export function isPlaced(state: string): boolean {

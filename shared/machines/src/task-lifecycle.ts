@@ -171,7 +171,7 @@ export interface TaskTransitionConfig {
   actions: TaskActionName;
 }
 
-/** A placed task (assigned, starting, running) reacts to the same events in the same way. */
+/** A placed task (assigned, running) reacts to the same events in the same way. */
 const placedTransitions = {
   STARTED: { target: "running", actions: "recordStart" },
   EXITED: [
@@ -201,7 +201,6 @@ export const TASK_STATE_CONFIG = {
   },
   // Placed again but not started: the master revokes the new lease as it finishes the task.
   assigned: { on: { ...placedTransitions, EXITED_AFTER_LOSS: { guard: "earlierRunFinished", target: "dead", actions: "finishAfterLateExit" } } },
-  starting: { on: placedTransitions },
   running: {
     on: {
       EXITED: placedTransitions.EXITED,
@@ -224,7 +223,7 @@ export const TASK_STATE_CONFIG = {
 } as const;
 
 /**
- * Borg's task lifecycle: pending → assigned → (starting →) running → dead, with exits,
+ * Borg's task lifecycle: pending → assigned → running → dead, with exits,
  * machine loss and kills taking a task back to pending (to run again) or to dead.
  * Pure: no timers, no I/O; timeouts and machine loss arrive as events from the master.
  */
