@@ -234,6 +234,11 @@ export class CellState {
     return this.placementStamps.get(node) ?? 0;
   }
 
+  /** Every machine some task is placed on. */
+  *placedNodes(): IterableIterator<string> {
+    for (const [node, ids] of this.placed) if (ids.size > 0) yield node;
+  }
+
   /** How many tasks are placed on the node (assigned, running or terminating there). */
   placedCount(node: string): number {
     return this.placed.get(node)?.size ?? 0;

@@ -82,23 +82,22 @@ export class LeaderTerm {
     // tasks are written off.
     const now = Date.now();
     for (const node of state.nodes.values()) node.lastHeartbeat = now;
-    for (const job of state.jobs.values()) {
-      for (const task of job.tasks) {
-        const node = task.lifecycle.context.node;
-        if (node === undefined || state.nodes.has(node)) continue;
-        state.nodes.set(node, {
-          name: node,
-          host: "unknown",
-          pid: 0,
-          capacity: { cpu: 0, ram: 0, disk: 0 },
-          attributes: {},
-          portRange: [1, 1],
-          state: "up",
-          lastHeartbeat: now,
-          epochSeen: 0,
-          awaitingFirstHeartbeat: true,
-        });
-      }
+    // From the placement index, not from every task: a million tasks sit on 50,000 machines,
+    // and walking the tasks was most of a takeover's second at that size.
+    for (const node of state.placedNodes()) {
+      if (state.nodes.has(node)) continue;
+      state.nodes.set(node, {
+        name: node,
+        host: "unknown",
+        pid: 0,
+        capacity: { cpu: 0, ram: 0, disk: 0 },
+        attributes: {},
+        portRange: [1, 1],
+        state: "up",
+        lastHeartbeat: now,
+        epochSeen: 0,
+        awaitingFirstHeartbeat: true,
+      });
     }
     const names = new NamePublisher(nc, cell, state, log);
     const commits = new CommitQueue(
