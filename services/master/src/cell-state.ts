@@ -35,8 +35,6 @@ export interface TaskChange {
   ref: TaskRef;
   from: TaskState;
   to: TaskState;
-  /** what made it: readers tell a preemption from an eviction by this, never by the reason's text */
-  event: TaskLifecycleEvent;
 }
 
 const EMPTY_USAGE: Readonly<NodeUsage> = Object.freeze({ cpu: 0, ram: 0, disk: 0, ports: new Set<number>(), tasks: 0 });
@@ -331,7 +329,7 @@ export class CellState {
     }
     this.index(ref.job, ref.task);
     this.dirtyTasks.add(ref.id);
-    return { ref, from, to: next.state, event };
+    return { ref, from, to: next.state };
   }
 
   recordSubmission(outcome: SubmissionOutcome): void {

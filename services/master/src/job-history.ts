@@ -4,7 +4,7 @@ import type { TaskChange } from "./cell-state.js";
 
 /** A lifecycle change as people read it in `corral events`. */
 export function historyEntryOf(change: TaskChange, now = Date.now()): HistoryEntry | undefined {
-  const { ref, from, to, event } = change;
+  const { ref, from, to } = change;
   const context = ref.task.lifecycle.context;
   const base = { at: now, task: ref.task.index, incarnation: context.incarnation };
   const reason = context.reason ?? "";
@@ -19,10 +19,17 @@ export function historyEntryOf(change: TaskChange, now = Date.now()): HistoryEnt
       return { ...base, kind: "dead", text: `dead: ${reason}` };
     case "pending":
       if (from === "pending") return undefined;
-      // Back to pending from being stopped is a preemption: a killed task is dead instead.
-      if (from === "terminating") return { ...base, kind: "preempted", text: reason };
-      if (event.type === "LOST") return { ...base, kind: event.cause === "evicted" ? "evicted" : "lost", text: reason };
-      return { ...base, kind: "restarting", text: `restarting: ${reason}` };
+      switch (context.reasonCode) {
+        case "preempted":
+        case "evicted":
+          return { ...base, kind: context.reasonCode, text: reason };
+        case "machine_lost":
+        case "vanished":
+        case "alloc_stopped":
+          return { ...base, kind: "lost", text: reason };
+        default:
+          return { ...base, kind: "restarting", text: `restarting: ${reason}` };
+      }
     default:
       return undefined;
   }

@@ -157,7 +157,7 @@ export class LeaderTerm {
     // submissions, heartbeats and plans need no consumer, and stepping down for it would
     // only start another election on the same busy NATS. The stream keeps what is published
     // meanwhile.
-    if (!(await this.consumeSubmissions(ctx, 1))) void this.keepTryingSubmissions(ctx);
+    if (!(await this.startConsumingSubmissions(ctx, 1))) void this.keepTryingSubmissions(ctx);
     phase("submissionsMs", submissionsAt);
     log.info({ jobs: state.jobs.size, machines: state.nodes.size, ...phases, from: this.options.initialState === undefined ? "recovered from the checkpoint and log" : "followed change log" }, "leading the cell");
     const wake = new CommandBatch();
@@ -167,7 +167,7 @@ export class LeaderTerm {
   }
 
   /** Starts consuming the submission stream; false (logged) when JetStream did not answer. */
-  private async consumeSubmissions(ctx: LeaderContext, attempt: number): Promise<boolean> {
+  private async startConsumingSubmissions(ctx: LeaderContext, attempt: number): Promise<boolean> {
     try {
       const stopSubmissions = await consumeSubmissions(ctx);
       // The term may have ended while the consumer was being set up: do not leave it running.
@@ -183,7 +183,7 @@ export class LeaderTerm {
   private async keepTryingSubmissions(ctx: LeaderContext): Promise<void> {
     for (let attempt = 2; !this.stopped; attempt++) {
       await new Promise((resolve) => setTimeout(resolve, Math.min(SUBMISSION_RETRY_MAX_MS, SUBMISSION_RETRY_MS * attempt)));
-      if (this.stopped || (await this.consumeSubmissions(ctx, attempt))) return;
+      if (this.stopped || (await this.startConsumingSubmissions(ctx, attempt))) return;
     }
   }
 

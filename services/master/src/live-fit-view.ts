@@ -13,8 +13,8 @@ export class LiveFitView implements FitCell {
   private readonly machines = new Map<string, Machine>();
   private readonly domainCounts = new Map<string, Map<string, number>>();
   private readonly eligibleDomains = new Map<string, Set<string>>();
-  /** each machine's job counts, once taken from the state */
-  private readonly counted = new Map<string, { jobTasks?: Map<string, number> }>();
+  /** each machine's tasks per job, once asked for (taken from the state then) */
+  private readonly jobCounts = new Map<string, Map<string, number>>();
 
   constructor(
     private readonly state: CellState,
@@ -34,9 +34,7 @@ export class LiveFitView implements FitCell {
     for (const port of usedPorts) if (port >= low && port <= high) inRange += 1;
     const { state, reclamation } = this;
     let reclaimable: { cpu: number; ram: number } | undefined;
-    const counted: { jobTasks?: Map<string, number> } = {};
-    this.counted.set(name, counted);
-    const countJobTasks = () => this.jobTasksOn(name);
+    const jobTasksHere = () => this.jobTasksOn(name);
     const machine: Machine = {
       index: this.machines.size,
       name,
@@ -55,7 +53,7 @@ export class LiveFitView implements FitCell {
       // default, a plan touched a machine per task, and counting every task on each was a
       // twentieth of the leader's time.
       get jobTasks() {
-        return (counted.jobTasks ??= countJobTasks());
+        return jobTasksHere();
       },
       version: 0,
     };
@@ -63,10 +61,14 @@ export class LiveFitView implements FitCell {
     return machine;
   }
 
-  /** The machine's tasks per job, as the state has them (with every placement this view reserved so far). */
+  /** The machine's tasks per job: taken from the state (with every placement this view reserved so far) when first asked for. */
   private jobTasksOn(name: string): Map<string, number> {
-    const counts = new Map<string, number>();
-    for (const ref of this.state.tasksOn(name)) counts.set(ref.job.id, (counts.get(ref.job.id) ?? 0) + 1);
+    let counts = this.jobCounts.get(name);
+    if (counts === undefined) {
+      counts = new Map();
+      for (const ref of this.state.tasksOn(name)) counts.set(ref.job.id, (counts.get(ref.job.id) ?? 0) + 1);
+      this.jobCounts.set(name, counts);
+    }
     return counts;
   }
 
@@ -77,7 +79,7 @@ export class LiveFitView implements FitCell {
    */
   reserve(task: TaskRequest, machine: Machine, ports: readonly number[]): void {
     takeResources(task, machine, ports);
-    const jobTasks = this.counted.get(machine.name)?.jobTasks;
+    const jobTasks = this.jobCounts.get(machine.name);
     if (jobTasks !== undefined) jobTasks.set(task.job, (jobTasks.get(task.job) ?? 0) + 1);
     for (const kind of SPREAD_DOMAINS) {
       const counts = this.domainCounts.get(`${task.job}/${kind}`);

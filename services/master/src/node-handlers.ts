@@ -124,10 +124,14 @@ export function finishedAfterLoss(ctx: LeaderContext, ref: TaskRef, event: TaskE
  * heartbeats cost it a lookup, not a rebuilt machine record and a reconciliation.
  */
 function onlySaysAlive(ctx: LeaderContext, hb: Heartbeat): boolean {
-  const { state } = ctx;
-  const known = state.nodes.get(hb.node);
-  if (known === undefined || known.state !== "up" || known.awaitingFirstHeartbeat === true || known.heartbeatMs !== hb.heartbeatMs) return false;
-  return heartbeatChangesNothing(state, hb) && known.digest === ctx.digests.of(hb);
+  return knownAsItIs(ctx, hb) !== undefined && heartbeatChangesNothing(ctx.state, hb);
+}
+
+/** The machine's record when the leader knows it up with this heartbeat's shape and period. */
+function knownAsItIs(ctx: LeaderContext, hb: Heartbeat): NodeRecord | undefined {
+  const known = ctx.state.nodes.get(hb.node);
+  if (known === undefined || known.state !== "up" || known.awaitingFirstHeartbeat === true || known.heartbeatMs !== hb.heartbeatMs) return undefined;
+  return known.digest === ctx.digests.of(hb) ? known : undefined;
 }
 
 /** A heartbeat in full: the machine's shape and liveness, then its tasks reconciled. */
@@ -139,8 +143,8 @@ async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
   }
   if (hb.tasks === undefined) {
     // Its tasks' digest differs from what is placed there: alive if known as it is, and what differs waits for its full list.
-    const known = state.nodes.get(hb.node);
-    if (known !== undefined && known.state === "up" && known.awaitingFirstHeartbeat !== true && known.digest === ctx.digests.of(hb)) known.lastHeartbeat = Date.now();
+    const known = knownAsItIs(ctx, hb);
+    if (known !== undefined) known.lastHeartbeat = Date.now();
     ctx.fullHeartbeats.ask(hb);
     return;
   }

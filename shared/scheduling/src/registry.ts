@@ -24,8 +24,8 @@ export const FILTERS: readonly FilterFactory[] = [resources, ports, constraints,
  * job's preferences weigh the same, so neither swamps the other; a declared spread, and the
  * default spread over failure domains, weigh double, as Kubernetes weighs topology spread, so
  * that a job's second task goes to another machine even where best fit would stack it; a
- * machine the task keeps crashing on loses
- * more than all the others can give, so it is chosen only when nothing else fits.
+ * machine the task keeps crashing on loses more than all the others can give, so it is
+ * chosen only when nothing else fits.
  */
 const SCORE_WEIGHTS = { policy: 1, preferences: 1, spread: 2, defaultSpread: 2, avoidCrashes: 10 } as const;
 
@@ -40,15 +40,17 @@ export interface Profile {
 }
 
 export function profileFor(policy: Policy): Profile {
+  const all: WeightedScorer[] = [
+    { plugin: POLICY_SCORERS[policy].create(), weight: SCORE_WEIGHTS.policy },
+    { plugin: preferences.create(), weight: SCORE_WEIGHTS.preferences },
+    { plugin: spreadScorer.create(), weight: SCORE_WEIGHTS.spread },
+    { plugin: defaultSpread.create(), weight: SCORE_WEIGHTS.defaultSpread },
+    { plugin: avoidCrashes.create(), weight: SCORE_WEIGHTS.avoidCrashes },
+  ];
   return {
     policy,
     filters: FILTERS.map((factory) => factory.create()),
-    scorers: [
-      { plugin: POLICY_SCORERS[policy].create(), weight: SCORE_WEIGHTS.policy },
-      { plugin: preferences.create(), weight: SCORE_WEIGHTS.preferences },
-      { plugin: spreadScorer.create(), weight: SCORE_WEIGHTS.spread },
-      { plugin: avoidCrashes.create(), weight: SCORE_WEIGHTS.avoidCrashes },
-    ],
-    jobScorers: [{ plugin: defaultSpread.create(), weight: SCORE_WEIGHTS.defaultSpread }],
+    scorers: all.filter(({ plugin }) => plugin.jobBound !== true),
+    jobScorers: all.filter(({ plugin }) => plugin.jobBound === true),
   };
 }
