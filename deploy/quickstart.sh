@@ -16,5 +16,10 @@ fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
 
 npx corral cell up || echo "(using the cell that is already running in .corral/)"
+# A cell keeps its jobs across `cell down` and `cell up` (its state is in .corral/redis): a
+# hello_world from an earlier quick start is stopped first, so this one is deployed afresh.
+if npx corral ps hello_world >/dev/null 2>&1; then
+  npx corral kill hello_world --wait --json >/dev/null
+fi
 npx corral up deploy/examples/hello_world.borg --wait --json >/dev/null
 npx corral ps
