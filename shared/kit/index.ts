@@ -1,5 +1,6 @@
 export * from "./src/logger.js";
-export * from "./src/config.js";
+export * from "./src/service/flags.js";
+export * from "./src/service/service.js";
 export * from "./src/shutdown.js";
 export * from "./src/nats/connection.js";
 export * from "./src/nats/messaging.js";
@@ -23,6 +24,5 @@ export * from "./src/nats/job-history.js";
 export * from "./src/metrics/registry.js";
 export * from "./src/metrics/exporter.js";
 export * from "./src/metrics/connection-metrics.js";
-export * from "./src/metrics/flags.js";
 export * from "./src/metrics/service-metrics.js";
 export * from "./src/nats/kv-bucket.js";

@@ -2,8 +2,8 @@ import { mkdirSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
-import { borgletCgroupPath, connectNats, createLogger, exitOnUncaught, loadFlags, METRICS_FLAG_OPTIONS, metricsFlagShape, onShutdown, parsedFlag, ServiceMetrics } from "@corral/kit";
+import { nodeNameSchema } from "@corral/contracts";
+import { borgletCgroupPath, flag, parsedFlag, startService } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
@@ -16,77 +16,60 @@ import { AllocCgroups } from "./runtime/alloc-cgroups.js";
 import { imageRoots } from "./runtime/image-roots.js";
 import { checkIsolation } from "./runtime/isolation-check.js";
 
-const flags = loadFlags(
-  "corral-borglet",
-  process.argv.slice(2),
-  {
-    cell: { type: "string", default: "local" },
-    nats: { type: "string", default: "nats://127.0.0.1:4222" },
-    name: { type: "string", default: hostname().toLowerCase().replace(/[^a-z0-9_-]/g, "-") },
-    host: { type: "string", default: "127.0.0.1" },
-    "data-dir": { type: "string", default: "/var/lib/corral/borglet" },
-    ports: { type: "string", default: "20000-29999" },
-    "binary-path": { type: "string", default: "" },
-    heartbeat: { type: "string", default: "1s" },
-    "log-max-size": { type: "string", default: "10M" },
-    "host-volumes": { type: "string", default: "" },
-    cpu: { type: "string" },
-    ram: { type: "string" },
-    disk: { type: "string" },
-    "host-share": { type: "string", default: "1" },
-    "starts-in-flight": { type: "string", default: String(DEFAULT_STARTS_IN_FLIGHT) },
-    "container-starts": { type: "string", default: "auto" },
-    attribute: { type: "string", multiple: true, default: [] },
-    hollow: { type: "string", default: "0" },
-    seed: { type: "string", default: "1" },
-    ...METRICS_FLAG_OPTIONS,
-  },
-  z.object({
-    cell: cellNameSchema,
-    nats: z.string().min(1),
-    name: nodeNameSchema,
-    host: z.string().min(1).max(255),
-    dataDir: z.string().min(1),
-    ports: z
-      .string()
-      .regex(/^\d+-\d+$/, "a range like 20000-20999")
-      .transform((text) => text.split("-").map(Number) as [number, number])
-      .refine(([low, high]) => low >= 1 && high <= 65535 && low <= high, "ports between 1 and 65535, low first"),
-    binaryPath: z.string().transform((text) => text.split(":").filter((dir) => dir !== "")),
-    heartbeat: parsedFlag(parseDuration).refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"),
-    /** a task's stdout or stderr beyond this is rotated, one older file kept */
-    logMaxSize: parsedFlag(parseSize).refine((bytes) => bytes >= 1024, "at least 1K"),
-    /** directories under which jobs may mount host volumes, ':'-separated; empty: none */
-    hostVolumes: z
-      .string()
-      .transform((text) => text.split(":").filter((dir) => dir !== ""))
-      .refine((dirs) => dirs.every((dir) => dir.startsWith("/") && !dir.split("/").includes("..")), "absolute directories without '..', separated by ':'"),
-    cpu: parsedFlag(parseCpu).optional(),
-    ram: parsedFlag(parseSize).optional(),
-    disk: parsedFlag(parseSize).optional(),
-    /** borglets on this host: each offers this share of the detected cpu, ram and disk (not of --cpu/--ram/--disk, which say what this one offers) */
-    hostShare: z.coerce.number({ error: "a whole number of borglets, like 3" }).int("a whole number of borglets, like 3").min(1, "at least 1 (this borglet alone)").max(1024, "at most 1024"),
-    /** task spawns in flight at once; more wait in the start queue */
-    startsInFlight: z.coerce.number({ error: "a whole number, like 16" }).int("a whole number, like 16").min(1, "at least 1").max(1024, "at most 1024"),
-    /** containers started at once (auto: two per core of the host's share, at least 1); more wait their turn */
-    containerStarts: z.union([
-      z.literal("auto"),
-      z.coerce.number({ error: "a whole number, like 2, or auto" }).int("a whole number, like 2, or auto").min(1, "at least 1").max(256, "at most 256"),
-    ]),
-    attribute: z
-      .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value"))
-      .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
-    /** simulate this many machines, named <name>-<i>, with no processes (scale tests) */
-    hollow: z.coerce.number().int().min(0).max(200_000),
-    seed: z.coerce.number().int(),
-    ...metricsFlagShape,
-  }),
-);
+const wholeNumber = (example: string) => z.coerce.number({ error: `a whole number, like ${example}` }).int(`a whole number, like ${example}`);
+const directories = z.string().transform((text) => text.split(":").filter((dir) => dir !== ""));
 
-const log = createLogger("borglet", flags.cell, { node: flags.name });
-exitOnUncaught(log);
-const metrics = new ServiceMetrics("borglet", flags.cell);
-await metrics.serve(flags, log);
+const { flags, log, metrics, nc, onStop } = await startService({
+  service: "borglet",
+  summary: "The Corral borglet: the agent on each machine; it offers the machine to the cell, runs the tasks the leader places here as processes or containers, and reports them by heartbeat.",
+  flags: {
+    name: flag("this machine's name in the cell", nodeNameSchema, { default: hostname().toLowerCase().replace(/[^a-z0-9_-]/g, "-"), defaultShown: "the host name" }),
+    host: flag("the address tasks here are reached at", z.string().min(1).max(255), { default: "127.0.0.1" }),
+    dataDir: flag("where task sandboxes, logs and images are kept", z.string().min(1), { default: "/var/lib/corral/borglet" }),
+    ports: flag(
+      "the ports this borglet hands to tasks, as low-high",
+      z
+        .string()
+        .regex(/^\d+-\d+$/, "a range like 20000-20999")
+        .transform((text) => text.split("-").map(Number) as [number, number])
+        .refine(([low, high]) => low >= 1 && high <= 65535 && low <= high, "ports between 1 and 65535, low first"),
+      { default: "20000-29999" },
+    ),
+    binaryPath: flag("directories searched for a task's binary, ':'-separated; empty: the PATH", directories, { default: "" }),
+    heartbeat: flag("how often to report to the masters", parsedFlag(parseDuration).refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"), { default: "1s" }),
+    logMaxSize: flag("a task's stdout or stderr beyond this is rotated, one older file kept", parsedFlag(parseSize).refine((bytes) => bytes >= 1024, "at least 1K"), { default: "10M" }),
+    hostVolumes: flag(
+      "directories under which jobs may mount host volumes, ':'-separated; empty: none",
+      directories.refine((dirs) => dirs.every((dir) => dir.startsWith("/") && !dir.split("/").includes("..")), "absolute directories without '..', separated by ':'"),
+      { default: "" },
+    ),
+    cpu: flag("the cpus offered; unset: the host's share", parsedFlag(parseCpu).optional()),
+    ram: flag("the memory offered, like 8G; unset: the host's share", parsedFlag(parseSize).optional()),
+    disk: flag("the disk offered, like 100G; unset: the host's share", parsedFlag(parseSize).optional()),
+    hostShare: flag(
+      "borglets on this host: each offers this share of the detected cpu, ram and disk (not of --cpu/--ram/--disk)",
+      wholeNumber("3").min(1, "at least 1 (this borglet alone)").max(1024, "at most 1024"),
+      { default: "1" },
+    ),
+    startsInFlight: flag("task spawns in flight at once; more wait in the start queue", wholeNumber("16").min(1, "at least 1").max(1024, "at most 1024"), { default: String(DEFAULT_STARTS_IN_FLIGHT) }),
+    containerStarts: flag(
+      "containers started at once; auto: two per core of the host's share",
+      z.union([z.literal("auto"), wholeNumber("2").min(1, "at least 1").max(256, "at most 256")], { error: "a whole number, like 2, or auto" }),
+      { default: "auto" },
+    ),
+    attribute: flag(
+      "a machine attribute, key=value, for constraints",
+      z
+        .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value, like zone=eu-1"))
+        .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
+      { multiple: true },
+    ),
+    hollow: flag("simulate this many machines, named <name>-<i>, with no processes (scale tests); 0: a real borglet", wholeNumber("1000").min(0).max(200_000), { default: "0" }),
+    seed: flag("the seed of the hollow machines' shapes", wholeNumber("1"), { default: "1" }),
+  },
+  logFields: (flags) => ({ node: flags.name }),
+  connectionName: (flags) => `${flags.name}@${flags.cell}`,
+});
 if (flags.hollow > 0) {
   await runHollow();
 } else {
@@ -94,7 +77,6 @@ if (flags.hollow > 0) {
 }
 
 async function runHollow(): Promise<void> {
-  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
   const heapBefore = settledHeap();
   const fleet = new HollowFleet(
     nc,
@@ -106,11 +88,7 @@ async function runHollow(): Promise<void> {
   // What one simulated machine costs, for the load tests (target: 10 KB).
   const bytesPerMachine = Math.round((settledHeap() - heapBefore) / flags.hollow);
   log.info({ machines: fleet.size, bytesPerMachine }, "hollow memory");
-  onShutdown(log, async () => {
-    fleet.stop();
-    await nc.drain().catch(() => {});
-    await metrics.close();
-  });
+  onStop(() => fleet.stop());
   log.info({ machines: fleet.size }, "hollow borglet started");
 }
 
@@ -123,7 +101,6 @@ async function runReal(): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
   const detected = hostCapacity(dataDir, flags.hostShare);
-  const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
   const support = checkIsolation();
   // Jobs without an image run either way; with one, a missing piece is named in the task's failure.
   if (!support.ok) log.warn({ problem: support.problem }, "isolated runtime unavailable: jobs with an image will fail here");
@@ -168,10 +145,6 @@ async function runReal(): Promise<void> {
   borglet.start();
 
   // Tasks outlive their borglet (Borg keeps them running while the agent restarts).
-  onShutdown(log, async () => {
-    borglet.stop();
-    await nc.drain().catch(() => {});
-    await metrics.close();
-  });
+  onStop(() => borglet.stop());
   log.info({ dataDir, ports: flags.ports, capacity: { cpu: flags.cpu ?? detected.cpu, ram: flags.ram ?? detected.ram, disk: flags.disk ?? detected.disk }, hostShare: flags.hostShare, isolation: support.ok ? `cgroup v${support.cgroupVersion}` : "unavailable" }, "borglet started");
 }

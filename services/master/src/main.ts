@@ -1,23 +1,6 @@
 import { z } from "zod";
-import { cellNameSchema, CorralError, nodeNameSchema } from "@corral/contracts";
-import {
-  connectNats,
-  connectRedis,
-  ChangeLogReader,
-  CheckpointStore,
-  createLogger,
-  exitOnUncaught,
-  FencedStore,
-  LeaderLease,
-  LeaseKeeper,
-  loadFlags,
-  METRICS_FLAG_OPTIONS,
-  metricsFlagShape,
-  onShutdown,
-  parsedFlag,
-  ServiceMetrics,
-  watchRedis,
-} from "@corral/kit";
+import { CorralError, nodeNameSchema } from "@corral/contracts";
+import { connectRedis, ChangeLogReader, CheckpointStore, FencedStore, flag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
@@ -29,53 +12,29 @@ import { loadQuotaFile } from "./quota-file.js";
 import { LeaderTerm } from "./leader.js";
 import { MasterMetrics } from "./master-metrics.js";
 
-const flags = loadFlags(
-  "corral-master",
-  process.argv.slice(2),
-  {
-    cell: { type: "string", default: "local" },
-    nats: { type: "string", default: "nats://127.0.0.1:4222" },
-    redis: { type: "string", default: "redis://127.0.0.1:6379" },
-    name: { type: "string", default: "master-0" },
-    "down-after": { type: "string", default: "5s" },
-    "lease-ttl": { type: "string", default: "10s" },
-    "leader-check": { type: "string", default: "100ms" },
-    "checkpoint-every": { type: "string", default: "10s" },
-    policy: { type: "string", default: "hybrid" },
-    quota: { type: "string", default: "" },
-    "redis-wait-replicas": { type: "string", default: "0" },
-    "redis-wait-timeout": { type: "string", default: "1s" },
-    "reservation-half-life": { type: "string", default: "5m" },
-    ...METRICS_FLAG_OPTIONS,
-  },
-  z.object({
-    cell: cellNameSchema,
-    nats: z.string().min(1),
-    redis: z.string().url("a redis:// URL"),
-    name: nodeNameSchema,
-    downAfter: parsedFlag(parseDuration),
-    leaseTtl: parsedFlag(parseDuration).refine((ms) => ms >= 300, "at least 300ms"),
-    /** how often a standby looks whether the leader's lease is free or its holder gone */
-    leaderCheck: parsedFlag(parseDuration).refine((ms) => ms >= 10 && ms <= 10_000, "from 10ms to 10s"),
-    checkpointEvery: parsedFlag(parseDuration).refine((ms) => ms >= 100, "at least 100ms"),
-    policy: z.enum(POLICIES, { message: `one of ${POLICIES.join(", ")}` }),
-    /** a quota file (YAML or JSON); empty: no quota, every user unlimited */
-    quota: z.string(),
-    redisWaitReplicas: z.coerce.number().int("a whole number of replicas").min(0).max(16),
-    redisWaitTimeout: parsedFlag(parseDuration),
-    /** how fast a task's unused reservation decays toward its usage plus a margin (resource reclamation) */
-    reservationHalfLife: parsedFlag(parseDuration).refine((ms) => ms >= 100, "at least 100ms"),
-    ...metricsFlagShape,
-  }),
-);
+const duration = parsedFlag(parseDuration);
 
-const log = createLogger("master", flags.cell, { replica: flags.name });
-exitOnUncaught(log);
+const { flags, log, metrics, nc, onStop } = await startService({
+  service: "master",
+  summary: "A Corral master replica: one of the cell's masters leads (admits jobs, applies plans, tracks machines), the others follow its log, judge heartbeats as link shards and take over when it dies.",
+  flags: {
+    redis: flag("the Redis that stores the cell's state", z.string().url("a redis:// URL"), { default: "redis://127.0.0.1:6379" }),
+    name: flag("this replica's name, unique among the cell's masters", nodeNameSchema, { default: "master-0" }),
+    downAfter: flag("how long a machine may stay silent before it is marked down", duration, { default: "5s" }),
+    leaseTtl: flag("how long the leader's lease lasts unrenewed", duration.refine((ms) => ms >= 300, "at least 300ms"), { default: "10s" }),
+    leaderCheck: flag("how often a standby looks whether the lease is free or its holder gone", duration.refine((ms) => ms >= 10 && ms <= 10_000, "from 10ms to 10s"), { default: "100ms" }),
+    checkpointEvery: flag("the shortest time between checkpoints of the state", duration.refine((ms) => ms >= 100, "at least 100ms"), { default: "10s" }),
+    policy: flag(`how the scheduler chooses among machines that fit: ${POLICIES.join(", ")}`, z.enum(POLICIES, { message: `one of ${POLICIES.join(", ")}` }), { default: "hybrid" }),
+    quota: flag("a quota file (YAML or JSON); empty: no quota, every user unlimited", z.string(), { default: "" }),
+    redisWaitReplicas: flag("Redis replicas that must have each commit before it is acknowledged", z.coerce.number().int("a whole number of replicas").min(0).max(16), { default: "0" }),
+    redisWaitTimeout: flag("how long a commit waits for those replicas", duration, { default: "1s" }),
+    reservationHalfLife: flag("how fast a task's unused reservation decays toward its usage plus a margin", duration.refine((ms) => ms >= 100, "at least 100ms"), { default: "5m" }),
+  },
+  logFields: (flags) => ({ replica: flags.name }),
+  connectionName: (flags) => `${flags.name}@${flags.cell}`,
+});
 const quota = flags.quota === "" ? undefined : loadQuotaFile(flags.quota);
 log.info(quota === undefined ? { quota: "none" } : { quota: flags.quota, users: Object.keys(quota.users).length }, quota === undefined ? "no quota file: every user is unlimited" : "quota loaded");
-const metrics = new ServiceMetrics("master", flags.cell);
-await metrics.serve(flags, log);
-const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
 const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections });
 const store = new FencedStore(
   redis,
@@ -245,7 +204,7 @@ const checkpointTimer = setInterval(() => {
   });
 }, flags.checkpointEvery);
 
-onShutdown(log, async () => {
+onStop(async () => {
   stopping = true;
   election.stop();
   clearInterval(freshnessCheck);
@@ -256,10 +215,8 @@ onShutdown(log, async () => {
   shard?.stop();
   // Hand over: give the lease up and say so, so a standby leads at once rather than at its next look.
   if (leading > 0 && (await lease.release(leading).then(() => true, () => false))) election.announceRelease();
-  await nc.drain().catch(() => {});
   redis.disconnect();
   checkpointConnection.disconnect();
-  await metrics.close();
 });
 
 await leaseKeeper.ready;

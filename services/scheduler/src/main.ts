@@ -1,50 +1,23 @@
 import { z } from "zod";
-import { cellNameSchema, CorralError, fetchWork, nodeNameSchema, schedulerKick, subjects, submitPlan } from "@corral/contracts";
-import {
-  callRpc,
-  connectNats,
-  createLogger,
-  exitOnUncaught,
-  loadFlags,
-  METRICS_FLAG_OPTIONS,
-  metricsFlagShape,
-  onShutdown,
-  seededRandom,
-  ServiceMetrics,
-  subscribeEvents,
-} from "@corral/kit";
+import { CorralError, fetchWork, nodeNameSchema, schedulerKick, subjects, submitPlan } from "@corral/contracts";
+import { callRpc, flag, parsedFlag, seededRandom, startService, subscribeEvents } from "@corral/kit";
+import { parseDuration } from "@corral/spec";
 import { planRound } from "./plan-round.js";
 import { SchedulerMetrics } from "./scheduler-metrics.js";
 
-const flags = loadFlags(
-  "corral-scheduler",
-  process.argv.slice(2),
-  {
-    cell: { type: "string", default: "local" },
-    nats: { type: "string", default: "nats://127.0.0.1:4222" },
-    name: { type: "string", default: "scheduler-0" },
-    batch: { type: "string", default: "2000" },
-    "poll-ms": { type: "string", default: "1000" },
-    seed: { type: "string", default: String(process.pid) },
-    ...METRICS_FLAG_OPTIONS,
+const { flags, log, metrics, nc, onStop } = await startService({
+  service: "scheduler",
+  summary: "A Corral scheduler: asks the leading master for pending tasks and free machines, places the tasks, and sends the plan back for the leader to apply.",
+  flags: {
+    name: flag("this scheduler's name in logs and plans", nodeNameSchema, { default: "scheduler-0" }),
+    batch: flag("pending tasks asked for per pass", z.coerce.number().int("a whole number, like 2000").min(1).max(1_000_000), { default: "2000" }),
+    poll: flag("how often to look for work without being woken", parsedFlag(parseDuration).refine((ms) => ms >= 10 && ms <= 60_000, "between 10ms and 60s"), { default: "1s" }),
+    seed: flag("the seed of the random sample of machines each pass scores", z.coerce.number().int("a whole number"), { default: String(process.pid), defaultShown: "the process id" }),
   },
-  z.object({
-    cell: cellNameSchema,
-    nats: z.string().min(1),
-    name: nodeNameSchema,
-    batch: z.coerce.number().int().min(1).max(1_000_000),
-    pollMs: z.coerce.number().int().min(10).max(60_000),
-    seed: z.coerce.number().int(),
-    ...metricsFlagShape,
-  }),
-);
-
-const log = createLogger("scheduler", flags.cell, { scheduler: flags.name });
-exitOnUncaught(log);
-const metrics = new ServiceMetrics("scheduler", flags.cell);
-await metrics.serve(flags, log);
+  logFields: (flags) => ({ scheduler: flags.name }),
+  connectionName: (flags) => `${flags.name}@${flags.cell}`,
+});
 const schedulerMetrics = new SchedulerMetrics(metrics.registry);
-const nc = await connectNats(flags.nats, `${flags.name}@${flags.cell}`, log, metrics.connections);
 const random = seededRandom(flags.seed);
 
 /** the leader looks at a few of them per plan anyway */
@@ -109,13 +82,11 @@ async function schedule(): Promise<void> {
 subscribeEvents(nc, subjects.schedKick(flags.cell), schedulerKick, flags.cell, log, () => {
   void schedule();
 });
-const poll = setInterval(() => void schedule(), flags.pollMs);
+const poll = setInterval(() => void schedule(), flags.poll);
 
-onShutdown(log, async () => {
+onStop(() => {
   stopping = true;
   clearInterval(poll);
-  await nc.drain().catch(() => {});
-  await metrics.close();
 });
 log.info({ nats: flags.nats }, "scheduler started");
 void schedule();

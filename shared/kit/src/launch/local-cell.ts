@@ -76,7 +76,7 @@ export interface CellOptions {
 }
 
 /** Starts one service process of a local cell, run from source through tsx. */
-export function startService(
+export function launchService(
   dir: string,
   service: ServiceName,
   name: string,
@@ -131,7 +131,7 @@ export function startHollowBorglet(
   // Hollow tasks bind nothing, so any port range will do.
   const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1)];
   if (options.metricsPort !== undefined) args.push(...metricsArgs(options.metricsPort));
-  return startService(cell.dir, "borglet", name, args);
+  return launchService(cell.dir, "borglet", name, args);
 }
 
 /** A service's exporter on loopback at `port`. */
@@ -252,7 +252,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
       const gatewayArgs = ["--cell", cellNames[0]!, "--nats", cell.nats, "--port", String(ports.http), "--host", "127.0.0.1", "--dns-port", String(ports.dns)];
       if (federated) gatewayArgs.push("--cells", cellNames.join(","), "--name", name);
       if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
-      track(startService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))]));
+      track(launchService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))]));
     }
     const masters = options.masters ?? 5;
     progress(
@@ -338,11 +338,11 @@ async function startCellServices(
   for (let i = 0; i < (options.masters ?? 5); i++) {
     const name = named(cell.cell, `master-${i}`);
     const quotaFile = options.quotaFiles?.[cell.cell] ?? options.quotaFile;
-    track(startService(dir, "master", name, [...masterArgs(cell, name, { ...options, ...(quotaFile === undefined ? {} : { quotaFile }) }), ...metricsArgs(await metricsPortFor(file))]));
+    track(launchService(dir, "master", name, [...masterArgs(cell, name, { ...options, ...(quotaFile === undefined ? {} : { quotaFile }) }), ...metricsArgs(await metricsPortFor(file))]));
   }
   for (let i = 0; i < (options.schedulers ?? 1); i++) {
     const name = named(cell.cell, `scheduler-${i}`);
-    track(startService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))]));
+    track(launchService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))]));
   }
   if (options.hollow !== undefined) {
     for (let i = 0; i < options.hollow.processes; i++) {
@@ -358,7 +358,7 @@ async function startCellServices(
     // Every real borglet of a local cell (of every cell of a local federation) runs on this one host: each offers its share.
     const hostShare = borglets * Math.max(1, options.cells?.length ?? 1);
     const args = [...borgletArgs(cell, name, range, { ...options, hostShare, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` } }), ...metricsArgs(await metricsPortFor(file))];
-    const borglet = startService(dir, "borglet", name, args);
+    const borglet = launchService(dir, "borglet", name, args);
     // Its tasks bind these ports whenever they are placed, long after a `cell up` has exited.
     shareReservations(Array.from({ length: range[1] - range[0] + 1 }, (_, offset) => range[0] + offset), borglet);
     track(borglet);

@@ -1,8 +1,13 @@
 import type { Logger } from "../logger.js";
 import { ConnectionMetrics } from "./connection-metrics.js";
 import { serveMetrics, type MetricsExporter } from "./exporter.js";
-import type { MetricsFlags } from "./flags.js";
 import { collectProcessMetrics, createMetricsRegistry, type Registry } from "./registry.js";
+
+/** what the exporter listens on, from the shared flags */
+export interface MetricsFlags {
+  metricsPort: number;
+  metricsHost: string;
+}
 
 /**
  * What every service starts with: its registry (where it adds metrics of its own), the

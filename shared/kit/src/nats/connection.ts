@@ -8,9 +8,9 @@ export type { NatsConnection, Subscription, Msg } from "@nats-io/transport-node"
  * Connects and keeps reconnecting forever: a NATS restart must never end a service.
  * Disconnects and server errors are logged, and counted when `metrics` is given.
  */
-export async function connectNats(servers: string, name: string, log: Logger, metrics?: ConnectionMetrics): Promise<NatsConnection> {
+export async function connectNats(servers: string | readonly string[], name: string, log: Logger, metrics?: ConnectionMetrics): Promise<NatsConnection> {
   const nc = await connect({
-    servers,
+    servers: typeof servers === "string" ? servers : [...servers],
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

@@ -1,0 +1,78 @@
+import { z } from "zod";
+import { cellNameSchema } from "@corral/contracts";
+import { createLogger, type Logger } from "../logger.js";
+import { ServiceMetrics } from "../metrics/service-metrics.js";
+import { connectNats, type NatsConnection } from "../nats/connection.js";
+import { exitOnUncaught, onShutdown } from "../shutdown.js";
+import { flag, loadFlags, type FlagDefinitions, type FlagValues } from "./flags.js";
+
+/** The flags every service takes, declared once. */
+export const SHARED_FLAGS = {
+  cell: flag("the cell this service belongs to", cellNameSchema, { default: "local" }),
+  nats: flag(
+    "the NATS servers of the cell, comma-separated (any one is enough to join a cluster)",
+    z
+      .string()
+      .transform((text) => text.split(",").map((server) => server.trim()).filter((server) => server !== ""))
+      .refine((servers) => servers.length > 0, "at least one server, like nats://127.0.0.1:4222"),
+    { default: "nats://127.0.0.1:4222" },
+  ),
+  metricsPort: flag("the port of this service's Prometheus /metrics; 0: no exporter", z.coerce.number().int("a whole port number").min(0).max(65535), { default: "0" }),
+  metricsHost: flag("the address /metrics listens on: loopback unless a Prometheus elsewhere must reach it", z.string().min(1), { default: "127.0.0.1" }),
+};
+
+export type ServiceFlags<D extends FlagDefinitions> = FlagValues<typeof SHARED_FLAGS> & FlagValues<D>;
+
+export interface ServiceSetup<D extends FlagDefinitions> {
+  /** the service's kind, as in logs and metrics: `master`, `borglet` … */
+  readonly service: string;
+  /** one sentence for --help */
+  readonly summary: string;
+  /** the service's own flags, beside the shared ones */
+  readonly flags: D;
+  /** a check across flags, after each flag was checked alone: the problem, or undefined */
+  readonly check?: (flags: ServiceFlags<D>) => string | undefined;
+  /** fields every log line carries beside service and cell (the replica's name, the node) */
+  readonly logFields?: (flags: ServiceFlags<D>) => Record<string, unknown>;
+  /** how this process names itself to NATS */
+  readonly connectionName: (flags: ServiceFlags<D>) => string;
+}
+
+export interface Service<F> {
+  readonly flags: F;
+  readonly log: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly nc: NatsConnection;
+  /**
+   * Runs on SIGTERM or SIGINT, newest first, before the NATS connection drains and the
+   * exporter closes; then the process exits.
+   */
+  onStop(stop: () => Promise<void> | void): void;
+}
+
+/**
+ * What every service does before its own work: flags (with --help and environment
+ * variables), logging, exits on what nothing caught, metrics, NATS, and an orderly stop.
+ */
+export async function startService<D extends FlagDefinitions>(setup: ServiceSetup<D>): Promise<Service<ServiceFlags<D>>> {
+  const program = `corral-${setup.service}`;
+  const flags = loadFlags({ program, summary: setup.summary, flags: { ...SHARED_FLAGS, ...setup.flags } }) as ServiceFlags<D>;
+  const problem = setup.check?.(flags);
+  if (problem !== undefined) {
+    process.stderr.write(`${program}: ${problem}\n`);
+    process.exit(2);
+  }
+  const log = createLogger(setup.service, flags.cell, setup.logFields?.(flags) ?? {});
+  exitOnUncaught(log);
+  const metrics = new ServiceMetrics(setup.service, flags.cell);
+  // Before connecting, so that trouble connecting shows in the metrics.
+  await metrics.serve(flags, log);
+  const nc = await connectNats(flags.nats, setup.connectionName(flags), log, metrics.connections);
+  const stops: Array<() => Promise<void> | void> = [];
+  onShutdown(log, async () => {
+    for (const stop of stops.reverse()) await stop();
+    await nc.drain().catch(() => {});
+    await metrics.close();
+  });
+  return { flags, log, metrics, nc, onStop: (stop) => void stops.push(stop) };
+}
