@@ -1,5 +1,6 @@
 import { cpuSecondsOf } from "./process-cpu.js";
 import { readFileSync } from "node:fs";
+import { ApiError, GatewayClient, type ApiErrorBody } from "@corral/client";
 import { masterStats, subjects, taskChanges, type JobView } from "@corral/contracts";
 import {
   callRpc,
@@ -79,6 +80,7 @@ export interface MachineMemory {
 export class LoadCell {
   readonly timeline = new TaskTimeline();
   machineMemory: MachineMemory = { masterBytesPerMachine: Number.NaN, hollowBytesPerMachine: Number.NaN };
+  private client: GatewayClient | undefined;
 
   private constructor(
     readonly cell: CellFile,
@@ -157,34 +159,31 @@ export class LoadCell {
   }
 
 
+  /** The gateway, as the load user; a reply's status is kept, since scenarios count refusals. */
+  private get gateway(): GatewayClient {
+    this.client ??= new GatewayClient(this.cell.gateway, { user: LOAD_USER, timeoutMs: 60_000 });
+    return this.client;
+  }
+
   async submit(source: string): Promise<{ status: number; job?: JobView; error?: string }> {
-    const response = await fetch(`${this.cell.gateway}/v1/jobs`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-corral-user": LOAD_USER },
-      body: JSON.stringify({ source, format: "borg", file: "load.borg" }),
-    });
-    const body = (await response.json()) as { job?: JobView; error?: { message: string } };
-    return response.status === 201 && body.job !== undefined ? { status: 201, job: body.job } : { status: response.status, error: body.error?.message ?? "?" };
+    const reply = await this.gateway.send<{ job?: JobView } & Partial<ApiErrorBody>>("POST", "/v1/jobs", { source, format: "borg", file: "load.borg" });
+    return reply.status === 201 && reply.body.job !== undefined ? { status: 201, job: reply.body.job } : { status: reply.status, error: reply.body.error?.message ?? "?" };
   }
 
   /** Kills a job; `grace` (like `5s` or `0s`) replaces the job's own grace period for this stop. */
   async kill(jobId: string, grace?: string): Promise<number> {
     const query = grace === undefined ? "" : `?grace=${encodeURIComponent(grace)}`;
-    const response = await fetch(`${this.cell.gateway}/v1/jobs/${jobId}${query}`, { method: "DELETE", headers: { "x-corral-user": LOAD_USER } });
-    await response.arrayBuffer();
-    return response.status;
+    return (await this.gateway.send("DELETE", `/v1/jobs/${jobId}${query}`)).status;
   }
 
   /** The job as the gateway shows it (tasks with their hosts, ports and pids), or undefined once it is gone. */
   async job(jobId: string): Promise<JobView | undefined> {
-    const response = await fetch(`${this.cell.gateway}/v1/jobs/${jobId}`, { headers: { "x-corral-user": LOAD_USER }, signal: AbortSignal.timeout(10_000) });
-    if (response.status === 404) {
-      await response.arrayBuffer();
-      return undefined;
+    try {
+      return (await this.gateway.job(jobId)).job;
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 404) return undefined;
+      throw error;
     }
-    const body = (await response.json()) as { job?: JobView; error?: { message: string } };
-    if (response.status !== 200 || body.job === undefined) throw new Error(`job ${jobId}: ${response.status} ${body.error?.message ?? ""}`);
-    return body.job;
   }
 
   masterStats(collectGarbage: boolean) {

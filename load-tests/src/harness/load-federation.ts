@@ -1,4 +1,5 @@
 import { cpuSecondsOf } from "./process-cpu.js";
+import { GatewayClient, type ApiErrorBody } from "@corral/client";
 import { masterStats, subjects, taskChanges, type CellSummary, type FederatedJobView } from "@corral/contracts";
 import {
   callRpc,
@@ -84,30 +85,27 @@ export class LoadFederation {
     return Object.fromEntries([...this.timelines].map(([cell, timeline]) => [cell, timeline.runningCount]));
   }
 
+  /** Gateway `index` of the federation, as the load user. */
+  private gateway(index: number): GatewayClient {
+    const url = this.gateways[index];
+    if (url === undefined) throw new Error(`no gateway ${index}; this federation has ${this.gateways.length}`);
+    return new GatewayClient(url, { user: LOAD_USER, timeoutMs: 15_000 });
+  }
+
   async submit(source: string, gateway = 0): Promise<{ status: number; job?: FederatedJobView; error?: string }> {
-    const response = await fetch(`${this.gateways[gateway]}/v1/jobs`, {
-      method: "POST",
-      headers: { "content-type": "application/json", "x-corral-user": LOAD_USER },
-      body: JSON.stringify({ source, format: "borg", file: "load.borg" }),
-    });
-    const body = (await response.json()) as { job?: FederatedJobView; error?: { message: string } };
-    return response.status === 201 && body.job !== undefined ? { status: 201, job: body.job } : { status: response.status, error: body.error?.message ?? "?" };
+    const reply = await this.gateway(gateway).send<{ job?: FederatedJobView } & Partial<ApiErrorBody>>("POST", "/v1/jobs", { source, format: "borg", file: "load.borg" });
+    return reply.status === 201 && reply.body.job !== undefined ? { status: 201, job: reply.body.job } : { status: reply.status, error: reply.body.error?.message ?? "?" };
   }
 
   /** The federated job as a gateway shows it, and how long the gateway took to answer. */
   async view(id: string, gateway = 0): Promise<{ job: FederatedJobView; ms: number; bytes: number }> {
     const sent = performance.now();
-    const response = await fetch(`${this.gateways[gateway]}/v1/jobs/${id}`, { headers: { "x-corral-user": LOAD_USER }, signal: AbortSignal.timeout(15_000) });
-    const text = await response.text();
-    const ms = performance.now() - sent;
-    const body = JSON.parse(text) as { job?: FederatedJobView; error?: { message: string } };
-    if (response.status !== 200 || body.job === undefined) throw new Error(`${id}: ${response.status} ${body.error?.message ?? ""}`);
-    return { job: body.job, ms, bytes: text.length };
+    const { job, bytes } = await this.gateway(gateway).federatedJob(id);
+    return { job, ms: performance.now() - sent, bytes };
   }
 
-  async cells(gateway = 0): Promise<{ cells: CellSummary[]; reconciler: string | null }> {
-    const response = await fetch(`${this.gateways[gateway]}/v1/cells`, { signal: AbortSignal.timeout(15_000) });
-    return (await response.json()) as { cells: CellSummary[]; reconciler: string | null };
+  cells(gateway = 0): Promise<{ cells: CellSummary[]; reconciler: string | null }> {
+    return this.gateway(gateway).cells();
   }
 
   leaderStats(cell: string, retryForMs = 60_000) {

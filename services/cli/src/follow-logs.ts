@@ -1,5 +1,5 @@
 import { isPlaced } from "@corral/contracts";
-import type { GatewayClient } from "./gateway-client.js";
+import type { GatewayClient } from "@corral/client";
 
 const POLL_MS = 500;
 

@@ -12,7 +12,7 @@ import { checkpointText, inspectCheckpoint } from "./checkpoint-report.js";
 import { simulate, simulationText } from "./simulate.js";
 import { cellsTable, eventsTable, jobSummary, jobsTable, nodesTable, planText, whyText } from "./format.js";
 import { watchJobs } from "./watch-jobs.js";
-import { ApiError, GatewayClient, type JobList } from "./gateway-client.js";
+import { ApiError, GatewayClient, type JobList } from "@corral/client";
 import { imageCell, imagesTable, listCellImages, pushImageFile, pushSummary } from "./images.js";
 import { followLogs } from "./follow-logs.js";
 import { waitForJob } from "./wait.js";
@@ -72,7 +72,7 @@ function location(): Location {
 }
 
 function client(): GatewayClient {
-  return new GatewayClient(gatewayUrl(location()), program.opts<{ user: string }>().user);
+  return new GatewayClient(gatewayUrl(location()), { user: program.opts<{ user: string }>().user });
 }
 
 function print(value: unknown, json: boolean, human: () => string): void {

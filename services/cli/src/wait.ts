@@ -1,6 +1,6 @@
 import { SingleBar, Presets } from "cli-progress";
 import type { JobView } from "@corral/contracts";
-import type { GatewayClient } from "./gateway-client.js";
+import type { GatewayClient } from "@corral/client";
 
 /**
  * Polls a job until `done` says so, drawing a progress bar on stderr for people (not when

@@ -1,6 +1,7 @@
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, isSameProcessAlive, restartProcess, writeCellFile, type NatsConnection, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
 
@@ -89,48 +90,33 @@ export class TestCell {
     return readFileSync(this.process(name).log, "utf8");
   }
 
+  /** The typed gateway client, acting as the test user, on this cell's gateway. */
+  get client(): GatewayClient {
+    return new GatewayClient(this.gateway, { user: TEST_USER, timeoutMs: 60_000 });
+  }
+
+  /** A request answered however the gateway answers it: tests assert on refusals too. */
   async http<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<HttpResult<T>> {
-    const isText = typeof body === "string";
-    const response = await fetch(`${this.gateway}${path}`, {
-      method,
-      headers: {
-        "x-corral-user": TEST_USER,
-        ...(body === undefined ? {} : { "content-type": isText ? "text/plain" : "application/json" }),
-        ...headers,
-      },
-      body: body === undefined ? null : isText ? body : JSON.stringify(body),
-    });
-    const text = await response.text();
-    const parsed = (response.headers.get("content-type") ?? "").includes("json") ? (JSON.parse(text) as T) : (text as T);
-    return { status: response.status, body: parsed };
+    const { status, body: answer } = await this.client.send<T>(method, path, body, headers);
+    return { status, body: answer };
   }
 
   async submit(source: string, file = "job.borg"): Promise<JobView> {
-    const result = await this.http<{ job: JobView; error?: { message: string } }>("POST", "/v1/jobs", { source, file });
-    if (result.status !== 201) throw new Error(`submit failed (${result.status}): ${JSON.stringify(result.body)}`);
-    return result.body.job;
+    return (await this.client.submit(source, file)).job;
   }
 
+  /** The job with every page of its tasks. */
   async job(id: string): Promise<JobView> {
-    const result = await this.http<{ job: JobView }>("GET", `/v1/jobs/${id}`);
-    if (result.status !== 200) throw new Error(`job ${id}: ${result.status} ${JSON.stringify(result.body)}`);
-    return result.body.job;
+    return (await this.client.job(id)).job;
   }
 
-  /** Every job, following the list's pages. */
+  /** Every user's jobs, following the list's pages. */
   async jobs(): Promise<JobView[]> {
-    const jobs: JobView[] = [];
-    let token: string | undefined;
-    do {
-      const page = (await this.http<{ jobs: JobView[]; continue?: string }>("GET", `/v1/jobs${token === undefined ? "" : `?continue=${encodeURIComponent(token)}`}`)).body;
-      jobs.push(...page.jobs);
-      token = page.continue;
-    } while (token !== undefined);
-    return jobs;
+    return (await this.client.allJobs()).jobs;
   }
 
   async nodes(): Promise<NodeView[]> {
-    return (await this.http<{ nodes: NodeView[] }>("GET", "/v1/nodes")).body.nodes;
+    return (await this.client.nodes()).nodes;
   }
 
   async stop(): Promise<void> {

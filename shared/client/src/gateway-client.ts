@@ -1,5 +1,6 @@
-import type { CellSummary, FederatedJobView, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
+import type { CellSummary, ErrorCode, FederatedJobView, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
 
+/** One problem in a refused spec, where the gateway could place it. */
 export interface ApiIssue {
   file: string;
   line?: number;
@@ -8,19 +9,32 @@ export interface ApiIssue {
   message: string;
 }
 
-/** A refusal from the gateway, or no gateway at all; the CLI prints it and exits non-zero. */
+/** What the gateway sends with every refusal (README § HTTP API). */
+export interface ApiErrorBody {
+  error: { code: ErrorCode; message: string; field?: string; issues?: ApiIssue[] };
+}
+
+/** A refusal from the gateway (with its status and code), or no gateway at all (status 0, `unavailable`). */
 export class ApiError extends Error {
   constructor(
     message: string,
     readonly status: number,
     readonly code: string,
     readonly issues: ApiIssue[] = [],
+    readonly field?: string,
   ) {
     super(message);
+    this.name = "ApiError";
   }
 }
 
-/** The gateway's HTTP API (README § HTTP API), typed for the CLI. */
+/** A reply as it came: its status, its body (JSON decoded, else text), and its size. */
+export interface GatewayReply<T> {
+  status: number;
+  body: T;
+  bytes: number;
+}
+
 /** A gateway's job list; a federation's also has its federated jobs, and the cells that did not answer. */
 export interface JobList {
   jobs: JobView[];
@@ -29,43 +43,73 @@ export interface JobList {
   unreachable?: string[];
 }
 
+export type SpecFormat = "borg" | "yaml" | "json";
+
+export interface GatewayClientOptions {
+  /** who acts: sent as `x-corral-user` */
+  user: string;
+  /** a request that takes longer fails (default 30 s) */
+  timeoutMs?: number;
+}
+
+const DEFAULT_TIMEOUT_MS = 30_000;
+
+/**
+ * The gateway's HTTP API, typed from the contracts: the one client the CLI, the tests and
+ * the load tests use. Each method returns what the gateway answered, or throws ApiError
+ * with its status, code and text.
+ */
 export class GatewayClient {
+  readonly user: string;
+  private readonly timeoutMs: number;
+
   constructor(
     readonly baseUrl: string,
-    private readonly user: string,
-  ) {}
+    options: GatewayClientOptions,
+  ) {
+    this.user = options.user;
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+  }
 
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+  /**
+   * One request, answered however the gateway answered it (refusals too: tests assert on
+   * them). A string body goes as spec text, anything else as JSON; `headers` may replace the
+   * user's. Throws ApiError only when no gateway answers.
+   */
+  async send<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GatewayReply<T>> {
     let response: Response;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
-        headers: { "x-corral-user": this.user, ...(body === undefined ? {} : { "content-type": "application/json" }) },
-        body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(30_000),
+        headers: {
+          "x-corral-user": this.user,
+          ...(body === undefined ? {} : { "content-type": typeof body === "string" ? "text/plain" : "application/json" }),
+          ...headers,
+        },
+        body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (error) {
       throw new ApiError(`no gateway answers at ${this.baseUrl} (${(error as Error).message}); is the cell up? Try: corral cell up`, 0, "unavailable");
     }
     const text = await response.text();
-    if (!response.ok) {
-      let parsed: { error?: { code?: string; message?: string; issues?: ApiIssue[] } } = {};
-      try {
-        parsed = JSON.parse(text) as typeof parsed;
-      } catch {
-        // not JSON: report the raw text
-      }
-      throw new ApiError(parsed.error?.message ?? text, response.status, parsed.error?.code ?? "internal", parsed.error?.issues ?? []);
-    }
-    const contentType = response.headers.get("content-type") ?? "";
-    return (contentType.includes("application/json") ? JSON.parse(text) : text) as T;
+    const isJson = (response.headers.get("content-type") ?? "").includes("json");
+    return { status: response.status, body: (isJson ? JSON.parse(text) : text) as T, bytes: Buffer.byteLength(text) };
   }
 
-  plan(source: string, file: string, format?: "borg" | "yaml" | "json"): Promise<JobPlan> {
+  /** The body of a success; a refusal becomes an ApiError. */
+  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
+    const reply = await this.send<T | ApiErrorBody | string>(method, path, body);
+    if (reply.status >= 200 && reply.status < 300) return reply.body as T;
+    const refusal = typeof reply.body === "object" && reply.body !== null && "error" in reply.body ? reply.body.error : undefined;
+    throw new ApiError(refusal?.message ?? String(reply.body), reply.status, refusal?.code ?? "internal", refusal?.issues ?? [], refusal?.field);
+  }
+
+  plan(source: string, file: string, format?: SpecFormat): Promise<JobPlan> {
     return this.request("POST", "/v1/plan", format === undefined ? { source, file } : { source, file, format });
   }
 
-  submit(source: string, file: string, format?: "borg" | "yaml" | "json"): Promise<{ job: JobView }> {
+  submit(source: string, file: string, format?: SpecFormat): Promise<{ job: JobView }> {
     return this.request("POST", "/v1/jobs", format === undefined ? { source, file } : { source, file, format });
   }
 
@@ -116,10 +160,18 @@ export class GatewayClient {
     return { job: { ...job, tasks }, ...(first.stale === undefined ? {} : { stale: first.stale }) };
   }
 
+  /** A federated job as a federation's gateway shows it, with the size of the reply. */
+  async federatedJob(name: string): Promise<{ job: FederatedJobView; bytes: number }> {
+    const reply = await this.send<{ job?: FederatedJobView } & Partial<ApiErrorBody>>("GET", `/v1/jobs/${encodeURIComponent(name)}`);
+    if (reply.status !== 200 || reply.body.job === undefined) throw new ApiError(reply.body.error?.message ?? `status ${reply.status}`, reply.status, reply.body.error?.code ?? "internal");
+    return { job: reply.body.job, bytes: reply.bytes };
+  }
+
   why(name: string): Promise<WhyPending> {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/why`);
   }
 
+  /** Stops every task of the job; `grace` (like `5s`) replaces the job's own grace period for this stop. */
   kill(name: string, grace?: string): Promise<{ job: JobView }> {
     return this.request("DELETE", `/v1/jobs/${encodeURIComponent(name)}${grace === undefined ? "" : `?grace=${encodeURIComponent(grace)}`}`);
   }
