@@ -10,7 +10,7 @@ import { execInContainer } from "./runtime/exec-in-container.js";
 import { terminate } from "./task-process.js";
 import type { TaskExit } from "./host-task.js";
 import { TaskCgroup, type CgroupUsage } from "./runtime/cgroups.js";
-import type { IsolatedRuntime } from "./runtime/isolated-task.js";
+import type { IsolatedRuntime } from "./runtime/isolated-runtime.js";
 import { removeTaskRecordIfOurs, type TaskRecordFile } from "./task-record.js";
 
 const run = promisify(execFile);

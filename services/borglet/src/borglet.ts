@@ -3,7 +3,6 @@ import {
   heartbeatWanted,
   readLogs,
   subjects,
-  taskEventBatch,
   leaseBatch,
   type Envelope,
   type HeartbeatTask,
@@ -12,7 +11,7 @@ import {
   type Resources,
   type TaskEvent,
 } from "@corral/contracts";
-import { publishEvent, serveRpc, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { isSameProcessAlive, publishEvent, serveRpc, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { resolveBinary } from "./binaries.js";
@@ -21,23 +20,21 @@ import { TaskListReporter } from "./task-list-reporter.js";
 import { SlicedQueue } from "./sliced-queue.js";
 import { HostTask, taskPaths, type TaskExit } from "./host-task.js";
 import { readLog } from "./log-reader.js";
-import { rotateIfLarge } from "./log-rotation.js";
 import { tasksToEvict, type MeasuredTask } from "./memory-pressure.js";
-
-/** Memory pressure does not wait out a long grace period. */
-const EVICTION_GRACE_MS = 2000;
-
-/** How often task logs are checked against their cap. */
-const LOG_CHECK_MS = 2000;
-import { IsolatedTask, type IsolatedRuntime } from "./runtime/isolated-task.js";
+import { IsolatedTask } from "./runtime/isolated-task.js";
+import type { IsolatedRuntime } from "./runtime/isolated-runtime.js";
 import { AdoptedTask } from "./adopted-task.js";
 import { sweepContainerLeftovers } from "./runtime/leftovers.js";
 import { HealthProber } from "./health-prober.js";
 import { readTaskRecords, removeTaskRecordIfOurs } from "./task-record.js";
-import { isSameProcessAlive } from "@corral/kit";
 import { UsageMeter } from "./usage-meter.js";
 import { FinishedRuns } from "./finished-runs.js";
 import type { TaskStateCounts, TaskUsageObserver } from "./borglet-metrics.js";
+import { TaskEventOutbox } from "./task-event-outbox.js";
+import { TaskLogRotator } from "./task-log-rotator.js";
+
+/** Memory pressure does not wait out a long grace period. */
+const EVICTION_GRACE_MS = 2000;
 
 type RunningTask = HostTask | IsolatedTask | AdoptedTask;
 type Command = { lease: Lease } | { revocation: LeaseBatch["revokes"][number] };
@@ -65,14 +62,6 @@ export interface BorgletOptions {
 }
 
 /**
- * How long a busy borglet holds task events to send them together (measured with
- * `short-tasks`: 100 ms took the masters' cpu for 2,000 tasks from 10 to 6 s, and tasks/s
- * from about 88 to 103). A quiet borglet sends at once: a batch waits only when another
- * left less than this ago.
- */
-const EVENT_LINGER_MS = 100;
-
-/**
  * One machine's agent: obeys lease batches from the leader (never from a lower epoch than
  * it has seen), runs tasks, reports their changes in batches, and heartbeats what it runs.
  */
@@ -82,23 +71,20 @@ export class Borglet {
   private readonly commands = new SlicedQueue<Command>((command) => this.carryOut(command), COMMANDS_PER_SLICE);
   private readonly usage = new UsageMeter();
   private leftoversSwept: Promise<void> = Promise.resolve();
-  private rotating = false;
   private readonly probers = new Map<RunningTask, HealthProber>();
   /** tasks the borglet is evicting for memory pressure, with why */
   private readonly evicted = new Map<RunningTask, string>();
   /** tasks the borglet is stopping for failing their health check, with what the check said */
   private readonly unhealthy = new Map<RunningTask, string>();
-  private readonly outbox: TaskEvent[] = [];
+  private readonly events: TaskEventOutbox;
   private readonly finishedRuns = new FinishedRuns();
-  private flushScheduled = false;
-  private lastFlushAt = 0;
   private epochSeen = 0;
   private seq = 0;
   private readonly startedAt = Date.now();
   private subscriptions: Subscription[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly taskList = new TaskListReporter();
-  private rotationTimer: NodeJS.Timeout | undefined;
+  private readonly logRotator: TaskLogRotator;
 
   constructor(
     private readonly nc: NatsConnection,
@@ -108,6 +94,8 @@ export class Borglet {
     private readonly usageObserver?: TaskUsageObserver,
   ) {
     this.spawner = new Spawner(log, options.startsInFlight);
+    this.events = new TaskEventOutbox(nc, options.cell, options.name);
+    this.logRotator = new TaskLogRotator(options.dataDir, options.logMaxBytes, log, () => this.tasks);
   }
 
   start(): void {
@@ -127,7 +115,7 @@ export class Borglet {
     ];
     this.sendHeartbeat();
     this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs);
-    this.rotationTimer = setInterval(() => void this.rotateLogs(), LOG_CHECK_MS);
+    this.logRotator.start();
   }
 
   /** Its tasks by the state its heartbeats report. */
@@ -139,10 +127,10 @@ export class Borglet {
 
   stop(): void {
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
-    if (this.rotationTimer !== undefined) clearInterval(this.rotationTimer);
+    this.logRotator.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
     this.spawner.stop();
-    this.flush();
+    this.events.flush();
   }
 
   private obey(envelope: Envelope<LeaseBatch>): void {
@@ -186,8 +174,7 @@ export class Borglet {
       // one. The master finishes the task and revokes this lease; if the report is lost again,
       // it resends the lease and this happens again.
       log.info({ incarnation: lease.incarnation, finished: lease.afterLostRun }, "not starting the task: its earlier run finished here after its machine was marked down");
-      this.outbox.push(finished);
-      this.flush();
+      this.events.sendNow(finished);
       return;
     }
     if (lease.image !== undefined) {
@@ -198,7 +185,7 @@ export class Borglet {
     if (binary.path === undefined) {
       const message = `binary '${lease.binary}' not found (looked in ${binary.searched.slice(0, 6).join(", ")}${binary.searched.length > 6 ? ", …" : ""})`;
       log.warn(message);
-      this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
+      this.events.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
       return;
     }
     const task: HostTask = new HostTask(lease, this.options.host, binary.path, taskPaths(this.options.dataDir, lease.taskId), this.spawner, this.lifecycleOf(lease, log, () => task, {}));
@@ -211,14 +198,14 @@ export class Borglet {
     return {
       started: (pid: number) => {
         log.info({ pid, ports: lease.ports, ...startedFields }, "task started");
-        this.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid, at: Date.now() });
+        this.events.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid, at: Date.now() });
         this.watchHealth(task(), log);
       },
       failed: (message: string) => {
         if (this.tasks.get(lease.taskId) === task()) this.tasks.delete(lease.taskId);
         if (!this.tasks.has(lease.taskId)) this.usageObserver?.ended(lease.taskId);
         log.warn({ err: message }, "task failed to start");
-        this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
+        this.events.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
       },
       exited: (exit: TaskExit) => this.exited(task(), exit),
     };
@@ -229,7 +216,7 @@ export class Borglet {
     if (!isolation.ok) {
       const message = `the isolated runtime is not available on ${name}: ${isolation.problem}`;
       log.warn(message);
-      this.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
+      this.events.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
       return;
     }
     const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), this.spawner, {
@@ -252,28 +239,6 @@ export class Borglet {
       this.log.warn({ task: task.lease.taskId, band: task.lease.priority, ramBytes }, "evicting a task: memory pressure");
       this.evicted.set(task, why);
       task.stop(Math.min(task.lease.gracePeriodMs, EVICTION_GRACE_MS), false);
-    }
-  }
-
-  private async rotateLogs(): Promise<void> {
-    if (this.rotating) return; // a large copy can outlast the interval
-    this.rotating = true;
-    try {
-      await this.rotateEachLog();
-    } finally {
-      this.rotating = false;
-    }
-  }
-
-  private async rotateEachLog(): Promise<void> {
-    for (const [taskId, task] of this.tasks) {
-      // A task still waiting for its turn to start has written nothing yet: a burst of
-      // queued tasks must not cost a look at two files each.
-      if (task.pid === undefined) continue;
-      const paths = taskPaths(this.options.dataDir, taskId);
-      for (const path of [paths.stdout, paths.stderr]) {
-        if (await rotateIfLarge(path, this.options.logMaxBytes).catch(() => false)) this.log.info({ task: taskId, log: path }, "log rotated");
-      }
     }
   }
 
@@ -319,7 +284,7 @@ export class Borglet {
     if (health === undefined) return;
     const prober = new HealthProber(health, { host: this.options.host, ports, exec: (command, timeoutMs) => task.exec(command, timeoutMs) }, (verdict, message) => {
       log.info({ health: verdict, check: message }, "task health changed");
-      this.emit({ kind: "health", taskId, incarnation, health: verdict, ...(message === undefined ? {} : { message }), at: Date.now() });
+      this.events.emit({ kind: "health", taskId, incarnation, health: verdict, ...(message === undefined ? {} : { message }), at: Date.now() });
       if (verdict === "unhealthy" && !task.terminating) {
         this.unhealthy.set(task, message ?? "failed its health check");
         task.stop(gracePeriodMs, false);
@@ -351,31 +316,7 @@ export class Borglet {
     if (unhealthy !== undefined) event.unhealthy = unhealthy;
     if (evicted !== undefined) event.evicted = evicted;
     this.finishedRuns.note(event);
-    this.emit(event);
-  }
-
-  /**
-   * Events go out in batches: at once when the last batch left more than EVENT_LINGER_MS
-   * ago, else together when that much has passed. Every batch is a commit on the leader
-   * and a log entry each standby applies, so a borglet whose tasks start and exit every few
-   * milliseconds must not send a batch for each.
-   */
-  private emit(event: TaskEvent): void {
-    this.outbox.push(event);
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    const wait = this.lastFlushAt + EVENT_LINGER_MS - Date.now();
-    if (wait > 0) setTimeout(() => this.flush(), wait);
-    else setImmediate(() => this.flush());
-  }
-
-  private flush(): void {
-    this.flushScheduled = false;
-    this.lastFlushAt = Date.now();
-    if (this.outbox.length === 0) return;
-    const events = this.outbox.splice(0, this.outbox.length);
-    const { cell, name } = this.options;
-    publishEvent(this.nc, subjects.nodeEvents(cell, name), taskEventBatch, cell, { node: name, events });
+    this.events.emit(event);
   }
 
   private sendHeartbeat(): void {

@@ -2,7 +2,7 @@ import { randomBytes } from "node:crypto";
 import type { z } from "zod";
 import { decode, encode } from "./codec.js";
 import { CorralError } from "./errors.js";
-import { envelopeSchema, type Envelope } from "./messages.js";
+import { envelopeSchema, type Envelope } from "./messages-framing.js";
 
 /**
  * Unique among all messages: random per process, then counted. Drawing random bytes for

@@ -4,8 +4,8 @@ import {
   DEFAULT_MAX_DISRUPTION_SHARE,
   DEFAULT_SPILL_AFTER_MS,
   type FederationPolicyName,
-  type JobSpec,
-} from "./job-spec.js";
+} from "./job-runtime.js";
+import type { JobSpec } from "./job-spec.js";
 
 /** A federated job's settings, every one resolved: what the spec says, or its default. */
 export interface FederationPolicy {

@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import type { Heartbeat } from "./messages.js";
+import type { Heartbeat } from "./messages-borglet.js";
 
 /**
  * What the leader must know of a machine beyond its tasks (where it runs, its shape, the

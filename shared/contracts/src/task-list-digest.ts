@@ -1,4 +1,4 @@
-import type { HeartbeatTask } from "./messages.js";
+import type { HeartbeatTask } from "./messages-borglet.js";
 
 /** What a digest of a machine's task list covers of each task: which run of it, and how far along. */
 export type DigestedTask = Pick<HeartbeatTask, "taskId" | "incarnation" | "state">;

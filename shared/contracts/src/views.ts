@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { jobIdSchema, nodeNameSchema, taskIdSchema } from "./names.js";
-import { JOB_KINDS, PRIORITY_BANDS, requirementsSchema } from "./job-spec.js";
+import { JOB_KINDS, PRIORITY_BANDS } from "./job-spec.js";
+import { requirementsSchema } from "./job-size.js";
 import { NODE_STATES, TASK_REASON_CODES, TASK_STATES } from "./task-state.js";
 
 /** What users see of a task: `corral ps`, the HTTP API and the web UI. */

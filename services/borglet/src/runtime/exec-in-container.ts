@@ -2,7 +2,7 @@ import { readFileSync, readlinkSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { execForCheck } from "../exec-check.js";
-import type { IsolatedRuntime } from "./isolated-task.js";
+import type { IsolatedRuntime } from "./isolated-runtime.js";
 
 /** How long a timed-out check waits for `runc exec` to name the command it started. */
 const PID_FILE_WAIT_MS = 5_000;

@@ -1,7 +1,7 @@
 import { join } from "node:path";
 import type { Logger, NatsConnection } from "@corral/kit";
 import { LayerStore, mountRootfs, unmountRootfs } from "@corral/images";
-import type { RootfsProvider } from "./isolated-task.js";
+import type { RootfsProvider } from "./isolated-runtime.js";
 
 /**
  * Root filesystems from the cell's images: layers fetched by digest into this machine's

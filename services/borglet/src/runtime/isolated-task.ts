@@ -1,49 +1,19 @@
-import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { constants } from "node:os";
 import type { Lease } from "@corral/contracts";
-import type { CommandRunner } from "@corral/images";
 import { substitutePorts } from "@corral/spec";
 import type { TaskExit, TaskPaths } from "../host-task.js";
-import { TaskCgroup, type CgroupUsage, type CgroupVersion } from "./cgroups.js";
-import type { AllocCgroups } from "./alloc-cgroups.js";
+import { TaskCgroup, type CgroupUsage } from "./cgroups.js";
 import { DEFAULT_PATH, ociConfig } from "./oci-config.js";
 import { isSameProcessAlive, processStartTime } from "@corral/kit";
 import { execInContainer } from "./exec-in-container.js";
 import { removeTaskRecordIfOurs, writeTaskRecord } from "../task-record.js";
-import { taskEnvironment, terminate } from "../task-process.js";
+import { terminate } from "../task-process.js";
 import type { Spawner } from "../spawner.js";
-import type { StartGate } from "../start-gate.js";
 import { findInRoot } from "./path-in-root.js";
-
-/** A root filesystem made ready for one task, and how to take it down again. */
-export interface PreparedRoot {
-  rootfs: string;
-  /** the image's own environment (`KEY=value`) and working directory, when it has them */
-  env: string[];
-  workingDir?: string;
-  release(): Promise<void>;
-}
-
-/** Makes the task's root filesystem from its image (fetching layers as needed). */
-/** A task's root file system from its image; commands it needs (mount, umount) are run with `run`. */
-export type RootfsProvider = (image: string, taskDir: string, run: CommandRunner) => Promise<PreparedRoot>;
-
-export interface IsolatedRuntime {
-  runc: string;
-  /** machine directories under which jobs may mount host volumes (`--host-volumes`); none: host volumes refused */
-  hostVolumeDirs: readonly string[];
-  /** runc's state directory for this borglet, so borglets sharing a host keep apart */
-  runcRoot: string;
-  cgroupVersion: CgroupVersion;
-  /** this borglet's cgroup, under which its tasks' are made: its own, though many borglets share a host */
-  cgroupParent: string;
-  /** the parent cgroups of tasks that run in allocs */
-  allocCgroups: AllocCgroups;
-  prepareRoot: RootfsProvider;
-  /** container starts at once on this borglet: the rest wait their turn (see StartGate) */
-  starts: StartGate;
-}
+import type { IsolatedRuntime, PreparedRoot } from "./isolated-runtime.js";
+import { containerEnvironment, volumeBinds } from "./container-setup.js";
+import { deleteContainer, exitStatusOf, lastLine, readPidFile, runcRunArgs } from "./runc.js";
 
 export interface IsolatedTaskEvents {
   started(pid: number): void;
@@ -166,7 +136,7 @@ export class IsolatedTask {
   /** Launches the container (true), or says it was stopped meanwhile or why it cannot run; nothing to undo but the root. */
   private launchable(root: PreparedRoot, image: string): true | "stopped" | { failed: string } {
     if (this.stopping !== undefined) return "stopped";
-    const binds = this.volumeBinds();
+    const binds = volumeBinds(this.lease, this.runtime.hostVolumeDirs, this.node, this.dataDir);
     if (typeof binds === "string") return { failed: binds };
     const imagePath = root.env.find((entry) => entry.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
     const binary = findInRoot(root.rootfs, this.lease.binary, imagePath);
@@ -179,7 +149,7 @@ export class IsolatedTask {
       rootfs: root.rootfs,
       hostname: this.lease.taskId,
       args: [binary.path, ...this.lease.args.map((arg) => substitutePorts(arg, this.lease.ports))],
-      env: this.environment(root.env, imagePath),
+      env: containerEnvironment(this.lease, this.host, root.env, imagePath),
       cwd: root.workingDir ?? "/",
       cgroupsPath: this.cgroup.path,
       cpu: this.lease.requirements.cpu,
@@ -191,47 +161,14 @@ export class IsolatedTask {
     return true;
   }
 
-  /**
-   * The job's volumes as bind mounts: a host directory must exist on this machine; a named
-   * volume is a directory the borglet keeps per user and name, made on first use and kept
-   * across the task's restarts here. A string says why they cannot be mounted.
-   */
-  private volumeBinds(): { source: string; destination: string; readOnly: boolean }[] | string {
-    const user = this.lease.taskId.split(".").at(-2)!;
-    const binds: { source: string; destination: string; readOnly: boolean }[] = [];
-    for (const volume of this.lease.volumes ?? []) {
-      if (volume.host !== undefined) {
-        // Any job could otherwise mount /etc, or other users' volumes, read-write as root.
-        const allowed = this.runtime.hostVolumeDirs.some((dir) => volume.host === dir || volume.host!.startsWith(`${dir.replace(/\/$/, "")}/`));
-        if (!allowed) {
-          const dirs = this.runtime.hostVolumeDirs.length === 0 ? "none" : this.runtime.hostVolumeDirs.join(", ");
-          return `volume ${volume.path}: host directory ${volume.host} is not under the directories ${this.node} lets jobs mount (--host-volumes: ${dirs}); use a named volume, or ask the machine's operator`;
-        }
-        if (!existsSync(volume.host)) return `volume ${volume.path}: host directory ${volume.host} does not exist on ${this.node}`;
-        binds.push({ source: volume.host, destination: volume.path, readOnly: volume.readOnly });
-        continue;
-      }
-      const source = join(this.dataDir, "volumes", user, volume.volume!);
-      mkdirSync(source, { recursive: true });
-      binds.push({ source, destination: volume.path, readOnly: volume.readOnly });
-    }
-    return binds;
-  }
-
-  private environment(imageEnv: string[], path: string): Record<string, string> {
-    const fromImage = Object.fromEntries(imageEnv.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
-    return { ...fromImage, PATH: path, HOSTNAME: this.lease.taskId, ...taskEnvironment(this.lease, this.host) };
-  }
-
   private launch(root: PreparedRoot): void {
     const pidFile = join(this.bundle, "pid");
     let exited = false;
     /** The container's init, once runc has written its pid: the task has started. */
     const notePid = (): boolean => {
       if (this.pid !== undefined) return true;
-      if (!existsSync(pidFile)) return false;
-      const pid = Number(readFileSync(pidFile, "utf8").trim());
-      if (!Number.isInteger(pid) || pid <= 0) return false;
+      const pid = readPidFile(pidFile);
+      if (pid === undefined) return false;
       this.pid = pid;
       this.pidStartTime = processStartTime(pid) ?? -1;
       this.startedAt = Date.now();
@@ -249,7 +186,7 @@ export class IsolatedTask {
       this.finished(root, code, signal, spawnError).catch((error: unknown) => this.events.leftover?.(`${this.bundle}: ${(error as Error).message}`));
     };
     this.spawner.spawn(
-      { file: this.runtime.runc, args: ["--root", this.runtime.runcRoot, "run", "--keep", "--bundle", this.bundle, "--pid-file", pidFile, this.containerId], stdout: this.paths.stdout, stderr: this.paths.stderr },
+      { file: this.runtime.runc, args: runcRunArgs(this.runtime, this.bundle, pidFile, this.containerId), stdout: this.paths.stdout, stderr: this.paths.stderr },
       {
         spawned: (pid) => {
           this.supervisorPid = pid;
@@ -321,11 +258,7 @@ export class IsolatedTask {
     // Stopped only if it never ran, or a stop signal reached it alive: a container that had ended before the
     // stop came (its exit not yet read, as after a freeze) finished on its own, and its exit 0 may finish the task.
     const revoked = (this.stopping?.revoked ?? false) && (neverStarted || this.signalled);
-    const exit: TaskExit = { revoked, ...(this.startedAt > 0 ? { ranForMs: Date.now() - this.startedAt } : {}) };
-    // runc reports a container killed by signal N as 128 + N, as shells do.
-    if (signal !== null) exit.signal = signal;
-    else if (code !== null && code > 128 && code < 128 + 65) exit.signal = signalName(code - 128);
-    else if (code !== null) exit.exitCode = code;
+    const exit: TaskExit = { revoked, ...(this.startedAt > 0 ? { ranForMs: Date.now() - this.startedAt } : {}), ...exitStatusOf(code, signal) };
     // Only a task the kernel killed was OOM-killed: one of its children may have been instead.
     if (oom && exit.signal === "SIGKILL") exit.oom = true;
     if (exit.oom === true && ofAlloc) exit.oomOfAlloc = true;
@@ -333,7 +266,7 @@ export class IsolatedTask {
   }
 
   private async teardown(root: PreparedRoot): Promise<void> {
-    await runToEnd(this.spawner, this.runtime.runc, ["--root", this.runtime.runcRoot, "delete", "--force", this.containerId]);
+    await deleteContainer(this.spawner, this.runtime, this.containerId);
     if (this.inAlloc !== undefined) {
       this.runtime.allocCgroups.leave(this.inAlloc);
       this.inAlloc = undefined;
@@ -377,26 +310,5 @@ export class IsolatedTask {
     } catch {
       // already gone
     }
-  }
-}
-
-/** Runs a short command through the spawn helper and waits for its end; what it prints is not kept. */
-function runToEnd(spawner: Spawner, file: string, args: readonly string[]): Promise<void> {
-  return new Promise((resolve) => {
-    spawner.spawn({ file, args, stdout: "/dev/null", stderr: "/dev/null" }, { spawned: () => {}, failed: () => resolve(), exited: () => resolve(), lost: () => resolve() });
-  });
-}
-
-function signalName(number: number): string {
-  const found = Object.entries(constants.signals).find(([, value]) => value === number);
-  return found?.[0] ?? `signal ${number}`;
-}
-
-function lastLine(path: string): string | undefined {
-  try {
-    const lines = readFileSync(path, "utf8").trim().split("\n");
-    return lines.at(-1)?.slice(0, 1000) || undefined;
-  } catch {
-    return undefined;
   }
 }

@@ -3,7 +3,7 @@ import { readdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { unmountRootfs } from "@corral/images";
-import type { IsolatedRuntime } from "./isolated-task.js";
+import type { IsolatedRuntime } from "./isolated-runtime.js";
 
 const run = promisify(execFile);
 

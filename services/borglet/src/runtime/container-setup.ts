@@ -1,0 +1,40 @@
+// What a task's container is given from this machine: the job's volumes as bind mounts, with the
+// checks that keep a job from mounting what it must not, and its environment. Apart from
+// IsolatedTask because these are the machine's rules for containers, not steps of a task's life.
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Lease } from "@corral/contracts";
+import { taskEnvironment } from "../task-process.js";
+
+/**
+ * The job's volumes as bind mounts: a host directory must exist on this machine; a named
+ * volume is a directory the borglet keeps per user and name, made on first use and kept
+ * across the task's restarts here. A string says why they cannot be mounted.
+ */
+export function volumeBinds(lease: Lease, hostVolumeDirs: readonly string[], node: string, dataDir: string): { source: string; destination: string; readOnly: boolean }[] | string {
+  const user = lease.taskId.split(".").at(-2)!;
+  const binds: { source: string; destination: string; readOnly: boolean }[] = [];
+  for (const volume of lease.volumes ?? []) {
+    if (volume.host !== undefined) {
+      // Any job could otherwise mount /etc, or other users' volumes, read-write as root.
+      const allowed = hostVolumeDirs.some((dir) => volume.host === dir || volume.host!.startsWith(`${dir.replace(/\/$/, "")}/`));
+      if (!allowed) {
+        const dirs = hostVolumeDirs.length === 0 ? "none" : hostVolumeDirs.join(", ");
+        return `volume ${volume.path}: host directory ${volume.host} is not under the directories ${node} lets jobs mount (--host-volumes: ${dirs}); use a named volume, or ask the machine's operator`;
+      }
+      if (!existsSync(volume.host)) return `volume ${volume.path}: host directory ${volume.host} does not exist on ${node}`;
+      binds.push({ source: volume.host, destination: volume.path, readOnly: volume.readOnly });
+      continue;
+    }
+    const source = join(dataDir, "volumes", user, volume.volume!);
+    mkdirSync(source, { recursive: true });
+    binds.push({ source, destination: volume.path, readOnly: volume.readOnly });
+  }
+  return binds;
+}
+
+/** The image's environment, then the search path and hostname, then what every task is given (the task's own win). */
+export function containerEnvironment(lease: Lease, host: string, imageEnv: string[], path: string): Record<string, string> {
+  const fromImage = Object.fromEntries(imageEnv.map((entry) => [entry.slice(0, entry.indexOf("=")), entry.slice(entry.indexOf("=") + 1)]));
+  return { ...fromImage, PATH: path, HOSTNAME: lease.taskId, ...taskEnvironment(lease, host) };
+}

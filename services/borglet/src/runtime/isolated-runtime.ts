@@ -1,0 +1,35 @@
+// What a machine provides for running tasks in containers, as main.ts sets it up once and every
+// isolated task, adopted container and leftover sweep shares it. Apart from IsolatedTask so that
+// those can name the runtime without depending on the task's lifecycle.
+import type { CommandRunner } from "@corral/images";
+import type { CgroupVersion } from "./cgroups.js";
+import type { AllocCgroups } from "./alloc-cgroups.js";
+import type { StartGate } from "../start-gate.js";
+
+/** A root filesystem made ready for one task, and how to take it down again. */
+export interface PreparedRoot {
+  rootfs: string;
+  /** the image's own environment (`KEY=value`) and working directory, when it has them */
+  env: string[];
+  workingDir?: string;
+  release(): Promise<void>;
+}
+
+/** A task's root file system from its image (fetching layers as needed); commands it needs (mount, umount) are run with `run`. */
+export type RootfsProvider = (image: string, taskDir: string, run: CommandRunner) => Promise<PreparedRoot>;
+
+export interface IsolatedRuntime {
+  runc: string;
+  /** machine directories under which jobs may mount host volumes (`--host-volumes`); none: host volumes refused */
+  hostVolumeDirs: readonly string[];
+  /** runc's state directory for this borglet, so borglets sharing a host keep apart */
+  runcRoot: string;
+  cgroupVersion: CgroupVersion;
+  /** this borglet's cgroup, under which its tasks' are made: its own, though many borglets share a host */
+  cgroupParent: string;
+  /** the parent cgroups of tasks that run in allocs */
+  allocCgroups: AllocCgroups;
+  prepareRoot: RootfsProvider;
+  /** container starts at once on this borglet: the rest wait their turn (see StartGate) */
+  starts: StartGate;
+}
