@@ -4,13 +4,13 @@ import { connectRedis, ChangeLogReader, CheckpointStore, FencedStore, flag, Lead
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
-import { Election } from "./election.js";
-import { StateFollower } from "./follower.js";
-import { LeaseMetrics } from "./lease-metrics.js";
-import { LinkShard } from "./link-shard.js";
-import { loadQuotaFile } from "./quota-file.js";
-import { LeaderTerm } from "./leader.js";
-import { MasterMetrics } from "./master-metrics.js";
+import { Election } from "./election/election.js";
+import { StateFollower } from "./standby/follower.js";
+import { LeaseMetrics } from "./election/lease-metrics.js";
+import { LinkShard } from "./heartbeats/link-shard.js";
+import { loadQuotaFile } from "./jobs/quota-file.js";
+import { LeaderTerm } from "./leader/leader.js";
+import { MasterMetrics } from "./leader/master-metrics.js";
 
 const duration = parsedFlag(parseDuration);
 

@@ -2,10 +2,10 @@ import test from "ava";
 import { decode, encode } from "@corral/contracts";
 import { lostRunThatMayFinishIt } from "@corral/machines";
 import { parseJobSpec } from "@corral/spec";
-import { CellState } from "../src/cell-state.js";
+import { CellState } from "../src/state/cell-state.js";
 import { jobRecord } from "./support/leader-harness.js";
 import { decodeJobHead, decodeJobs, encodeJobHead, encodeTaskRecord, jobFields, taskField, taskFieldsPast, TASKS_PER_RECORD, type JobRecord } from "@corral/state";
-import { stateOfRecords } from "../src/stored-fields.js";
+import { stateOfRecords } from "../src/state/stored-fields.js";
 
 function job(name: string, replicas: number): JobRecord {
   return jobRecord(parseJobSpec(`job: ${name}\nbinary: x\nreplicas: ${replicas}\nrequirements: { cpu: 0.5, ram: 1G, disk: 1G }\nargs: ["--port=%port%"]\n`, { file: "j.yaml" }));

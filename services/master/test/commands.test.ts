@@ -1,8 +1,8 @@
 import test from "ava";
 import { leaseBatch, open, schedulerKick, subjects, taskChanges } from "@corral/contracts";
 import type { NatsConnection } from "@corral/kit";
-import { CellState } from "../src/cell-state.js";
-import { CommandBatch, leaseFor, revocationFor } from "../src/commands.js";
+import { CellState } from "../src/state/cell-state.js";
+import { CommandBatch, leaseFor, revocationFor } from "../src/leader/commands.js";
 import { addSpec } from "./support/leader-harness.js";
 
 /** A NATS connection that keeps what was published, in order. */

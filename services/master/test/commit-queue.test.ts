@@ -2,9 +2,9 @@ import test from "ava";
 import { parseJobSpec } from "@corral/spec";
 import { ChangeLogReader, CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease } from "@corral/kit";
 import { startTestRedis, type TestServer } from "@corral/testkit";
-import { CellState } from "../src/cell-state.js";
-import { CommitQueue } from "../src/commit-queue.js";
-import { StateFollower } from "../src/follower.js";
+import { CellState } from "../src/state/cell-state.js";
+import { CommitQueue } from "../src/leader/commit-queue.js";
+import { StateFollower } from "../src/standby/follower.js";
 import { jobRecord } from "./support/leader-harness.js";
 
 let redisServer: TestServer;

@@ -4,7 +4,7 @@ import { ChangeLogReader, CheckpointStore, connectRedis, createLogger, FencedSto
 import { decodeMachine, encodeMachine, jobFields, encodeSubmission, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, type JobRecord } from "@corral/state";
 import { encode } from "@corral/contracts";
 import { startTestRedis, type TestServer } from "@corral/testkit";
-import { StateFollower } from "../src/follower.js";
+import { StateFollower } from "../src/standby/follower.js";
 import { jobRecord } from "./support/leader-harness.js";
 
 let redisServer: TestServer;

@@ -1,8 +1,8 @@
 import test from "ava";
 import { taskListDigest, type Heartbeat, type HeartbeatTask } from "@corral/contracts";
 import { parseJobSpec } from "@corral/spec";
-import { CellState } from "../src/cell-state.js";
-import { heartbeatChangesNothing, placedTasksDigest } from "../src/heartbeat-match.js";
+import { CellState } from "../src/state/cell-state.js";
+import { heartbeatChangesNothing, placedTasksDigest } from "../src/heartbeats/heartbeat-match.js";
 import { jobRecord } from "./support/leader-harness.js";
 
 function cellWithTwoTasksOnN1(): CellState {

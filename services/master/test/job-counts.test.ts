@@ -2,7 +2,7 @@ import test from "ava";
 import fc from "fast-check";
 import type { JobView } from "@corral/contracts";
 import type { TaskLifecycleEvent } from "@corral/machines";
-import { jobCounts, jobView } from "../src/views.js";
+import { jobCounts, jobView } from "../src/jobs/views.js";
 import { addSpec, GIB, harness } from "./support/leader-harness.js";
 
 /**

@@ -1,7 +1,7 @@
 import test from "ava";
 import { parseJobSpec } from "@corral/spec";
-import { CellState } from "../src/cell-state.js";
-import { historyEntryOf } from "../src/job-history.js";
+import { CellState } from "../src/state/cell-state.js";
+import { historyEntryOf } from "../src/jobs/job-history.js";
 import { jobRecord } from "./support/leader-harness.js";
 
 function runningTask(restart: "always" | "never") {

@@ -1,7 +1,7 @@
 import test from "ava";
 import type { TaskEvent } from "@corral/contracts";
-import { CommandBatch } from "../src/commands.js";
-import { finishedAfterLoss, sweepSilentMachines } from "../src/node-handlers.js";
+import { CommandBatch } from "../src/leader/commands.js";
+import { finishedAfterLoss, sweepSilentMachines } from "../src/heartbeats/node-handlers.js";
 import { addJob, harness } from "./support/leader-harness.js";
 
 const nodes = (count: number) => Array.from({ length: count }, (_, i) => ({ name: `n${i}`, cpu: 4, ramGiB: 8, ports: [100, 199] as [number, number] }));

@@ -2,9 +2,9 @@ import test from "ava";
 import { parseJobSpec } from "@corral/spec";
 import type { JobRecord } from "@corral/state";
 import { Registry } from "prom-client";
-import { CellState } from "../src/cell-state.js";
+import { CellState } from "../src/state/cell-state.js";
 import { jobRecord } from "./support/leader-harness.js";
-import { MasterMetrics, type HeartbeatCounts } from "../src/master-metrics.js";
+import { MasterMetrics, type HeartbeatCounts } from "../src/leader/master-metrics.js";
 
 function job(name: string, priority: string, replicas: number): JobRecord {
   return jobRecord(parseJobSpec(`job: ${name}\nbinary: x\npriority: ${priority}\nreplicas: ${replicas}\nrequirements: { cpu: 0.5, ram: 1G, disk: 1G }\n`, { file: "j.yaml" }));

@@ -2,7 +2,7 @@ import test from "ava";
 import fc from "fast-check";
 import { PRIORITY_BANDS } from "@corral/contracts";
 import { parseJobSpec } from "@corral/spec";
-import { CellState } from "../src/cell-state.js";
+import { CellState } from "../src/state/cell-state.js";
 import { jobRecord } from "./support/leader-harness.js";
 
 function job(name: string, user: string, priority: string, replicas: number) {

@@ -2,7 +2,7 @@ import test from "ava";
 import fc from "fast-check";
 import type { CorralError, Plan } from "@corral/contracts";
 import { constraintMatches } from "@corral/scheduling";
-import { applyPlan } from "../src/scheduling-handlers.js";
+import { applyPlan } from "../src/scheduling/scheduling-handlers.js";
 import { addJob, harness } from "./support/leader-harness.js";
 
 const plan = (placements: Plan["placements"], extra: Partial<Plan> = {}): Plan => ({ scheduler: "s", epoch: 7, placements, ...extra });

@@ -2,7 +2,7 @@ import test from "ava";
 import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { loadQuotaFile } from "../src/quota-file.js";
+import { loadQuotaFile } from "../src/jobs/quota-file.js";
 
 const GIB = 1024 ** 3;
 

@@ -1,5 +1,5 @@
 import test from "ava";
-import { Reclamation } from "../src/reclamation.js";
+import { Reclamation } from "../src/scheduling/reclamation.js";
 import { addSpec, GIB, harness, MIB } from "./support/leader-harness.js";
 
 test("a reservation decays from the limit toward usage plus a margin with its half-life, and jumps back up when usage grows", (t) => {

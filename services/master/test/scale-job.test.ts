@@ -1,12 +1,12 @@
 import test from "ava";
 import { CorralError, jobSpecSchema, type Plan } from "@corral/contracts";
 import { encodeJobHead, encodeTaskRecord, jobFields, type JobRecord } from "@corral/state";
-import { checkAdmission } from "../src/admit-job.js";
-import type { CellState } from "../src/cell-state.js";
-import { applyPlan } from "../src/scheduling-handlers.js";
-import { scaleJobTo } from "../src/scale-job.js";
-import { applyStoredChanges, stateOfRecords } from "../src/stored-fields.js";
-import { jobView } from "../src/views.js";
+import { checkAdmission } from "../src/jobs/admit-job.js";
+import type { CellState } from "../src/state/cell-state.js";
+import { applyPlan } from "../src/scheduling/scheduling-handlers.js";
+import { scaleJobTo } from "../src/jobs/scale-job.js";
+import { applyStoredChanges, stateOfRecords } from "../src/state/stored-fields.js";
+import { jobView } from "../src/jobs/views.js";
 import { addSpec, GIB, harness } from "./support/leader-harness.js";
 
 const ID = "web.u.c";

@@ -3,11 +3,11 @@ import { createLogger, type NatsConnection } from "@corral/kit";
 import { newTask } from "@corral/machines";
 import { parseJobSpec } from "@corral/spec";
 import type { JobRecord } from "@corral/state";
-import { CellState } from "../../src/cell-state.js";
-import type { CommandBatch } from "../../src/commands.js";
-import type { LeaderContext } from "../../src/leader-context.js";
-import { Reclamation } from "../../src/reclamation.js";
-import { FullHeartbeatRequests } from "../../src/heartbeat-requests.js";
+import { CellState } from "../../src/state/cell-state.js";
+import type { CommandBatch } from "../../src/leader/commands.js";
+import type { LeaderContext } from "../../src/leader/leader-context.js";
+import { Reclamation } from "../../src/scheduling/reclamation.js";
+import { FullHeartbeatRequests } from "../../src/heartbeats/heartbeat-requests.js";
 
 export const GIB = 1024 ** 3;
 export const MIB = 1024 ** 2;
