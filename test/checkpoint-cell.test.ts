@@ -3,7 +3,8 @@ import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { encode } from "@corral/contracts";
-import { cellKeys, CheckpointStore, connectRedis, createLogger, REPO_ROOT } from "@corral/kit";
+import { cellKeys, CheckpointStore, connectRedis, createLogger } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { eventually, TestCell } from "@corral/testkit";
 
 const run = promisify(execFile);

@@ -1,5 +1,6 @@
 import test from "ava";
-import { CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease, signalGroup, type RedisDurability } from "@corral/kit";
+import { CheckpointStore, connectRedis, createLogger, FencedStore, LeaderLease } from "@corral/kit";
+import { signalGroup, type RedisDurability } from "@corral/launcher";
 import { eventually, startTestRedis, TestCell } from "@corral/testkit";
 
 const log = createLogger("test", "durability");

@@ -3,7 +3,7 @@ import { execFile, spawn } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { HistoryEntry } from "@corral/contracts";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { eventually, TestCell } from "@corral/testkit";
 
 const run = promisify(execFile);

@@ -5,7 +5,7 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { CellSummary, FederatedJobView, JobView } from "@corral/contracts";
 import { chromium } from "playwright-core";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { eventually, TestCell, testDir } from "@corral/testkit";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import type { JobView } from "@corral/contracts";
 import { eventually, TestCell } from "@corral/testkit";
 import { pushBusyboxImage } from "./support/busybox-image.js";

@@ -3,7 +3,7 @@ import { execFile } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { eventually, processExists, testDir } from "@corral/testkit";
 
 const run = promisify(execFile);

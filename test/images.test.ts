@@ -4,7 +4,7 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { JobView } from "@corral/contracts";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { busyboxRoot, eventually, TestCell } from "@corral/testkit";
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import { execFile, spawnSync } from "node:child_process";
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { readCellFile, REPO_ROOT } from "@corral/kit";
+import { readCellFile, REPO_ROOT } from "@corral/launcher";
 import { eventually, TestCell, testDir } from "@corral/testkit";
 import { pushBusyboxImage } from "./support/busybox-image.js";
 

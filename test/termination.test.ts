@@ -2,7 +2,7 @@ import test from "ava";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { TestCell, eventually, processExists } from "@corral/testkit";
 
 const run = promisify(execFile);

@@ -3,7 +3,7 @@ import test from "ava";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { eventually, TestCell } from "@corral/testkit";
 
 const ARTIFACTS = join(REPO_ROOT, "test-artifacts");

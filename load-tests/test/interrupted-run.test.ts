@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { isSameProcessAlive, readCellFile, stopLocalCell, waitUntil, type StartedProcess } from "@corral/kit";
+import { isSameProcessAlive } from "@corral/kit";
+import { readCellFile, stopLocalCell, waitUntil, type StartedProcess } from "@corral/launcher";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 

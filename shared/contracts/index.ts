@@ -9,6 +9,7 @@ export * from "./src/federation-policy.js";
 export * from "./src/subjects.js";
 export * from "./src/codec.js";
 export * from "./src/errors.js";
+export * from "./src/http-error-body.js";
 export * from "./src/task-state.js";
 export * from "./src/views.js";
 export * from "./src/messages-framing.js";

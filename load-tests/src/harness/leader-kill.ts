@@ -1,6 +1,7 @@
 import { readFile } from "node:fs/promises";
 import { statSync } from "node:fs";
-import { restartProcess, sleep, waitUntil, writeCellFile } from "@corral/kit";
+import { sleep } from "@corral/kit";
+import { restartProcess, waitUntil, writeCellFile } from "@corral/launcher";
 import { barChart } from "./charts.js";
 import type { LoadCell } from "./load-cell.js";
 

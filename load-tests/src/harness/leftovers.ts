@@ -2,7 +2,7 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { findExecutable } from "@corral/kit";
+import { findExecutable } from "@corral/launcher";
 
 const run = promisify(execFile);
 

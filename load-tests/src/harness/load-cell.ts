@@ -1,23 +1,9 @@
 import { cpuSecondsOf } from "./process-cpu.js";
 import { readFileSync } from "node:fs";
-import { ApiError, GatewayClient, type ApiErrorBody } from "@corral/client";
-import { masterStats, subjects, taskChanges, type JobView } from "@corral/contracts";
-import {
-  callRpc,
-  connectNats,
-  createLogger,
-  startLocalCell,
-  stopStartedCell,
-  subscribeEvents,
-  signalGroup,
-  startHollowBorglet,
-  writeCellFile,
-  waitUntil,
-  type CellFile,
-  type CellOptions,
-  type Logger,
-  type NatsConnection,
-} from "@corral/kit";
+import { ApiError, GatewayClient } from "@corral/client";
+import { masterStats, subjects, taskChanges, type ApiErrorBody, type JobView } from "@corral/contracts";
+import { callRpc, connectNats, createLogger, subscribeEvents, type Logger, type NatsConnection } from "@corral/kit";
+import { startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 

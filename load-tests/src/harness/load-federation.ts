@@ -1,20 +1,8 @@
 import { cpuSecondsOf } from "./process-cpu.js";
-import { GatewayClient, type ApiErrorBody } from "@corral/client";
-import { masterStats, subjects, taskChanges, type CellSummary, type FederatedJobView } from "@corral/contracts";
-import {
-  callRpc,
-  connectNats,
-  createLogger,
-  restartProcess,
-  signalGroup,
-  startLocalCell,
-  stopStartedCell,
-  subscribeEvents,
-  writeCellFile,
-  type CellFile,
-  type CellOptions,
-  type NatsConnection,
-} from "@corral/kit";
+import { GatewayClient } from "@corral/client";
+import { masterStats, subjects, taskChanges, type ApiErrorBody, type CellSummary, type FederatedJobView } from "@corral/contracts";
+import { callRpc, connectNats, createLogger, subscribeEvents, type NatsConnection } from "@corral/kit";
+import { restartProcess, signalGroup, startLocalCell, stopStartedCell, writeCellFile, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { LOAD_USER, TaskTimeline } from "./load-cell.js";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";

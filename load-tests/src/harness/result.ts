@@ -4,7 +4,7 @@ import { cpus, release, totalmem } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import Table from "cli-table3";
-import { findExecutable } from "@corral/kit";
+import { findExecutable } from "@corral/launcher";
 import { flatten } from "./flatten.js";
 import { headlineMetrics } from "./headline.js";
 import { renderReport } from "./report.js";

@@ -1,5 +1,6 @@
 import { jobId as jobIdOf, taskId, type JobView } from "@corral/contracts";
-import { sleep, waitUntil } from "@corral/kit";
+import { sleep } from "@corral/kit";
+import { waitUntil } from "@corral/launcher";
 import { LOAD_USER, type LoadCell } from "./load-cell.js";
 import { distribution, type Distribution } from "./stats.js";
 

@@ -48,7 +48,7 @@ const { flags, log, metrics, nc, onStop } = await startService({
     disk: flag("the disk offered, like 100G; unset: the host's share", parsedFlag(parseSize).optional()),
     hostShare: flag(
       "borglets on this host: each offers this share of the detected cpu, ram and disk (not of --cpu/--ram/--disk)",
-      wholeNumber("3").min(1, "at least 1 (this borglet alone)").max(1024, "at most 1024"),
+      z.coerce.number({ error: "a whole number of borglets, like 3" }).int("a whole number of borglets, like 3").min(1, "at least 1 (this borglet alone)").max(1024, "at most 1024"),
       { default: "1" },
     ),
     startsInFlight: flag("task spawns in flight at once; more wait in the start queue", wholeNumber("16").min(1, "at least 1").max(1024, "at most 1024"), { default: String(DEFAULT_STARTS_IN_FLIGHT) }),

@@ -1,5 +1,5 @@
 import { resolve } from "node:path";
-import { readCellFile } from "@corral/kit";
+import { readCellFile } from "@corral/launcher";
 
 export interface Location {
   dir: string;

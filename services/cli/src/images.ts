@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
-import { connectNats, createLogger, readCellFile, type NatsConnection } from "@corral/kit";
+import { connectNats, createLogger, type NatsConnection } from "@corral/kit";
+import { readCellFile } from "@corral/launcher";
 import { listImages, pushImage, readImageSource, type ImageRecord, type PushResult } from "@corral/images";
 import { bytes, table } from "./format.js";
 

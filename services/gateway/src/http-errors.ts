@@ -1,4 +1,4 @@
-import { CorralError, type ErrorCode } from "@corral/contracts";
+import { CorralError, type ApiErrorBody, type ErrorCode } from "@corral/contracts";
 import { SpecError } from "@corral/spec";
 
 const STATUS: Record<ErrorCode, number> = {
@@ -13,25 +13,16 @@ const STATUS: Record<ErrorCode, number> = {
   internal: 500,
 };
 
-export interface HttpErrorBody {
-  error: {
-    code: ErrorCode;
-    message: string;
-    field?: string;
-    issues?: { file: string; line?: number; column?: number; field?: string; message: string }[];
-  };
-}
-
 /** Every failure leaves the gateway as `{error: {code, message, field?}}` with a matching status. */
-export function httpError(error: unknown): { status: number; body: HttpErrorBody } {
+export function httpError(error: unknown): { status: number; body: ApiErrorBody } {
   if (error instanceof SpecError) {
     const first = error.issues[0];
-    const body: HttpErrorBody = { error: { code: "bad_request", message: error.message, issues: error.issues } };
+    const body: ApiErrorBody = { error: { code: "bad_request", message: error.message, issues: error.issues } };
     if (first?.field !== undefined) body.error.field = first.field;
     return { status: 400, body };
   }
   if (error instanceof CorralError) {
-    const body: HttpErrorBody = { error: { code: error.code, message: error.message } };
+    const body: ApiErrorBody = { error: { code: error.code, message: error.message } };
     if (error.field !== undefined) body.error.field = error.field;
     return { status: STATUS[error.code], body };
   }

@@ -1,18 +1,4 @@
-import type { CellSummary, ErrorCode, FederatedJobView, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
-
-/** One problem in a refused spec, where the gateway could place it. */
-export interface ApiIssue {
-  file: string;
-  line?: number;
-  column?: number;
-  field?: string;
-  message: string;
-}
-
-/** What the gateway sends with every refusal (README § HTTP API). */
-export interface ApiErrorBody {
-  error: { code: ErrorCode; message: string; field?: string; issues?: ApiIssue[] };
-}
+import type { ApiErrorBody, ApiIssue, CellSummary, FederatedJobView, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
 
 /** A refusal from the gateway (with its status and code), or no gateway at all (status 0, `unavailable`). */
 export class ApiError extends Error {

@@ -2,7 +2,7 @@ import { lstat, mkdir, readdir, readFile, readlink, rm, stat, writeFile } from "
 import { join } from "node:path";
 import { getAttribute } from "@napi-rs/xattr";
 import test from "ava";
-import { REPO_ROOT } from "@corral/kit";
+import { REPO_ROOT } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { ImageError, mountPointsIn, mountRootfs, OPAQUE_XATTR, readImageSource, unmountRootfs } from "../index.js";
 import { unpackLayerFile } from "../src/layers/unpack-layer.js";

@@ -1,15 +1,5 @@
 import { join } from "node:path";
-import {
-  freePort,
-  guardWithStarter,
-  startNatsServer,
-  startRedisServer,
-  stopStartedCell,
-  writeCellFile,
-  type CellFile,
-  type RedisDurability,
-  type StartedProcess,
-} from "@corral/kit";
+import { freePort, guardWithStarter, startNatsServer, startRedisServer, stopStartedCell, writeCellFile, type CellFile, type RedisDurability, type StartedProcess } from "@corral/launcher";
 import { testDir } from "./test-cell.js";
 
 export interface TestServer {

@@ -3,7 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, isSameProcessAlive, restartProcess, writeCellFile, type NatsConnection, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/kit";
+import { callRpc, connectNats, createLogger, isSameProcessAlive, type NatsConnection } from "@corral/kit";
+import { restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
 
 export const TEST_USER = "tester";
 

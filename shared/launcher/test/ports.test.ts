@@ -2,7 +2,8 @@ import test from "ava";
 import { spawn } from "node:child_process";
 import { readFileSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
-import { freePort, freePortRange, processStartTime, reservationFile, reservePort, shareReservations } from "@corral/kit";
+import { processStartTime } from "@corral/kit";
+import { freePort, freePortRange, reservationFile, reservePort, shareReservations } from "../index.js";
 
 /** A port in the service range that nobody has reserved or bound, found by reserving it. */
 async function unusedPort(): Promise<number> {
@@ -45,7 +46,7 @@ test("two processes choosing ports at the same time never get the same one", asy
   // Without reservations, 500 random picks each from 6,700 ports would share about 37.
   // The child says when it is ready and starts at our word, so the two really overlap.
   const child = spawn(process.execPath, ["--import=tsx", "--input-type=module", "-e", `
-    import { freePort } from "@corral/kit";
+    import { freePort } from "@corral/launcher";
     import { createInterface } from "node:readline";
     console.log("ready");
     await new Promise((resolve) => createInterface({ input: process.stdin }).once("line", resolve));

@@ -2,7 +2,8 @@ import { spawn, type ChildProcess } from "node:child_process";
 import { closeSync, mkdirSync, openSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
-import { processStartTime, type StartedProcess } from "./processes.js";
+import { type StartedProcess } from "./processes.js";
+import { processStartTime } from "@corral/kit";
 
 const TSX_LOADER = import.meta.resolve("tsx");
 const TEARDOWN_ENTRY = fileURLToPath(new URL("./orphaned-cell-main.ts", import.meta.url));

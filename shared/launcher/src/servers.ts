@@ -62,7 +62,7 @@ const quoted = (value: string) => JSON.stringify(value);
 export function natsServerConfig(options: { host?: string; superCluster?: NatsSuperClusterOptions } = {}): string {
   const host = options.host ?? "127.0.0.1";
   const lines = [
-    "# Written by corral's local launcher (shared/kit/src/launch/servers.ts); rewritten at every start.",
+    "# Written by corral's local launcher (shared/launcher/src/servers.ts); rewritten at every start.",
     "# A large cell's work snapshot and machine list exceed the 1 MB default payload.",
     "max_payload: 8MB",
   ];

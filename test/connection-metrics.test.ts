@@ -9,19 +9,12 @@ import {
   connectRedis,
   createLogger,
   createMetricsRegistry,
-  freePort,
-  restartProcess,
   serveMetrics,
   ServiceMetrics,
-  signalGroup,
-  startNatsServer,
-  startRedisServer,
-  stopProcesses,
-  waitUntil,
   watchRedis,
   type ConnectionMetrics,
-  type StartedProcess,
-} from "../index.js";
+} from "@corral/kit";
+import { freePort, restartProcess, signalGroup, startNatsServer, startRedisServer, stopProcesses, waitUntil, type StartedProcess } from "@corral/launcher";
 
 const log = createLogger("kit-test", "local");
 log.level = "silent"; // the warnings the tests provoke on purpose

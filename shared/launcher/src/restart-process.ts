@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { canBind } from "./ports.js";
-import { isSameProcessAlive, startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
+import { startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
+import { isSameProcessAlive } from "@corral/kit";
 
 /**
  * Starts a stopped process of a cell again, exactly as it was started (same ports, same

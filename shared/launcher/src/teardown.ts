@@ -3,9 +3,10 @@ import { execFile } from "node:child_process";
 import { existsSync, readFileSync, readdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { promisify } from "node:util";
-import { borgletCgroupPath, removeEmptyCgroups } from "./cgroup-dirs.js";
+import { borgletCgroupPath, removeEmptyCgroups } from "@corral/kit";
 import { cellFilePath, readCellFile, type CellFile } from "./cell-file.js";
-import { isSameProcessAlive, signalGroup, waitUntil, type StartedProcess } from "./processes.js";
+import { signalGroup, waitUntil, type StartedProcess } from "./processes.js";
+import { isSameProcessAlive } from "@corral/kit";
 import { releaseFromStarter } from "./starter-guard.js";
 import { setTimeout as sleep } from "node:timers/promises";
 

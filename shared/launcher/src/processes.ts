@@ -1,42 +1,18 @@
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync } from "node:fs";
+import { closeSync, openSync } from "node:fs";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
+import { isSameProcessAlive, processStartTime, type ProcessIdentity } from "@corral/kit";
 
 /** A process we started, recognisable later even if its pid is reused. */
-export interface StartedProcess {
+export interface StartedProcess extends ProcessIdentity {
   role: string;
   name: string;
-  pid: number;
-  /** clock ticks since boot at which it started (/proc/<pid>/stat field 22) */
-  startTime: number;
   log: string;
   /** how it was started, so a test or an operator can start it again the same way */
   command: string;
   args: string[];
   cwd?: string;
-}
-
-export function processStartTime(pid: number): number | undefined {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
-    // The command name (field 2) may contain spaces; fields after its closing ')' are fixed.
-    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
-    return Number(fields[19]);
-  } catch {
-    return undefined;
-  }
-}
-
-export function isSameProcessAlive(process: Pick<StartedProcess, "pid" | "startTime">): boolean {
-  const startTime = processStartTime(process.pid);
-  if (startTime === undefined || startTime !== process.startTime) return false;
-  try {
-    const state = readFileSync(`/proc/${process.pid}/stat`, "utf8");
-    return !/\) Z /.test(state); // a zombie is gone for our purposes
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -5,7 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { isSameProcessAlive, readCellFile, stopLocalCell, waitUntil, type CellFile, type StartedProcess } from "@corral/kit";
+import { isSameProcessAlive } from "@corral/kit";
+import { readCellFile, stopLocalCell, waitUntil, type CellFile, type StartedProcess } from "../index.js";
 
 const STARTER = fileURLToPath(new URL("./fixtures/cell-starter.ts", import.meta.url));
 

@@ -4,7 +4,8 @@ import { fileURLToPath } from "node:url";
 import { bnsBucket, CorralError } from "@corral/contracts";
 import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
-import { isSameProcessAlive, startDetached, waitUntil, type StartedProcess } from "./processes.js";
+import { startDetached, waitUntil, type StartedProcess } from "./processes.js";
+import { isSameProcessAlive } from "@corral/kit";
 import { startNatsServer, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
 import { requireExecutable } from "./executables.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
@@ -17,7 +18,7 @@ export * from "./teardown.js";
 export * from "./starter-guard.js";
 export * from "./restart-process.js";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const TSX_LOADER = import.meta.resolve("tsx");
 
 export type ServiceName = "master" | "scheduler" | "borglet" | "gateway";

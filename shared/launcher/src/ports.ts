@@ -2,7 +2,7 @@ import { createServer } from "node:net";
 import { closeSync, mkdirSync, openSync, readFileSync, statSync, unlinkSync, writeFileSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { isSameProcessAlive, processStartTime } from "./processes.js";
+import { isSameProcessAlive, processStartTime } from "@corral/kit";
 
 // Both below Linux's ephemeral range (32768+), so no outgoing connection takes one of these
 // ports between the moment it is chosen and the moment a server binds it; and apart, so a
