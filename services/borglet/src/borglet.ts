@@ -11,32 +11,21 @@ import {
   type Resources,
   type TaskEvent,
 } from "@corral/contracts";
-import { isSameProcessAlive, publishEvent, serveRpc, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { resolveBinary } from "./binaries.js";
-import { Spawner } from "./spawner.js";
+import { publishEvent, serveRpc, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { TaskListReporter } from "./task-list-reporter.js";
 import { SlicedQueue } from "./sliced-queue.js";
-import { HostTask, taskPaths, type TaskExit } from "./host-task.js";
-import { readLog } from "./log-reader.js";
+import type { TaskExit } from "./host-task.js";
 import { tasksToEvict, type MeasuredTask } from "./memory-pressure.js";
-import { IsolatedTask } from "./runtime/isolated-task.js";
-import type { IsolatedRuntime } from "./runtime/isolated-runtime.js";
-import { AdoptedTask } from "./adopted-task.js";
-import { sweepContainerLeftovers } from "./runtime/leftovers.js";
 import { HealthProber } from "./health-prober.js";
-import { readTaskRecords, removeTaskRecordIfOurs } from "./task-record.js";
 import { UsageMeter } from "./usage-meter.js";
 import { FinishedRuns } from "./finished-runs.js";
 import type { TaskStateCounts, TaskUsageObserver } from "./borglet-metrics.js";
 import { TaskEventOutbox } from "./task-event-outbox.js";
-import { TaskLogRotator } from "./task-log-rotator.js";
+import type { RunningTask, TaskRuntime } from "./task-runtime.js";
 
 /** Memory pressure does not wait out a long grace period. */
 const EVICTION_GRACE_MS = 2000;
 
-type RunningTask = HostTask | IsolatedTask | AdoptedTask;
 type Command = { lease: Lease } | { revocation: LeaseBatch["revokes"][number] };
 
 /** Grants and revocations carried out per turn of the event loop (see SlicedQueue). */
@@ -45,32 +34,24 @@ const COMMANDS_PER_SLICE = 32;
 export interface BorgletOptions {
   cell: string;
   name: string;
-  dataDir: string;
   capacity: Resources;
   attributes: Record<string, string>;
   portRange: [number, number];
-  binaryPath: string[];
   heartbeatMs: number;
-  /** spawns in flight at once; more wait in the start queue (default DEFAULT_STARTS_IN_FLIGHT) */
-  startsInFlight?: number;
   /** the address tasks are reached at */
   host: string;
-  /** a task's stdout or stderr beyond this is rotated (one older file kept) */
-  logMaxBytes: number;
-  /** how jobs with an image run here, or why they cannot */
-  isolation: { ok: true; runtime: IsolatedRuntime } | { ok: false; problem: string };
 }
 
 /**
  * One machine's agent: obeys lease batches from the leader (never from a lower epoch than
- * it has seen), runs tasks, reports their changes in batches, and heartbeats what it runs.
+ * it has seen), runs tasks through its runtime, reports their changes in batches, and
+ * heartbeats what it runs. A real machine's borglet and every hollow machine of a fleet are
+ * this class; only the runtime differs.
  */
 export class Borglet {
   private readonly tasks = new Map<string, RunningTask>();
-  private readonly spawner: Spawner;
   private readonly commands = new SlicedQueue<Command>((command) => this.carryOut(command), COMMANDS_PER_SLICE);
   private readonly usage = new UsageMeter();
-  private leftoversSwept: Promise<void> = Promise.resolve();
   private readonly probers = new Map<RunningTask, HealthProber>();
   /** tasks the borglet is evicting for memory pressure, with why */
   private readonly evicted = new Map<RunningTask, string>();
@@ -84,38 +65,48 @@ export class Borglet {
   private subscriptions: Subscription[] = [];
   private heartbeatTimer: NodeJS.Timeout | undefined;
   private readonly taskList = new TaskListReporter();
-  private readonly logRotator: TaskLogRotator;
 
   constructor(
     private readonly nc: NatsConnection,
     private readonly options: BorgletOptions,
+    private readonly runtime: TaskRuntime,
     private readonly log: Logger,
     /** told each task's measured usage and when a task ends (metrics) */
     private readonly usageObserver?: TaskUsageObserver,
   ) {
-    this.spawner = new Spawner(log, options.startsInFlight);
     this.events = new TaskEventOutbox(nc, options.cell, options.name);
-    this.logRotator = new TaskLogRotator(options.dataDir, options.logMaxBytes, log, () => this.tasks);
   }
 
+  /** Starts the agent on its own: its runtime, its subjects, and a heartbeat every period. */
   start(): void {
-    const { cell, name, dataDir } = this.options;
-    // Once here, not per task: every task's logs and record go in these.
-    mkdirSync(join(dataDir, "logs"), { recursive: true });
-    mkdirSync(join(dataDir, "tasks"), { recursive: true });
-    this.spawner.start();
-    this.adoptLeftTasks();
+    const { cell, name } = this.options;
+    this.open();
+    const { readLog } = this.runtime;
     this.subscriptions = [
       subscribeEvents(this.nc, subjects.nodeCommands(cell, name), leaseBatch, cell, this.log, (envelope) => this.obey(envelope)),
-      serveRpc(this.nc, subjects.nodeLogs(cell, name), readLogs, cell, this.log, async ({ taskId, stream, tailBytes, from }) => {
-        const paths = taskPaths(this.options.dataDir, taskId);
-        return readLog(stream === "stdout" ? paths.stdout : paths.stderr, tailBytes, from);
-      }),
-      subscribeEvents(this.nc, subjects.nodeHeartbeatWanted(cell, name), heartbeatWanted, cell, this.log, () => this.taskList.wantFull()),
+      subscribeEvents(this.nc, subjects.nodeHeartbeatWanted(cell, name), heartbeatWanted, cell, this.log, () => this.wantFullHeartbeat()),
     ];
-    this.sendHeartbeat();
-    this.heartbeatTimer = setInterval(() => this.sendHeartbeat(), this.options.heartbeatMs);
-    this.logRotator.start();
+    if (readLog !== undefined) {
+      this.subscriptions.push(serveRpc(this.nc, subjects.nodeLogs(cell, name), readLogs, cell, this.log, ({ taskId, stream, tailBytes, from }) => readLog(taskId, stream, tailBytes, from)));
+    }
+    this.heartbeat();
+    this.heartbeatTimer = setInterval(() => this.heartbeat(), this.options.heartbeatMs);
+  }
+
+  /**
+   * Starts only the runtime, taking on the tasks a previous run left: for a fleet of many
+   * machines in one process, which routes their commands and paces their heartbeats itself.
+   */
+  open(): void {
+    for (const task of this.runtime.open(() => this.tasks, (task, exit) => this.exited(task, exit))) {
+      this.tasks.set(task.lease.taskId, task);
+      this.watchHealth(task, this.taskLog(task.lease));
+    }
+  }
+
+  /** The leader asked for the whole task list in the next heartbeat. */
+  wantFullHeartbeat(): void {
+    this.taskList.wantFull();
   }
 
   /** Its tasks by the state its heartbeats report. */
@@ -127,13 +118,13 @@ export class Borglet {
 
   stop(): void {
     if (this.heartbeatTimer !== undefined) clearInterval(this.heartbeatTimer);
-    this.logRotator.stop();
     for (const subscription of this.subscriptions) subscription.unsubscribe();
-    this.spawner.stop();
+    this.runtime.close();
     this.events.flush();
   }
 
-  private obey(envelope: Envelope<LeaseBatch>): void {
+  /** The epoch fence: commands from a master older than the newest seen, or for another machine, are refused. */
+  obey(envelope: Envelope<LeaseBatch>): void {
     const epoch = envelope.epoch;
     if (epoch === undefined || epoch < this.epochSeen) {
       this.log.warn({ epoch, epochSeen: this.epochSeen }, "refused commands from a stale or unfenced master");
@@ -166,7 +157,7 @@ export class Borglet {
       if (existing.lease.incarnation >= lease.incarnation) return; // a resent lease: already running
       existing.stop(existing.lease.gracePeriodMs, true);
     }
-    const log = this.log.child({ job: lease.taskId.split(".").slice(1).join("."), task: lease.taskId });
+    const log = this.taskLog(lease);
     const finished = lease.afterLostRun === undefined ? undefined : this.finishedRuns.exitOf(lease.taskId, lease.afterLostRun);
     if (finished !== undefined) {
       // The master placed this run not knowing the one before finished the task here (its exit
@@ -177,27 +168,25 @@ export class Borglet {
       this.events.sendNow(finished);
       return;
     }
-    if (lease.image !== undefined) {
-      this.runIsolated(lease, log);
+    const started = this.runtime.start(lease, log, this.lifecycleOf(lease, log, () => task));
+    if ("failed" in started) {
+      log.warn(started.failed);
+      this.events.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message: started.failed, at: Date.now() });
       return;
     }
-    const binary = resolveBinary(lease.binary, this.options.binaryPath);
-    if (binary.path === undefined) {
-      const message = `binary '${lease.binary}' not found (looked in ${binary.searched.slice(0, 6).join(", ")}${binary.searched.length > 6 ? ", …" : ""})`;
-      log.warn(message);
-      this.events.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
-      return;
-    }
-    const task: HostTask = new HostTask(lease, this.options.host, binary.path, taskPaths(this.options.dataDir, lease.taskId), this.spawner, this.lifecycleOf(lease, log, () => task, {}));
-    // Reported as starting until its turn in the start queue comes.
+    const task: RunningTask = started;
     this.tasks.set(lease.taskId, task);
   }
 
+  private taskLog(lease: Lease): Logger {
+    return this.log.child({ job: lease.taskId.split(".").slice(1).join("."), task: lease.taskId });
+  }
+
   /** What a task tells its borglet as it starts, fails to start, or exits: the same for every runtime. */
-  private lifecycleOf(lease: Lease, log: Logger, task: () => RunningTask, startedFields: Record<string, unknown>) {
+  private lifecycleOf(lease: Lease, log: Logger, task: () => RunningTask) {
     return {
       started: (pid: number) => {
-        log.info({ pid, ports: lease.ports, ...startedFields }, "task started");
+        log.info({ pid, ports: lease.ports, ...(lease.image === undefined ? {} : { image: lease.image }) }, "task started");
         this.events.emit({ kind: "started", taskId: lease.taskId, incarnation: lease.incarnation, pid, at: Date.now() });
         this.watchHealth(task(), log);
       },
@@ -209,25 +198,6 @@ export class Borglet {
       },
       exited: (exit: TaskExit) => this.exited(task(), exit),
     };
-  }
-
-  private runIsolated(lease: Lease, log: Logger): void {
-    const { isolation, host, name, dataDir } = this.options;
-    if (!isolation.ok) {
-      const message = `the isolated runtime is not available on ${name}: ${isolation.problem}`;
-      log.warn(message);
-      this.events.emit({ kind: "failed", taskId: lease.taskId, incarnation: lease.incarnation, message, at: Date.now() });
-      return;
-    }
-    const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), this.spawner, {
-      ...this.lifecycleOf(lease, log, () => task, { image: lease.image }),
-      leftover: (what) => log.warn({ leftover: what }, "could not clean up after a container; the next start of the borglet sweeps it"),
-    });
-    this.tasks.set(lease.taskId, task);
-    // After the start-up sweep: a resent lease may name a container it is about to remove.
-    this.leftoversSwept
-      .then(() => task.start())
-      .catch((error: unknown) => log.error({ err: (error as Error).message }, "container start failed unexpectedly"));
   }
 
   /** Evicts non-production tasks when the machine's tasks use nearly all its memory; their masters place them again elsewhere. */
@@ -242,46 +212,10 @@ export class Borglet {
     }
   }
 
-  /**
-   * Tasks a previous run of this borglet left running are taken on again and reported in the
-   * next heartbeat: the leader keeps those it still wants here and revokes the rest. Records
-   * of tasks that ended meanwhile are cleared, with their containers' leftovers.
-   */
-  private adoptLeftTasks(): void {
-    const { records, unreadable } = readTaskRecords(this.options.dataDir);
-    for (const path of unreadable) this.log.warn({ record: path }, "left an unreadable task record alone");
-    const runtime = this.options.isolation.ok ? this.options.isolation.runtime : undefined;
-    for (const { path, record } of records) {
-      const alive = isSameProcessAlive(record.container ?? record);
-      const log = this.log.child({ job: record.taskId.split(".").slice(1).join("."), task: record.taskId });
-      if (!alive && record.container === undefined) {
-        removeTaskRecordIfOurs(path, record.pid);
-        continue;
-      }
-      // A container that ended meanwhile is adopted too, just long enough to clear what it left.
-      const task: AdoptedTask = new AdoptedTask(record, path, runtime, (exit) => this.exited(task, exit));
-      if (!alive) continue;
-      this.tasks.set(record.taskId, task);
-      log.info({ pid: task.pid, incarnation: record.incarnation, runtime: record.runtime }, "adopted a task left running");
-      this.watchHealth(task, log);
-    }
-    if (runtime !== undefined) {
-      const known = new Set(records.map(({ record }) => record.container?.id).filter((id) => id !== undefined));
-      this.leftoversSwept = sweepContainerLeftovers(runtime, this.options.dataDir, known).then(
-        (swept) => {
-          if (swept.length > 0) this.log.info({ containers: swept }, "removed containers and roots no task record knew");
-          const allocs = runtime.allocCgroups.sweepEmpty();
-          if (allocs.length > 0) this.log.info({ allocs }, "removed alloc cgroups no task was left in");
-        },
-        (error: unknown) => this.log.warn({ err: (error as Error).message }, "could not sweep container leftovers"),
-      );
-    }
-  }
-
   /** Checks the task as its job says; an unhealthy task is stopped (its grace period given) and restarted by its policy. */
   private watchHealth(task: RunningTask, log: Logger): void {
     const { health, taskId, incarnation, ports, gracePeriodMs } = task.lease;
-    if (health === undefined) return;
+    if (health === undefined || !this.runtime.checksHealth) return;
     const prober = new HealthProber(health, { host: this.options.host, ports, exec: (command, timeoutMs) => task.exec(command, timeoutMs) }, (verdict, message) => {
       log.info({ health: verdict, check: message }, "task health changed");
       this.events.emit({ kind: "health", taskId, incarnation, health: verdict, ...(message === undefined ? {} : { message }), at: Date.now() });
@@ -319,11 +253,12 @@ export class Borglet {
     this.events.emit(event);
   }
 
-  private sendHeartbeat(): void {
+  /** Reports the machine and what it runs: the task list whole when it changed, else its digest. */
+  heartbeat(): void {
     const { cell, name } = this.options;
     const measured: MeasuredTask<RunningTask>[] = [];
     const tasks: HeartbeatTask[] = [...this.tasks.values()].map((task) => {
-      const counters = task instanceof HostTask ? undefined : task.usage();
+      const counters = task.usage?.();
       const usage = counters === undefined ? undefined : this.usage.sample(`${task.lease.taskId}/${task.lease.incarnation}`, counters);
       if (counters !== undefined) this.usageObserver?.measured(task.lease.taskId, { cpu: usage?.cpu, ramBytes: counters.ramBytes });
       // A task in an alloc uses its alloc's room, which no one else was given: never evicted for pressure.

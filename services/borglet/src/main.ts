@@ -6,6 +6,7 @@ import { nodeNameSchema } from "@corral/contracts";
 import { borgletCgroupPath, flag, parsedFlag, startService } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
+import { HostRuntime } from "./host-runtime.js";
 import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
 import { hostCapacity } from "./capacity.js";
 import { DEFAULT_STARTS_IN_FLIGHT } from "./spawner.js";
@@ -122,22 +123,22 @@ async function runReal(): Promise<void> {
         },
       }
     : { ok: false as const, problem: support.problem };
+  const runtime = new HostRuntime(
+    { name: flags.name, host: flags.host, dataDir, binaryPath: flags.binaryPath, startsInFlight: flags.startsInFlight, logMaxBytes: flags.logMaxSize, isolation },
+    log,
+  );
   const borglet = new Borglet(
     nc,
     {
       cell: flags.cell,
       name: flags.name,
       host: flags.host,
-      dataDir,
       capacity: { cpu: flags.cpu ?? detected.cpu, ram: flags.ram ?? detected.ram, disk: flags.disk ?? detected.disk },
       attributes: flags.attribute,
       portRange: flags.ports,
-      binaryPath: flags.binaryPath,
       heartbeatMs: flags.heartbeat,
-      startsInFlight: flags.startsInFlight,
-      logMaxBytes: flags.logMaxSize,
-      isolation,
     },
+    runtime,
     log,
     new TaskUsageMetrics(metrics.registry),
   );

@@ -6,6 +6,7 @@ import { leaseBatch, subjects, taskEventBatch, type Lease, type TaskEvent } from
 import { connectNats, createLogger, publishEvent, subscribeEvents, type NatsConnection } from "@corral/kit";
 import { eventually, startTestNats, type TestServer } from "@corral/testkit";
 import { Borglet } from "../src/borglet.js";
+import { HostRuntime } from "../src/host-runtime.js";
 
 // The leader's side is played by the test: it sends leases as a leader of epoch 1 would and
 // reads the events the borglet reports.
@@ -26,21 +27,11 @@ test.before(async () => {
   });
   await nc.flush();
   dataDir = mkdtempSync(join(tmpdir(), "corral-lost-run-"));
+  const runtime = new HostRuntime({ name: NODE, host: "127.0.0.1", dataDir, binaryPath: ["/bin", "/usr/bin"], logMaxBytes: 2 ** 20, isolation: { ok: false, problem: "not needed here" } }, log);
   borglet = new Borglet(
     nc,
-    {
-      cell: CELL,
-      name: NODE,
-      host: "127.0.0.1",
-      dataDir,
-      capacity: { cpu: 1, ram: 2 ** 30, disk: 2 ** 30 },
-      attributes: {},
-      portRange: [40_000, 40_100],
-      binaryPath: ["/bin", "/usr/bin"],
-      heartbeatMs: 60_000,
-      logMaxBytes: 2 ** 20,
-      isolation: { ok: false, problem: "not needed here" },
-    },
+    { cell: CELL, name: NODE, host: "127.0.0.1", capacity: { cpu: 1, ram: 2 ** 30, disk: 2 ** 30 }, attributes: {}, portRange: [40_000, 40_100], heartbeatMs: 60_000 },
+    runtime,
     log,
   );
   borglet.start();

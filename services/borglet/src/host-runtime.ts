@@ -1,0 +1,123 @@
+// The runtime of a real machine: tasks as processes (HostTask) or containers (IsolatedTask),
+// tasks a previous borglet left running adopted again, captured logs read and rotated.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import type { Lease } from "@corral/contracts";
+import { isSameProcessAlive, type Logger } from "@corral/kit";
+import { AdoptedTask } from "./adopted-task.js";
+import { resolveBinary } from "./binaries.js";
+import { HostTask, taskPaths, type TaskExit } from "./host-task.js";
+import { readLog } from "./log-reader.js";
+import { IsolatedTask } from "./runtime/isolated-task.js";
+import type { IsolatedRuntime } from "./runtime/isolated-runtime.js";
+import { sweepContainerLeftovers } from "./runtime/leftovers.js";
+import { Spawner } from "./spawner.js";
+import { readTaskRecords, removeTaskRecordIfOurs } from "./task-record.js";
+import { TaskLogRotator } from "./task-log-rotator.js";
+import type { RunningTask, TaskLifecycle, TaskLog, TaskRuntime } from "./task-runtime.js";
+
+export interface HostRuntimeOptions {
+  name: string;
+  /** the address tasks are reached at */
+  host: string;
+  dataDir: string;
+  binaryPath: string[];
+  /** spawns in flight at once; more wait in the start queue (default DEFAULT_STARTS_IN_FLIGHT) */
+  startsInFlight?: number;
+  /** a task's stdout or stderr beyond this is rotated (one older file kept) */
+  logMaxBytes: number;
+  /** how jobs with an image run here, or why they cannot */
+  isolation: { ok: true; runtime: IsolatedRuntime } | { ok: false; problem: string };
+}
+
+export class HostRuntime implements TaskRuntime {
+  readonly checksHealth = true;
+  private readonly spawner: Spawner;
+  private leftoversSwept: Promise<void> = Promise.resolve();
+  private logRotator: TaskLogRotator | undefined;
+
+  constructor(
+    private readonly options: HostRuntimeOptions,
+    private readonly log: Logger,
+  ) {
+    this.spawner = new Spawner(log, options.startsInFlight);
+  }
+
+  open(tasks: () => Iterable<[string, RunningTask]>, exited: (task: RunningTask, exit: TaskExit) => void): RunningTask[] {
+    const { dataDir, logMaxBytes } = this.options;
+    // Once here, not per task: every task's logs and record go in these.
+    mkdirSync(join(dataDir, "logs"), { recursive: true });
+    mkdirSync(join(dataDir, "tasks"), { recursive: true });
+    this.spawner.start();
+    const adopted = this.adoptLeftTasks(exited);
+    this.logRotator = new TaskLogRotator(dataDir, logMaxBytes, this.log, tasks);
+    this.logRotator.start();
+    return adopted;
+  }
+
+  close(): void {
+    this.logRotator?.stop();
+    this.spawner.stop();
+  }
+
+  readonly readLog = (taskId: string, stream: "stdout" | "stderr", tailBytes: number, from?: number): Promise<TaskLog> => {
+    const paths = taskPaths(this.options.dataDir, taskId);
+    return readLog(stream === "stdout" ? paths.stdout : paths.stderr, tailBytes, from);
+  };
+
+  start(lease: Lease, log: Logger, lifecycle: TaskLifecycle): RunningTask | { failed: string } {
+    const { dataDir, host, name, isolation } = this.options;
+    if (lease.image !== undefined) {
+      if (!isolation.ok) return { failed: `the isolated runtime is not available on ${name}: ${isolation.problem}` };
+      const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), this.spawner, {
+        ...lifecycle,
+        leftover: (what) => log.warn({ leftover: what }, "could not clean up after a container; the next start of the borglet sweeps it"),
+      });
+      // After the start-up sweep: a resent lease may name a container it is about to remove.
+      this.leftoversSwept.then(() => task.start()).catch((error: unknown) => log.error({ err: (error as Error).message }, "container start failed unexpectedly"));
+      return task;
+    }
+    const binary = resolveBinary(lease.binary, this.options.binaryPath);
+    if (binary.path === undefined) {
+      return { failed: `binary '${lease.binary}' not found (looked in ${binary.searched.slice(0, 6).join(", ")}${binary.searched.length > 6 ? ", …" : ""})` };
+    }
+    // Reported as starting until its turn in the start queue comes.
+    return new HostTask(lease, host, binary.path, taskPaths(dataDir, lease.taskId), this.spawner, lifecycle);
+  }
+
+  /**
+   * Tasks a previous run of this borglet left running are taken on again and reported in the
+   * next heartbeat: the leader keeps those it still wants here and revokes the rest. Records
+   * of tasks that ended meanwhile are cleared, with their containers' leftovers.
+   */
+  private adoptLeftTasks(exited: (task: RunningTask, exit: TaskExit) => void): RunningTask[] {
+    const { records, unreadable } = readTaskRecords(this.options.dataDir);
+    for (const path of unreadable) this.log.warn({ record: path }, "left an unreadable task record alone");
+    const runtime = this.options.isolation.ok ? this.options.isolation.runtime : undefined;
+    const adopted: RunningTask[] = [];
+    for (const { path, record } of records) {
+      const alive = isSameProcessAlive(record.container ?? record);
+      if (!alive && record.container === undefined) {
+        removeTaskRecordIfOurs(path, record.pid);
+        continue;
+      }
+      // A container that ended meanwhile is adopted too, just long enough to clear what it left.
+      const task: AdoptedTask = new AdoptedTask(record, path, runtime, (exit) => exited(task, exit));
+      if (!alive) continue;
+      this.log.info({ job: record.taskId.split(".").slice(1).join("."), task: record.taskId, pid: task.pid, incarnation: record.incarnation, runtime: record.runtime }, "adopted a task left running");
+      adopted.push(task);
+    }
+    if (runtime !== undefined) {
+      const known = new Set(records.map(({ record }) => record.container?.id).filter((id) => id !== undefined));
+      this.leftoversSwept = sweepContainerLeftovers(runtime, this.options.dataDir, known).then(
+        (swept) => {
+          if (swept.length > 0) this.log.info({ containers: swept }, "removed containers and roots no task record knew");
+          const allocs = runtime.allocCgroups.sweepEmpty();
+          if (allocs.length > 0) this.log.info({ allocs }, "removed alloc cgroups no task was left in");
+        },
+        (error: unknown) => this.log.warn({ err: (error as Error).message }, "could not sweep container leftovers"),
+      );
+    }
+    return adopted;
+  }
+}
