@@ -2,7 +2,6 @@ import { mkdirSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { join, resolve } from "node:path";
 import { z } from "zod";
-import { nodeNameSchema } from "@corral/contracts";
 import { borgletCgroupPath, flag, parsedFlag, startService } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
@@ -23,8 +22,8 @@ const directories = z.string().transform((text) => text.split(":").filter((dir) 
 const { flags, log, metrics, nc, onStop } = await startService({
   service: "borglet",
   summary: "The Corral borglet: the agent on each machine; it offers the machine to the cell, runs the tasks the leader places here as processes or containers, and reports them by heartbeat.",
+  name: { help: "this machine's name in the cell", default: hostname().toLowerCase().replace(/[^a-z0-9_-]/g, "-"), defaultShown: "the host name" },
   flags: {
-    name: flag("this machine's name in the cell", nodeNameSchema, { default: hostname().toLowerCase().replace(/[^a-z0-9_-]/g, "-"), defaultShown: "the host name" }),
     host: flag("the address tasks here are reached at", z.string().min(1).max(255), { default: "127.0.0.1" }),
     dataDir: flag("where task sandboxes, logs and images are kept", z.string().min(1), { default: "/var/lib/corral/borglet" }),
     ports: flag(

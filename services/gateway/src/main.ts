@@ -13,11 +13,12 @@ import { registerRoutes } from "./routes.js";
 
 const duration = parsedFlag(parseDuration);
 // Unique by default: two gateways of one name would both believe they hold the reconciler lease.
-const uniqueName = `gateway-${hostname().replace(/[^A-Za-z0-9_-]/g, "-").slice(0, 40)}-${process.pid}`;
+const uniqueName = `gateway-${hostname().toLowerCase().replace(/[^a-z0-9_-]/g, "-").slice(0, 40)}-${process.pid}`;
 
 const { flags, log, metrics, nc, onStop } = await startService({
   service: "gateway",
   summary: "The Corral gateway: the HTTP API, the web UI and DNS for a cell's names, and, given --cells, the federation of several cells.",
+  name: { help: "this gateway's name among the federation's gateways", default: uniqueName, defaultShown: "gateway-<host>-<pid>" },
   flags: {
     host: flag("the address the API (and DNS) listen on", z.string().min(1), { default: "127.0.0.1" }),
     port: flag("the API's port", z.coerce.number().int("a whole port number").min(1).max(65535), { default: "8080" }),
@@ -31,7 +32,6 @@ const { flags, log, metrics, nc, onStop } = await startService({
         .pipe(z.array(cellNameSchema).refine((cells) => new Set(cells).size === cells.length, "a cell is named twice")),
       { default: "" },
     ),
-    name: flag("this gateway's name among the federation's gateways", z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_' or '-'"), { default: uniqueName, defaultShown: "gateway-<host>-<pid>" }),
     cellDownAfter: flag("how long a federated cell may stay silent before it counts as down", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "10s" }),
     reconcileEvery: flag("how often the federation's reconciler runs", duration.refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"), { default: "1s" }),
     federationLeaseTtl: flag("how long the federation reconciler's lease lasts unrenewed", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "3s" }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CorralError, nodeNameSchema } from "@corral/contracts";
+import { CorralError } from "@corral/contracts";
 import { connectRedis, ChangeLogReader, CheckpointStore, FencedStore, flag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
@@ -17,9 +17,9 @@ const duration = parsedFlag(parseDuration);
 const { flags, log, metrics, nc, onStop } = await startService({
   service: "master",
   summary: "A Corral master replica: one of the cell's masters leads (admits jobs, applies plans, tracks machines), the others follow its log, judge heartbeats as link shards and take over when it dies.",
+  name: { help: "this replica's name, unique among the cell's masters", default: "master-0" },
   flags: {
     redis: flag("the Redis that stores the cell's state", z.string().url("a redis:// URL"), { default: "redis://127.0.0.1:6379" }),
-    name: flag("this replica's name, unique among the cell's masters", nodeNameSchema, { default: "master-0" }),
     downAfter: flag("how long a machine may stay silent before it is marked down", duration, { default: "5s" }),
     leaseTtl: flag("how long the leader's lease lasts unrenewed", duration.refine((ms) => ms >= 300, "at least 300ms"), { default: "10s" }),
     leaderCheck: flag("how often a standby looks whether the lease is free or its holder gone", duration.refine((ms) => ms >= 10 && ms <= 10_000, "from 10ms to 10s"), { default: "100ms" }),

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CorralError, fetchWork, nodeNameSchema, schedulerKick, subjects, submitPlan } from "@corral/contracts";
+import { CorralError, fetchWork, schedulerKick, subjects, submitPlan } from "@corral/contracts";
 import { callRpc, flag, parsedFlag, seededRandom, startService, subscribeEvents } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { planRound } from "./plan-round.js";
@@ -8,8 +8,8 @@ import { SchedulerMetrics } from "./scheduler-metrics.js";
 const { flags, log, metrics, nc, onStop } = await startService({
   service: "scheduler",
   summary: "A Corral scheduler: asks the leading master for pending tasks and free machines, places the tasks, and sends the plan back for the leader to apply.",
+  name: { help: "this scheduler's name in logs and plans", default: "scheduler-0" },
   flags: {
-    name: flag("this scheduler's name in logs and plans", nodeNameSchema, { default: "scheduler-0" }),
     batch: flag("pending tasks asked for per pass", z.coerce.number().int("a whole number, like 2000").min(1).max(1_000_000), { default: "2000" }),
     poll: flag("how often to look for work without being woken", parsedFlag(parseDuration).refine((ms) => ms >= 10 && ms <= 60_000, "between 10ms and 60s"), { default: "1s" }),
     seed: flag("the seed of the random sample of machines each pass scores", z.coerce.number().int("a whole number"), { default: String(process.pid), defaultShown: "the process id" }),

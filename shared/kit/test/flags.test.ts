@@ -13,15 +13,15 @@ const description = {
 };
 
 test("the command line wins over the environment, which wins over the default", (t) => {
-  const env = { CORRAL_EXAMPLE_LEASE_TTL: "20", CORRAL_EXAMPLE_QUOTA: "/etc/q.yaml" };
+  const env = { CORRAL_LEASE_TTL: "20", CORRAL_QUOTA: "/etc/q.yaml" };
   t.deepEqual(parseFlags(description, [], {}), { leaseTtl: 10, quota: undefined, attribute: [] });
   t.deepEqual(parseFlags(description, [], env), { leaseTtl: 20, quota: "/etc/q.yaml", attribute: [] });
   t.deepEqual(parseFlags(description, ["--lease-ttl", "30", "--attribute", "a=1", "--attribute", "b=2"], env), { leaseTtl: 30, quota: "/etc/q.yaml", attribute: ["a=1", "b=2"] });
 });
 
 test("each bad flag is named with where its value came from", (t) => {
-  const error = t.throws(() => parseFlags(description, ["--attribute", "nokey"], { CORRAL_EXAMPLE_LEASE_TTL: "0" }), { instanceOf: FlagError });
-  t.deepEqual(error.problems, ["CORRAL_EXAMPLE_LEASE_TTL (for --lease-ttl): at least 1", "--attribute: key=value"]);
+  const error = t.throws(() => parseFlags(description, ["--attribute", "nokey"], { CORRAL_LEASE_TTL: "0" }), { instanceOf: FlagError });
+  t.deepEqual(error.problems, ["CORRAL_LEASE_TTL (for --lease-ttl): at least 1", "--attribute: key=value"]);
   const unknown = t.throws(() => parseFlags(description, ["--leasettl", "3"], {}), { instanceOf: FlagError });
   t.regex(unknown.message, /--leasettl.*see --help/);
 });
@@ -30,7 +30,7 @@ test("--help is answered instead of parsing, and lists every flag with its defau
   t.is(parseFlags(description, ["--help", "--lease-ttl", "bad"], {}), undefined);
   const text = helpText(description);
   t.regex(text, /^Usage: corral-example \[flags\]/);
-  t.regex(text, /--lease-ttl <value> +how long a lease lasts \(default: 10; env: CORRAL_EXAMPLE_LEASE_TTL\)/);
+  t.regex(text, /--lease-ttl <value> +how long a lease lasts \(default: 10; env: CORRAL_LEASE_TTL\)/);
   t.regex(text, /--attribute <value> +key=value \(may be repeated\)/);
-  t.is(environmentVariableOf("corral-master", "redisWaitReplicas"), "CORRAL_MASTER_REDIS_WAIT_REPLICAS");
+  t.is(environmentVariableOf("redisWaitReplicas"), "CORRAL_REDIS_WAIT_REPLICAS");
 });

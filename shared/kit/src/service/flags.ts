@@ -4,8 +4,8 @@ import { z } from "zod";
 /**
  * One command-line flag of a service. Its name is the key it is declared under, in
  * camelCase (`leaseTtl`), given as `--lease-ttl`; it may also come from the environment as
- * `CORRAL_<SERVICE>_LEASE_TTL`, for unit files and containers. The command line wins over
- * the environment, and the environment over the default.
+ * `CORRAL_LEASE_TTL`, for unit files and containers. The command line wins over the
+ * environment, and the environment over the default.
  */
 export interface FlagDefinition<T = unknown> {
   /** one line for --help: what the flag sets, in the reader's words */
@@ -52,10 +52,9 @@ export function kebabOf(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
 
-/** `CORRAL_MASTER_LEASE_TTL` for the master's `leaseTtl`: per service, so one shell's settings for one service cannot leak into another. */
-export function environmentVariableOf(program: string, name: string): string {
-  const service = program.replace(/^corral-/, "");
-  return `CORRAL_${service}_${kebabOf(name)}`.replace(/-/g, "_").toUpperCase();
+/** `CORRAL_LEASE_TTL` for `leaseTtl`: one name per flag, so a unit's environment file reads like its --help. */
+export function environmentVariableOf(name: string): string {
+  return `CORRAL_${kebabOf(name)}`.replace(/-/g, "_").toUpperCase();
 }
 
 /** The text of `--help`: usage, the summary, then every flag with its default and variable. */
@@ -65,7 +64,7 @@ export function helpText(description: ServiceDescription): string {
     const shown = definition.defaultShown ?? definition.default;
     const details = [
       shown === undefined || shown === "" ? undefined : `default: ${shown}`,
-      definition.multiple === true ? "may be repeated" : `env: ${environmentVariableOf(description.program, name)}`,
+      definition.multiple === true ? "may be repeated" : `env: ${environmentVariableOf(name)}`,
     ].filter((part) => part !== undefined);
     return { left, right: `${definition.help} (${details.join("; ")})` };
   });
@@ -111,7 +110,7 @@ export function parseFlags<D extends FlagDefinitions>(
   const values: Record<string, unknown> = {};
   const problems: string[] = [];
   for (const [name, definition] of Object.entries(description.flags)) {
-    const variable = environmentVariableOf(description.program, name);
+    const variable = environmentVariableOf(name);
     const fromArgs = given[kebabOf(name)];
     const fromEnv = definition.multiple === true ? undefined : env[variable];
     const source = fromArgs !== undefined ? `--${kebabOf(name)}` : fromEnv !== undefined ? `${variable} (for --${kebabOf(name)})` : `the default of --${kebabOf(name)}`;

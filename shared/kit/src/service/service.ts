@@ -1,14 +1,25 @@
 import { z } from "zod";
-import { cellNameSchema } from "@corral/contracts";
+import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
 import { createLogger, type Logger } from "../logger.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
 import { connectNats, type NatsConnection } from "../nats/connection.js";
 import { exitOnUncaught, onShutdown } from "../shutdown.js";
 import { flag, loadFlags, type FlagDefinitions, type FlagValues } from "./flags.js";
 
+const LOG_LEVELS = ["trace", "debug", "info", "warn", "error", "fatal"] as const;
+
+/** How a service names itself: the flag is shared, its meaning and default are the service's. */
+export interface NameFlag {
+  help: string;
+  default: string;
+  /** shown in --help instead of a computed default (a host name, a pid) */
+  defaultShown?: string;
+}
+
 /** The flags every service takes, declared once. */
-export const SHARED_FLAGS = {
+export const sharedFlags = (name: NameFlag) => ({
   cell: flag("the cell this service belongs to", cellNameSchema, { default: "local" }),
+  name: flag(name.help, nodeNameSchema, { default: name.default, ...(name.defaultShown === undefined ? {} : { defaultShown: name.defaultShown }) }),
   nats: flag(
     "the NATS servers of the cell, comma-separated (any one is enough to join a cluster)",
     z
@@ -19,15 +30,18 @@ export const SHARED_FLAGS = {
   ),
   metricsPort: flag("the port of this service's Prometheus /metrics; 0: no exporter", z.coerce.number().int("a whole port number").min(0).max(65535), { default: "0" }),
   metricsHost: flag("the address /metrics listens on: loopback unless a Prometheus elsewhere must reach it", z.string().min(1), { default: "127.0.0.1" }),
-};
+  logLevel: flag(`the least severe log lines written: ${LOG_LEVELS.join(", ")}`, z.enum(LOG_LEVELS, { message: `one of ${LOG_LEVELS.join(", ")}` }), { default: "info" }),
+});
 
-export type ServiceFlags<D extends FlagDefinitions> = FlagValues<typeof SHARED_FLAGS> & FlagValues<D>;
+export type ServiceFlags<D extends FlagDefinitions> = FlagValues<ReturnType<typeof sharedFlags>> & FlagValues<D>;
 
 export interface ServiceSetup<D extends FlagDefinitions> {
   /** the service's kind, as in logs and metrics: `master`, `borglet` … */
   readonly service: string;
   /** one sentence for --help */
   readonly summary: string;
+  /** what --name means for this service, and its default */
+  readonly name: NameFlag;
   /** the service's own flags, beside the shared ones */
   readonly flags: D;
   /** a check across flags, after each flag was checked alone: the problem, or undefined */
@@ -56,13 +70,13 @@ export interface Service<F> {
  */
 export async function startService<D extends FlagDefinitions>(setup: ServiceSetup<D>): Promise<Service<ServiceFlags<D>>> {
   const program = `corral-${setup.service}`;
-  const flags = loadFlags({ program, summary: setup.summary, flags: { ...SHARED_FLAGS, ...setup.flags } }) as ServiceFlags<D>;
+  const flags = loadFlags({ program, summary: setup.summary, flags: { ...sharedFlags(setup.name), ...setup.flags } }) as ServiceFlags<D>;
   const problem = setup.check?.(flags);
   if (problem !== undefined) {
     process.stderr.write(`${program}: ${problem}\n`);
     process.exit(2);
   }
-  const log = createLogger(setup.service, flags.cell, setup.logFields?.(flags) ?? {});
+  const log = createLogger(setup.service, flags.cell, setup.logFields?.(flags) ?? {}, flags.logLevel);
   exitOnUncaught(log);
   const metrics = new ServiceMetrics(setup.service, flags.cell);
   // Before connecting, so that trouble connecting shows in the metrics.
