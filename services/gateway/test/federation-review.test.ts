@@ -301,7 +301,7 @@ test("a killed federated job no longer claims the short name: `corral kill web` 
   const record = { ...recordOf(specOf({ cells: ["a", "b"], policy: "spread" }, 2)), killed: true };
   await store.create(record);
   const federation = federationOver(store, ["a", "b"]);
-  // What routes.ts's referenced() does for DELETE /v1/jobs/web with X-Corral-User: alice.
+  // What referencedJob() (routes/route-context.ts) does for DELETE /v1/jobs/web with X-Corral-User: alice.
   const found = await resolveJobReference("web", "alice", "a", (id) => federation.exists(id));
   t.deepEqual(found, { kind: "cell", id: "web.alice.a", cell: "a" });
 });

@@ -1,0 +1,82 @@
+import type { FastifyInstance } from "fastify";
+import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federationOf, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, type JobSpec } from "@corral/contracts";
+import { callRpc } from "@corral/kit";
+import { parseJobSpec } from "@corral/spec";
+import { killQuerySchema, requestIdFrom, requestUser, scaleBodySchema, submitBodySchema, validate } from "../requests.js";
+import { cellNamed, idempotentCall, leaderCall, referencedJob, type RouteContext } from "./route-context.js";
+
+/** The spec and its user from a submission body (a parsed spec, or source text in Borg, YAML or JSON). */
+function specFrom(request: { body: unknown; headers: Record<string, string | string[] | undefined> }): { spec: JobSpec; user: string } {
+  const body = validate(submitBodySchema, request.body, "body");
+  const spec =
+    "spec" in body
+      ? parseJobSpec(JSON.stringify(body.spec, null, 2), { file: "request.json", format: "json" })
+      : parseJobSpec(body.source, body.format === undefined ? { file: body.file ?? "request.borg" } : { file: body.file ?? `request.${body.format}`, format: body.format });
+  // A user's job labelled as a federation's member would be hidden in the federated view.
+  const reserved = Object.keys(spec.labels).find((key) => key.startsWith(RESERVED_LABEL_PREFIX));
+  if (reserved !== undefined) throw new CorralError("bad_request", `labels: '${reserved}' is Corral's own (${RESERVED_LABEL_PREFIX}…); choose another key`, `labels.${reserved}`);
+  const user = spec.user ?? requestUser(request.headers);
+  if (user === undefined) {
+    throw new CorralError("bad_request", "the job has no user: set `user = 'alice'` in the spec or send the X-Corral-User header", "user");
+  }
+  return { spec, user };
+}
+
+/** What changes a job: plan (a dry run of it), submit, scale and kill. */
+export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void {
+  const { nc, cell: home, federation } = ctx;
+
+  // Nomad's job plan: where the tasks would go and what would be preempted; nothing is committed.
+  app.post("/v1/plan", async (request) => {
+    const { spec, user } = specFrom(request);
+    if (federationOf(spec) !== undefined) {
+      throw new CorralError("bad_request", "runtime.cells: plan works on one cell; plan each cell's part with runtime = { cell = '<cell>' }", "runtime.cells");
+    }
+    const cell = cellNamed(ctx, spec.runtime.cell, "runtime.cell");
+    return callRpc(nc, subjects.api(cell, "plan"), planJob, cell, { spec, user }, leaderCall(ctx));
+  });
+
+  app.post("/v1/jobs", async (request, reply) => {
+    const { spec, user } = specFrom(request);
+    // Safe to retry after a timeout (a dying leader): the request id makes a repeat a no-op.
+    const requestId = requestIdFrom(request.headers);
+    if (federationOf(spec) !== undefined) {
+      if (federation === undefined) {
+        throw new CorralError("bad_request", `runtime.cells: this gateway serves cell ${home} alone; submit a federated job to a gateway started with --cells, or use runtime = { cell = '${home}' }`, "runtime.cells");
+      }
+      return reply.code(201).send({ job: await federation.submit(spec, user, requestId) });
+    }
+    const cell = cellNamed(ctx, spec.runtime.cell, "runtime.cell");
+    // The leader's job view goes back to the client as it is (trusted, see trustResult): it is the submission path's largest message.
+    const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { ...idempotentCall(ctx, cell), trustResult: true });
+    return reply.code(201).send(result);
+  });
+
+  // kubectl scale: a job's replica count, up or down; repeating it changes nothing.
+  app.post<{ Params: { job: string } }>("/v1/jobs/:job/scale", async (request) => {
+    const found = await referencedJob(ctx, request.params.job, request.headers);
+    const { replicas } = validate(scaleBodySchema, request.body, "body");
+    // A federated job's count is its record's: the reconciler takes it to the cells.
+    if (found.kind === "federated") return { job: await found.federation.scale(found.id, replicas) };
+    const { id, cell } = found;
+    if (federation !== undefined) {
+      // A member's count is the federation's to set: scaled here, it would be set back.
+      const owner = (await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id, countsOnly: true }, leaderCall(ctx))).jobs[0]?.labels[FEDERATION_LABEL];
+      if (owner !== undefined) throw new CorralError("bad_request", `${id} is cell ${cell}'s part of federated job ${owner}; scale that instead (corral scale ${owner} N)`, "job");
+    }
+    return callRpc(nc, subjects.api(cell, "scale"), scaleJob, cell, { job: id, replicas }, idempotentCall(ctx, cell));
+  });
+
+  app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {
+    const found = await referencedJob(ctx, request.params.job, request.headers);
+    const { grace } = validate(killQuerySchema, request.query, "query");
+    if (found.kind === "federated") {
+      if (grace !== undefined) throw new CorralError("bad_request", "query: grace: a federated job's members stop with the job's own grace period; leave grace out", "query.grace");
+      return reply.code(202).send({ job: await found.federation.kill(found.id) });
+    }
+    const { id, cell } = found;
+    // Killing a killed job changes nothing, so a kill is retried after a timeout too.
+    const result = await callRpc(nc, subjects.api(cell, "kill"), killJob, cell, grace === undefined ? { job: id } : { job: id, gracePeriodMs: grace }, idempotentCall(ctx, cell));
+    return reply.code(202).send(result);
+  });
+}
