@@ -37,3 +37,8 @@ export function cdf(values: readonly number[], points = 200): { x: number; y: nu
   if (sorted.length > 0) result.push({ x: sorted[sorted.length - 1]!, y: 1 });
   return result;
 }
+
+/** A record's values added up, leaving out the one under `except` (a cell, say). */
+export function sumOf(counts: Record<string, number>, except?: string): number {
+  return Object.entries(counts).reduce((total, [key, n]) => (key === except ? total : total + n), 0);
+}

@@ -1,4 +1,5 @@
 import type { FederatedJobRecord, FederationPolicy } from "@corral/contracts";
+import { CellLedger } from "./cell-ledger.js";
 
 /** What the gateway saw of one cell for one federated job in this pass. */
 export interface CellObservation {
@@ -137,122 +138,126 @@ export function rescale(record: FederatedJobRecord, policy: FederationPolicy, re
  */
 export function decide(record: FederatedJobRecord, policy: FederationPolicy, seen: ReadonlyMap<string, CellObservation>, now: number): Decision {
   const next: FederatedJobRecord = structuredClone(record);
-  const actions: CellAction[] = [];
   const before = JSON.stringify(record);
-  const observed = (cell: string): CellObservation => seen.get(cell) ?? { reachable: false, down: false };
-  const ours = (cell: string): MemberObservation | undefined => {
-    const member = observed(cell).member;
-    return member?.ours === true ? member : undefined;
-  };
+  const pass: Pass = { record, next, policy, now, cells: new CellLedger(next, policy, seen, now) };
+  const actions = next.killed ? stopEveryMember(pass) : reconcile(pass);
+  return { next, actions, changed: JSON.stringify(next) !== before };
+}
 
-  if (next.killed) {
-    let stopped = true;
-    for (const cell of policy.cells) {
-      const member = ours(cell);
-      if (!observed(cell).reachable) stopped = false;
-      else if (member !== undefined && member.live > 0) {
-        stopped = false;
-        if (!member.killed) actions.push({ kind: "kill", cell });
-      }
-    }
-    // Every member seen with nothing left alive: the name may be used again.
-    if (stopped && next.stoppedAt === undefined) {
-      next.stoppedAt = now;
-      note(next, now, "stopped in every cell");
-    }
-    return { next, actions, changed: JSON.stringify(next) !== before };
-  }
+/** One reconciliation step: the record it started from, the one it decides, and the cells as seen. */
+interface Pass {
+  record: FederatedJobRecord;
+  next: FederatedJobRecord;
+  policy: FederationPolicy;
+  now: number;
+  cells: CellLedger;
+}
 
-  // A job of the same name that is not ours: that cell cannot hold our share.
+function stopEveryMember({ next, policy, now, cells }: Pass): CellAction[] {
+  const actions: CellAction[] = [];
+  let stopped = true;
   for (const cell of policy.cells) {
-    const member = observed(cell).member;
+    const member = cells.ours(cell);
+    if (!cells.observed(cell).reachable) stopped = false;
+    else if (member !== undefined && member.live > 0) {
+      stopped = false;
+      if (!member.killed) actions.push({ kind: "kill", cell });
+    }
+  }
+  // Every member seen with nothing left alive: the name may be used again.
+  if (stopped && next.stoppedAt === undefined) {
+    next.stoppedAt = now;
+    note(next, now, "stopped in every cell");
+  }
+  return actions;
+}
+
+function reconcile(pass: Pass): CellAction[] {
+  const { record, policy, cells } = pass;
+  refuseForeignJobs(pass);
+  trackShortfalls(pass);
+  const credited = policy.cells.reduce((sum, cell) => sum + cells.credit(cell), 0);
+  const deficit = record.spec.replicas - credited;
+  if (deficit > 0 && policy.policy !== "pin") placeDeficit(pass, deficit);
+  if (deficit <= 0) takeBackExtras(pass);
+  return cellActions(pass);
+}
+
+/** A job of the same name that is not ours: that cell cannot hold our share. */
+function refuseForeignJobs({ record, next, policy, now, cells }: Pass): void {
+  for (const cell of policy.cells) {
+    const member = cells.observed(cell).member;
     if (member !== undefined && !member.ours && !member.killed && member.live > 0 && next.refused[cell] === undefined) {
       next.refused[cell] = { at: now, message: `cell ${cell} already runs a job named ${record.name} of ${record.user} that is not part of this federated job` };
       note(next, now, `cell ${cell} refused: ${next.refused[cell].message}`);
     }
   }
+}
 
-  /** What a cell provides of its share: tasks running, and tasks that already ran to their end. */
-  const provided = (cell: string) => {
-    const member = ours(cell);
-    return member === undefined || member.killed ? 0 : member.running + member.finished;
-  };
-  /**
-   * What a cell will still provide once every scale down already decided reaches it: a
-   * gateway may have written a smaller share and died before telling the cell, so the
-   * tasks above the share may be stopped any moment and are not counted.
-   */
-  const surviving = (cell: string) => {
-    const member = ours(cell);
-    const share = next.assigned[cell] ?? 0;
-    if (member === undefined || member.killed || share === 0) return 0;
-    return Math.max(0, provided(cell) - Math.max(0, member.replicas - share));
-  };
+/** When each cell fell short of its share: past spill_after, its share counts only as what runs. */
+function trackShortfalls({ next, policy, now, cells }: Pass): void {
   for (const cell of policy.cells) {
-    if (!observed(cell).reachable) continue; // unknown: the clock keeps running from what was last seen
-    if ((next.assigned[cell] ?? 0) > provided(cell)) next.shortSince[cell] ??= now;
+    if (!cells.observed(cell).reachable) continue; // unknown: the clock keeps running from what was last seen
+    if ((next.assigned[cell] ?? 0) > cells.provided(cell)) next.shortSince[cell] ??= now;
     else delete next.shortSince[cell];
   }
-  const stuck = (cell: string) => next.shortSince[cell] !== undefined && now - next.shortSince[cell] >= policy.spillAfterMs;
-  const credit = (cell: string) => {
-    const seenHere = observed(cell);
-    if (seenHere.down) return 0;
-    // Silent for less than cell-down-after: as far as anyone knows it runs its share.
-    if (!seenHere.reachable) return next.assigned[cell] ?? 0;
-    if (next.refused[cell] !== undefined || stuck(cell)) return Math.min(provided(cell), next.assigned[cell] ?? 0);
-    return next.assigned[cell] ?? 0;
-  };
-  const credited = policy.cells.reduce((sum, cell) => sum + credit(cell), 0);
-  const deficit = record.spec.replicas - credited;
+}
 
-  if (deficit > 0 && policy.policy !== "pin") {
-    const candidates = policy.cells.filter((cell) => observed(cell).reachable && !observed(cell).down && next.refused[cell] === undefined && !stuck(cell));
-    const why = policy.cells
-      .filter((cell) => credit(cell) < (next.assigned[cell] ?? 0))
-      .map((cell) => `${cell}: ${observed(cell).down ? "down" : next.refused[cell] !== undefined ? "refused" : `${(next.assigned[cell] ?? 0) - provided(cell)} not running after ${policy.spillAfterMs / 1000}s`}`)
-      .join(", ");
-    if (candidates.length === 0) {
-      const text = `${deficit} replicas have no cell to go to (${why || "no cell answers"})`;
-      if (next.events.at(-1)?.text !== text) note(next, now, text);
-    } else {
-      const weights = candidates.map((cell) => policy.weights[policy.cells.indexOf(cell)] ?? 1);
-      const shares = policy.policy === "fill" ? candidates.map((_, index) => (index === 0 ? deficit : 0)) : apportion(deficit, weights);
-      const moved: string[] = [];
-      candidates.forEach((cell, index) => {
-        const share = shares[index]!;
-        if (share === 0) return;
-        next.assigned[cell] = (next.assigned[cell] ?? 0) + share;
-        next.shortSince[cell] = now; // its new share gets its own time to start
-        moved.push(`${share} to ${cell}`);
-      });
-      note(next, now, `placed ${moved.join(", ")} (${why || "short of replicas"})`);
-    }
+/** What the credits lack goes to the cells that can take it: by weight (spread), or all to the first (fill). */
+function placeDeficit({ next, policy, now, cells }: Pass, deficit: number): void {
+  const candidates = policy.cells.filter((cell) => cells.observed(cell).reachable && !cells.observed(cell).down && next.refused[cell] === undefined && !cells.stuck(cell));
+  const why = policy.cells
+    .filter((cell) => cells.credit(cell) < (next.assigned[cell] ?? 0))
+    .map((cell) => `${cell}: ${cells.observed(cell).down ? "down" : next.refused[cell] !== undefined ? "refused" : `${(next.assigned[cell] ?? 0) - cells.provided(cell)} not running after ${policy.spillAfterMs / 1000}s`}`)
+    .join(", ");
+  if (candidates.length === 0) {
+    const text = `${deficit} replicas have no cell to go to (${why || "no cell answers"})`;
+    if (next.events.at(-1)?.text !== text) note(next, now, text);
+    return;
   }
+  const weights = candidates.map((cell) => policy.weights[policy.cells.indexOf(cell)] ?? 1);
+  const shares = policy.policy === "fill" ? candidates.map((_, index) => (index === 0 ? deficit : 0)) : apportion(deficit, weights);
+  const moved: string[] = [];
+  candidates.forEach((cell, index) => {
+    const share = shares[index]!;
+    if (share === 0) return;
+    next.assigned[cell] = (next.assigned[cell] ?? 0) + share;
+    next.shortSince[cell] = now; // its new share gets its own time to start
+    moved.push(`${share} to ${cell}`);
+  });
+  note(next, now, `placed ${moved.join(", ")} (${why || "short of replicas"})`);
+}
 
-  // Take back extras only while more than the replicas run (counting only what survives the
-  // scale downs already decided), within the disruption budget.
-  const reachable = policy.cells.filter((cell) => observed(cell).reachable);
-  const totalSurviving = reachable.reduce((sum, cell) => sum + surviving(cell), 0);
-  const stopping = reachable.reduce((sum, cell) => sum + (ours(cell)?.terminating ?? 0), 0);
+/**
+ * Take back extras only while more than the replicas run (counting only what survives the
+ * scale downs already decided), within the disruption budget.
+ */
+function takeBackExtras({ record, next, policy, now, cells }: Pass): void {
+  const reachable = policy.cells.filter((cell) => cells.observed(cell).reachable);
+  const totalSurviving = reachable.reduce((sum, cell) => sum + cells.surviving(cell), 0);
+  const stopping = reachable.reduce((sum, cell) => sum + (cells.ours(cell)?.terminating ?? 0), 0);
   let budget = Math.min(totalSurviving - record.spec.replicas, policy.maxDisruption - stopping);
-  if (deficit <= 0 && budget > 0) {
-    const extras = reachable.filter((cell) => next.refused[cell] === undefined && (next.assigned[cell] ?? 0) > (next.home[cell] ?? 0));
-    // fill gives back from its least preferred cell first; spread from the cell most over its share
-    if (policy.policy === "fill") extras.reverse();
-    else extras.sort((a, b) => next.assigned[b]! - next.home[b]! - (next.assigned[a]! - next.home[a]!));
-    const taken: string[] = [];
-    for (const cell of extras) {
-      if (budget === 0) break;
-      const take = Math.min(budget, next.assigned[cell]! - (next.home[cell] ?? 0));
-      next.assigned[cell]! -= take;
-      budget -= take;
-      taken.push(`${take} from ${cell}`);
-    }
-    if (taken.length > 0) note(next, now, `rebalancing: stopping ${taken.join(", ")} (${totalSurviving} running, ${record.spec.replicas} wanted)`);
+  if (budget <= 0) return;
+  const extras = reachable.filter((cell) => next.refused[cell] === undefined && (next.assigned[cell] ?? 0) > (next.home[cell] ?? 0));
+  // fill gives back from its least preferred cell first; spread from the cell most over its share
+  if (policy.policy === "fill") extras.reverse();
+  else extras.sort((a, b) => next.assigned[b]! - next.home[b]! - (next.assigned[a]! - next.home[a]!));
+  const taken: string[] = [];
+  for (const cell of extras) {
+    if (budget === 0) break;
+    const take = Math.min(budget, next.assigned[cell]! - (next.home[cell] ?? 0));
+    next.assigned[cell]! -= take;
+    budget -= take;
+    taken.push(`${take} from ${cell}`);
   }
+  if (taken.length > 0) note(next, now, `rebalancing: stopping ${taken.join(", ")} (${totalSurviving} running, ${record.spec.replicas} wanted)`);
+}
 
+/** What each reachable cell is asked, so that its member comes to run the cell's share. */
+function cellActions({ next, policy, cells }: Pass): CellAction[] {
+  const actions: CellAction[] = [];
   for (const cell of policy.cells) {
-    const seenHere = observed(cell);
+    const seenHere = cells.observed(cell);
     if (!seenHere.reachable) continue;
     const want = next.assigned[cell] ?? 0;
     const member = seenHere.member;
@@ -276,5 +281,5 @@ export function decide(record: FederatedJobRecord, policy: FederationPolicy, see
     }
     if (member.replicas !== want) actions.push({ kind: "scale", cell, replicas: want });
   }
-  return { next, actions, changed: JSON.stringify(next) !== before };
+  return actions;
 }

@@ -1,0 +1,38 @@
+import type { Command } from "commander";
+import { imageCell, imagesTable, listCellImages, pushImageFile, pushSummary } from "./images.js";
+import { localCellDir, print } from "./program.js";
+
+interface ImageCellOptions {
+  nats?: string;
+  cell?: string;
+}
+
+/** `corral image push|ls`: images in the cell's NATS object store. */
+export function addImageCommands(program: Command): void {
+  const image = program.command("image").description("container images in the cell's NATS object store, for jobs with image = 'name:tag'");
+  const cellOf = (options: ImageCellOptions) => imageCell(localCellDir(program), options.nats, options.cell);
+
+  image
+    .command("push")
+    .description("upload an image (a root filesystem directory, a tarball, a docker save or OCI image-layout tarball) once; borglets fetch its layers by digest")
+    .argument("<file>", "the image: a directory, .tar/.tar.gz, docker save tarball, or OCI layout (directory or tarball)")
+    .argument("<name:tag>", "what jobs call it, e.g. web:1.2")
+    .option("--nats <url>", "the cell's NATS, instead of the local cell in --dir")
+    .option("--cell <name>", "the cell's name (with --nats)")
+    .option("--json", "print JSON for scripts")
+    .action(async (file: string, reference: string, options: ImageCellOptions & { json?: boolean }) => {
+      const result = await pushImageFile(cellOf(options), file, reference, options.json === true);
+      print(result, options.json === true, () => pushSummary(result));
+    });
+
+  image
+    .command("ls")
+    .description("the cell's images")
+    .option("--nats <url>", "the cell's NATS, instead of the local cell in --dir")
+    .option("--cell <name>", "the cell's name (with --nats)")
+    .option("--json", "print JSON for scripts")
+    .action(async (options: ImageCellOptions & { json?: boolean }) => {
+      const images = await listCellImages(cellOf(options));
+      print({ images }, options.json === true, () => imagesTable(images));
+    });
+}

@@ -1,0 +1,39 @@
+import { InvalidArgumentError } from "commander";
+import { NAME_PATTERN, parseSelector } from "@corral/contracts";
+import { parseDuration } from "@corral/spec";
+
+/** A selector is checked before anything is sent: a typo is named here, not as an empty list. */
+export function labelSelector(text: string): string {
+  try {
+    parseSelector(text, "--selector");
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
+}
+
+/** Checked here so a typo is refused before anything is sent; the gateway reads it again. */
+export function graceDuration(text: string): string {
+  try {
+    parseDuration(text);
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
+  return text;
+}
+
+export function positiveInteger(what: string, max: number) {
+  return (value: string): number => {
+    const parsed = Number(value);
+    if (!Number.isInteger(parsed) || parsed < 0 || parsed > max) throw new InvalidArgumentError(`${what} must be a whole number from 0 to ${max}`);
+    return parsed;
+  };
+}
+
+export function cellList(text: string): string[] {
+  const cells = text.split(",").map((cell) => cell.trim());
+  const bad = cells.find((cell) => !NAME_PATTERN.test(cell));
+  if (bad !== undefined) throw new InvalidArgumentError(`'${bad}' is not a cell name (lower-case letters, digits, '_' and '-'); e.g. --cells a,b,c`);
+  if (new Set(cells).size !== cells.length) throw new InvalidArgumentError(`a cell is named twice in ${text}`);
+  return cells;
+}
