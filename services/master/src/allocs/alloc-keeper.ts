@@ -2,7 +2,9 @@
 // in them by the leader itself, not by schedulers.
 import { taskId, type Requirements } from "@corral/contracts";
 import { refusals, resourceRefusal, type Refusal } from "@corral/scheduling";
-import { allocSetIdOf, eligibleAt, taskRefOf, type CellState, type TaskRef } from "../state/cell-state.js";
+import { allocSetIdOf } from "./alloc-sets.js";
+import { eligibleAt, taskRefOf, type TaskRef } from "../state/task-ref.js";
+import type { CellState } from "../state/cell-state.js";
 import { CommandBatch, leaseFor, revocationFor } from "../leader/commands.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 

@@ -1,7 +1,8 @@
 // Whether a heartbeat changes anything. One judgement for both judges, the link shards and the
 // leader with its own share, so they never disagree about a machine.
 import { taskListDigest, type DigestedTask, type Heartbeat } from "@corral/contracts";
-import { isAlloc, type CellState } from "../state/cell-state.js";
+import { isAlloc } from "../allocs/alloc-sets.js";
+import type { CellState } from "../state/cell-state.js";
 
 /**
  * Whether a heartbeat tells the leader nothing about tasks that it does not already have:

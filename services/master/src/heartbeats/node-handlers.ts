@@ -3,7 +3,9 @@
 import { heartbeat, linkAlive, linkHeartbeats, nodeFromSubject, subjects, taskEventBatch, type Heartbeat, type HeartbeatTask, type TaskEvent, type HistoryEntry } from "@corral/contracts";
 import { serveRpc, subscribeEvents, type Subscription } from "@corral/kit";
 import { MACHINE_LOST, type TaskLifecycleEvent } from "@corral/machines";
-import { isAlloc, type NodeRecord, type TaskRef } from "../state/cell-state.js";
+import { isAlloc } from "../allocs/alloc-sets.js";
+import type { NodeRecord } from "../state/cell-state.js";
+import type { TaskRef } from "../state/task-ref.js";
 import { CommandBatch, leaseFor, revocationFor } from "../leader/commands.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 import { publishHistory } from "../jobs/job-history.js";

@@ -1,7 +1,7 @@
 // What `corral events` shows: lifecycle changes as a job's history entries, published per job.
 import { subjects, type HistoryEntry } from "@corral/contracts";
 import type { NatsConnection } from "@corral/kit";
-import type { TaskChange } from "../state/cell-state.js";
+import type { TaskChange } from "../state/task-ref.js";
 
 /** A lifecycle change as people read it in `corral events`. */
 export function historyEntryOf(change: TaskChange, now = Date.now()): HistoryEntry | undefined {

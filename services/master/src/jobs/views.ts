@@ -1,6 +1,8 @@
 // Jobs and machines as the API shows them, built from the state when asked for rather than kept.
 import { PLACED_STATES, TASK_STATES, taskId, type JobView, type NodeView, type TaskState, type TaskView } from "@corral/contracts";
-import { eligibleAt, isAlloc, type CellState } from "../state/cell-state.js";
+import { eligibleAt } from "../state/task-ref.js";
+import { isAlloc } from "../allocs/alloc-sets.js";
+import type { CellState } from "../state/cell-state.js";
 import type { Reclamation } from "../scheduling/reclamation.js";
 import type { JobRecord } from "@corral/state";
 

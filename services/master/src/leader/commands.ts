@@ -3,7 +3,8 @@
 import { leaseBatch, schedulerKick, subjects, taskChanges, type HistoryEntry, type Lease, type Revocation } from "@corral/contracts";
 import { publishEvent, type NatsConnection } from "@corral/kit";
 import { lostRunThatMayFinishIt } from "@corral/machines";
-import type { CellState, TaskChange, TaskRef } from "../state/cell-state.js";
+import type { CellState } from "../state/cell-state.js";
+import type { TaskChange, TaskRef } from "../state/task-ref.js";
 import { historyEntryOf, publishHistory } from "../jobs/job-history.js";
 
 export function leaseFor(ref: TaskRef, state: Pick<CellState, "task">): Lease {

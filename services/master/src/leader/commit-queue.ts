@@ -2,7 +2,8 @@
 // so that nothing is acknowledged or sent before it is durable.
 import { CorralError } from "@corral/contracts";
 import type { FencedStore, Logger } from "@corral/kit";
-import type { CellState, TaskRef } from "../state/cell-state.js";
+import type { CellState } from "../state/cell-state.js";
+import type { TaskRef } from "../state/task-ref.js";
 import type { CommandBatch } from "./commands.js";
 import { type JobRecord, encodeJobHead, encodeMachine, encodeSubmission, encodeTaskRecord, MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, taskField, taskFieldsPast } from "@corral/state";
 

@@ -2,7 +2,7 @@
 // could not place.
 import { cheapestPreemption, fitsSomewhere, profileFor, taskRequestFor } from "@corral/scheduling";
 import { wholeCellForJobs } from "./cell-offers.js";
-import { isAlloc } from "../state/cell-state.js";
+import { isAlloc } from "../allocs/alloc-sets.js";
 import { revocationFor, type CommandBatch } from "../leader/commands.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 

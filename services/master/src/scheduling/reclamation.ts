@@ -1,7 +1,8 @@
 // Resource reclamation: reservations decaying toward usage, so that reserved but idle room can run
 // non-production work.
 import type { JobRecord, TaskRecord } from "@corral/state";
-import type { CellState, TaskRef } from "../state/cell-state.js";
+import type { CellState } from "../state/cell-state.js";
+import type { TaskRef } from "../state/task-ref.js";
 
 /** What a reservation keeps above measured usage: a fraction, and a floor for tiny tasks. */
 const MARGIN = 0.2;

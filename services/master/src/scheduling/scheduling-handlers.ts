@@ -3,7 +3,9 @@
 import { CorralError, declaredSpread, fetchWork, isPlaced, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { assignedPortsRefusal, firstRefusal, mayUseReclaimed, profileFor, resourceRefusal, taskRequestFor, type TaskRequest } from "@corral/scheduling";
-import { isAlloc, type NodeRecord, type TaskRef } from "../state/cell-state.js";
+import { isAlloc } from "../allocs/alloc-sets.js";
+import type { NodeRecord } from "../state/cell-state.js";
+import type { TaskRef } from "../state/task-ref.js";
 import { CommandBatch, leaseFor } from "../leader/commands.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 import { jobDomainCounts, LiveFitView } from "./live-fit-view.js";

@@ -4,7 +4,9 @@ import { serveRpc, type Subscription } from "@corral/kit";
 import { explainPending, profileFor, taskRequestFor } from "@corral/scheduling";
 import { wholeCellFor } from "./cell-offers.js";
 import { allocRefusal } from "../allocs/alloc-keeper.js";
-import { allocSetIdOf, eligibleAt, taskRefOf, type CellState } from "../state/cell-state.js";
+import { allocSetIdOf } from "../allocs/alloc-sets.js";
+import { eligibleAt, taskRefOf } from "../state/task-ref.js";
+import type { CellState } from "../state/cell-state.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 import type { JobRecord } from "@corral/state";
 
