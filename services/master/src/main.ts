@@ -6,6 +6,7 @@ import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
 import { Election } from "./election/election.js";
 import { StateFollower } from "./standby/follower.js";
+import { CheckpointTurns } from "./standby/checkpoint-turns.js";
 import { LeaseMetrics } from "./election/lease-metrics.js";
 import { LinkShard } from "./heartbeats/link-shard.js";
 import { loadQuotaFile } from "./jobs/quota-file.js";
@@ -168,47 +169,14 @@ function exitIncompatible(error: CorralError): never {
   process.exit(2);
 }
 
-/**
- * Checkpoints are the standbys' work: one at a time (a turn held in Redis) writes the copy
- * it follows, and the log is trimmed behind the checkpoint before. A big cell's checkpoint
- * takes seconds, so turns are spaced by what the last one cost (at most about a tenth of a
- * master's time), never closer than --checkpoint-every. The leader takes one itself only
- * when no turn was held and none was taken for three periods (no standby is running).
- */
-const CHECKPOINT_CLAIM_MS = 60_000;
-const CHECKPOINT_SPACING_FACTOR = 10;
-let checkpointPositionSeen = "";
-let periodsWithoutCheckpoint = 0;
-async function checkpointTick(): Promise<void> {
-  const position = await checkpoints.position();
-  const turnHeld = await checkpoints.turnHeld();
-  periodsWithoutCheckpoint = position === checkpointPositionSeen && !turnHeld ? periodsWithoutCheckpoint + 1 : 0;
-  checkpointPositionSeen = position;
-  if (turnHeld || (term !== undefined && periodsWithoutCheckpoint < 3)) return;
-  // Held through the checkpoint, however big; a master that dies holding it delays the next by this much at most.
-  if (!(await checkpoints.claimTurn(flags.name, Math.max(flags.checkpointEvery, CHECKPOINT_CLAIM_MS)))) return;
-  const started = Date.now();
-  const following = term === undefined ? follower : undefined;
-  const taken = following !== undefined ? await following.takeCheckpoint() : await checkpoints.take();
-  const tookMs = Date.now() - started;
-  const nextInMs = Math.max(flags.checkpointEvery, CHECKPOINT_SPACING_FACTOR * tookMs);
-  await checkpoints.holdTurn(flags.name, nextInMs);
-  if (taken !== undefined) {
-    log.info({ position: taken.position, records: taken.records, bytes: taken.bytes, ms: tookMs, nextInMs, from: following !== undefined ? "followed copy" : "stored state" }, "checkpoint taken; change log trimmed behind it");
-  }
-}
-const checkpointTimer = setInterval(() => {
-  checkpointTick().catch((error: unknown) => {
-    if (error instanceof CorralError && error.code === "incompatible_state") exitIncompatible(error);
-    log.warn({ err: (error as Error).message }, "checkpoint failed; the log is kept until the next one");
-  });
-}, flags.checkpointEvery);
+const checkpointTurns = new CheckpointTurns(checkpoints, { replica: flags.name, everyMs: flags.checkpointEvery }, () => (term === undefined ? { follower } : "leading"), log, exitIncompatible);
+checkpointTurns.start();
 
 onStop(async () => {
   stopping = true;
   election.stop();
   clearInterval(freshnessCheck);
-  clearInterval(checkpointTimer);
+  checkpointTurns.stop();
   await leaseKeeper.stop();
   const leading = epoch;
   stepDown("shutting down");
