@@ -23,8 +23,16 @@ const TSX_LOADER = import.meta.resolve("tsx");
 
 export type ServiceName = "master" | "scheduler" | "borglet" | "gateway";
 
-export function serviceEntry(service: ServiceName): string {
-  return join(REPO_ROOT, "services", service, "src", "main.ts");
+/** How a service is run: from its TypeScript source through tsx, or from `npm run build`'s output on plain node. */
+export type ServiceForm = "source" | "built";
+
+export function serviceEntry(service: ServiceName, form: ServiceForm = "source"): string {
+  return form === "source" ? join(REPO_ROOT, "services", service, "src", "main.ts") : join(REPO_ROOT, "services", service, "dist", "src", "main.js");
+}
+
+/** The node flags that load a service of that form: tsx for source; for built, every @corral/* package's dist/. */
+function loaderFlags(form: ServiceForm): string[] {
+  return form === "source" ? ["--import", TSX_LOADER] : ["--conditions=corral-built"];
 }
 
 export interface CellOptions {
@@ -74,14 +82,17 @@ export interface CellOptions {
    * or `stopLocalCell`. Off for `corral cell up`, whose cell outlives the command.
    */
   dieWithStarter?: boolean;
+  /** run the services from `npm run build`'s output on plain node rather than from source (default: source) */
+  form?: ServiceForm;
 }
 
-/** Starts one service process of a local cell, run from source through tsx. */
+/** Starts one service process of a local cell. */
 export function launchService(
   dir: string,
   service: ServiceName,
   name: string,
   args: readonly string[],
+  form: ServiceForm = "source",
 ): StartedProcess {
   mkdirSync(join(dir, "logs"), { recursive: true });
   // gc() is exposed so memory per task and per machine can be measured without garbage in it.
@@ -91,7 +102,7 @@ export function launchService(
   const profileDir = process.env["CORRAL_PROFILE_DIR"];
   const profiled = (process.env["CORRAL_PROFILE_SERVICES"] ?? "").split(",").filter((kind) => kind !== "");
   if (profileDir !== undefined && profileDir !== "" && (profiled.length === 0 || profiled.includes(service))) nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`);
-  return startDetached(service, name, process.execPath, [...nodeFlags, "--import", TSX_LOADER, serviceEntry(service), ...args], {
+  return startDetached(service, name, process.execPath, [...nodeFlags, ...loaderFlags(form), serviceEntry(service, form), ...args], {
     log: join(dir, "logs", `${name}.log`),
     cwd: REPO_ROOT,
   });
@@ -253,7 +264,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
       const gatewayArgs = ["--cell", cellNames[0]!, "--nats", cell.nats, "--port", String(ports.http), "--host", "127.0.0.1", "--dns-port", String(ports.dns)];
       if (federated) gatewayArgs.push("--cells", cellNames.join(","), "--name", name);
       if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
-      track(launchService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))]));
+      track(launchService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))], options.form));
     }
     const masters = options.masters ?? 5;
     progress(
@@ -339,11 +350,11 @@ async function startCellServices(
   for (let i = 0; i < (options.masters ?? 5); i++) {
     const name = named(cell.cell, `master-${i}`);
     const quotaFile = options.quotaFiles?.[cell.cell] ?? options.quotaFile;
-    track(launchService(dir, "master", name, [...masterArgs(cell, name, { ...options, ...(quotaFile === undefined ? {} : { quotaFile }) }), ...metricsArgs(await metricsPortFor(file))]));
+    track(launchService(dir, "master", name, [...masterArgs(cell, name, { ...options, ...(quotaFile === undefined ? {} : { quotaFile }) }), ...metricsArgs(await metricsPortFor(file))], options.form));
   }
   for (let i = 0; i < (options.schedulers ?? 1); i++) {
     const name = named(cell.cell, `scheduler-${i}`);
-    track(launchService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))]));
+    track(launchService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))], options.form));
   }
   if (options.hollow !== undefined) {
     for (let i = 0; i < options.hollow.processes; i++) {
@@ -359,7 +370,7 @@ async function startCellServices(
     // Every real borglet of a local cell (of every cell of a local federation) runs on this one host: each offers its share.
     const hostShare = borglets * Math.max(1, options.cells?.length ?? 1);
     const args = [...borgletArgs(cell, name, range, { ...options, hostShare, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` } }), ...metricsArgs(await metricsPortFor(file))];
-    const borglet = launchService(dir, "borglet", name, args);
+    const borglet = launchService(dir, "borglet", name, args, options.form);
     // Its tasks bind these ports whenever they are placed, long after a `cell up` has exited.
     shareReservations(Array.from({ length: range[1] - range[0] + 1 }, (_, offset) => range[0] + offset), borglet);
     track(borglet);

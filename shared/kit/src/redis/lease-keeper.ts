@@ -1,5 +1,5 @@
 import type { Worker } from "node:worker_threads";
-import { startTypeScriptWorker } from "../threads/typescript-worker.js";
+import { siblingModule, startTypeScriptWorker } from "../threads/typescript-worker.js";
 import { LEASE_SLOTS, LeaseSlots, NO_SLACK_MEASURED, type LeaseKeeperOptions } from "./lease-keeper-slots.js";
 
 /**
@@ -19,7 +19,7 @@ export class LeaseKeeper {
     this.stepDownAfterMs = options.stepDownAfterMs;
     this.slots.set(LEASE_SLOTS.pulseAt, Date.now());
     this.slots.set(LEASE_SLOTS.minSlackMs, NO_SLACK_MEASURED);
-    this.worker = startTypeScriptWorker(new URL("./lease-keeper-worker.ts", import.meta.url), { ...options, slots: this.slots.buffer });
+    this.worker = startTypeScriptWorker(siblingModule("lease-keeper-worker", import.meta.url), { ...options, slots: this.slots.buffer });
     this.worker.unref();
     this.ready = new Promise((resolve, reject) => {
       this.worker.once("message", () => resolve());
