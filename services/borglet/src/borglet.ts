@@ -257,23 +257,25 @@ export class Borglet {
   heartbeat(): void {
     const { cell, name } = this.options;
     const measured: MeasuredTask<RunningTask>[] = [];
-    const tasks: HeartbeatTask[] = [...this.tasks.values()].map((task) => {
+    // Built field by field, without spreads: a hollow fleet builds thousands of these a second.
+    const tasks: HeartbeatTask[] = [];
+    for (const task of this.tasks.values()) {
+      const { lease } = task;
+      const reported: HeartbeatTask = { taskId: lease.taskId, incarnation: lease.incarnation, state: reportedState(task), ports: lease.ports };
+      if (task.pid !== undefined) reported.pid = task.pid;
       const counters = task.usage?.();
-      const usage = counters === undefined ? undefined : this.usage.sample(`${task.lease.taskId}/${task.lease.incarnation}`, counters);
-      if (counters !== undefined) this.usageObserver?.measured(task.lease.taskId, { cpu: usage?.cpu, ramBytes: counters.ramBytes });
-      // A task in an alloc uses its alloc's room, which no one else was given: never evicted for pressure.
-      const evictable = !task.terminating && task.lease.alloc === undefined;
-      if (counters !== undefined) measured.push({ task, band: evictable ? task.lease.priority : undefined, ramBytes: counters.ramBytes });
-      return {
-        taskId: task.lease.taskId,
-        incarnation: task.lease.incarnation,
-        state: reportedState(task),
-        ...(task.pid === undefined ? {} : { pid: task.pid }),
-        ports: task.lease.ports,
-        ...(usage === undefined ? {} : { usage }),
-        ...(this.probers.get(task)?.current === undefined ? {} : { health: this.probers.get(task)!.current! }),
-      };
-    });
+      if (counters !== undefined) {
+        const usage = this.usage.sample(`${lease.taskId}/${lease.incarnation}`, counters);
+        this.usageObserver?.measured(lease.taskId, { cpu: usage?.cpu, ramBytes: counters.ramBytes });
+        if (usage !== undefined) reported.usage = usage;
+        // A task in an alloc uses its alloc's room, which no one else was given: never evicted for pressure.
+        const evictable = !task.terminating && lease.alloc === undefined;
+        measured.push({ task, band: evictable ? lease.priority : undefined, ramBytes: counters.ramBytes });
+      }
+      const health = this.probers.get(task)?.current;
+      if (health !== undefined) reported.health = health;
+      tasks.push(reported);
+    }
     const usageMoved = this.usage.takeMoved();
     publishEvent(this.nc, subjects.nodeHeartbeat(cell, name), heartbeat, cell, {
       node: name,
@@ -289,7 +291,7 @@ export class Borglet {
       heartbeatMs: this.options.heartbeatMs,
       ...(usageMoved ? { usageMoved: true as const } : {}),
     });
-    this.relieveMemoryPressure(measured);
+    if (measured.length > 0) this.relieveMemoryPressure(measured);
   }
 }
 
