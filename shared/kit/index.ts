@@ -22,3 +22,4 @@ export * from "./src/metrics/exporter.js";
 export * from "./src/metrics/connection-metrics.js";
 export * from "./src/metrics/service-metrics.js";
 export * from "./src/nats/kv-bucket.js";
+export * from "./src/nats/jetstream-replicas.js";

@@ -1,5 +1,6 @@
 import type { Command } from "commander";
 import { imageCell, imagesTable, listCellImages, pushImageFile, pushSummary } from "./images.js";
+import { jsReplicas } from "./option-parsers.js";
 import { localCellDir, print } from "./program.js";
 
 interface ImageCellOptions {
@@ -19,9 +20,10 @@ export function addImageCommands(program: Command): void {
     .argument("<name:tag>", "what jobs call it, e.g. web:1.2")
     .option("--nats <url>", "the cell's NATS, instead of the local cell in --dir")
     .option("--cell <name>", "the cell's name (with --nats)")
+    .option("--js-replicas <n>", "copies JetStream keeps of the cell's layer store and image catalog, if this push creates them: 1 on one NATS server, 3 on a cluster", jsReplicas, 1)
     .option("--json", "print JSON for scripts")
-    .action(async (file: string, reference: string, options: ImageCellOptions & { json?: boolean }) => {
-      const result = await pushImageFile(cellOf(options), file, reference, options.json === true);
+    .action(async (file: string, reference: string, options: ImageCellOptions & { json?: boolean; jsReplicas: number }) => {
+      const result = await pushImageFile(cellOf(options), file, reference, options.json === true, options.jsReplicas);
       print(result, options.json === true, () => pushSummary(result));
     });
 

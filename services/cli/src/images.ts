@@ -28,7 +28,7 @@ async function withNats<T>(where: ImageCell, use: (nc: NatsConnection) => Promis
 }
 
 /** Reads the image file, then uploads the layers the cell lacks, with a bar of bytes sent on stderr. */
-export async function pushImageFile(where: ImageCell, file: string, reference: string, quiet: boolean): Promise<PushResult> {
+export async function pushImageFile(where: ImageCell, file: string, reference: string, quiet: boolean, replicas: number): Promise<PushResult> {
   const source = await readImageSource(resolve(file));
   const total = source.layers.reduce((sum, layer) => sum + layer.size, 0);
   const bar = quiet || !process.stderr.isTTY ? undefined : new SingleBar({ format: `pushing ${reference} [{bar}] {percentage}% | {value}/{total} bytes of layers`, hideCursor: true }, Presets.shades_classic);
@@ -42,7 +42,7 @@ export async function pushImageFile(where: ImageCell, file: string, reference: s
           bar?.update(done);
         }
         if (bar === undefined && !quiet && progress.kind !== "image-recorded") process.stderr.write(`${progress.kind} ${progress.digest.slice(0, 19)} (${bytes(progress.size)})\n`);
-      }),
+      }, replicas),
     );
   } finally {
     bar?.stop();

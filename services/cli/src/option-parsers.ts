@@ -30,6 +30,13 @@ export function positiveInteger(what: string, max: number) {
   };
 }
 
+/** --js-replicas: JetStream keeps 1 to 5 copies. */
+export function jsReplicas(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 5) throw new InvalidArgumentError("--js-replicas must be a whole number of copies from 1 to 5 (1 on one NATS server, 3 on a 3-server cluster)");
+  return parsed;
+}
+
 export function cellList(text: string): string[] {
   const cells = text.split(",").map((cell) => cell.trim());
   const bad = cells.find((cell) => !NAME_PATTERN.test(cell));

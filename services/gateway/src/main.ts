@@ -3,7 +3,7 @@ import Fastify from "fastify";
 import { z } from "zod";
 import { cellNameSchema } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
-import { flag, LeaderChanges, parsedFlag, startService } from "@corral/kit";
+import { flag, jsReplicasFlag, LeaderChanges, parsedFlag, startService } from "@corral/kit";
 import { httpError } from "./http-errors.js";
 import { DnsServer } from "./dns-server.js";
 import { NameTable } from "./name-table.js";
@@ -34,6 +34,7 @@ const { flags, log, metrics, nc, onStop } = await startService({
     ),
     cellDownAfter: flag("how long a federated cell may stay silent before it counts as down", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "10s" }),
     reconcileEvery: flag("how often the federation's reconciler runs", duration.refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"), { default: "1s" }),
+    jsReplicas: jsReplicasFlag,
     federationLeaseTtl: flag("how long the federation reconciler's lease lasts unrenewed", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "3s" }),
   },
   check: (flags) =>
@@ -58,12 +59,12 @@ app.setNotFoundHandler((request, reply) => {
 const cells = flags.cells.length > 0 ? flags.cells : [flags.cell];
 const federation =
   flags.cells.length > 0
-    ? await Federation.start(nc, { name: flags.name, cells, cellDownAfterMs: flags.cellDownAfter, reconcileEveryMs: flags.reconcileEvery, leaseTtlMs: flags.federationLeaseTtl }, log, metrics.registry)
+    ? await Federation.start(nc, { name: flags.name, cells, cellDownAfterMs: flags.cellDownAfter, reconcileEveryMs: flags.reconcileEvery, leaseTtlMs: flags.federationLeaseTtl, jsReplicas: flags.jsReplicas }, log, metrics.registry)
     : undefined;
 const leaderChanges = new Map(cells.map((cell) => [cell, new LeaderChanges(nc, cell, log)]));
 registerRoutes(app, { nc, log, cell: flags.cell, cells, leaderWaitMs: flags.leaderWait, leaderChanges, ...(federation === undefined ? {} : { federation }) });
 await app.listen({ host: flags.host, port: flags.port });
-const tables = new Map(cells.map((cell) => [cell, new NameTable(nc, cell, log)]));
+const tables = new Map(cells.map((cell) => [cell, new NameTable(nc, cell, log, flags.jsReplicas)]));
 let dns: DnsServer | undefined;
 if (flags.dnsPort > 0) {
   for (const table of tables.values()) await table.start();

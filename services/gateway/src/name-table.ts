@@ -35,10 +35,12 @@ export class NameTable implements NameResolver {
     private readonly nc: NatsConnection,
     private readonly cell: string,
     private readonly log: Logger,
+    /** copies JetStream keeps of the names bucket, should this gateway be the first to open it */
+    private readonly jsReplicas: number,
   ) {}
 
   async start(): Promise<void> {
-    const kv: KV = await openKvBucket(this.nc, bnsBucket(this.cell), { history: 1 });
+    const kv: KV = await openKvBucket(this.nc, bnsBucket(this.cell), { history: 1, replicas: this.jsReplicas }, this.log);
     const watch = await kv.watch();
     this.stopWatching = () => watch.stop();
     void (async () => {

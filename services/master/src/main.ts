@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CorralError } from "@corral/contracts";
-import { connectRedis, ChangeLogReader, CheckpointStore, FencedStore, flag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
+import { connectRedis, ChangeLogReader, CheckpointStore, FencedStore, flag, jsReplicasFlag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
@@ -29,6 +29,7 @@ const { flags, log, metrics, nc, onStop } = await startService({
     quota: flag("a quota file (YAML or JSON); empty: no quota, every user unlimited", z.string(), { default: "" }),
     redisWaitReplicas: flag("Redis replicas that must have each commit before it is acknowledged", z.coerce.number().int("a whole number of replicas").min(0).max(16), { default: "0" }),
     redisWaitTimeout: flag("how long a commit waits for those replicas", duration, { default: "1s" }),
+    jsReplicas: jsReplicasFlag,
     reservationHalfLife: flag("how fast a task's unused reservation decays toward its usage plus a margin", duration.refine((ms) => ms >= 100, "at least 100ms"), { default: "5m" }),
   },
   logFields: (flags) => ({ replica: flags.name }),
@@ -136,6 +137,7 @@ async function lead(won: number, asked: number): Promise<void> {
     reservationHalfLifeMs: flags.reservationHalfLife,
     policy: flags.policy,
     quota,
+    jsReplicas: flags.jsReplicas,
     ...(initialState === undefined ? {} : { initialState }),
     // Only this term may end itself: a late refusal of an older term must not end a newer one.
     onDeposed: (error) => {

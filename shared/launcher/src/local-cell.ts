@@ -77,6 +77,13 @@ export interface CellOptions {
    */
   natsPerCell?: boolean;
   /**
+   * A cell (not a federation) on this many nats-servers routed into one NATS cluster; every
+   * service is given all their URLs and reconnects to another when its server goes. Default 1.
+   */
+  natsServers?: number;
+  /** copies JetStream keeps of the cell's streams and buckets (--js-replicas); default: 3 on 3 or more nats-servers, else 1 */
+  jsReplicas?: number;
+  /**
    * The cell stops when the process that starts it exits or is killed (even by SIGKILL)
    * without stopping it: for load tests and tests. Stop such a cell with `stopStartedCell`
    * or `stopLocalCell`. Off for `corral cell up`, whose cell outlives the command.
@@ -158,7 +165,12 @@ async function metricsPortFor(cell: CellFile): Promise<number> {
   return port;
 }
 
-export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs">): string[] {
+/** --js-replicas as the options ask, or as many copies as a cluster of their nats-servers can hold (at most 3). */
+function jsReplicasOf(options: Pick<CellOptions, "jsReplicas" | "natsServers">): number {
+  return options.jsReplicas ?? Math.min(3, options.natsServers ?? 1);
+}
+
+export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers">): string[] {
   return [
     "--cell", cell.cell,
     "--nats", cell.nats,
@@ -170,6 +182,7 @@ export function masterArgs(cell: { cell: string; nats: string; redis: string }, 
     "--checkpoint-every", `${options.checkpointEveryMs ?? 10_000}ms`,
     ...(options.quotaFile === undefined ? [] : ["--quota", options.quotaFile]),
     ...(options.reservationHalfLifeMs === undefined ? [] : ["--reservation-half-life", `${options.reservationHalfLifeMs}ms`]),
+    "--js-replicas", String(jsReplicasOf(options)),
   ];
 }
 
@@ -198,6 +211,13 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     throw new CorralError("bad_request", "natsPerCell gives each cell of a federation its own nats-server; name the cells too, e.g. --cells a,b,c", "natsPerCell");
   }
   const natsPerCell = options.natsPerCell === true;
+  const natsServers = options.natsServers ?? 1;
+  if (!Number.isInteger(natsServers) || natsServers < 1 || natsServers > 9) {
+    throw new CorralError("bad_request", `natsServers is ${natsServers}: a cell runs on 1 to 9 nats-servers, e.g. 3 for a cluster that outlives one server`, "natsServers");
+  }
+  if (natsServers > 1 && federated) {
+    throw new CorralError("bad_request", "natsServers makes one cell's NATS cluster; a federation's cells each get their own server with natsPerCell", "natsServers");
+  }
   requireExecutable("nats-server");
   requireExecutable("redis-server");
   mkdirSync(dir, { recursive: true });
@@ -215,8 +235,8 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   const gatewayCount = options.gateways ?? 1;
   // Client ports of the nats-servers: one, or with natsPerCell one per cell.
   const natsPorts: number[] = [];
-  for (const _ of natsPerCell ? cellNames : [cellNames[0]]) natsPorts.push(await freePort());
-  const natsUrl = (c: number) => `nats://127.0.0.1:${natsPorts[natsPerCell ? c : 0]}`;
+  for (let i = 0; i < (natsPerCell ? cellNames.length : natsServers); i++) natsPorts.push(await freePort());
+  const natsUrl = (c: number) => (natsServers > 1 ? natsPorts.map((port) => `nats://127.0.0.1:${port}`).join(",") : `nats://127.0.0.1:${natsPorts[natsPerCell ? c : 0]}`);
   const redisPorts: number[] = [];
   for (const _ of cellNames) redisPorts.push(await freePort());
   const gatewayPorts: { http: number; dns: number }[] = [];
@@ -240,6 +260,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   const named = (cellName: string, name: string) => (federated ? `${cellName}-${name}` : name);
   try {
     if (natsPerCell) await startSuperCluster(dir, cellNames, natsPorts, processes, progress, track);
+    else if (natsServers > 1) await startNatsCluster(dir, cellNames[0]!, natsPorts, processes, progress, track);
     else {
       progress(`nats-server on port ${natsPorts[0]}`);
       await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]!, onSpawned: track });
@@ -261,7 +282,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     }
     for (const [i, ports] of gatewayPorts.entries()) {
       const name = gatewayCount === 1 ? "gateway" : `gateway-${i}`;
-      const gatewayArgs = ["--cell", cellNames[0]!, "--nats", cell.nats, "--port", String(ports.http), "--host", "127.0.0.1", "--dns-port", String(ports.dns)];
+      const gatewayArgs = ["--cell", cellNames[0]!, "--nats", cell.nats, "--port", String(ports.http), "--host", "127.0.0.1", "--dns-port", String(ports.dns), "--js-replicas", String(jsReplicasOf(options))];
       if (federated) gatewayArgs.push("--cells", cellNames.join(","), "--name", name);
       if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
       track(launchService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))], options.form));
@@ -334,6 +355,36 @@ async function startSuperCluster(
   }
   progress(`waiting for JetStream's meta group over ${cellNames.length} NATS clusters to elect a leader`);
   await Promise.all(ports.map(({ client }) => waitForJetStream(`nats://127.0.0.1:${client}`, { timeoutMs: 60_000, died })));
+}
+
+/**
+ * One NATS cluster of routed servers (`nats-server-0` …), JetStream on each; returns once its
+ * meta group has a leader. Streams created with --js-replicas 3 then keep a copy on three.
+ */
+async function startNatsCluster(
+  dir: string,
+  cluster: string,
+  clientPorts: readonly number[],
+  processes: StartedProcess[],
+  progress: (message: string) => void,
+  track: (started: StartedProcess) => void,
+): Promise<void> {
+  const routePorts: number[] = [];
+  for (const _ of clientPorts) routePorts.push(await freePort());
+  const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`);
+  const died = () => processes.find((p) => !isSameProcessAlive(p))?.name;
+  progress(`a NATS cluster of ${clientPorts.length} servers on ports ${clientPorts.join(", ")}`);
+  for (const [i, port] of clientPorts.entries()) {
+    await startNatsServer({
+      dir: join(dir, `nats-${i}`),
+      port,
+      name: `nats-server-${i}`,
+      serverName: `corral-${cluster}-${i}`,
+      superCluster: { cluster, routePort: routePorts[i]!, routes },
+      onSpawned: track,
+    });
+  }
+  await Promise.all(clientPorts.map((port) => waitForJetStream(`nats://127.0.0.1:${port}`, { timeoutMs: 60_000, died })));
 }
 
 /** One cell's masters, schedulers and borglets (real or hollow); returns how many machines it will have. */

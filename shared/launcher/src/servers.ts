@@ -37,10 +37,10 @@ export interface NatsSuperClusterOptions {
   routePort: number;
   /** route URLs of its cluster's servers; default: itself (JetStream wants a configured route even in a one-server cluster) */
   routes?: string[];
-  /** where this server listens for gateway connections from other clusters */
-  gatewayPort: number;
+  /** where this server listens for gateway connections from other clusters; none: a lone cluster */
+  gatewayPort?: number;
   /** every cluster of the super-cluster, its own included (a server ignores the entry naming itself) */
-  gateways: NatsGatewayRemote[];
+  gateways?: NatsGatewayRemote[];
 }
 
 export interface NatsServerOptions extends ServerOptions {
@@ -78,6 +78,10 @@ export function natsServerConfig(options: { host?: string; superCluster?: NatsSu
       `  listen: ${quoted(`${host}:${sc.routePort}`)}`,
       `  routes: [${(sc.routes ?? [self]).map(quoted).join(", ")}]`,
       "}",
+    );
+  }
+  if (sc?.gatewayPort !== undefined && sc.gateways !== undefined) {
+    lines.push(
       "",
       "# Gateways join the clusters into one super-cluster: one subject space and one JetStream",
       "# meta group; each stream stays in the cluster that created it. The gateway's name must be",

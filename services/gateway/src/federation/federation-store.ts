@@ -36,9 +36,9 @@ export class FederationStore {
     private readonly log: Logger,
   ) {}
 
-  static async open(nc: NatsConnection, log: Logger): Promise<FederationStore> {
+  static async open(nc: NatsConnection, log: Logger, replicas: number): Promise<FederationStore> {
     // File storage: the records outlive a nats-server restart, as acknowledged work must.
-    const kv = await openKvBucket(nc, FEDERATION_BUCKET, { history: 1, storage: "file" });
+    const kv = await openKvBucket(nc, FEDERATION_BUCKET, { history: 1, storage: "file", replicas }, log);
     const store = new FederationStore(kv, log);
     await store.watch();
     return store;

@@ -17,6 +17,8 @@ export interface FederationOptions {
   cellDownAfterMs: number;
   reconcileEveryMs: number;
   leaseTtlMs: number;
+  /** copies JetStream keeps of the federation's bucket (--js-replicas) */
+  jsReplicas: number;
 }
 
 /**
@@ -40,7 +42,7 @@ export class Federation {
   }
 
   static async start(nc: NatsConnection, options: FederationOptions, log: Logger, registry?: Registry): Promise<Federation> {
-    const federation = new Federation(nc, await FederationStore.open(nc, log), options, log, registry);
+    const federation = new Federation(nc, await FederationStore.open(nc, log, options.jsReplicas), options, log, registry);
     federation.monitor.start();
     federation.reconciler.start();
     return federation;

@@ -103,6 +103,6 @@ export async function consumeSubmissions(ctx: LeaderContext): Promise<() => Prom
   const stream = submitStreamName(ctx.cell);
   // A redelivery is harmless (the submission id makes it a no-op), so both waits are short:
   // a submission taken by a leader that died reaches the next one within seconds.
-  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStream(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 5_000 });
+  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStream(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 5_000, replicas: ctx.jsReplicas }, ctx.log);
   return consumeWorkQueue(ctx.nc, { stream, consumer: SUBMIT_CONSUMER, pullExpiresMs: 5_000 }, ctx.log, (message) => decide(ctx, message));
 }

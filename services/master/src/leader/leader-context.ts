@@ -27,6 +27,8 @@ export interface LeaderContext {
   termStartedAt: number;
   /** when the leader last looked for preemptions (they are rate-limited) */
   lastPreemptionAt: number;
+  /** copies JetStream keeps of the streams and buckets the leader creates (--js-replicas) */
+  jsReplicas: number;
   /** per user per band; undefined: no quota configured, every user unlimited */
   quota: QuotaTable | undefined;
   /** writes the cell's names (BNS) for jobs that changed */

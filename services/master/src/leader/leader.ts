@@ -40,6 +40,8 @@ export interface LeaderOptions {
   reservationHalfLifeMs: number;
   policy: "e-pvm" | "best-fit" | "hybrid";
   quota: QuotaTable | undefined;
+  /** copies JetStream keeps of the streams and buckets the leader creates (--js-replicas) */
+  jsReplicas: number;
   /** the state as a standby followed it, complete to the end of the log; recovered from Redis when absent */
   initialState?: CellState;
   /** called when the fence refuses a write: another master leads now */
@@ -101,7 +103,7 @@ export class LeaderTerm {
         awaitingFirstHeartbeat: true,
       });
     }
-    const names = new NamePublisher(nc, cell, state, log);
+    const names = new NamePublisher(nc, cell, state, log, this.options.jsReplicas);
     const commits = new CommitQueue(
       store,
       epoch,
@@ -126,6 +128,7 @@ export class LeaderTerm {
       downAfterMs,
       policy: this.options.policy,
       quota: this.options.quota,
+      jsReplicas: this.options.jsReplicas,
       nominations: new Map(),
       lastPreemptionAt: 0,
       termStartedAt: Date.now(),
@@ -152,7 +155,7 @@ export class LeaderTerm {
     }, 60_000);
     const historyAt = performance.now();
     // Without the history stream, histories are published but not kept; leading goes on.
-    await ensureHistoryStream(nc, cell).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not create the job history stream"));
+    await ensureHistoryStream(nc, cell, this.options.jsReplicas, log).catch((error: unknown) => log.warn({ err: (error as Error).message }, "could not create the job history stream"));
     phase("historyStreamMs", historyAt);
     const submissionsAt = performance.now();
     // A JetStream that does not answer in time (a busy NATS) must not end the term: HTTP

@@ -66,6 +66,7 @@ export class NamePublisher {
     private readonly cell: string,
     private readonly state: CellState,
     private readonly log: Logger,
+    private readonly jsReplicas: number,
   ) {}
 
   start(): void {
@@ -77,7 +78,7 @@ export class NamePublisher {
 
   /** The bucket, opened on first use and again after a failure (JetStream may be electing). */
   private async bucket(): Promise<KV> {
-    this.kv ??= openKvBucket(this.nc, bnsBucket(this.cell), { history: 1 }).then(
+    this.kv ??= openKvBucket(this.nc, bnsBucket(this.cell), { history: 1, replicas: this.jsReplicas }, this.log).then(
       (kv) => {
         void this.removeStale(kv);
         return kv;

@@ -26,8 +26,8 @@ export function imageBucketName(cell: string): string {
 }
 
 /** Opens the cell's layer store, making it if it is not there yet (file storage: layers outlive restarts). */
-export async function createLayerBucket(nc: NatsConnection, cell: string): Promise<ObjectStore> {
-  return new Objm(nc).create(layerBucketName(cell), { storage: StorageType.File, description: "Corral image layers by digest (gzip tars)" });
+export async function createLayerBucket(nc: NatsConnection, cell: string, replicas: number): Promise<ObjectStore> {
+  return new Objm(nc).create(layerBucketName(cell), { storage: StorageType.File, description: "Corral image layers by digest (gzip tars)", replicas });
 }
 
 /** Opens the cell's layer store, or says that nothing was ever pushed to the cell. */
@@ -40,8 +40,8 @@ export async function openLayerBucket(nc: NatsConnection, cell: string): Promise
   }
 }
 
-export async function createImageBucket(nc: NatsConnection, cell: string): Promise<KV> {
-  return new Kvm(nc).create(imageBucketName(cell), { storage: StorageType.File, history: 1 });
+export async function createImageBucket(nc: NatsConnection, cell: string, replicas: number): Promise<KV> {
+  return new Kvm(nc).create(imageBucketName(cell), { storage: StorageType.File, history: 1, replicas });
 }
 
 /** The cell's image catalog, or undefined when no image was ever pushed to the cell. */

@@ -66,12 +66,14 @@ export async function pushImage(
   reference: string,
   source: ImageSource | string,
   onProgress: (progress: PushProgress) => void = () => {},
+  /** copies JetStream keeps of the cell's layer store and catalog, should this push create them (--js-replicas) */
+  replicas = 1,
 ): Promise<PushResult> {
   const ref = parseImageRef(reference);
   layerBucketName(cell); // refuses a bad cell name before anything is read
   const image = typeof source === "string" ? await readImageSource(source) : source;
   try {
-    const store = await createLayerBucket(nc, cell);
+    const store = await createLayerBucket(nc, cell, replicas);
     const uploaded: string[] = [];
     const present: string[] = [];
     for (const layer of image.layers) {
@@ -92,7 +94,7 @@ export async function pushImage(
       config: image.config,
       pushedAt: new Date().toISOString(),
     };
-    const catalog = await createImageBucket(nc, cell);
+    const catalog = await createImageBucket(nc, cell, replicas);
     await catalog.put(imageKey(ref), encodeImageRecord(record));
     onProgress({ kind: "image-recorded", ref: formatImageRef(ref) });
     return { image: record, uploaded, present };

@@ -10,7 +10,8 @@ export type { NatsConnection, Subscription, Msg } from "@nats-io/transport-node"
  */
 export async function connectNats(servers: string | readonly string[], name: string, log: Logger, metrics?: ConnectionMetrics): Promise<NatsConnection> {
   const nc = await connect({
-    servers: typeof servers === "string" ? servers : [...servers],
+    // A cell on a NATS cluster is given as a comma-separated list: any server of it will do.
+    servers: typeof servers === "string" ? servers.split(",").map((server) => server.trim()) : [...servers],
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,

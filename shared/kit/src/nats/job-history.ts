@@ -1,5 +1,7 @@
 import { DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../logger.js";
+import { reportFewerReplicas } from "./jetstream-replicas.js";
 import { HISTORY_MESSAGES_PER_JOB, historyBatchSchema, historyStream, subjects, type HistoryEntry } from "@corral/contracts";
 
 const HISTORY_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
@@ -8,10 +10,11 @@ const HISTORY_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
  * The cell's job histories: a JetStream stream with a subject per job, keeping each job's
  * last HISTORY_MESSAGES_PER_JOB messages for a week. Published by the leader, read by anyone.
  */
-export async function ensureHistoryStream(nc: NatsConnection, cell: string): Promise<void> {
+export async function ensureHistoryStream(nc: NatsConnection, cell: string, replicas: number, log?: Logger): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
-    await jsm.streams.info(historyStream(cell));
+    const info = await jsm.streams.info(historyStream(cell));
+    reportFewerReplicas(log, historyStream(cell), info.config.num_replicas, replicas);
   } catch {
     await jsm.streams.add({
       name: historyStream(cell),
@@ -21,6 +24,7 @@ export async function ensureHistoryStream(nc: NatsConnection, cell: string): Pro
       max_msgs_per_subject: HISTORY_MESSAGES_PER_JOB,
       max_age: nanos(HISTORY_MAX_AGE_MS),
       discard: DiscardPolicy.Old,
+      num_replicas: replicas,
     });
   }
 }

@@ -1,5 +1,7 @@
 import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
+import type { Logger } from "../logger.js";
+import { reportFewerReplicas } from "./jetstream-replicas.js";
 
 /**
  * A KV bucket, opened if it exists and created only if it does not. Creating asks the
@@ -7,11 +9,12 @@ import type { NatsConnection } from "@nats-io/transport-node";
  * opening an existing bucket only needs the bucket's own cluster: so a cell whose bucket
  * exists keeps working through another cluster's outage.
  */
-export async function openKvBucket(nc: NatsConnection, bucket: string, options: Partial<KvOptions>): Promise<KV> {
+export async function openKvBucket(nc: NatsConnection, bucket: string, options: Partial<KvOptions> & { replicas: number }, log?: Logger): Promise<KV> {
   const kvm = new Kvm(nc);
   try {
     const kv = await kvm.open(bucket);
-    await kv.status(); // open() alone does not look: the bucket's stream info says whether it is there
+    // open() alone does not look: the bucket's stream info says whether it is there
+    reportFewerReplicas(log, `KV_${bucket}`, (await kv.status()).replicas, options.replicas);
     return kv;
   } catch (error) {
     if (!/not found/i.test((error as Error).message)) throw error;

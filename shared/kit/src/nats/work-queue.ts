@@ -1,6 +1,7 @@
 import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
+import { reportFewerReplicas } from "./jetstream-replicas.js";
 
 export type { JsMsg };
 
@@ -11,6 +12,8 @@ export interface WorkQueueOptions {
   consumer: string;
   /** a message not acknowledged this long is delivered again */
   ackWaitMs: number;
+  /** copies JetStream keeps of the stream (--js-replicas) */
+  replicas: number;
 }
 
 /**
@@ -18,10 +21,11 @@ export interface WorkQueueOptions {
  * what is published while nobody consumes waits, and what a consumer took but did not
  * acknowledge (it died) is delivered again. Creates the stream and consumer if missing.
  */
-export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOptions): Promise<void> {
+export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOptions, log?: Logger): Promise<void> {
   const jsm = await jetstreamManager(nc);
   try {
-    await jsm.streams.info(options.stream);
+    const info = await jsm.streams.info(options.stream);
+    reportFewerReplicas(log, options.stream, info.config.num_replicas, options.replicas);
   } catch {
     await jsm.streams.add({
       name: options.stream,
@@ -29,6 +33,7 @@ export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOpti
       storage: StorageType.File,
       retention: RetentionPolicy.Workqueue,
       duplicate_window: nanos(2 * 60_000),
+      num_replicas: options.replicas,
     });
   }
   try {
