@@ -8,6 +8,7 @@ export * from "./src/nats/connection.js";
 export * from "./src/nats/messaging.js";
 export * from "./src/nats/leader-changes.js";
 export * from "./src/redis/connection.js";
+export * from "./src/redis/redis-address.js";
 export * from "./src/redis/keys.js";
 export * from "./src/redis/fenced-store.js";
 export * from "./src/redis/change-log.js";

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CorralError } from "@corral/contracts";
-import { connectRedis, ChangeLogReader, CheckpointStore, FencedStore, flag, jsReplicasFlag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
+import { connectRedis, parseRedisAddress, ChangeLogReader, CheckpointStore, FencedStore, flag, jsReplicasFlag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
@@ -20,7 +20,7 @@ const { flags, log, metrics, nc, onStop } = await startService({
   summary: "A Corral master replica: one of the cell's masters leads (admits jobs, applies plans, tracks machines), the others follow its log, judge heartbeats as link shards and take over when it dies.",
   name: { help: "this replica's name, unique among the cell's masters", default: "master-0" },
   flags: {
-    redis: flag("the Redis that stores the cell's state", z.string().url("a redis:// URL"), { default: "redis://127.0.0.1:6379" }),
+    redis: flag("the Redis that stores the cell's state: redis://host:port, or its Sentinels as sentinel://h1:26379,h2:26379,h3:26379/NAME", parsedFlag((text) => (parseRedisAddress(text), text.trim())), { default: "redis://127.0.0.1:6379" }),
     downAfter: flag("how long a machine may stay silent before it is marked down", duration, { default: "5s" }),
     leaseTtl: flag("how long the leader's lease lasts unrenewed", duration.refine((ms) => ms >= 300, "at least 300ms"), { default: "10s" }),
     leaderCheck: flag("how often a standby looks whether the lease is free or its holder gone", duration.refine((ms) => ms >= 10 && ms <= 10_000, "from 10ms to 10s"), { default: "100ms" }),
@@ -38,16 +38,14 @@ const { flags, log, metrics, nc, onStop } = await startService({
 const quota = flags.quota === "" ? undefined : loadQuotaFile(flags.quota);
 log.info(quota === undefined ? { quota: "none" } : { quota: flags.quota, users: Object.keys(quota.users).length }, quota === undefined ? "no quota file: every user is unlimited" : "quota loaded");
 const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections });
-const store = new FencedStore(
-  redis,
-  flags.cell,
-  flags.redisWaitReplicas > 0 ? { replicas: flags.redisWaitReplicas, timeoutMs: flags.redisWaitTimeout } : undefined,
-);
+// Commits and won epochs alike wait for the replicas: a promoted replica then has both.
+const replicaWait = flags.redisWaitReplicas > 0 ? { replicas: flags.redisWaitReplicas, timeoutMs: flags.redisWaitTimeout } : undefined;
+const store = new FencedStore(redis, flags.cell, replicaWait);
 const logReader = new ChangeLogReader(watchRedis(redis.duplicate(), log, metrics.connections), flags.cell);
 // Its own connection: a checkpoint is megabytes, and must not hold up the commits behind it.
 const checkpointConnection = watchRedis(redis.duplicate(), log, metrics.connections);
 const checkpoints = new CheckpointStore(checkpointConnection, flags.cell, RECORDS_VERSION, READABLE_RECORDS_VERSIONS);
-const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl);
+const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl, replicaWait);
 
 const leaseKeeper = new LeaseKeeper({
   redisUrl: flags.redis,

@@ -6,7 +6,7 @@ import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
 import { startDetached, waitUntil, type StartedProcess } from "./processes.js";
 import { isSameProcessAlive } from "@corral/kit";
-import { startNatsServer, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
+import { startNatsServer, startRedisSentinel, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
 import { requireExecutable } from "./executables.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
 import { stopProcesses } from "./teardown.js";
@@ -81,6 +81,12 @@ export interface CellOptions {
    * service is given all their URLs and reconnects to another when its server goes. Default 1.
    */
   natsServers?: number;
+  /**
+   * The cell's Redis as a primary, a replica and three Sentinels (a cell, not a federation):
+   * the masters reach it as sentinel://…/<cell>, follow a promotion, and wait for the replica
+   * on every commit and won epoch (--redis-wait-replicas 1).
+   */
+  redisSentinels?: boolean;
   /** copies JetStream keeps of the cell's streams and buckets (--js-replicas); default: 3 on 3 or more nats-servers, else 1 */
   jsReplicas?: number;
   /**
@@ -170,7 +176,7 @@ function jsReplicasOf(options: Pick<CellOptions, "jsReplicas" | "natsServers">):
   return options.jsReplicas ?? Math.min(3, options.natsServers ?? 1);
 }
 
-export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers">): string[] {
+export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers" | "redisSentinels">): string[] {
   return [
     "--cell", cell.cell,
     "--nats", cell.nats,
@@ -183,6 +189,7 @@ export function masterArgs(cell: { cell: string; nats: string; redis: string }, 
     ...(options.quotaFile === undefined ? [] : ["--quota", options.quotaFile]),
     ...(options.reservationHalfLifeMs === undefined ? [] : ["--reservation-half-life", `${options.reservationHalfLifeMs}ms`]),
     "--js-replicas", String(jsReplicasOf(options)),
+    ...(options.redisSentinels === true ? ["--redis-wait-replicas", "1"] : []),
   ];
 }
 
@@ -214,6 +221,9 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   const natsServers = options.natsServers ?? 1;
   if (!Number.isInteger(natsServers) || natsServers < 1 || natsServers > 9) {
     throw new CorralError("bad_request", `natsServers is ${natsServers}: a cell runs on 1 to 9 nats-servers, e.g. 3 for a cluster that outlives one server`, "natsServers");
+  }
+  if (options.redisSentinels === true && federated) {
+    throw new CorralError("bad_request", "redisSentinels gives one cell a replicated Redis with Sentinels; a federation's cells each have their own redis-server", "redisSentinels");
   }
   if (natsServers > 1 && federated) {
     throw new CorralError("bad_request", "natsServers makes one cell's NATS cluster; a federation's cells each get their own server with natsPerCell", "natsServers");
@@ -271,6 +281,10 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
       const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir };
       progress(`${federated ? `cell ${cellName}: ` : ""}redis-server on port ${redisPorts[c]}`);
       await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track });
+      if (options.redisSentinels === true) {
+        member.redis = await startSentinelGroup(dir, cellName, redisPorts[c]!, options.redisDurability ?? "everysec", progress, track);
+        cell.redis = member.redis;
+      }
       borglets += await startCellServices(cell, member, options, track, named, portRanges);
     }
     if (natsPerCell) {
@@ -355,6 +369,30 @@ async function startSuperCluster(
   }
   progress(`waiting for JetStream's meta group over ${cellNames.length} NATS clusters to elect a leader`);
   await Promise.all(ports.map(({ client }) => waitForJetStream(`nats://127.0.0.1:${client}`, { timeoutMs: 60_000, died })));
+}
+
+/**
+ * A replica of the cell's primary and three Sentinels watching both; returns the address the
+ * masters connect through (sentinel://…/<cell>).
+ */
+async function startSentinelGroup(
+  dir: string,
+  cellName: string,
+  primaryPort: number,
+  durability: RedisDurability,
+  progress: (message: string) => void,
+  track: (started: StartedProcess) => void,
+): Promise<string> {
+  const replicaPort = await freePort();
+  progress(`redis replica on port ${replicaPort}, and three Sentinels`);
+  await startRedisServer({ dir: join(dir, "redis-replica"), port: replicaPort, durability, replicaOf: primaryPort, name: "redis-replica", onSpawned: track });
+  const sentinelPorts: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const port = await freePort();
+    sentinelPorts.push(port);
+    await startRedisSentinel({ dir: join(dir, `redis-sentinel-${i}`), port, primaryPort, group: cellName, quorum: 2, name: `redis-sentinel-${i}`, onSpawned: track });
+  }
+  return `sentinel://${sentinelPorts.map((port) => `127.0.0.1:${port}`).join(",")}/${cellName}`;
 }
 
 /**

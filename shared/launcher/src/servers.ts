@@ -189,3 +189,34 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
   await waitUntil(`redis-server on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }), 15_000);
   return started;
 }
+
+/**
+ * A Redis Sentinel (redis-server in sentinel mode) watching the primary at `primaryPort`
+ * as master group `group`: with its peers (a quorum of 2 of 3), it promotes the replica when
+ * the primary has not answered for a second.
+ */
+export async function startRedisSentinel(options: ServerOptions & { primaryPort: number; group: string; quorum: number }): Promise<StartedProcess> {
+  const binary = requireExecutable("redis-server");
+  mkdirSync(options.dir, { recursive: true });
+  const config = join(options.dir, "sentinel.conf");
+  // Sentinel rewrites this file as it learns the group's members: it must be its own.
+  writeFileSync(
+    config,
+    [
+      `port ${options.port}`,
+      "bind 127.0.0.1",
+      "protected-mode no",
+      `dir ${options.dir}`,
+      `logfile ${join(options.dir, "sentinel.log")}`,
+      `sentinel monitor ${options.group} 127.0.0.1 ${options.primaryPort} ${options.quorum}`,
+      `sentinel down-after-milliseconds ${options.group} 1000`,
+      `sentinel failover-timeout ${options.group} 5000`,
+      `sentinel parallel-syncs ${options.group} 1`,
+      "",
+    ].join("\n"),
+  );
+  const started = startDetached("redis", options.name ?? "redis-sentinel", binary, [config, "--sentinel"], { log: join(options.dir, "sentinel.out") });
+  options.onSpawned?.(started);
+  await waitUntil(`redis sentinel on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }), 15_000);
+  return started;
+}

@@ -1,19 +1,22 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import type { ConnectionMetrics } from "../metrics/connection-metrics.js";
+import { newRedis } from "./redis-address.js";
 
 export { Redis };
 
 /** A connection that retries forever: Redis restarts must not end a service. */
-export function connectRedis(url: string, log: Logger, options: { commandTimeoutMs?: number; metrics?: ConnectionMetrics } = {}): Redis {
-  const redis = new Redis(url, {
-    maxRetriesPerRequest: null,
-    // Without a timeout, commands queue for as long as Redis is away and callers hang with them.
-    ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
-    enableAutoPipelining: true,
-    retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
-    lazyConnect: false,
-  });
+export function connectRedis(address: string, log: Logger, options: { commandTimeoutMs?: number; metrics?: ConnectionMetrics } = {}): Redis {
+  const redis = newRedis(
+    address, {
+      maxRetriesPerRequest: null,
+      // Without a timeout, commands queue for as long as Redis is away and callers hang with them.
+      ...(options.commandTimeoutMs === undefined ? {} : { commandTimeout: options.commandTimeoutMs }),
+      enableAutoPipelining: true,
+      retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
+      lazyConnect: false,
+    },
+  );
   return watchRedis(redis, log, options.metrics);
 }
 
@@ -44,7 +47,7 @@ export function watchRedis(redis: Redis, log: Logger, metrics?: ConnectionMetric
 
 /** A connection for a one-shot command-line tool: one attempt, and a clear error when Redis is not there. */
 export async function connectRedisOnce(url: string, timeoutMs = 3000): Promise<Redis> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
   redis.on("error", () => {}); // the failed connect below reports it
   try {
     await redis.connect();

@@ -1,6 +1,8 @@
 import type { Redis } from "ioredis";
 import { cellKeys } from "./keys.js";
 import { registerScripts, type FencedScripts } from "./scripts.js";
+import { CorralError } from "@corral/contracts";
+import type { ReplicaWait } from "./fenced-store.js";
 
 /** The lease's holder as a standby saw it, and whether the holder's Redis connection is still open. */
 export interface LeaseObservation {
@@ -35,6 +37,8 @@ export class LeaderLease {
     cell: string,
     private readonly candidate: string,
     readonly ttlMs: number,
+    /** replicas that must hold a won epoch before it is led from, as a commit waits for them */
+    private readonly replicaWait?: ReplicaWait,
   ) {
     this.redis = registerScripts(redis);
     this.keys = cellKeys(cell);
@@ -59,7 +63,21 @@ export class LeaderLease {
   async tryAcquire(replacing?: { holder: string; connection: string }): Promise<number> {
     const gone = replacing === undefined ? [] : [replacing.holder, replacing.connection];
     const connection = await this.ownConnectionId();
-    return this.redis.acquireLeadership(this.keys.lease, this.keys.epoch, this.keys.leaseConnection, this.candidate, this.ttlMs, connection, ...gone);
+    const won = await this.redis.acquireLeadership(this.keys.lease, this.keys.epoch, this.keys.leaseConnection, this.candidate, this.ttlMs, connection, ...gone);
+    if (won > 0 && this.replicaWait !== undefined) await this.epochReplicated(won, this.replicaWait);
+    return won;
+  }
+
+  /**
+   * A won epoch only on the primary could be lost with it: a replica promoted then would hand
+   * the same epoch to the next winner, and two leaders would pass one fence. So the win is
+   * given up unless the replicas hold it.
+   */
+  private async epochReplicated(epoch: number, { replicas, timeoutMs }: ReplicaWait): Promise<void> {
+    const holding = Number(await this.redis.wait(replicas, timeoutMs));
+    if (holding >= replicas) return;
+    await this.release(epoch).catch(() => {});
+    throw new CorralError("unavailable", `won epoch ${epoch}, but only ${holding} of ${replicas} Redis replicas confirmed it within ${timeoutMs}ms; not leading from it`);
   }
 
   async renew(epoch: number): Promise<boolean> {

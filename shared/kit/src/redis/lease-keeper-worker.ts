@@ -7,18 +7,20 @@
  * up past its own timers is not counted against the main thread.
  */
 import { parentPort, workerData } from "node:worker_threads";
-import { Redis } from "ioredis";
 import { LeaderLease } from "./leader-lease.js";
+import { newRedis } from "./redis-address.js";
 import { LEASE_SLOTS, LeaseSlots, type LeaseKeeperOptions } from "./lease-keeper-slots.js";
 
 const options = (workerData as { data: LeaseKeeperOptions }).data;
 const slots = new LeaseSlots(options.slots);
-const redis = new Redis(options.redisUrl, {
-  maxRetriesPerRequest: null,
-  // A reply later than the step-down deadline is worth nothing: give up and ask again.
-  commandTimeout: Math.max(100, Math.floor(options.stepDownAfterMs / 2)),
-  retryStrategy: (attempt) => Math.min(50 * attempt, 500),
-});
+const redis = newRedis(
+  options.redisUrl, {
+    maxRetriesPerRequest: null,
+    // A reply later than the step-down deadline is worth nothing: give up and ask again.
+    commandTimeout: Math.max(100, Math.floor(options.stepDownAfterMs / 2)),
+    retryStrategy: (attempt) => Math.min(50 * attempt, 500),
+  },
+);
 redis.on("error", () => {}); // a renewal that fails is reported through the slots, not here
 const lease = new LeaderLease(redis, options.cell, options.candidate, options.ttlMs);
 

@@ -1,0 +1,42 @@
+// Where a cell's Redis is: one server (redis://host:port[/db]) or a Sentinel-watched group
+// (sentinel://h1:26379,h2:26379,h3:26379/NAME), which ioredis follows through a promotion.
+import { Redis, type RedisOptions } from "ioredis";
+
+export type RedisAddress =
+  | { kind: "server"; url: string }
+  | { kind: "sentinel"; sentinels: { host: string; port: number }[]; name: string; db: number; password?: string };
+
+const SENTINEL_EXAMPLE = "sentinel://h1:26379,h2:26379,h3:26379/corral";
+
+/** Reads --redis; a bad address is an error that shows the form expected. */
+export function parseRedisAddress(text: string): RedisAddress {
+  const trimmed = text.trim();
+  if (/^rediss?:\/\//.test(trimmed)) {
+    let host = "";
+    try {
+      host = new URL(trimmed).hostname;
+    } catch {
+      // reported below
+    }
+    if (host === "") throw new Error(`'${text}' is not a redis:// URL with a host, e.g. redis://127.0.0.1:6379`);
+    return { kind: "server", url: trimmed };
+  }
+  const sentinel = /^sentinel:\/\/(?:(?<password>[^@/]*)@)?(?<hosts>[^/]*)(?:\/(?<name>[^/?]*))?(?:\?db=(?<db>\d+))?$/.exec(trimmed);
+  if (sentinel?.groups === undefined) throw new Error(`'${text}' is neither a redis:// URL nor a Sentinel address like ${SENTINEL_EXAMPLE}`);
+  const { password, hosts = "", name, db } = sentinel.groups;
+  if (name === undefined || name === "") throw new Error(`'${text}' names no master group: Sentinel watches primaries by name; add it after a slash, like ${SENTINEL_EXAMPLE}`);
+  const sentinels = hosts.split(",").map((hostPort) => {
+    const match = /^(?<host>[A-Za-z0-9.-]+|\[[0-9a-fA-F:]+\]):(?<port>\d{1,5})$/.exec(hostPort.trim());
+    const port = Number(match?.groups?.["port"]);
+    if (match?.groups === undefined || port < 1 || port > 65535) throw new Error(`'${hostPort}' in '${text}' is not host:port; list every sentinel, like ${SENTINEL_EXAMPLE}`);
+    return { host: match.groups["host"]!.replace(/^\[|\]$/g, ""), port };
+  });
+  return { kind: "sentinel", sentinels, name, db: db === undefined ? 0 : Number(db), ...(password === undefined || password === "" ? {} : { password: decodeURIComponent(password) }) };
+}
+
+/** A connection to the address's primary, with the options given; through a Sentinel, it follows a promotion. */
+export function newRedis(text: string, options: RedisOptions): Redis {
+  const address = parseRedisAddress(text);
+  if (address.kind === "server") return new Redis(address.url, options);
+  return new Redis({ ...options, sentinels: address.sentinels, name: address.name, db: address.db, role: "master", ...(address.password === undefined ? {} : { password: address.password }) });
+}
