@@ -12,3 +12,4 @@ export * from "./src/restart-process.js";
 export * from "./src/starter-guard.js";
 export * from "./src/teardown.js";
 export * from "./src/local-cell.js";
+export * from "./src/host-network.js";
