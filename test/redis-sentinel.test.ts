@@ -1,7 +1,7 @@
 import test from "ava";
 import { Redis } from "ioredis";
 import { FencedStore } from "@corral/kit";
-import { TestCell, eventually } from "@corral/testkit";
+import { TestCell, eventually, sleeperJob } from "@corral/testkit";
 
 // A cell whose Redis is a primary, a replica and three Sentinels: the primary is killed,
 // Sentinel promotes the replica, the masters follow it, and nothing acknowledged is lost.
@@ -13,12 +13,7 @@ test.after.always(async () => {
   await cell?.stop();
 });
 
-const spec = (name: string) => `job ${name} = {
-  binary = '/bin/sleep'
-  args = ['3600']
-  requirements = { ram = 10M  cpu = 0.01 }
-  replicas = 1
-}`;
+const spec = (name: string) => sleeperJob(name);
 
 /** A submission sent until the cell answers; a conflict means an earlier try was applied. */
 async function submitThrough(name: string): Promise<void> {
