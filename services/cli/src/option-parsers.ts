@@ -1,3 +1,4 @@
+import { jsReplicasFlag } from "@corral/kit";
 import { InvalidArgumentError } from "commander";
 import { NAME_PATTERN, parseSelector } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
@@ -30,11 +31,11 @@ export function positiveInteger(what: string, max: number) {
   };
 }
 
-/** --js-replicas: JetStream keeps 1 to 5 copies. */
+/** --js-replicas, checked as the services check theirs (jsReplicasFlag). */
 export function jsReplicas(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > 5) throw new InvalidArgumentError("--js-replicas must be a whole number of copies from 1 to 5 (1 on one NATS server, 3 on a 3-server cluster)");
-  return parsed;
+  const parsed = jsReplicasFlag.schema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(`--js-replicas: ${parsed.error.issues.map((issue) => issue.message).join("; ")}`);
+  return parsed.data;
 }
 
 export function cellList(text: string): string[] {
