@@ -52,6 +52,7 @@ test.serial("standbys checkpoint the cell, the log is trimmed behind them, and a
   for (const name of masters) cell.kill(name, "SIGKILL");
   for (const name of masters) await cell.exited(name);
   for (const name of masters) await cell.restart(name);
+  await cell.leader(90_000);
   const after = await eventually("the job back from the checkpoint", async () => cell.job(job.id).catch(() => undefined), 30_000);
   t.deepEqual(
     after.tasks.map((task) => [task.index, task.state, task.node, task.pid]),

@@ -99,7 +99,7 @@ test.serial("a leader whose submission stream cannot be set up leads anyway, and
   await jsm.streams.add({ name: "blocker", subjects: [subjects.submitStream(cell.cell.cell)] });
   for (const name of masters) await cell.restart(name);
   // Restarted masters on a busy machine can take longer to elect than the gateway's leader wait.
-  await cell.leader();
+  await cell.leader(90_000);
 
   const viaHttp = await cell.submit(spec("meanwhile"));
   t.is(viaHttp.id, "meanwhile.tester.local", "a leader serves without its stream consumer");

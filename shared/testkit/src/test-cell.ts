@@ -41,9 +41,14 @@ export class TestCell {
   }
 
   /** The leader's own view (replica name, epoch, counts), waiting through an election. */
-  async leader() {
+  /**
+   * The leader's stats, once some master leads. Masters just restarted from source on a
+   * machine busy with the whole suite can take tens of seconds to start and elect, so
+   * callers that restarted them pass a longer wait.
+   */
+  async leader(waitMs = 20_000) {
     this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell));
-    return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: 20_000, idempotent: true });
+    return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: waitMs, idempotent: true });
   }
 
   static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {
