@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { isSameProcessAlive } from "@corral/kit";
-import { readCellFile, startLocalCell, stopLocalCell, type CellFile } from "@corral/launcher";
+import { MAX_HOSTS, readCellFile, startLocalCell, stopLocalCell, type CellFile } from "@corral/launcher";
 import { cellList, positiveInteger } from "./option-parsers.js";
 import { localCellDir, print } from "./program.js";
 
@@ -17,16 +17,24 @@ export function addCellCommands(program: Command): void {
     .option("--cells <names>", "a federation: these cells (e.g. a,b,c), each with its own redis-server, masters, scheduler and borglets, behind the gateways", cellList)
     .option("--gateways <n>", "how many gateways (with --cells they federate every cell)", positiveInteger("--gateways", 9), 1)
     .option("--nats-per-cell", "with --cells: each cell its own nats-server, joined into one super-cluster by NATS gateways (see deploy/nats/)")
-    .action(async (options: { borglets: number; masters: number; cell: string; cells?: string[]; gateways: number; natsPerCell?: boolean }) => {
+    .option(
+      "--hosts <n>",
+      `a multi-host cell (root only): n network namespaces on one bridge as hosts (1 to ${MAX_HOSTS}), one borglet each; with 3 or more, a NATS cluster and Redis with Sentinels over them`,
+      hostCount,
+    )
+    .action(async (options: { borglets: number; masters: number; cell: string; cells?: string[]; gateways: number; natsPerCell?: boolean; hosts?: number }, command: Command) => {
       if (options.natsPerCell === true && options.cells === undefined) throw new InvalidArgumentError("--nats-per-cell needs --cells: a single cell has one nats-server anyway");
+      if (options.hosts !== undefined) {
+        const clash = ["borglets", "cells", "natsPerCell", "gateways"].find((name) => command.getOptionValueSource(name) === "cli");
+        if (clash !== undefined) throw new InvalidArgumentError(`--${clash.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)} cannot be combined with --hosts: a multi-host cell runs one borglet per host and one gateway, on host 0`);
+      }
       const dir = localCellDir(program);
       const started = await startLocalCell({
         dir,
         cell: options.cell,
         ...(options.cells === undefined ? {} : { cells: options.cells }),
         ...(options.natsPerCell === true ? { natsPerCell: true } : {}),
-        gateways: Math.max(1, options.gateways),
-        borglets: options.borglets,
+        ...(options.hosts === undefined ? { gateways: Math.max(1, options.gateways), borglets: options.borglets } : { hosts: options.hosts }),
         masters: Math.max(1, options.masters),
         onProgress: (message) => process.stderr.write(`  ${message}\n`),
       });
@@ -59,9 +67,26 @@ export function addCellCommands(program: Command): void {
     });
 }
 
+/** --hosts: a whole number of hosts that one /24 holds. */
+function hostCount(value: string): number {
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_HOSTS) throw new InvalidArgumentError(`--hosts must be a whole number from 1 to ${MAX_HOSTS} (the hosts share one /24)`);
+  return parsed;
+}
+
+/** A multi-host cell's hosts, each with the processes that run on it. */
+function hostsOf(found: CellFile) {
+  return (found.network?.hosts ?? []).map((host) => ({
+    name: host.name,
+    netns: host.netns,
+    address: host.address,
+    processes: found.processes.filter((p) => p.host === host.name).map((p) => ({ name: p.name, pid: p.pid })),
+  }));
+}
+
 function cellStatus(found: CellFile) {
-  const processes = found.processes.map((p) => ({ role: p.role, name: p.name, pid: p.pid, alive: isSameProcessAlive(p), log: p.log }));
-  return { cell: found.cell, ...(found.cells === undefined ? {} : { cells: found.cells, gateways: found.gateways }), dir: found.dir, gateway: found.gateway, ui: `${found.gateway}/ui`, ...(found.dns === undefined ? {} : { dns: found.dns }), ...(found.metrics === undefined ? {} : { metrics: found.metrics }), nats: found.nats, redis: found.redis, startedAt: found.startedAt, processes };
+  const processes = found.processes.map((p) => ({ role: p.role, name: p.name, pid: p.pid, alive: isSameProcessAlive(p), log: p.log, ...(p.host === undefined ? {} : { host: p.host }) }));
+  return { cell: found.cell, ...(found.network === undefined ? {} : { hosts: hostsOf(found) }), ...(found.cells === undefined ? {} : { cells: found.cells, gateways: found.gateways }), dir: found.dir, gateway: found.gateway, ui: `${found.gateway}/ui`, ...(found.dns === undefined ? {} : { dns: found.dns }), ...(found.metrics === undefined ? {} : { metrics: found.metrics }), nats: found.nats, redis: found.redis, startedAt: found.startedAt, processes };
 }
 
 type CellStatus = ReturnType<typeof cellStatus>;
@@ -71,6 +96,7 @@ function cellStatusText(found: CellFile, processes: CellStatus["processes"]): st
     found.cells === undefined
       ? `cell ${found.cell}  gateway ${found.gateway}${found.dns === undefined ? "" : `  dns ${found.dns}`}  nats ${found.nats}  redis ${found.redis}`
       : `cells ${found.cells.map((c) => `${c.cell} (redis ${c.redis})`).join(", ")}  gateways ${(found.gateways ?? []).join(" ")}  nats ${found.nats}`,
-    ...processes.map((p) => `  ${p.name.padEnd(14)} pid ${String(p.pid).padEnd(8)} ${p.alive ? "running" : "gone"}`),
+    ...processes.map((p) => `  ${p.name.padEnd(16)} pid ${String(p.pid).padEnd(8)} ${(p.alive ? "running" : "gone").padEnd(8)}${"host" in p ? ` on ${p.host}` : ""}`),
+    ...hostsOf(found).map((host) => `  ${host.name.padEnd(16)} ${host.address.padEnd(15)} netns ${host.netns}`),
   ].join("\n");
 }

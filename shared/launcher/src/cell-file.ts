@@ -13,6 +13,14 @@ const startedProcessSchema = z.object({
   command: z.string(),
   args: z.array(z.string()),
   cwd: z.string().optional(),
+  host: z.string().optional(),
+  address: z.string().optional(),
+});
+
+const networkSchema = z.object({
+  bridge: z.string(),
+  rootAddress: z.string(),
+  hosts: z.array(z.object({ name: z.string(), netns: z.string(), address: z.string(), link: z.string() })),
 });
 
 const cellFileSchema = z.object({
@@ -31,6 +39,8 @@ const cellFileSchema = z.object({
   cells: z.array(z.object({ cell: z.string(), redis: z.string(), nats: z.string().optional() })).optional(),
   /** every gateway's URL when there are several; the first is also `gateway` */
   gateways: z.array(z.string()).optional(),
+  /** a multi-host cell's hosts: network namespaces on one bridge (host-network.ts) */
+  network: networkSchema.optional(),
 });
 export type CellFile = z.infer<typeof cellFileSchema>;
 

@@ -6,8 +6,15 @@ import { execFile, spawn, type ChildProcess, type SpawnOptions } from "node:chil
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { CorralError } from "@corral/contracts";
+import type { Placement } from "./processes.js";
 
 const run = promisify(execFile);
+
+export interface HostNetworkRecord {
+  bridge: string;
+  rootAddress: string;
+  hosts: NetworkHost[];
+}
 
 export interface NetworkHost {
   /** host-0, host-1 … */
@@ -96,9 +103,24 @@ export class HostNetwork {
     return found;
   }
 
-  /** Starts `command` inside the host's namespace. */
+  /** What the cell file keeps of it, so that `cell down` (or a watchdog) can remove it later. */
+  toRecord(): HostNetworkRecord {
+    return { bridge: this.bridge, rootAddress: this.rootAddress, hosts: this.hosts.map((host) => ({ ...host })) };
+  }
+
+  /** The network a cell file records, to cut, heal or remove it from another process. */
+  static fromRecord(record: HostNetworkRecord): HostNetwork {
+    return new HostNetwork(record.bridge, record.rootAddress, record.hosts);
+  }
+
+  /** Where a process on `host` runs and listens (see processes.ts). */
+  placement(host: NetworkHost): Placement {
+    return { address: host.address, host: { name: host.name, netns: host.netns } };
+  }
+
+  /** Starts `command` inside the host's network namespace (nsenter: the mounts stay this machine's). */
   spawn(host: NetworkHost, command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
-    return spawn("ip", ["netns", "exec", host.netns, command, ...args], options);
+    return spawn("nsenter", [`--net=/run/netns/${host.netns}`, "--", command, ...args], options);
   }
 
   /** The host's link goes down: it neither sends nor receives, as if its cable were pulled. */

@@ -1,197 +1,30 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { bnsBucket, CorralError } from "@corral/contracts";
 import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
-import { startDetached, waitUntil, type StartedProcess } from "./processes.js";
+import { type StartedProcess } from "./processes.js";
 import { isSameProcessAlive } from "@corral/kit";
-import { startNatsServer, startRedisSentinel, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
+import { startNatsServer, startRedisServer, waitForJetStream } from "./servers.js";
+import { startNatsCluster, startSentinelGroup, startSuperCluster, type StartContext } from "./server-groups.js";
+import { LOOPBACK } from "./processes.js";
 import { requireExecutable } from "./executables.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
 import { stopProcesses } from "./teardown.js";
+import type { CellOptions } from "./cell-options.js";
+import { waitForMachinesUp } from "./cell-readiness.js";
+import { startMultiHostCell } from "./multi-host-cell.js";
+import { borgletArgs, jsReplicasOf, launchService, masterArgs, metricsArgs, metricsPortFor, startHollowBorglet } from "./service-launch.js";
 
-// The cell file, the teardown and the starter guard were split out of this file; they are
-// still exported from here, so callers import the whole launcher from one place.
+// The cell file, the teardown, the starter guard, the options and the service command lines
+// were split out of this file; they are still exported from here, so callers import the
+// whole launcher from one place.
 export * from "./cell-file.js";
+export * from "./cell-options.js";
+export * from "./service-launch.js";
 export * from "./teardown.js";
 export * from "./starter-guard.js";
 export * from "./restart-process.js";
-
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const TSX_LOADER = import.meta.resolve("tsx");
-
-export type ServiceName = "master" | "scheduler" | "borglet" | "gateway";
-
-/** How a service is run: from its TypeScript source through tsx, or from `npm run build`'s output on plain node. */
-export type ServiceForm = "source" | "built";
-
-export function serviceEntry(service: ServiceName, form: ServiceForm = "source"): string {
-  return form === "source" ? join(REPO_ROOT, "services", service, "src", "main.ts") : join(REPO_ROOT, "services", service, "dist", "src", "main.js");
-}
-
-/** The node flags that load a service of that form: tsx for source; for built, every @corral/* package's dist/. */
-function loaderFlags(form: ServiceForm): string[] {
-  return form === "source" ? ["--import", TSX_LOADER] : ["--conditions=corral-built"];
-}
-
-export interface CellOptions {
-  dir: string;
-  cell?: string;
-  borglets?: number;
-  masters?: number;
-  schedulers?: number;
-  /** a machine silent this long is marked down */
-  downAfterMs?: number;
-  leaseTtlMs?: number;
-  /** how often a standby checkpoints the cell's state */
-  checkpointEveryMs?: number;
-  /** the cell's quota file (per user per band); default: none, every user unlimited */
-  quotaFile?: string;
-  /** in a federation, a cell's own quota file instead of `quotaFile` */
-  quotaFiles?: Record<string, string>;
-  /** masters' --reservation-half-life (resource reclamation) */
-  reservationHalfLifeMs?: number;
-  heartbeatMs?: number;
-  portsPerBorglet?: number;
-  redisDurability?: RedisDurability;
-  /** instead of real borglets: this many hollow borglet processes, each simulating `machinesEach` machines */
-  hollow?: { processes: number; machinesEach: number };
-  /** resources each borglet announces; default: the host's */
-  borgletCapacity?: { cpu?: number; ram?: string; disk?: string };
-  /** attributes of borglet i (rack, power, arch, …); default: each machine its own rack */
-  borgletAttributes?: (index: number) => Record<string, string>;
-  /** progress lines for people */
-  onProgress?: (message: string) => void;
-  /** a federation: these cells, each with its own redis-server, masters, schedulers and borglets, on one nats-server */
-  cells?: string[];
-  /** gateways in front of the cells (default 1) */
-  gateways?: number;
-  /** gateways' --cell-down-after: a cell unanswering this long has its share of federated jobs placed elsewhere */
-  cellDownAfterMs?: number;
-  /**
-   * With `cells`: each cell gets its own nats-server (a NATS cluster named after the cell,
-   * with its own JetStream store), and NATS gateways join them into one super-cluster. A
-   * cell's services connect to their cell's server; the gateways to the first cell's, and
-   * reach the others through the NATS gateways. See deploy/nats/README.md.
-   */
-  natsPerCell?: boolean;
-  /**
-   * A cell (not a federation) on this many nats-servers routed into one NATS cluster; every
-   * service is given all their URLs and reconnects to another when its server goes. Default 1.
-   */
-  natsServers?: number;
-  /**
-   * The cell's Redis as a primary, a replica and three Sentinels (a cell, not a federation):
-   * the masters reach it as sentinel://…/<cell>, follow a promotion, and wait for the replica
-   * on every commit and won epoch (--redis-wait-replicas 1).
-   */
-  redisSentinels?: boolean;
-  /** copies JetStream keeps of the cell's streams and buckets (--js-replicas); default: 3 on 3 or more nats-servers, else 1 */
-  jsReplicas?: number;
-  /**
-   * The cell stops when the process that starts it exits or is killed (even by SIGKILL)
-   * without stopping it: for load tests and tests. Stop such a cell with `stopStartedCell`
-   * or `stopLocalCell`. Off for `corral cell up`, whose cell outlives the command.
-   */
-  dieWithStarter?: boolean;
-  /** run the services from `npm run build`'s output on plain node rather than from source (default: source) */
-  form?: ServiceForm;
-}
-
-/** Starts one service process of a local cell. */
-export function launchService(
-  dir: string,
-  service: ServiceName,
-  name: string,
-  args: readonly string[],
-  form: ServiceForm = "source",
-): StartedProcess {
-  mkdirSync(join(dir, "logs"), { recursive: true });
-  // gc() is exposed so memory per task and per machine can be measured without garbage in it.
-  const nodeFlags = service === "master" ? ["--expose-gc", "--max-old-space-size=8192"] : ["--expose-gc", "--max-old-space-size=4096"];
-  // CORRAL_PROFILE_DIR: every service (or those CORRAL_PROFILE_SERVICES lists, e.g. "master")
-  // writes a V8 cpu profile there when it exits, for finding hot paths.
-  const profileDir = process.env["CORRAL_PROFILE_DIR"];
-  const profiled = (process.env["CORRAL_PROFILE_SERVICES"] ?? "").split(",").filter((kind) => kind !== "");
-  if (profileDir !== undefined && profileDir !== "" && (profiled.length === 0 || profiled.includes(service))) nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`);
-  return startDetached(service, name, process.execPath, [...nodeFlags, ...loaderFlags(form), serviceEntry(service, form), ...args], {
-    log: join(dir, "logs", `${name}.log`),
-    cwd: REPO_ROOT,
-  });
-}
-
-export function borgletArgs(
-  cell: CellFile | { cell: string; nats: string; dir: string },
-  name: string,
-  ports: readonly [number, number],
-  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string>; hostShare?: number } = {},
-): string[] {
-  const args = [
-    "--cell", cell.cell,
-    "--nats", cell.nats,
-    "--name", name,
-    "--data-dir", join(cell.dir, "borglets", name),
-    "--ports", `${ports[0]}-${ports[1]}`,
-    "--binary-path", join(REPO_ROOT, "deploy", "examples", "bin"),
-    "--heartbeat", `${options.heartbeatMs ?? 1000}ms`,
-  ];
-  const capacity = options.borgletCapacity ?? {};
-  if (capacity.cpu !== undefined) args.push("--cpu", String(capacity.cpu));
-  if (capacity.ram !== undefined) args.push("--ram", capacity.ram);
-  if (capacity.disk !== undefined) args.push("--disk", capacity.disk);
-  for (const [key, value] of Object.entries(options.attributes ?? {})) args.push("--attribute", `${key}=${value}`);
-  if (options.hostShare !== undefined) args.push("--host-share", String(options.hostShare));
-  return args;
-}
-
-/** Hollow borglet number `index` of a cell, simulating `machines` machines named hollow-<index>-<n>. */
-export function startHollowBorglet(
-  cell: { cell: string; nats: string; dir: string },
-  index: number,
-  machines: number,
-  options: Pick<CellOptions, "heartbeatMs"> & { metricsPort?: number; name?: string } = {},
-): StartedProcess {
-  const name = options.name ?? `hollow-${index}`;
-  // Hollow tasks bind nothing, so any port range will do.
-  const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1)];
-  if (options.metricsPort !== undefined) args.push(...metricsArgs(options.metricsPort));
-  return launchService(cell.dir, "borglet", name, args);
-}
-
-/** A service's exporter on loopback at `port`. */
-function metricsArgs(port: number): string[] {
-  return ["--metrics-port", String(port), "--metrics-host", "127.0.0.1"];
-}
-
-/** A free port for the next service's /metrics, its URL recorded in the cell file. */
-async function metricsPortFor(cell: CellFile): Promise<number> {
-  const port = await freePort();
-  (cell.metrics ??= []).push(`http://127.0.0.1:${port}/metrics`);
-  return port;
-}
-
-/** --js-replicas as the options ask, or as many copies as a cluster of their nats-servers can hold (at most 3). */
-function jsReplicasOf(options: Pick<CellOptions, "jsReplicas" | "natsServers">): number {
-  return options.jsReplicas ?? Math.min(3, options.natsServers ?? 1);
-}
-
-export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers" | "redisSentinels">): string[] {
-  return [
-    "--cell", cell.cell,
-    "--nats", cell.nats,
-    "--redis", cell.redis,
-    "--name", name,
-    "--down-after", `${options.downAfterMs ?? 5000}ms`,
-    // The master's own default lease (long: failover does not wait for it to run out).
-    ...(options.leaseTtlMs === undefined ? [] : ["--lease-ttl", `${options.leaseTtlMs}ms`]),
-    "--checkpoint-every", `${options.checkpointEveryMs ?? 10_000}ms`,
-    ...(options.quotaFile === undefined ? [] : ["--quota", options.quotaFile]),
-    ...(options.reservationHalfLifeMs === undefined ? [] : ["--reservation-half-life", `${options.reservationHalfLifeMs}ms`]),
-    "--js-replicas", String(jsReplicasOf(options)),
-    ...(options.redisSentinels === true ? ["--redis-wait-replicas", "1"] : []),
-  ];
-}
 
 /**
  * Starts a whole local cell in the background: nats-server and redis-server on free ports
@@ -200,7 +33,8 @@ export function masterArgs(cell: { cell: string; nats: string; redis: string }, 
  * nats-server, and for each cell its own redis-server, masters, scheduler and borglets
  * (processes named `<cell>-master-0`, …), behind `gateways` gateways that federate them all.
  * With `natsPerCell`, each cell has its own nats-server (`<cell>-nats-server`), the servers
- * joined by NATS gateways into a super-cluster.
+ * joined by NATS gateways into a super-cluster. With `hosts`, a cell over that many network
+ * namespaces (multi-host-cell.ts).
  */
 export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   const dir = resolve(options.dir);
@@ -211,6 +45,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   if (running !== undefined && running.processes.some(isSameProcessAlive)) {
     throw new CorralError("conflict", `a cell is already running in ${dir} (gateway ${running.gateway}); stop it with: corral cell down --dir ${dir}`);
   }
+  if (options.hosts !== undefined) return startMultiHostCell({ ...options, hosts: options.hosts });
   if (new Set(cellNames).size !== cellNames.length || cellNames.length === 0) {
     throw new CorralError("bad_request", `cells: ${cellNames.join(",")} names a cell twice or none; give each cell once, e.g. --cells a,b,c`, "cells");
   }
@@ -268,9 +103,10 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   }
   // Processes of a federation's cells carry the cell's name: `a-master-0`, `a-borglet-1`.
   const named = (cellName: string, name: string) => (federated ? `${cellName}-${name}` : name);
+  const context: StartContext = { dir, processes, progress, track };
   try {
-    if (natsPerCell) await startSuperCluster(dir, cellNames, natsPorts, processes, progress, track);
-    else if (natsServers > 1) await startNatsCluster(dir, cellNames[0]!, natsPorts, processes, progress, track);
+    if (natsPerCell) await startSuperCluster(context, cellNames, natsPorts);
+    else if (natsServers > 1) await startNatsCluster(context, cellNames[0]!, natsPorts.map((port) => ({ port, on: LOOPBACK })));
     else {
       progress(`nats-server on port ${natsPorts[0]}`);
       await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]!, onSpawned: track });
@@ -282,7 +118,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
       progress(`${federated ? `cell ${cellName}: ` : ""}redis-server on port ${redisPorts[c]}`);
       await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track });
       if (options.redisSentinels === true) {
-        member.redis = await startSentinelGroup(dir, cellName, redisPorts[c]!, options.redisDurability ?? "everysec", progress, track);
+        member.redis = await startSentinelGroup(context, cellName, { port: redisPorts[c]!, on: LOOPBACK }, options.redisDurability ?? "everysec");
         cell.redis = member.redis;
       }
       borglets += await startCellServices(cell, member, options, track, named, portRanges);
@@ -305,30 +141,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     progress(
       `${federated ? `${cellNames.length} cells, each with ` : ""}${masters} masters, ${options.schedulers ?? 1} scheduler, ${federated ? borglets / cellNames.length : borglets} borglets; ${gatewayCount} gateway${gatewayCount === 1 ? "" : "s"} started; waiting until ready`,
     );
-    const perCell = borglets / cellNames.length;
-    await waitUntil(
-      `the gateway at ${cell.gateway} to see ${perCell} machines up in ${federated ? "each cell" : "the cell"} (logs: ${join(dir, "logs")})`,
-      async () => {
-        const dead = processes.find((p) => !isSameProcessAlive(p));
-        if (dead !== undefined) throw new Error(`${dead.name} exited during start-up; see ${dead.log}`);
-        for (const url of cell.gateways ?? [cell.gateway]) {
-          for (const cellName of cellNames) {
-            try {
-              const query = federated ? `?cell=${cellName}` : "";
-              const response = await fetch(`${url}/v1/nodes${query}`, { signal: AbortSignal.timeout(2000) });
-              if (!response.ok) return false;
-              const body = (await response.json()) as { nodes?: { state: string }[] };
-              if ((body.nodes ?? []).filter((n) => n.state === "up").length < perCell) return false;
-            } catch {
-              return false;
-            }
-          }
-        }
-        return true;
-      },
-      120_000,
-      borglets > 100 ? 1000 : 100, // a large cell's node list is megabytes: ask less often
-    );
+    await waitForMachinesUp(cell, processes, cellNames, borglets / cellNames.length);
     return cell;
   } catch (error) {
     await stopProcesses(processes, dir);
@@ -336,93 +149,6 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     releaseFromStarter(dir);
     throw error;
   }
-}
-
-/**
- * One nats-server per cell, each its own NATS cluster named after the cell, all joined by
- * NATS gateways into one super-cluster; returns once JetStream's meta group (over every
- * server) has a leader, which takes a few seconds of Raft elections on a fresh store.
- */
-async function startSuperCluster(
-  dir: string,
-  cellNames: readonly string[],
-  clientPorts: readonly number[],
-  processes: StartedProcess[],
-  progress: (message: string) => void,
-  track: (started: StartedProcess) => void,
-): Promise<void> {
-  const ports: { client: number; route: number; gateway: number }[] = [];
-  for (const client of clientPorts) ports.push({ client, route: await freePort(), gateway: await freePort() });
-  const gateways: NatsGatewayRemote[] = cellNames.map((name, c) => ({ name, urls: [`nats://127.0.0.1:${ports[c]!.gateway}`] }));
-  const died = () => processes.find((p) => !isSameProcessAlive(p))?.name;
-  for (const [c, cellName] of cellNames.entries()) {
-    const { client, route, gateway } = ports[c]!;
-    progress(`cell ${cellName}: nats-server on port ${client} (cluster ${cellName}, gateway port ${gateway})`);
-    await startNatsServer({
-      dir: join(dir, `nats-${cellName}`),
-      port: client,
-      name: `${cellName}-nats-server`,
-      serverName: `corral-${cellName}`,
-      superCluster: { cluster: cellName, routePort: route, gatewayPort: gateway, gateways },
-      onSpawned: track,
-    });
-  }
-  progress(`waiting for JetStream's meta group over ${cellNames.length} NATS clusters to elect a leader`);
-  await Promise.all(ports.map(({ client }) => waitForJetStream(`nats://127.0.0.1:${client}`, { timeoutMs: 60_000, died })));
-}
-
-/**
- * A replica of the cell's primary and three Sentinels watching both; returns the address the
- * masters connect through (sentinel://…/<cell>).
- */
-async function startSentinelGroup(
-  dir: string,
-  cellName: string,
-  primaryPort: number,
-  durability: RedisDurability,
-  progress: (message: string) => void,
-  track: (started: StartedProcess) => void,
-): Promise<string> {
-  const replicaPort = await freePort();
-  progress(`redis replica on port ${replicaPort}, and three Sentinels`);
-  await startRedisServer({ dir: join(dir, "redis-replica"), port: replicaPort, durability, replicaOf: primaryPort, name: "redis-replica", onSpawned: track });
-  const sentinelPorts: number[] = [];
-  for (let i = 0; i < 3; i++) {
-    const port = await freePort();
-    sentinelPorts.push(port);
-    await startRedisSentinel({ dir: join(dir, `redis-sentinel-${i}`), port, primaryPort, group: cellName, quorum: 2, name: `redis-sentinel-${i}`, onSpawned: track });
-  }
-  return `sentinel://${sentinelPorts.map((port) => `127.0.0.1:${port}`).join(",")}/${cellName}`;
-}
-
-/**
- * One NATS cluster of routed servers (`nats-server-0` …), JetStream on each; returns once its
- * meta group has a leader. Streams created with --js-replicas 3 then keep a copy on three.
- */
-async function startNatsCluster(
-  dir: string,
-  cluster: string,
-  clientPorts: readonly number[],
-  processes: StartedProcess[],
-  progress: (message: string) => void,
-  track: (started: StartedProcess) => void,
-): Promise<void> {
-  const routePorts: number[] = [];
-  for (const _ of clientPorts) routePorts.push(await freePort());
-  const routes = routePorts.map((port) => `nats://127.0.0.1:${port}`);
-  const died = () => processes.find((p) => !isSameProcessAlive(p))?.name;
-  progress(`a NATS cluster of ${clientPorts.length} servers on ports ${clientPorts.join(", ")}`);
-  for (const [i, port] of clientPorts.entries()) {
-    await startNatsServer({
-      dir: join(dir, `nats-${i}`),
-      port,
-      name: `nats-server-${i}`,
-      serverName: `corral-${cluster}-${i}`,
-      superCluster: { cluster, routePort: routePorts[i]!, routes },
-      onSpawned: track,
-    });
-  }
-  await Promise.all(clientPorts.map((port) => waitForJetStream(`nats://127.0.0.1:${port}`, { timeoutMs: 60_000, died })));
 }
 
 /** One cell's masters, schedulers and borglets (real or hollow); returns how many machines it will have. */

@@ -13,7 +13,26 @@ export interface StartedProcess extends ProcessIdentity {
   command: string;
   args: string[];
   cwd?: string;
+  /** in a multi-host cell: the host (network namespace) it runs on */
+  host?: string;
+  /** the address it listens on, when not loopback (a multi-host cell's host address) */
+  address?: string;
 }
+
+/**
+ * Where a process runs: this machine's loopback, or a host of a multi-host cell (a network
+ * namespace, see host-network.ts) with its own address.
+ */
+export interface Placement {
+  address: string;
+  /** the host's name and network namespace; absent: the root namespace */
+  host?: { name: string; netns: string };
+}
+
+export const LOOPBACK: Placement = { address: "127.0.0.1" };
+
+/** nsenter switches only the network namespace (`ip netns exec` would also hide the cgroup mounts a borglet needs) and execs, so the pid stays the command's. */
+const NSENTER = "nsenter";
 
 /**
  * Starts a process in its own process group, output appended to `log`, not tied to our
@@ -25,8 +44,14 @@ export function startDetached(
   name: string,
   command: string,
   args: readonly string[],
-  options: { log: string; env?: NodeJS.ProcessEnv; cwd?: string },
+  options: { log: string; env?: NodeJS.ProcessEnv; cwd?: string; on?: Placement },
 ): StartedProcess {
+  const host = options.on?.host;
+  if (host !== undefined) {
+    // Recorded wrapped, so a restart (restart-process.ts) lands on the same host.
+    args = [`--net=/run/netns/${host.netns}`, "--", command, ...args];
+    command = NSENTER;
+  }
   const fd = openSync(options.log, "a");
   try {
     const child = spawn(command, args, {
@@ -39,6 +64,8 @@ export function startDetached(
     child.unref();
     const started: StartedProcess = { role, name, pid: child.pid, startTime: processStartTime(child.pid) ?? 0, log: options.log, command, args: [...args] };
     if (options.cwd !== undefined) started.cwd = options.cwd;
+    if (host !== undefined) started.host = host.name;
+    if (options.on !== undefined && options.on.address !== LOOPBACK.address) started.address = options.on.address;
     return started;
   } finally {
     closeSync(fd);
@@ -70,9 +97,9 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
   }
 }
 
-export function tcpAnswers(port: number, probe?: { send: string; expect: string }): Promise<boolean> {
+export function tcpAnswers(port: number, probe?: { send: string; expect: string }, host = LOOPBACK.address): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
+    const socket = connect({ port, host });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);

@@ -10,10 +10,13 @@ import { isSameProcessAlive } from "@corral/kit";
  */
 export async function restartProcess(stopped: StartedProcess, onSpawned?: (started: StartedProcess) => void): Promise<StartedProcess> {
   if (isSameProcessAlive(stopped)) throw new Error(`${stopped.name} is still running (pid ${stopped.pid})`);
+  // The recorded command already enters the process's host, if it has one.
   const options: { log: string; cwd?: string } = { log: stopped.log };
   if (stopped.cwd !== undefined) options.cwd = stopped.cwd;
   const spawned = () => {
     const started = startDetached(stopped.role, stopped.name, stopped.command, stopped.args, options);
+    if (stopped.host !== undefined) started.host = stopped.host;
+    if (stopped.address !== undefined) started.address = stopped.address;
     onSpawned?.(started);
     return started;
   };
@@ -23,13 +26,14 @@ export async function restartProcess(stopped: StartedProcess, onSpawned?: (start
   // A server killed a moment ago may not have let its port go yet (a CI run once saw a
   // restarted redis-server refused with "Address already in use"): wait for the port, and
   // start again should the server still exit at once.
-  await waitUntil(`port ${port} to be free for ${stopped.name}`, () => canBind(port), 10_000).catch(() => {});
+  // (Only known for loopback: a host's ports are in its own network namespace.)
+  if (stopped.host === undefined) await waitUntil(`port ${port} to be free for ${stopped.name}`, () => canBind(port), 10_000).catch(() => {});
   for (let attempt = 1; ; attempt++) {
     const started = spawned();
     let exited = false;
     await waitUntil(`${stopped.name} on ${port} (log: ${stopped.log})`, async () => {
       exited = !isSameProcessAlive(started);
-      return exited || tcpAnswers(port, probe);
+      return exited || tcpAnswers(port, probe, stopped.address);
     }, 15_000);
     if (!exited) return started;
     if (attempt === 3) throw new Error(`${stopped.name} exited on restart ${attempt} times; see ${stopped.log} and its own log in its data directory`);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { requireExecutable } from "./executables.js";
-import { startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
+import { LOOPBACK, startDetached, tcpAnswers, waitUntil, type Placement, type StartedProcess } from "./processes.js";
 
 export interface ServerOptions {
   /** data and log directory, created if missing */
@@ -16,6 +16,8 @@ export interface ServerOptions {
    * a starter killed while the server loads still leaves it findable for teardown.
    */
   onSpawned?: (started: StartedProcess) => void;
+  /** where it runs and listens; default this machine's loopback */
+  on?: Placement;
 }
 
 /** One cluster of a NATS super-cluster, as every server's gateway block lists it. */
@@ -107,16 +109,17 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Start
   const binary = requireExecutable("nats-server");
   mkdirSync(join(options.dir, "jetstream"), { recursive: true });
   const config = join(options.dir, "nats-server.conf");
-  writeFileSync(config, natsServerConfig(options.superCluster === undefined ? {} : { superCluster: options.superCluster }));
+  const on = options.on ?? LOOPBACK;
+  writeFileSync(config, natsServerConfig({ host: on.address, ...(options.superCluster === undefined ? {} : { superCluster: options.superCluster }) }));
   const started = startDetached(
     "nats",
     options.name ?? "nats-server",
     binary,
-    ["-c", config, "-a", "127.0.0.1", "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", options.serverName ?? `corral-${options.port}`],
-    { log: join(options.dir, "nats-server.log") },
+    ["-c", config, "-a", on.address, "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", options.serverName ?? `corral-${options.port}`],
+    { log: join(options.dir, "nats-server.log"), on },
   );
   options.onSpawned?.(started);
-  await waitUntil(`nats-server on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "INFO" }), 15_000);
+  await waitUntil(`nats-server on ${on.address}:${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "INFO" }, on.address), 15_000);
   return started;
 }
 
@@ -162,10 +165,11 @@ export async function waitForJetStream(
 export type RedisDurability = "everysec" | "always" | "none";
 
 /** redis-server with an append-only file (docs/architecture.md § What is stored: nothing acknowledged is lost). */
-export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: number }): Promise<StartedProcess> {
+export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: { address: string; port: number } }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
   mkdirSync(options.dir, { recursive: true });
   const durability = options.durability ?? "everysec";
+  const on = options.on ?? LOOPBACK;
   const aof = durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", durability];
   const started = startDetached(
     "redis",
@@ -173,30 +177,31 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
     binary,
     [
       "--port", String(options.port),
-      "--bind", "127.0.0.1",
+      "--bind", on.address,
       "--dir", options.dir,
       "--save", "",
       ...aof,
       "--daemonize", "no",
       "--protected-mode", "no",
       "--logfile", join(options.dir, "redis-server.log"),
-      ...(options.replicaOf === undefined ? [] : ["--replicaof", "127.0.0.1", String(options.replicaOf)]),
+      ...(options.replicaOf === undefined ? [] : ["--replicaof", options.replicaOf.address, String(options.replicaOf.port)]),
     ],
-    { log: join(options.dir, "redis-server.out") },
+    { log: join(options.dir, "redis-server.out"), on },
   );
   options.onSpawned?.(started);
   // PONG only once the AOF is loaded; during loading Redis answers -LOADING.
-  await waitUntil(`redis-server on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }), 15_000);
+  await waitUntil(`redis-server on ${on.address}:${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }, on.address), 15_000);
   return started;
 }
 
 /**
- * A Redis Sentinel (redis-server in sentinel mode) watching the primary at `primaryPort`
+ * A Redis Sentinel (redis-server in sentinel mode) watching the primary at `primary`
  * as master group `group`: with its peers (a quorum of 2 of 3), it promotes the replica when
  * the primary has not answered for a second.
  */
-export async function startRedisSentinel(options: ServerOptions & { primaryPort: number; group: string; quorum: number }): Promise<StartedProcess> {
+export async function startRedisSentinel(options: ServerOptions & { primary: { address: string; port: number }; group: string; quorum: number }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
+  const on = options.on ?? LOOPBACK;
   mkdirSync(options.dir, { recursive: true });
   const config = join(options.dir, "sentinel.conf");
   // Sentinel rewrites this file as it learns the group's members: it must be its own.
@@ -204,19 +209,19 @@ export async function startRedisSentinel(options: ServerOptions & { primaryPort:
     config,
     [
       `port ${options.port}`,
-      "bind 127.0.0.1",
+      `bind ${on.address}`,
       "protected-mode no",
       `dir ${options.dir}`,
       `logfile ${join(options.dir, "sentinel.log")}`,
-      `sentinel monitor ${options.group} 127.0.0.1 ${options.primaryPort} ${options.quorum}`,
+      `sentinel monitor ${options.group} ${options.primary.address} ${options.primary.port} ${options.quorum}`,
       `sentinel down-after-milliseconds ${options.group} 1000`,
       `sentinel failover-timeout ${options.group} 5000`,
       `sentinel parallel-syncs ${options.group} 1`,
       "",
     ].join("\n"),
   );
-  const started = startDetached("redis", options.name ?? "redis-sentinel", binary, [config, "--sentinel"], { log: join(options.dir, "sentinel.out") });
+  const started = startDetached("redis", options.name ?? "redis-sentinel", binary, [config, "--sentinel"], { log: join(options.dir, "sentinel.out"), on });
   options.onSpawned?.(started);
-  await waitUntil(`redis sentinel on port ${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }), 15_000);
+  await waitUntil(`redis sentinel on ${on.address}:${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }, on.address), 15_000);
   return started;
 }

@@ -8,6 +8,7 @@ import { cellFilePath, readCellFile, type CellFile } from "./cell-file.js";
 import { signalGroup, waitUntil, type StartedProcess } from "./processes.js";
 import { isSameProcessAlive } from "@corral/kit";
 import { releaseFromStarter } from "./starter-guard.js";
+import { HostNetwork } from "./host-network.js";
 import { setTimeout as sleep } from "node:timers/promises";
 
 const execFileAsync = promisify(execFile);
@@ -95,16 +96,23 @@ export async function stopLocalCell(dir: string, graceMs = 5000): Promise<CellFi
   const cell = readCellFile(resolve(dir));
   if (cell === undefined) return undefined;
   await stopProcesses(cell.processes, cell.dir, graceMs);
+  await removeHosts(cell);
   rmSync(cellFilePath(cell.dir), { force: true });
   releaseFromStarter(cell.dir);
   return cell;
+}
+
+/** A multi-host cell's namespaces, links and bridge, once nothing runs in them. */
+async function removeHosts(cell: Pick<CellFile, "network">): Promise<void> {
+  if (cell.network !== undefined) await HostNetwork.fromRecord(cell.network).remove();
 }
 
 /**
  * Stops a cell this process started, by its own list of the cell's processes, and tells
  * the cell's watchdog (if it is tied to this process) that nothing is left to do.
  */
-export async function stopStartedCell(cell: Pick<CellFile, "processes" | "dir">, graceMs = 5000): Promise<void> {
+export async function stopStartedCell(cell: Pick<CellFile, "processes" | "dir" | "network">, graceMs = 5000): Promise<void> {
   await stopProcesses(cell.processes, cell.dir, graceMs);
+  await removeHosts(cell);
   releaseFromStarter(cell.dir);
 }

@@ -36,7 +36,10 @@ async function startGuarded(
 
 /** A redis-server of the test's own, on a free port, with AOF in a fresh directory. */
 export function startTestRedis(label: string, options: { durability?: RedisDurability; replicaOf?: number } = {}): Promise<TestServer> {
-  return startGuarded(label, "redis", (dir, port, onSpawned) => startRedisServer({ dir: join(dir, "redis"), port, onSpawned, ...options }));
+  const { replicaOf, ...rest } = options;
+  return startGuarded(label, "redis", (dir, port, onSpawned) =>
+    startRedisServer({ dir: join(dir, "redis"), port, onSpawned, ...rest, ...(replicaOf === undefined ? {} : { replicaOf: { address: "127.0.0.1", port: replicaOf } }) }),
+  );
 }
 
 /** A nats-server (JetStream on) of the test's own, on a free port. */

@@ -53,7 +53,9 @@ export class TestCell {
 
   static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {
     const dir = testDir(label);
-    const cell = await startLocalCell({ masters: 2, borglets: 3, dieWithStarter: true, ...options, dir });
+    // A multi-host cell runs one borglet per host: it takes no borglet count.
+    const defaults = options.hosts === undefined ? { masters: 2, borglets: 3 } : { masters: 2 };
+    const cell = await startLocalCell({ ...defaults, dieWithStarter: true, ...options, dir });
     return new TestCell(cell);
   }
 

@@ -15,6 +15,11 @@ export async function connectNats(servers: string | readonly string[], name: str
     name,
     maxReconnectAttempts: -1,
     reconnectTimeWait: 250,
+    // A server whose host is cut off (not stopped) never closes the connection: without pings
+    // answered, move to another server of the cluster after about 15 s, not the default 4 min.
+    // Long enough that a server stalled by a busy machine is not left for nothing.
+    pingInterval: 5000,
+    maxPingOut: 3,
     waitOnFirstConnect: true,
     // Otherwise every request builds an Error (a stack trace) up front in case it fails:
     // a measurable share of a busy service's cpu, for a stack callRpc replaces with its own error.

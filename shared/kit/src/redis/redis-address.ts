@@ -38,5 +38,15 @@ export function parseRedisAddress(text: string): RedisAddress {
 export function newRedis(text: string, options: RedisOptions): Redis {
   const address = parseRedisAddress(text);
   if (address.kind === "server") return new Redis(address.url, options);
-  return new Redis({ ...options, sentinels: address.sentinels, name: address.name, db: address.db, role: "master", ...(address.password === undefined ? {} : { password: address.password }) });
+  return new Redis({
+    ...options,
+    sentinels: address.sentinels,
+    name: address.name,
+    db: address.db,
+    role: "master",
+    // A primary cut off the network (not killed) never closes our connection: it would hang
+    // until a command timed out. Listening for the Sentinels' +switch-master drops it at once.
+    failoverDetector: true,
+    ...(address.password === undefined ? {} : { password: address.password }),
+  });
 }

@@ -1,0 +1,123 @@
+// How the launcher starts Corral's own services: the node flags and entry of each form,
+// and the command lines of masters and borglets.
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { CellFile } from "./cell-file.js";
+import type { CellOptions } from "./cell-options.js";
+import { freePort } from "./ports.js";
+import { LOOPBACK, startDetached, type Placement, type StartedProcess } from "./processes.js";
+
+export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const TSX_LOADER = import.meta.resolve("tsx");
+
+export type ServiceName = "master" | "scheduler" | "borglet" | "gateway";
+
+/** How a service is run: from its TypeScript source through tsx, or from `npm run build`'s output on plain node. */
+export type ServiceForm = "source" | "built";
+
+export function serviceEntry(service: ServiceName, form: ServiceForm = "source"): string {
+  return form === "source" ? join(REPO_ROOT, "services", service, "src", "main.ts") : join(REPO_ROOT, "services", service, "dist", "src", "main.js");
+}
+
+/** The node flags that load a service of that form: tsx for source; for built, every @corral/* package's dist/. */
+function loaderFlags(form: ServiceForm): string[] {
+  return form === "source" ? ["--import", TSX_LOADER] : ["--conditions=corral-built"];
+}
+
+/** Starts one service process of a local cell. */
+export function launchService(
+  dir: string,
+  service: ServiceName,
+  name: string,
+  args: readonly string[],
+  form: ServiceForm = "source",
+  on: Placement = LOOPBACK,
+): StartedProcess {
+  mkdirSync(join(dir, "logs"), { recursive: true });
+  // gc() is exposed so memory per task and per machine can be measured without garbage in it.
+  const nodeFlags = service === "master" ? ["--expose-gc", "--max-old-space-size=8192"] : ["--expose-gc", "--max-old-space-size=4096"];
+  // CORRAL_PROFILE_DIR: every service (or those CORRAL_PROFILE_SERVICES lists, e.g. "master")
+  // writes a V8 cpu profile there when it exits, for finding hot paths.
+  const profileDir = process.env["CORRAL_PROFILE_DIR"];
+  const profiled = (process.env["CORRAL_PROFILE_SERVICES"] ?? "").split(",").filter((kind) => kind !== "");
+  if (profileDir !== undefined && profileDir !== "" && (profiled.length === 0 || profiled.includes(service))) nodeFlags.push("--cpu-prof", `--cpu-prof-dir=${join(profileDir, name)}`);
+  return startDetached(service, name, process.execPath, [...nodeFlags, ...loaderFlags(form), serviceEntry(service, form), ...args], {
+    log: join(dir, "logs", `${name}.log`),
+    cwd: REPO_ROOT,
+    on,
+  });
+}
+
+export function borgletArgs(
+  cell: CellFile | { cell: string; nats: string; dir: string },
+  name: string,
+  ports: readonly [number, number],
+  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string>; hostShare?: number } = {},
+): string[] {
+  const args = [
+    "--cell", cell.cell,
+    "--nats", cell.nats,
+    "--name", name,
+    "--data-dir", join(cell.dir, "borglets", name),
+    "--ports", `${ports[0]}-${ports[1]}`,
+    "--binary-path", join(REPO_ROOT, "deploy", "examples", "bin"),
+    "--heartbeat", `${options.heartbeatMs ?? 1000}ms`,
+  ];
+  const capacity = options.borgletCapacity ?? {};
+  if (capacity.cpu !== undefined) args.push("--cpu", String(capacity.cpu));
+  if (capacity.ram !== undefined) args.push("--ram", capacity.ram);
+  if (capacity.disk !== undefined) args.push("--disk", capacity.disk);
+  for (const [key, value] of Object.entries(options.attributes ?? {})) args.push("--attribute", `${key}=${value}`);
+  if (options.hostShare !== undefined) args.push("--host-share", String(options.hostShare));
+  return args;
+}
+
+/** Hollow borglet number `index` of a cell, simulating `machines` machines named hollow-<index>-<n>. */
+export function startHollowBorglet(
+  cell: { cell: string; nats: string; dir: string },
+  index: number,
+  machines: number,
+  options: Pick<CellOptions, "heartbeatMs"> & { metricsPort?: number; name?: string } = {},
+): StartedProcess {
+  const name = options.name ?? `hollow-${index}`;
+  // Hollow tasks bind nothing, so any port range will do.
+  const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1)];
+  if (options.metricsPort !== undefined) args.push(...metricsArgs(options.metricsPort));
+  return launchService(cell.dir, "borglet", name, args);
+}
+
+/** A service's exporter at `port` on its own address (loopback, or its host's). */
+export function metricsArgs(port: number, address = LOOPBACK.address): string[] {
+  return ["--metrics-port", String(port), "--metrics-host", address];
+}
+
+/** A free port for the next service's /metrics, its URL recorded in the cell file. */
+export async function metricsPortFor(cell: CellFile, address = LOOPBACK.address): Promise<number> {
+  const port = await freePort();
+  (cell.metrics ??= []).push(`http://${address}:${port}/metrics`);
+  return port;
+}
+
+/** --js-replicas as the options ask, or as many copies as a cluster of their nats-servers can hold (at most 3). */
+export function jsReplicasOf(options: Pick<CellOptions, "jsReplicas" | "natsServers">): number {
+  return options.jsReplicas ?? Math.min(3, options.natsServers ?? 1);
+}
+
+export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers" | "redisSentinels">): string[] {
+  return [
+    "--cell", cell.cell,
+    "--nats", cell.nats,
+    "--redis", cell.redis,
+    "--name", name,
+    "--down-after", `${options.downAfterMs ?? 5000}ms`,
+    // The master's own default lease (long: failover does not wait for it to run out).
+    ...(options.leaseTtlMs === undefined ? [] : ["--lease-ttl", `${options.leaseTtlMs}ms`]),
+    "--checkpoint-every", `${options.checkpointEveryMs ?? 10_000}ms`,
+    ...(options.quotaFile === undefined ? [] : ["--quota", options.quotaFile]),
+    ...(options.reservationHalfLifeMs === undefined ? [] : ["--reservation-half-life", `${options.reservationHalfLifeMs}ms`]),
+    "--js-replicas", String(jsReplicasOf(options)),
+    ...(options.redisSentinels === true ? ["--redis-wait-replicas", "1"] : []),
+  ];
+}
+
