@@ -38,3 +38,23 @@ export function requireExecutable(name: string): string {
   const hint = INSTALL_HINTS[name] ?? `install ${name}`;
   throw new CorralError("unavailable", `${name} was not found on PATH or in ${EXTRA_DIRS.join(", ")}. Install it:\n  ${hint}`);
 }
+
+const SYSTEM_DIRS = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+
+/**
+ * A system tool (ip, tc, nft) from the system's own directories, never from PATH: npm puts
+ * node_modules/.bin first on PATH, and a package may ship a command of the same name
+ * (@vercel/nft installs an `nft`).
+ */
+export function systemExecutable(name: string): string {
+  for (const dir of SYSTEM_DIRS) {
+    const candidate = join(dir, name);
+    try {
+      accessSync(candidate, constants.X_OK);
+      return candidate;
+    } catch {
+      // not here; keep looking
+    }
+  }
+  throw new CorralError("unavailable", `${name} was not found in ${SYSTEM_DIRS.join(", ")}; install it (Debian: ${name === "nft" ? "nftables" : "iproute2"})`);
+}

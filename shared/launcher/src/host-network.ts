@@ -7,6 +7,7 @@ import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { CorralError } from "@corral/contracts";
 import type { Placement } from "./processes.js";
+import { systemExecutable } from "./executables.js";
 
 const run = promisify(execFile);
 
@@ -31,7 +32,7 @@ export const MAX_HOSTS = 253;
 
 async function ip(...args: string[]): Promise<string> {
   try {
-    return (await run("ip", args)).stdout;
+    return (await run(systemExecutable("ip"), args)).stdout;
   } catch (error) {
     throw new CorralError("unavailable", `ip ${args.join(" ")} failed: ${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}`);
   }
@@ -46,6 +47,21 @@ async function unusedSubnet(): Promise<string> {
     if (!taken.includes(`${prefix}.`)) return prefix;
   }
   throw new CorralError("unavailable", "found no free /24 in 10.200.0.0/13 for the hosts");
+}
+
+/** The nftables table that impairs one host's link, named after the link (unique per cell). */
+const impairmentTable = (host: NetworkHost) => `corral_${host.link}`;
+
+/** Runs an nftables script given on stdin. */
+function nft(script: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(systemExecutable("nft"), ["-f", "-"], { stdio: ["pipe", "ignore", "pipe"] });
+    let stderr = "";
+    child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => (code === 0 ? resolve() : reject(Object.assign(new Error(`nft exited ${code}`), { stderr }))));
+    child.stdin.end(script);
+  });
 }
 
 export class HostNetwork {
@@ -135,7 +151,7 @@ export class HostNetwork {
   /** Traffic to the host is delayed and a share of it lost (tc netem on its link). */
   async degrade(host: NetworkHost, { delayMs, lossPercent }: { delayMs: number; lossPercent: number }): Promise<void> {
     try {
-      await run("tc", ["qdisc", "replace", "dev", host.link, "root", "netem", "delay", `${delayMs}ms`, "loss", `${lossPercent}%`]);
+      await run(systemExecutable("tc"), ["qdisc", "replace", "dev", host.link, "root", "netem", "delay", `${delayMs}ms`, "loss", `${lossPercent}%`]);
     } catch (error) {
       const said = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
       if (/qdisc kind is unknown/i.test(said)) {
@@ -146,7 +162,36 @@ export class HostNetwork {
   }
 
   async restore(host: NetworkHost): Promise<void> {
-    await run("tc", ["qdisc", "del", "dev", host.link, "root"]).catch(() => {});
+    await run(systemExecutable("tc"), ["qdisc", "del", "dev", host.link, "root"]).catch(() => {});
+  }
+
+  /**
+   * A lossy, slow link without netem (which some kernels lack): nftables drops `lossPercent`
+   * of the packets each way on the host's link, and a token bucket (tc tbf) limits what it
+   * receives to `rateKbit`. It adds no fixed delay: only queueing when the rate is reached.
+   */
+  async impair(host: NetworkHost, { lossPercent, rateKbit }: { lossPercent: number; rateKbit?: number }): Promise<void> {
+    if (!(lossPercent >= 0 && lossPercent < 100)) throw new CorralError("bad_request", `lossPercent is ${lossPercent}: give 0 to 99`, "lossPercent");
+    const table = impairmentTable(host);
+    const script = [
+      `table netdev ${table} {`,
+      `  chain from_host { type filter hook ingress device "${host.link}" priority 0; numgen random mod 100 < ${Math.round(lossPercent)} drop; }`,
+      `  chain to_host { type filter hook egress device "${host.link}" priority 0; numgen random mod 100 < ${Math.round(lossPercent)} drop; }`,
+      "}",
+    ].join("\n");
+    await this.unimpair(host);
+    try {
+      await nft(script);
+      if (rateKbit !== undefined) await run(systemExecutable("tc"), ["qdisc", "replace", "dev", host.link, "root", "tbf", "rate", `${rateKbit}kbit`, "burst", "16kb", "latency", "500ms"]);
+    } catch (error) {
+      await this.unimpair(host);
+      throw new CorralError("unavailable", `could not impair ${host.name}'s link: ${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}`);
+    }
+  }
+
+  async unimpair(host: NetworkHost): Promise<void> {
+    await run(systemExecutable("nft"), ["delete", "table", "netdev", impairmentTable(host)]).catch(() => {});
+    await this.restore(host);
   }
 
   /** Removes every namespace, link and the bridge it made; safe to call twice. */
@@ -154,6 +199,7 @@ export class HostNetwork {
     if (this.removed) return;
     this.removed = true;
     for (const host of this.hosts) {
+      await run(systemExecutable("nft"), ["delete", "table", "netdev", impairmentTable(host)]).catch(() => {});
       // Deleting the namespace deletes the inner end of the veth, and with it the outer end.
       await ip("netns", "del", host.netns).catch(() => {});
       await ip("link", "del", host.link).catch(() => {});

@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
 import { connect } from "node:net";
+import { createSocket } from "node:dgram";
+import { setTimeout as sleep } from "node:timers/promises";
 import { promisify } from "node:util";
 import test from "ava";
-import { HostNetwork, MAX_HOSTS } from "../index.js";
+import { HostNetwork, MAX_HOSTS, systemExecutable } from "../index.js";
 
 const run = promisify(execFile);
 
@@ -21,6 +23,23 @@ function connectTime(address: string, port: number): Promise<number> {
     });
     socket.once("error", reject);
   });
+}
+
+const UDP_ECHO = `const s = require("node:dgram").createSocket("udp4"); s.on("message", (m, r) => s.send(m, r.port, r.address)); s.bind(Number(process.argv[2]), process.argv[1], () => console.log("listening"))`;
+
+/** Sends `count` datagrams to a UDP echo server, one per millisecond or so; how many came back within a second of the last. */
+async function udpRoundTrips(address: string, port: number, count: number): Promise<number> {
+  const socket = createSocket("udp4");
+  const back = new Set<string>();
+  socket.on("message", (message) => back.add(message.toString()));
+  await new Promise<void>((resolve) => socket.bind(0, resolve));
+  for (let i = 0; i < count; i++) {
+    socket.send(String(i), port, address);
+    await sleep(1);
+  }
+  await sleep(1000);
+  socket.close();
+  return back.size;
 }
 
 const SERVER = `require("node:net").createServer((s) => s.on("error", () => {}).end("hi")).listen(Number(process.argv[2]), process.argv[1], () => console.log("listening"))`;
@@ -67,6 +86,30 @@ test("hosts reach each other and the root namespace, nothing else; a cut link an
   const namespaces = (await run("ip", ["netns", "list"])).stdout;
   for (const host of network.hosts) t.false(namespaces.includes(host.netns), `${host.netns} removed`);
   await t.throwsAsync(run("ip", ["link", "show", network.bridge]), undefined, "the bridge is removed");
+});
+
+test("impair drops a share of a host's packets both ways and limits its rate, without netem; unimpair and remove undo it", async (t) => {
+  const network = await HostNetwork.create(1);
+  t.teardown(() => network.remove());
+  const host = network.hosts[0]!;
+  const echo = network.spawn(host, process.execPath, ["-e", UDP_ECHO, host.address, "7001"], { stdio: ["ignore", "pipe", "inherit"] });
+  t.teardown(() => echo.kill("SIGKILL"));
+  await new Promise<void>((resolve) => echo.stdout!.once("data", () => resolve()));
+  const received = () => udpRoundTrips(host.address, 7001, 300);
+  t.is(await received(), 300, "an unimpaired link loses nothing");
+  await network.impair(host, { lossPercent: 20, rateKbit: 2000 });
+  const table = `corral_${host.link}`;
+  t.regex((await run(systemExecutable("nft"), ["list", "table", "netdev", table])).stdout, /numgen random mod 100 < 20 drop/);
+  t.regex((await run("tc", ["qdisc", "show", "dev", host.link])).stdout, /tbf .*rate 2Mbit/);
+  // 20% each way loses about 36% of round trips; the bounds leave room for chance (300 tries).
+  const impaired = await received();
+  t.true(impaired > 120 && impaired < 270, `${impaired} of 300 came back`);
+  await network.unimpair(host);
+  t.is(await received(), 300, "unimpaired again");
+  await network.impair(host, { lossPercent: 5 });
+  await network.remove();
+  await t.throwsAsync(run(systemExecutable("nft"), ["list", "table", "netdev", table]), undefined, "remove deletes the impairment too");
+  await t.throwsAsync(network.impair(host, { lossPercent: 100 }), { message: /lossPercent is 100: give 0 to 99/ });
 });
 
 test("a host count outside one /24 is refused, naming the field, and nothing is made", async (t) => {
