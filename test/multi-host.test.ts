@@ -161,8 +161,10 @@ test.serial("the leader's host cut off: a master elsewhere leads with a higher e
   t.false((await epochsCommittedAfter(cutAt)).includes(old.epoch), "nothing was committed in the cut-off leader's epoch after the cut");
   t.true(cell.alive("master-3"), "it stays, as a standby");
   t.true((await cell.leader()).epoch >= next.epoch, "no master leads with the old epoch");
+  // Those on host-3 were rightly moved once its borglet was marked down; the others must not notice the failover.
+  const offHost3 = (job: typeof keep) => job.tasks.filter((task) => keep.tasks[task.index]!.node !== "borglet-3").map((task) => [task.index, task.pid]);
   const kept = await allRunning(keep.id, 2);
-  t.deepEqual(kept.tasks.map((task) => task.pid), keep.tasks.map((task) => task.pid), "running tasks were not restarted");
+  t.deepEqual(offHost3(kept), offHost3(keep), "running tasks elsewhere were not restarted");
 });
 
 test.serial("one NATS server's host cut off: submissions, scheduling and failover go on", async (t) => {

@@ -4,9 +4,13 @@ import { compareRuns } from "./compare.js";
 import { interruption, stopLiveCellsOnSignal } from "./harness/live-cells.js";
 import { environment, summaryTable, writeResult, type RunResult } from "./harness/result.js";
 import { SCENARIOS } from "./scenarios/index.js";
+import { runOnHosts } from "./harness/load-cell.js";
+import { MAX_HOSTS } from "@corral/launcher";
 
-const USAGE = `usage: npm run load -- <scenario> [--option value …] [--out FILE]
+const USAGE = `usage: npm run load -- <scenario> [--option value …] [--hosts N] [--out FILE]
        npm run load -- compare A.json B.json
+
+--hosts N: the scenario's cell over N hosts (network namespaces, root only; see corral cell up --hosts)
 
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(16)} ${s.description}`).join("\n")}`;
@@ -29,9 +33,12 @@ async function main(argv: string[]): Promise<number> {
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (scenario === undefined) throw new Error(`no scenario '${name}'\n${USAGE}`);
   const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const known = Object.fromEntries([...Object.keys(scenario.options.shape), "out"].map((key) => [kebab(key), { type: "string" as const }]));
+  const known = Object.fromEntries([...Object.keys(scenario.options.shape), "out", "hosts"].map((key) => [kebab(key), { type: "string" as const }]));
   const { values } = parseArgs({ args: rest, options: known, strict: true, allowPositionals: false });
-  const { out, ...flags } = values;
+  const { out, hosts, ...flags } = values;
+  const hostCount = hosts === undefined ? undefined : Number(hosts);
+  if (hostCount !== undefined && !(Number.isInteger(hostCount) && hostCount >= 1 && hostCount <= MAX_HOSTS)) throw new Error(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, not '${hosts}'`);
+  runOnHosts(hostCount);
   const parsed = scenario.options.safeParse(Object.fromEntries(Object.entries(flags).map(([key, value]) => [camelCase(key), value])));
   if (!parsed.success) {
     const { message } = describeZodError(parsed.error);
@@ -39,7 +46,8 @@ async function main(argv: string[]): Promise<number> {
   }
   const startedAt = new Date().toISOString();
   process.stderr.write(`${scenario.name}: ${JSON.stringify(parsed.data)}\n`);
-  const outcome = await scenario.run(parsed.data);
+  const ran = await scenario.run(parsed.data);
+  const outcome = hostCount === undefined ? ran : { ...ran, config: { ...ran.config, hosts: hostCount } };
   const result: RunResult = { scenario: scenario.name, startedAt, finishedAt: new Date().toISOString(), environment: environment(), ...outcome };
   const files = writeResult(result, typeof out === "string" ? out : undefined);
   process.stdout.write(`${summaryTable(result)}\n`);

@@ -3,11 +3,22 @@ import { readFileSync } from "node:fs";
 import { ApiError, GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type JobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type Logger, type NatsConnection } from "@corral/kit";
-import { startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions } from "@corral/launcher";
+import { HostNetwork, startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions, type NetworkHost } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 
 export const LOAD_USER = "loadtest";
+
+/** The hosts of the multi-host cell every LoadCell of this run starts on (`--hosts`); none: one host. */
+let runHosts: number | undefined;
+
+export function runOnHosts(hosts: number | undefined): void {
+  runHosts = hosts;
+}
+
+export function refuseHosts(what: string): void {
+  if (runHosts !== undefined) throw new Error(`--hosts: ${what}; the scenarios on hollow fleets (failover, machine-failure, latency, throughput, churn, steady, scale) take --hosts`);
+}
 
 /** When each task was last seen entering each state, from the leader's committed changes. */
 export class TaskTimeline {
@@ -83,7 +94,8 @@ export class LoadCell {
     const dir = testDir(`load-${label}`);
     process.stderr.write(`  cell directory ${dir} (the cell stops with this run, however it ends)\n`);
     const settings = { masters: 3, heartbeatMs: 2000, downAfterMs: 6000, ...options };
-    const cell = await startLocalCell({ ...settings, hollow: { processes: 0, machinesEach: 0 }, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
+    const hosts = runHosts === undefined ? {} : { hosts: runHosts };
+    const cell = await startLocalCell({ ...settings, ...hosts, hollow: { processes: 0, machinesEach: 0 }, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
     const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
       await stopStartedCell(cell, 2000);
@@ -105,6 +117,7 @@ export class LoadCell {
    * image), all on this host, each with its own data directory and port range.
    */
   static async startReal(label: string, options: Partial<CellOptions> & { borglets: number }): Promise<LoadCell> {
+    refuseHosts(`${label} runs real borglets side by side on this machine`);
     const dir = testDir(`load-${label}`);
     process.stderr.write(`  cell directory ${dir} (the cell stops with this run, however it ends)\n`);
     const cell = await startLocalCell({ masters: 3, heartbeatMs: 1000, downAfterMs: 6000, ...options, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
@@ -130,7 +143,12 @@ export class LoadCell {
   private async addHollowMachines(hollow: NonNullable<CellOptions["hollow"]>, settings: Pick<CellOptions, "heartbeatMs">): Promise<void> {
     const machines = hollow.processes * hollow.machinesEach;
     const empty = await this.masterStats(true);
-    for (let i = 0; i < hollow.processes; i++) this.cell.processes.push(startHollowBorglet(this.cell, i, hollow.machinesEach, settings));
+    // On a multi-host cell, hollow-i runs on host i mod N.
+    const hosts = this.network?.hosts ?? [];
+    for (let i = 0; i < hollow.processes; i++) {
+      const on = hosts.length === 0 ? {} : { on: this.network!.placement(hosts[i % hosts.length]!) };
+      this.cell.processes.push(startHollowBorglet(this.cell, i, hollow.machinesEach, { ...settings, ...on }));
+    }
     writeCellFile(this.cell);
     process.stderr.write(`  ${hollow.processes} hollow borglets with ${machines} machines started; waiting for them to register\n`);
     await waitUntil(`${machines} machines registered`, async () => (await this.masterStats(false)).machines >= machines, 300_000, 500);
@@ -179,6 +197,18 @@ export class LoadCell {
   /** CPU seconds each process of the cell has used so far (from /proc), and this load generator's. */
   cpuSecondsByProcess(): Record<string, number> {
     return cpuSecondsOf(this.cell.processes);
+  }
+
+  /** A multi-host cell's hosts; undefined on one host. */
+  get network(): HostNetwork | undefined {
+    return this.cell.network === undefined ? undefined : HostNetwork.fromRecord(this.cell.network);
+  }
+
+  /** The host a process of the cell runs on (multi-host cells only). */
+  hostOf(name: string): NetworkHost {
+    const host = this.cell.processes.find((p) => p.name === name)?.host;
+    if (host === undefined || this.network === undefined) throw new Error(`${name} runs on no host of a multi-host cell`);
+    return this.network.host(host);
   }
 
   kill9(name: string): void {

@@ -2,6 +2,7 @@ import { cpuSecondsOf } from "./process-cpu.js";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type CellSummary, type FederatedJobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type NatsConnection } from "@corral/kit";
+import { refuseHosts } from "./load-cell.js";
 import { restartProcess, signalGroup, startLocalCell, stopStartedCell, writeCellFile, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { LOAD_USER, TaskTimeline } from "./load-cell.js";
@@ -36,6 +37,7 @@ export class LoadFederation {
   }
 
   static async start(label: string, settings: FederationSettings): Promise<LoadFederation> {
+    refuseHosts(`${label} runs a federation of cells, each on this machine`);
     const dir = testDir(`load-${label}`);
     process.stderr.write(`  federation directory ${dir} (the federation stops with this run, however it ends)\n`);
     const options: CellOptions = { ...settings, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) };

@@ -5,7 +5,7 @@ import { generateJobs, toBorg } from "../harness/workload.js";
 
 export const machineFailure = defineScenario({
   name: "machine-failure",
-  description: "kill 10% of the hollow machines at once: time until all their tasks run elsewhere",
+  description: "kill 10% of the hollow machines at once (with --hosts: cut the last host's link): time until all their tasks run elsewhere",
   options: z.object({
     machines: z.coerce.number().int().min(10).default(1000),
     tasks: z.coerce.number().int().min(1).default(10_000),
@@ -29,26 +29,35 @@ export const machineFailure = defineScenario({
       });
       await cell.timeline.until(() => cell.timeline.runningCount >= submittedTasks, 600_000, "every task running");
 
-      const victim = "hollow-0";
-      const onVictim = [...cell.timeline.lastState].filter(([, s]) => s.state === "running" && s.node?.startsWith(`${victim}-`)).map(([id]) => id);
-      const progress = sampler(250, () => onVictim.filter((id) => {
+      // One host: SIGKILL one hollow process. Several: cut the last host's link, taking down
+      // every hollow process on it (the masters and servers are on the first hosts).
+      const network = cell.network;
+      const cutHost = network?.hosts.at(-1);
+      const victims = cutHost === undefined ? ["hollow-0"] : cell.cell.processes.filter((p) => p.name.startsWith("hollow-") && p.host === cutHost.name).map((p) => p.name);
+      const onVictims = (node: string | undefined) => victims.some((victim) => node?.startsWith(`${victim}-`) === true);
+      const onVictim = [...cell.timeline.lastState].filter(([, s]) => s.state === "running" && onVictims(s.node)).map(([id]) => id);
+      const movedAway = (id: string) => {
         const s = cell.timeline.lastState.get(id);
-        return s?.state === "running" && !s.node?.startsWith(`${victim}-`);
-      }).length);
+        return s?.state === "running" && !onVictims(s.node);
+      };
+      const progress = sampler(250, () => onVictim.filter(movedAway).length);
       const killedAt = Date.now();
-      cell.kill9(victim);
-      await cell.timeline.until(
-        () => onVictim.every((id) => {
-          const s = cell.timeline.lastState.get(id);
-          return s?.state === "running" && !s.node?.startsWith(`${victim}-`);
-        }),
-        options.downAfterMs + 120_000,
-        `${onVictim.length} tasks of the killed machines running elsewhere`,
-      );
-      const recoveryS = (Date.now() - killedAt) / 1000;
+      if (cutHost === undefined) cell.kill9(victims[0]!);
+      else await network!.cut(cutHost);
+      let recoveryS: number;
+      try {
+        await cell.timeline.until(
+          () => onVictim.every(movedAway),
+          options.downAfterMs + 120_000,
+          `${onVictim.length} tasks of the ${cutHost === undefined ? "killed" : "cut-off"} machines running elsewhere`,
+        );
+        recoveryS = (Date.now() - killedAt) / 1000;
+      } finally {
+        if (cutHost !== undefined) await network!.heal(cutHost);
+      }
       progress.stop();
       return {
-        config: { ...options, hollowProcesses: processes, killedMachines: Math.ceil(options.machines / processes) },
+        config: { ...options, hollowProcesses: processes, failure: cutHost === undefined ? "SIGKILL of a hollow process" : `link of ${cutHost.name} cut`, lostMachines: victims.length * Math.ceil(options.machines / processes) },
         metrics: {
           recovery_s: recoveryS,
           recovery_after_down_s: recoveryS - options.downAfterMs / 1000,

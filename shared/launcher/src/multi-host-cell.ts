@@ -13,7 +13,7 @@ import { HostNetwork, type NetworkHost } from "./host-network.js";
 import type { Placement, StartedProcess } from "./processes.js";
 import { natsUrlOf, startNatsCluster, startSentinelGroup, type ServerSeat, type StartContext } from "./server-groups.js";
 import { startNatsServer, startRedisServer } from "./servers.js";
-import { borgletArgs, jsReplicasOf, launchService, masterArgs, metricsArgs } from "./service-launch.js";
+import { borgletArgs, jsReplicasOf, launchService, masterArgs, metricsArgs, startHollowBorglet } from "./service-launch.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
 import { stopProcesses } from "./teardown.js";
 
@@ -24,7 +24,7 @@ const PORTS = { nats: 4222, redis: 6379, sentinel: 26379, gateway: 8080, dns: 53
 export const REPLICATED_FROM_HOSTS = 3;
 
 /** Options a multi-host cell decides itself, or that describe a one-host cell. */
-const DECIDED_BY_HOSTS = ["cells", "natsPerCell", "natsServers", "redisSentinels", "hollow", "borglets", "borgletCapacity"] as const;
+const DECIDED_BY_HOSTS = ["cells", "natsPerCell", "natsServers", "redisSentinels", "borglets", "borgletCapacity"] as const;
 
 /**
  * Starts a cell over `options.hosts` hosts (root only). With 3 or more: hosts 0–2 run a
@@ -33,7 +33,8 @@ const DECIDED_BY_HOSTS = ["cells", "natsPerCell", "natsServers", "redisSentinels
  * masters commit only once a replica has each write: any one host can be lost. With fewer, one nats-server and one
  * redis-server on host 0. Either way the masters go round the hosts (master-i on host i mod
  * N), the scheduler and the gateway (API on port 8080, DNS on 53) run on host 0, and every
- * host runs one borglet that tasks reach at the host's address. `cell down` removes the
+ * host runs one borglet that tasks reach at the host's address (or, with `hollow`, the
+ * hollow fleets go round the hosts instead). `cell down` removes the
  * hosts with the processes.
  */
 export async function startMultiHostCell(options: CellOptions & { hosts: number }): Promise<CellFile> {
@@ -96,12 +97,13 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   };
   // Several services share a host: each gets the host's next metrics port.
   const nextMetricsPort = new Map<string, number>();
-  const metricsOn = (place: Placement): string[] => {
+  const metricsPortOn = (place: Placement): number => {
     const port = nextMetricsPort.get(place.address) ?? PORTS.firstMetrics;
     nextMetricsPort.set(place.address, port + 1);
     cell.metrics!.push(`http://${place.address}:${port}/metrics`);
-    return metricsArgs(port, place.address);
+    return port;
   };
+  const metricsOn = (place: Placement): string[] => metricsArgs(metricsPortOn(place), place.address);
   try {
     if (replicated) await startNatsCluster(context, cellName, natsSeats);
     else {
@@ -128,9 +130,17 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
     const gatewayArgs = ["--cell", cellName, "--nats", cell.nats, "--host", hosts[0]!.address, "--port", String(PORTS.gateway), "--dns-port", String(PORTS.dns), "--js-replicas", String(jsReplicasOf(shape))];
     if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
     context.track(launchService(dir, "gateway", "gateway", [...gatewayArgs, ...metricsOn(on(0))], options.form, on(0)));
-    for (const [i, host] of hosts.entries()) context.track(startHostBorglet(cell, host, i, hosts.length, options, network.placement(host), metricsOn));
-    progress(`${options.masters ?? 5} masters, ${options.schedulers ?? 1} scheduler, ${hosts.length} borglets and a gateway over ${hosts.length} hosts; waiting until ready`);
-    await waitForMachinesUp(cell, processes, [cellName], hosts.length);
+    let machines = hosts.length;
+    if (options.hollow === undefined) for (const [i, host] of hosts.entries()) context.track(startHostBorglet(cell, host, i, hosts.length, options, network.placement(host), metricsOn));
+    else {
+      // Hollow fleets instead of real borglets, hollow-i on host i mod N.
+      for (let i = 0; i < options.hollow.processes; i++) {
+        context.track(startHollowBorglet(cell, i, options.hollow.machinesEach, { ...options, name: `hollow-${i}`, on: on(i), metricsPort: metricsPortOn(on(i)) }));
+      }
+      machines = options.hollow.processes * options.hollow.machinesEach;
+    }
+    progress(`${options.masters ?? 5} masters, ${options.schedulers ?? 1} scheduler, ${machines} machines and a gateway over ${hosts.length} hosts; waiting until ready`);
+    await waitForMachinesUp(cell, processes, [cellName], machines);
     return cell;
   } catch (error) {
     return failed(error);

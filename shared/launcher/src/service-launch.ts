@@ -78,13 +78,14 @@ export function startHollowBorglet(
   cell: { cell: string; nats: string; dir: string },
   index: number,
   machines: number,
-  options: Pick<CellOptions, "heartbeatMs"> & { metricsPort?: number; name?: string } = {},
+  options: Pick<CellOptions, "heartbeatMs" | "form"> & { metricsPort?: number; name?: string; on?: Placement } = {},
 ): StartedProcess {
   const name = options.name ?? `hollow-${index}`;
+  const on = options.on ?? LOOPBACK;
   // Hollow tasks bind nothing, so any port range will do.
-  const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1)];
-  if (options.metricsPort !== undefined) args.push(...metricsArgs(options.metricsPort));
-  return launchService(cell.dir, "borglet", name, args);
+  const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1), "--host", on.address];
+  if (options.metricsPort !== undefined) args.push(...metricsArgs(options.metricsPort, on.address));
+  return launchService(cell.dir, "borglet", name, args, options.form, on);
 }
 
 /** A service's exporter at `port` on its own address (loopback, or its host's). */
