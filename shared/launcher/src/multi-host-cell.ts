@@ -18,7 +18,7 @@ import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
 import { stopProcesses } from "./teardown.js";
 
 /** The ports a Corral host uses, as on a real machine (deploy/README.md lists the same). */
-const PORTS = { nats: 4222, redis: 6379, sentinel: 26379, gateway: 8080, dns: 53, firstMetrics: 9100, tasks: [20000, 20999] as [number, number] };
+const PORTS = { nats: 4222, redis: 6379, sentinel: 26379, gateway: 8080, dns: 5353, firstMetrics: 9101, tasks: [20000, 20999] as [number, number] };
 
 /** Hosts needed before the cell runs a NATS cluster and Redis with Sentinels over them. */
 export const REPLICATED_FROM_HOSTS = 3;
@@ -32,7 +32,7 @@ const DECIDED_BY_HOSTS = ["cells", "natsPerCell", "natsServers", "redisSentinels
  * primary runs on host 1, replicas on hosts 2 and 0, a Sentinel on each of hosts 0–2, and the
  * masters commit only once a replica has each write: any one host can be lost. With fewer, one nats-server and one
  * redis-server on host 0. Either way the masters go round the hosts (master-i on host i mod
- * N), the scheduler and the gateway (API on port 8080, DNS on 53) run on host 0, and every
+ * N), the scheduler and the gateway (API on port 8080, DNS on 5353) run on host 0, and every
  * host runs one borglet that tasks reach at the host's address (or, with `hollow`, the
  * hollow fleets go round the hosts instead). `cell down` removes the
  * hosts with the processes.
