@@ -17,8 +17,8 @@ function searchDirs(): string[] {
   return [...(process.env["PATH"] ?? "").split(delimiter), ...EXTRA_DIRS].filter((d) => d !== "");
 }
 
-export function findExecutable(name: string): string | undefined {
-  const dirs = searchDirs();
+/** The first executable `name` in `dirs`, in their order. */
+function firstIn(dirs: readonly string[], name: string): string | undefined {
   for (const dir of dirs) {
     const candidate = join(dir, name);
     try {
@@ -29,6 +29,10 @@ export function findExecutable(name: string): string | undefined {
     }
   }
   return undefined;
+}
+
+export function findExecutable(name: string): string | undefined {
+  return firstIn(searchDirs(), name);
 }
 
 /** The executable's path, or an error that says how to install it. */
@@ -47,14 +51,7 @@ const SYSTEM_DIRS = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
  * (@vercel/nft installs an `nft`).
  */
 export function systemExecutable(name: string): string {
-  for (const dir of SYSTEM_DIRS) {
-    const candidate = join(dir, name);
-    try {
-      accessSync(candidate, constants.X_OK);
-      return candidate;
-    } catch {
-      // not here; keep looking
-    }
-  }
+  const found = firstIn(SYSTEM_DIRS, name);
+  if (found !== undefined) return found;
   throw new CorralError("unavailable", `${name} was not found in ${SYSTEM_DIRS.join(", ")}; install it (Debian: ${name === "nft" ? "nftables" : "iproute2"})`);
 }
