@@ -32,8 +32,12 @@ function anyAlive(processes: readonly StartedProcess[]): boolean {
 }
 
 /** Runs the fixture starter; resolves with its output lines once it says "ready". */
-async function startStarter(args: string[]): Promise<{ child: ChildProcess; lines: string[] }> {
+async function startStarter(t: { teardown: (fn: () => void) => void }, args: string[]): Promise<{ child: ChildProcess; lines: string[] }> {
   const child = spawn(process.execPath, ["--import", "tsx", STARTER, ...args], { stdio: ["ignore", "pipe", "inherit"] });
+  // A test that fails before it kills its starter must not leave it running: ava would wait for it forever.
+  t.teardown(() => {
+    if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+  });
   const lines: string[] = [];
   await new Promise<void>((resolve, reject) => {
     const exited = (code: number | null) => reject(new Error(`the starter exited (${code}) before it was ready`));
@@ -63,7 +67,7 @@ test("a cell tied to its starter is stopped when the starter is SIGKILLed; proce
     await stopLocalCell(guarded, 1000);
     await stopLocalCell(detached, 1000);
   });
-  const { child } = await startStarter(["cell", guarded, detached]);
+  const { child } = await startStarter(t, ["cell", guarded, detached]);
   const cell = cellIn(guarded);
   const survivors = cellIn(detached).processes;
   t.deepEqual(cell.processes.map((p) => p.role).sort(), ["borglet", "gateway", "master", "nats", "redis", "scheduler"]);
@@ -83,11 +87,13 @@ test("a cell tied to its starter is stopped when the starter is SIGKILLed; proce
 test("processes tied to their starter are stopped when the starter dies of SIGTERM", async (t) => {
   const guarded = fresh("sigterm");
   t.teardown(() => stopLocalCell(guarded, 1000));
-  const { child } = await startStarter(["processes", guarded]);
+  const { child } = await startStarter(t, ["processes", guarded]);
   const processes = cellIn(guarded).processes;
   t.is(processes.length, 2);
   t.true(processes.every((p) => groupMembers(p.pid).length > 0));
-  t.true(groupMembers(processes.find((p) => p.name === "sleeper")!.pid).length >= 2, "the shell and its own child share its group");
+  // On a busy machine the shell may not have started its children yet.
+  const sleeper = processes.find((p) => p.name === "sleeper")!;
+  await waitUntil("the shell and its own child to share its group", () => groupMembers(sleeper.pid).length >= 2, 30_000, 100);
 
   child.kill("SIGTERM");
   await waitUntil("the tied processes and their groups to be gone", () => !anyAlive(processes), 60_000, 200);
@@ -97,7 +103,7 @@ test("processes tied to their starter are stopped when the starter dies of SIGTE
 test("a starter that stops its cell itself releases the watchdog, which exits without a teardown", async (t) => {
   const guarded = fresh("release");
   t.teardown(() => stopLocalCell(guarded, 1000));
-  const { child, lines } = await startStarter(["release", guarded]);
+  const { child, lines } = await startStarter(t, ["release", guarded]);
   const watchdog = JSON.parse(lines.find((line) => line.startsWith("watchdog "))!.slice("watchdog ".length)) as Pick<StartedProcess, "pid" | "startTime" | "log">;
   const code = await new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once("exit", resolve)));
   t.is(code, 0, "the starter exits by itself: the pipe to its watchdog does not hold it");
