@@ -110,7 +110,9 @@ test.serial("a task on host i answers at host i's address from the root namespac
     const host = hostOf(task.node!);
     t.is(nodes.find((node) => node.name === task.node)?.host, host.address, `${task.node} is reached at its host's address`);
     const url = `http://${host.address}:${task.ports![0]}/`;
-    t.is((await (await fetch(url)).text()).trim(), task.id, `${task.id} from the root namespace`);
+    // Running means started: a web server on a busy machine may take a moment to listen.
+    const answer = await eventually(`${task.id} to answer`, () => fetch(url, { signal: AbortSignal.timeout(5000) }).then((response) => response.text(), () => undefined), 30_000);
+    t.is(answer.trim(), task.id, `${task.id} from the root namespace`);
     for (const other of network.hosts.filter((h) => h !== host)) t.is((await fromHost(other, url)).trim(), task.id, `${task.id} from ${other.name}`);
     const resolved = await eventually(`${task.id}.corral in DNS`, async () => {
       const answers = await dig(`${task.id}.corral`);
@@ -235,7 +237,8 @@ test.serial("one host's link lossy (5% of packets dropped each way, by nftables)
   const jobs = await Promise.all(ids.map((id) => allRunning(id, 4, 90_000)));
   t.true(jobs.some((job) => job.tasks.some((task) => hostOf(task.node!) === host)), "work was started on the impaired host");
   const onHost = before.tasks.find((task) => hostOf(task.node!) === host)!;
-  t.is((await fetch(`http://${host.address}:${onHost.ports[0]}/`)).status, 200, "its task answers over the lossy link");
+  const status = await eventually("its task to answer over the lossy link", () => fetch(`http://${host.address}:${onHost.ports[0]}/`, { signal: AbortSignal.timeout(5000) }).then((response) => response.status, () => undefined), 30_000);
+  t.is(status, 200, "its task answers over the lossy link");
   const after = await cell.job(before.id);
   const shape = (job: typeof after) => job.tasks.map((task) => [task.index, task.node, task.pid, task.incarnation]);
   t.deepEqual(shape(after), shape(before), "tasks kept their processes and incarnations: none was started again");
