@@ -14,6 +14,8 @@ if [ ${#need[@]} -gt 0 ]; then
   DEBIAN_FRONTEND=noninteractive $sudo_cmd apt-get install -y -qq "${need[@]}"
 fi
 [ -d node_modules ] || npm ci --no-audit --no-fund
+# `corral` runs the built output (incremental: quick once built).
+npm run build --silent >/dev/null
 
 npx corral cell up || echo "(using the cell that is already running in .corral/)"
 # A cell keeps its jobs across `cell down` and `cell up` (its state is in .corral/redis): a

@@ -1,8 +1,10 @@
 import { execFile } from "node:child_process";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import test from "ava";
-import { TestCell, eventually } from "@corral/testkit";
+import { readCellFile, stopLocalCell } from "@corral/launcher";
+import { TestCell, eventually, testDir } from "@corral/testkit";
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -12,11 +14,37 @@ test.after.always(async () => {
   await cell?.stop();
 });
 
-test("npm run build gives services that run on plain node: a cell of built services runs a job", async (t) => {
-  // What `npm run build` runs; tsc is incremental, so after the type check this is quick.
-  await run(process.execPath, [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-b"], { cwd: ROOT, timeout: 600_000 });
-  const { stdout } = await run(process.execPath, ["deploy/build/copy-assets.mjs"], { cwd: ROOT, timeout: 60_000 });
-  t.regex(stdout, /^copied \d+ assets/);
+/** What `npm run build` runs, once for both tests; tsc is incremental, so after the type check this is quick. */
+let built: Promise<void> | undefined;
+function build(): Promise<void> {
+  built ??= (async () => {
+    await run(process.execPath, [fileURLToPath(new URL("../node_modules/typescript/bin/tsc", import.meta.url)), "-b"], { cwd: ROOT, timeout: 600_000 });
+    const { stdout } = await run(process.execPath, ["deploy/build/copy-assets.mjs"], { cwd: ROOT, timeout: 60_000 });
+    if (!/^copied \d+ assets/.test(stdout)) throw new Error(`copy-assets said: ${stdout}`);
+  })();
+  return built;
+}
+
+test.serial("the package's corral runs the built CLI: --help, and a cell it starts runs built services", async (t) => {
+  await build();
+  const corral = (...args: string[]) => run(join(ROOT, "bin", "corral.js"), args, { cwd: ROOT, timeout: 180_000 });
+  t.regex((await corral("--help")).stdout, /Usage: corral/);
+  const dir = testDir("built-cli");
+  t.teardown(() => stopLocalCell(dir, 2000));
+  await corral("--dir", dir, "cell", "up", "--borglets", "1", "--masters", "1");
+  const cellFile = readCellFile(dir)!;
+  for (const started of cellFile.processes.filter((p) => p.role !== "nats" && p.role !== "redis")) {
+    t.true(started.args.includes("--conditions=corral-built"), `${started.name} runs built`);
+    t.false(started.args.some((arg) => arg.includes("tsx") || arg.endsWith(".ts")), `${started.name} loads no TypeScript`);
+  }
+  const { stdout } = await corral("--dir", dir, "nodes", "--json");
+  t.is((JSON.parse(stdout) as { nodes: { state: string }[] }).nodes.filter((node) => node.state === "up").length, 1);
+  await corral("--dir", dir, "cell", "down");
+  t.is(readCellFile(dir), undefined, "cell down removed it");
+});
+
+test.serial("npm run build gives services that run on plain node: a cell of built services runs a job", async (t) => {
+  await build();
 
   cell = await TestCell.start("built", { masters: 2, borglets: 1, form: "built" });
   for (const service of ["master-0", "master-1", "scheduler-0", "borglet-0", "gateway"]) {

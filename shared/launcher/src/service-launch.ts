@@ -2,27 +2,18 @@
 // and the command lines of masters and borglets.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { freePort } from "./ports.js";
 import { LOOPBACK, startDetached, type Placement, type StartedProcess } from "./processes.js";
+import { loaderFlags, OWN_FORM, REPO_ROOT, type ServiceForm } from "./own-form.js";
 
-export const REPO_ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const TSX_LOADER = import.meta.resolve("tsx");
+export { REPO_ROOT, type ServiceForm } from "./own-form.js";
 
 export type ServiceName = "master" | "scheduler" | "borglet" | "gateway";
 
-/** How a service is run: from its TypeScript source through tsx, or from `npm run build`'s output on plain node. */
-export type ServiceForm = "source" | "built";
-
-export function serviceEntry(service: ServiceName, form: ServiceForm = "source"): string {
+export function serviceEntry(service: ServiceName, form: ServiceForm = OWN_FORM): string {
   return form === "source" ? join(REPO_ROOT, "services", service, "src", "main.ts") : join(REPO_ROOT, "services", service, "dist", "src", "main.js");
-}
-
-/** The node flags that load a service of that form: tsx for source; for built, every @corral/* package's dist/. */
-function loaderFlags(form: ServiceForm): string[] {
-  return form === "source" ? ["--import", TSX_LOADER] : ["--conditions=corral-built"];
 }
 
 /** Starts one service process of a local cell. */
@@ -31,7 +22,7 @@ export function launchService(
   service: ServiceName,
   name: string,
   args: readonly string[],
-  form: ServiceForm = "source",
+  form: ServiceForm = OWN_FORM,
   on: Placement = LOOPBACK,
 ): StartedProcess {
   mkdirSync(join(dir, "logs"), { recursive: true });

@@ -4,9 +4,11 @@ import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { type StartedProcess } from "./processes.js";
 import { processStartTime } from "@corral/kit";
+import { loaderFlags, OWN_FORM } from "./own-form.js";
 
-const TSX_LOADER = import.meta.resolve("tsx");
-const TEARDOWN_ENTRY = fileURLToPath(new URL("./orphaned-cell-main.ts", import.meta.url));
+// The teardown in the launcher's own form: the .ts through tsx, or the built .js.
+const TEARDOWN_ENTRY = fileURLToPath(new URL(OWN_FORM === "built" ? "./orphaned-cell-main.js" : "./orphaned-cell-main.ts", import.meta.url));
+
 
 /**
  * The watchdog, a shell reading a pipe whose write end only the starter holds (Node opens
@@ -14,10 +16,10 @@ const TEARDOWN_ENTRY = fileURLToPath(new URL("./orphaned-cell-main.ts", import.m
  * closes that end however the starter ends, SIGKILL included, and the read then sees end
  * of file. A "release" line first means the starter stopped the cell itself. A shell costs
  * a megabyte while it waits; Node, with the teardown code, is started only when needed.
- * Arguments: $0 node, $1 the tsx loader, $2 the teardown entry, $3 the cell directory.
+ * Arguments: $0 node, then node's arguments: the loader flags, the teardown entry, the cell directory.
  */
 const WATCHDOG = `while IFS= read -r line; do [ "$line" = release ] && exit 0; done
-exec "$0" --import "$1" "$2" "$3"`;
+exec "$0" "$@"`;
 
 /** Each tied cell's watchdog, by the cell's directory. */
 const watchdogs = new Map<string, ChildProcess>();
@@ -38,7 +40,7 @@ export function guardWithStarter(dir: string): Pick<StartedProcess, "pid" | "sta
   const fd = openSync(log, "a");
   let watchdog: ChildProcess;
   try {
-    watchdog = spawn("/bin/sh", ["-c", WATCHDOG, process.execPath, TSX_LOADER, TEARDOWN_ENTRY, cellDir], {
+    watchdog = spawn("/bin/sh", ["-c", WATCHDOG, process.execPath, ...loaderFlags(OWN_FORM), TEARDOWN_ENTRY, cellDir], {
       detached: true,
       stdio: ["pipe", fd, fd],
       cwd: cellDir,
