@@ -49,6 +49,11 @@ async function unusedSubnet(): Promise<string> {
   throw new CorralError("unavailable", "found no free /24 in 10.200.0.0/13 for the hosts");
 }
 
+export const newTag = () => randomBytes(3).toString("hex");
+
+/** Host i's name, namespace and root-side link for a network tagged `tag`. */
+const hostNames = (tag: string, i: number) => ({ name: `host-${i}`, netns: `corral-${tag}-h${i}`, link: `cv${tag}${i}` });
+
 /** The nftables table that impairs one host's link, named after the link (unique per cell). */
 const impairmentTable = (host: NetworkHost) => `corral_${host.link}`;
 
@@ -79,12 +84,8 @@ export class HostNetwork {
    * Makes `count` hosts. A failure part way removes what was made. `tag` (a few letters)
    * goes into every name, so that what a cell made can be told from what another made.
    */
-  static async create(count: number, tag = randomBytes(3).toString("hex")): Promise<HostNetwork> {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) {
-      throw new CorralError("bad_request", `hosts is ${count}: a cell has 1 to ${MAX_HOSTS} hosts, as many as one /24 holds beside the bridge`, "hosts");
-    }
-    if (process.getuid?.() !== 0) throw new CorralError("bad_request", "hosts are network namespaces, which only root can make: run as root (sudo)", "hosts");
-    if (!/^[a-z0-9]{1,6}$/.test(tag)) throw new CorralError("bad_request", `tag '${tag}' must be 1-6 lower-case letters or digits (it goes into interface names)`, "tag");
+  static async create(count: number, tag = newTag()): Promise<HostNetwork> {
+    HostNetwork.check(count, tag);
     const subnet = await unusedSubnet();
     const bridge = `cb${tag}`;
     const hosts: NetworkHost[] = [];
@@ -94,7 +95,7 @@ export class HostNetwork {
       await ip("addr", "add", `${subnet}.1/24`, "dev", bridge);
       await ip("link", "set", bridge, "up");
       for (let i = 0; i < count; i++) {
-        const host: NetworkHost = { name: `host-${i}`, netns: `corral-${tag}-h${i}`, address: `${subnet}.${i + 2}`, link: `cv${tag}${i}` };
+        const host: NetworkHost = { ...hostNames(tag, i), address: `${subnet}.${i + 2}` };
         const inner = `ci${tag}${i}`;
         await ip("netns", "add", host.netns);
         hosts.push(host);
@@ -111,6 +112,23 @@ export class HostNetwork {
       await network.remove();
       throw error;
     }
+  }
+
+  /** Refuses a count one /24 cannot hold, a user who cannot make namespaces, or a bad tag; makes nothing. */
+  static check(count: number, tag: string): void {
+    if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) {
+      throw new CorralError("bad_request", `hosts is ${count}: a cell has 1 to ${MAX_HOSTS} hosts, as many as one /24 holds beside the bridge`, "hosts");
+    }
+    if (process.getuid?.() !== 0) throw new CorralError("bad_request", "hosts are network namespaces, which only root can make: run as root (sudo)", "hosts");
+    if (!/^[a-z0-9]{1,6}$/.test(tag)) throw new CorralError("bad_request", `tag '${tag}' must be 1-6 lower-case letters or digits (it goes into interface names)`, "tag");
+  }
+
+  /**
+   * The names `create(count, tag)` will use, addresses not yet chosen: recorded before
+   * anything is made, a teardown removes whatever part of it was made by then.
+   */
+  static planned(count: number, tag: string): HostNetworkRecord {
+    return { bridge: `cb${tag}`, rootAddress: "", hosts: Array.from({ length: count }, (_, i) => ({ ...hostNames(tag, i), address: "" })) };
   }
 
   host(name: string): NetworkHost {

@@ -9,7 +9,7 @@ import { cellFilePath, writeCellFile, type CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { waitForMachinesUp } from "./cell-readiness.js";
 import { requireExecutable } from "./executables.js";
-import { HostNetwork, type NetworkHost } from "./host-network.js";
+import { HostNetwork, newTag, type NetworkHost } from "./host-network.js";
 import type { Placement, StartedProcess } from "./processes.js";
 import { natsUrlOf, startNatsCluster, startSentinelGroup, type ServerSeat, type StartContext } from "./server-groups.js";
 import { startNatsServer, startRedisServer } from "./servers.js";
@@ -49,43 +49,42 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   requireExecutable("nsenter");
   const dir = resolve(options.dir);
   const progress = options.onProgress ?? (() => {});
-  progress(`${options.hosts} hosts: network namespaces on one bridge`);
-  // Checks the count and root before making anything.
-  const network = await HostNetwork.create(options.hosts);
-  const processes: StartedProcess[] = [];
-  const hosts = network.hosts;
-  const on = (index: number): Placement => network.placement(hosts[index % hosts.length]!);
-  const replicated = hosts.length >= REPLICATED_FROM_HOSTS;
-  const natsSeats: ServerSeat[] = (replicated ? [0, 1, 2] : [0]).map((index) => ({ port: PORTS.nats, on: on(index) }));
-  const primary: ServerSeat = { port: PORTS.redis, on: on(replicated ? 1 : 0) };
+  const tag = newTag();
+  HostNetwork.check(options.hosts, tag);
   const cellName = options.cell ?? "local";
-  const cell: CellFile = {
-    cell: cellName,
-    dir,
-    gateway: `http://${hosts[0]!.address}:${PORTS.gateway}`,
-    dns: `${hosts[0]!.address}:${PORTS.dns}`,
-    nats: natsSeats.map(natsUrlOf).join(","),
-    redis: `redis://${primary.on.address}:${primary.port}`,
-    metrics: [],
-    startedAt: new Date().toISOString(),
-    processes,
-    network: network.toRecord(),
-  };
+  const processes: StartedProcess[] = [];
+  // Recorded before the first namespace is made, so a starter killed while they are being
+  // made still leaves its watchdog (or `cell down`) the names of all it may have made.
+  const cell: CellFile = { cell: cellName, dir, gateway: "", nats: "", redis: "", metrics: [], startedAt: new Date().toISOString(), processes, network: HostNetwork.planned(options.hosts, tag) };
   const failed = async (error: unknown): Promise<never> => {
     await stopProcesses(processes, dir);
-    await network.remove();
+    await HostNetwork.fromRecord(cell.network!).remove();
     rmSync(cellFilePath(dir), { force: true });
     releaseFromStarter(dir);
     throw error;
   };
   try {
     mkdirSync(dir, { recursive: true });
-    // The network is recorded before any process starts, so a teardown always removes it.
     writeCellFile(cell);
     if (options.dieWithStarter === true) guardWithStarter(dir);
   } catch (error) {
     return failed(error);
   }
+  progress(`${options.hosts} hosts: network namespaces on one bridge`);
+  const network = await HostNetwork.create(options.hosts, tag).catch(failed);
+  const hosts = network.hosts;
+  const on = (index: number): Placement => network.placement(hosts[index % hosts.length]!);
+  const replicated = hosts.length >= REPLICATED_FROM_HOSTS;
+  const natsSeats: ServerSeat[] = (replicated ? [0, 1, 2] : [0]).map((index) => ({ port: PORTS.nats, on: on(index) }));
+  const primary: ServerSeat = { port: PORTS.redis, on: on(replicated ? 1 : 0) };
+  Object.assign(cell, {
+    gateway: `http://${hosts[0]!.address}:${PORTS.gateway}`,
+    dns: `${hosts[0]!.address}:${PORTS.dns}`,
+    nats: natsSeats.map(natsUrlOf).join(","),
+    redis: `redis://${primary.on.address}:${primary.port}`,
+    network: network.toRecord(),
+  });
+  writeCellFile(cell);
   const context: StartContext = {
     dir,
     processes,
