@@ -16,6 +16,12 @@ command -v skopeo >/dev/null 2>&1 || need+=(skopeo)
 command -v dig >/dev/null 2>&1 || need+=(dnsutils)
 # promtool, a real parser and linter of the metrics every service exports.
 command -v promtool >/dev/null 2>&1 || need+=(prometheus)
+# Multi-host cells: network namespaces and links (ip, tc), nftables for a lossy link, nsenter
+# to start processes in a host, curl to reach a task from inside one.
+[ -x /usr/sbin/ip ] || [ -x /sbin/ip ] || [ -x /bin/ip ] || need+=(iproute2)
+[ -x /usr/sbin/nft ] || need+=(nftables)
+command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
+command -v curl >/dev/null 2>&1 || need+=(curl)
 # Debian's chromium, driven by playwright-core in the web UI's tests.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 
