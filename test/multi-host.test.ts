@@ -146,7 +146,7 @@ test.serial("a borglet host's link cut: its tasks run elsewhere after down-after
 test.serial("the leader's host cut off: a master elsewhere leads with a higher epoch, the cut-off one commits nothing, and after the heal it follows", async (t) => {
   await makeLeader("master-3");
   const keep = await allRunning((await cell.submit(webJob("kept", 2))).id, 2);
-  const old = await cell.leader();
+  const old = await cell.leader(90_000);
   const stepDownsBefore = cell.logOf("master-3").split("stepping down").length;
   const heal = await cut(t, network.host("host-3"));
   const cutAt = Date.now();
@@ -162,7 +162,7 @@ test.serial("the leader's host cut off: a master elsewhere leads with a higher e
   await eventually("the old leader to step down", () => (cell.logOf("master-3").split("stepping down").length > stepDownsBefore ? true : undefined), 60_000);
   t.false((await epochsCommittedAfter(cutAt)).includes(old.epoch), "nothing was committed in the cut-off leader's epoch after the cut");
   t.true(cell.alive("master-3"), "it stays, as a standby");
-  t.true((await cell.leader()).epoch >= next.epoch, "no master leads with the old epoch");
+  t.true((await cell.leader(90_000)).epoch >= next.epoch, "no master leads with the old epoch");
   // Those on host-3 were rightly moved once its borglet was marked down; the others must not notice the failover.
   const offHost3 = (job: typeof keep) => job.tasks.filter((task) => keep.tasks[task.index]!.node !== "borglet-3").map((task) => [task.index, task.pid]);
   const kept = await allRunning(keep.id, 2);
@@ -176,7 +176,9 @@ test.serial("one NATS server's host cut off: submissions, scheduling and failove
   const heal = await cut(t, victim);
   await eventually(`${victim.name}'s borglet marked down`, async () => ((await cell.nodes()).find((node) => hostOf(node.name) === victim)?.state !== "up" ? true : undefined), 60_000);
   await allRunning((await cell.submit(webJob("while-nats-cut", 2))).id, 2);
-  const old = await cell.leader();
+  // This test's own NATS connection may have been to the cut-off server: it moves to another
+  // only once its pings go unanswered (about 20 s), so its requests get a longer wait.
+  const old = await cell.leader(90_000);
   cell.kill(old.replica, "SIGKILL");
   const next = await eventually("a new leader", async () => {
     const leader = await cell.leader(90_000);
