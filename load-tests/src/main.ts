@@ -5,7 +5,7 @@ import { interruption, stopLiveCellsOnSignal } from "./harness/live-cells.js";
 import { environment, summaryTable, writeResult, type RunResult } from "./harness/result.js";
 import { SCENARIOS } from "./scenarios/index.js";
 import { runOnHosts } from "./harness/load-cell.js";
-import { MAX_HOSTS } from "@corral/launcher";
+import { parseHostCount } from "@corral/launcher";
 
 const USAGE = `usage: npm run load -- <scenario> [--option value …] [--hosts N] [--out FILE]
        npm run load -- compare A.json B.json
@@ -36,8 +36,7 @@ async function main(argv: string[]): Promise<number> {
   const known = Object.fromEntries([...Object.keys(scenario.options.shape), "out", "hosts"].map((key) => [kebab(key), { type: "string" as const }]));
   const { values } = parseArgs({ args: rest, options: known, strict: true, allowPositionals: false });
   const { out, hosts, ...flags } = values;
-  const hostCount = hosts === undefined ? undefined : Number(hosts);
-  if (hostCount !== undefined && !(Number.isInteger(hostCount) && hostCount >= 1 && hostCount <= MAX_HOSTS)) throw new Error(`--hosts must be a whole number from 1 to ${MAX_HOSTS}, not '${hosts}'`);
+  const hostCount = hosts === undefined ? undefined : parseHostCount(hosts, "--hosts");
   runOnHosts(hostCount);
   const parsed = scenario.options.safeParse(Object.fromEntries(Object.entries(flags).map(([key, value]) => [camelCase(key), value])));
   if (!parsed.success) {

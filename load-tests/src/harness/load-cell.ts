@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { ApiError, GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type JobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type Logger, type NatsConnection } from "@corral/kit";
-import { HostNetwork, startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions, type NetworkHost } from "@corral/launcher";
+import { HostNetwork, startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 
@@ -144,9 +144,9 @@ export class LoadCell {
     const machines = hollow.processes * hollow.machinesEach;
     const empty = await this.masterStats(true);
     // On a multi-host cell, hollow-i runs on host i mod N.
-    const hosts = this.network?.hosts ?? [];
+    const network = this.network;
     for (let i = 0; i < hollow.processes; i++) {
-      const on = hosts.length === 0 ? {} : { on: this.network!.placement(hosts[i % hosts.length]!) };
+      const on = network === undefined ? {} : { on: network.placement(network.hosts[i % network.hosts.length]!) };
       this.cell.processes.push(startHollowBorglet(this.cell, i, hollow.machinesEach, { ...settings, ...on }));
     }
     writeCellFile(this.cell);
@@ -202,13 +202,6 @@ export class LoadCell {
   /** A multi-host cell's hosts; undefined on one host. */
   get network(): HostNetwork | undefined {
     return this.cell.network === undefined ? undefined : HostNetwork.fromRecord(this.cell.network);
-  }
-
-  /** The host a process of the cell runs on (multi-host cells only). */
-  hostOf(name: string): NetworkHost {
-    const host = this.cell.processes.find((p) => p.name === name)?.host;
-    if (host === undefined || this.network === undefined) throw new Error(`${name} runs on no host of a multi-host cell`);
-    return this.network.host(host);
   }
 
   kill9(name: string): void {

@@ -2,10 +2,9 @@ import { cpuSecondsOf } from "./process-cpu.js";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type CellSummary, type FederatedJobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type NatsConnection } from "@corral/kit";
-import { refuseHosts } from "./load-cell.js";
 import { restartProcess, signalGroup, startLocalCell, stopStartedCell, writeCellFile, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
-import { LOAD_USER, TaskTimeline } from "./load-cell.js";
+import { LOAD_USER, refuseHosts, TaskTimeline } from "./load-cell.js";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 
 export interface FederationSettings {

@@ -1,6 +1,6 @@
 import { InvalidArgumentError, type Command } from "commander";
 import { isSameProcessAlive } from "@corral/kit";
-import { MAX_HOSTS, readCellFile, startLocalCell, stopLocalCell, type CellFile } from "@corral/launcher";
+import { MAX_HOSTS, parseHostCount, readCellFile, startLocalCell, stopLocalCell, type CellFile } from "@corral/launcher";
 import { cellList, positiveInteger } from "./option-parsers.js";
 import { localCellDir, print } from "./program.js";
 
@@ -67,11 +67,13 @@ export function addCellCommands(program: Command): void {
     });
 }
 
-/** --hosts: a whole number of hosts that one /24 holds. */
+/** --hosts, checked where the launcher checks every host count. */
 function hostCount(value: string): number {
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed < 1 || parsed > MAX_HOSTS) throw new InvalidArgumentError(`--hosts must be a whole number from 1 to ${MAX_HOSTS} (the hosts share one /24)`);
-  return parsed;
+  try {
+    return parseHostCount(value, "--hosts");
+  } catch (error) {
+    throw new InvalidArgumentError((error as Error).message);
+  }
 }
 
 /** A multi-host cell's hosts, each with the processes that run on it. */

@@ -44,14 +44,15 @@ export function requireExecutable(name: string): string {
 }
 
 const SYSTEM_DIRS = ["/usr/sbin", "/sbin", "/usr/bin", "/bin"];
+const SYSTEM_PACKAGES: Record<string, string> = { ip: "iproute2", tc: "iproute2", nft: "nftables", nsenter: "util-linux" };
 
 /**
- * A system tool (ip, tc, nft) from the system's own directories, never from PATH: npm puts
+ * A system tool (ip, tc, nft, nsenter) from the system's own directories, never from PATH: npm puts
  * node_modules/.bin first on PATH, and a package may ship a command of the same name
  * (@vercel/nft installs an `nft`).
  */
 export function systemExecutable(name: string): string {
   const found = firstIn(SYSTEM_DIRS, name);
   if (found !== undefined) return found;
-  throw new CorralError("unavailable", `${name} was not found in ${SYSTEM_DIRS.join(", ")}; install it (Debian: ${name === "nft" ? "nftables" : "iproute2"})`);
+  throw new CorralError("unavailable", `${name} was not found in ${SYSTEM_DIRS.join(", ")}; install it (Debian: ${SYSTEM_PACKAGES[name] ?? name})`);
 }

@@ -6,7 +6,7 @@ import { execFile, spawn, type ChildProcess, type SpawnOptions } from "node:chil
 import { randomBytes } from "node:crypto";
 import { promisify } from "node:util";
 import { CorralError } from "@corral/contracts";
-import type { Placement } from "./processes.js";
+import { inNetworkNamespace, type Placement } from "./processes.js";
 import { systemExecutable } from "./executables.js";
 
 const run = promisify(execFile);
@@ -30,11 +30,23 @@ export interface NetworkHost {
 /** A /24 holds 253 hosts beside the bridge's own address and the broadcast. */
 export const MAX_HOSTS = 253;
 
+const isHostCount = (count: number) => Number.isInteger(count) && count >= 1 && count <= MAX_HOSTS;
+
+/** A host count given as text (a flag such as `--hosts`): the number, or an error naming the flag. */
+export function parseHostCount(text: string, flag: string): number {
+  const count = Number(text);
+  if (!isHostCount(count)) throw new CorralError("bad_request", `${flag} must be a whole number from 1 to ${MAX_HOSTS} (the hosts share one /24), not '${text}'`, flag);
+  return count;
+}
+
+/** What a failed tool said: its stderr, or else the error's message. */
+const toolSaid = (error: unknown) => ((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
+
 async function ip(...args: string[]): Promise<string> {
   try {
     return (await run(systemExecutable("ip"), args)).stdout;
   } catch (error) {
-    throw new CorralError("unavailable", `ip ${args.join(" ")} failed: ${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}`);
+    throw new CorralError("unavailable", `ip ${args.join(" ")} failed: ${toolSaid(error)}`);
   }
 }
 
@@ -116,9 +128,7 @@ export class HostNetwork {
 
   /** Refuses a count one /24 cannot hold, a user who cannot make namespaces, or a bad tag; makes nothing. */
   static check(count: number, tag: string): void {
-    if (!Number.isInteger(count) || count < 1 || count > MAX_HOSTS) {
-      throw new CorralError("bad_request", `hosts is ${count}: a cell has 1 to ${MAX_HOSTS} hosts, as many as one /24 holds beside the bridge`, "hosts");
-    }
+    if (!isHostCount(count)) throw new CorralError("bad_request", `hosts is ${count}: a cell has 1 to ${MAX_HOSTS} hosts, as many as one /24 holds beside the bridge`, "hosts");
     if (process.getuid?.() !== 0) throw new CorralError("bad_request", "hosts are network namespaces, which only root can make: run as root (sudo)", "hosts");
     if (!/^[a-z0-9]{1,6}$/.test(tag)) throw new CorralError("bad_request", `tag '${tag}' must be 1-6 lower-case letters or digits (it goes into interface names)`, "tag");
   }
@@ -154,7 +164,8 @@ export class HostNetwork {
 
   /** Starts `command` inside the host's network namespace (nsenter: the mounts stay this machine's). */
   spawn(host: NetworkHost, command: string, args: readonly string[], options: SpawnOptions = {}): ChildProcess {
-    return spawn("nsenter", [`--net=/run/netns/${host.netns}`, "--", command, ...args], options);
+    const wrapped = inNetworkNamespace(host.netns, command, args);
+    return spawn(wrapped.command, wrapped.args, options);
   }
 
   /** The host's link goes down: it neither sends nor receives, as if its cable were pulled. */
@@ -171,7 +182,7 @@ export class HostNetwork {
     try {
       await run(systemExecutable("tc"), ["qdisc", "replace", "dev", host.link, "root", "netem", "delay", `${delayMs}ms`, "loss", `${lossPercent}%`]);
     } catch (error) {
-      const said = ((error as { stderr?: string }).stderr ?? (error as Error).message).trim();
+      const said = toolSaid(error);
       if (/qdisc kind is unknown/i.test(said)) {
         throw new CorralError("unavailable", `this kernel has no netem queueing discipline (module sch_netem), so delay and loss cannot be simulated on ${host.name}; cutting its link still works`);
       }
@@ -203,7 +214,7 @@ export class HostNetwork {
       if (rateKbit !== undefined) await run(systemExecutable("tc"), ["qdisc", "replace", "dev", host.link, "root", "tbf", "rate", `${rateKbit}kbit`, "burst", "16kb", "latency", "500ms"]);
     } catch (error) {
       await this.unimpair(host);
-      throw new CorralError("unavailable", `could not impair ${host.name}'s link: ${((error as { stderr?: string }).stderr ?? (error as Error).message).trim()}`);
+      throw new CorralError("unavailable", `could not impair ${host.name}'s link: ${toolSaid(error)}`);
     }
   }
 
@@ -217,7 +228,7 @@ export class HostNetwork {
     if (this.removed) return;
     this.removed = true;
     for (const host of this.hosts) {
-      await run(systemExecutable("nft"), ["delete", "table", "netdev", impairmentTable(host)]).catch(() => {});
+      await this.unimpair(host);
       // Deleting the namespace deletes the inner end of the veth, and with it the outer end.
       await ip("netns", "del", host.netns).catch(() => {});
       await ip("link", "del", host.link).catch(() => {});

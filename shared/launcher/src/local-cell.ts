@@ -14,7 +14,7 @@ import { stopProcesses } from "./teardown.js";
 import type { CellOptions } from "./cell-options.js";
 import { waitForMachinesUp } from "./cell-readiness.js";
 import { startMultiHostCell } from "./multi-host-cell.js";
-import { borgletArgs, jsReplicasOf, launchService, masterArgs, metricsArgs, metricsPortFor, startHollowBorglet } from "./service-launch.js";
+import { borgletArgs, gatewayArgs, launchService, masterArgs, metricsArgs, metricsPortFor, schedulerArgs, startHollowBorglet } from "./service-launch.js";
 
 // The cell file, the teardown, the starter guard, the options and the service command lines
 // were split out of this file; they are still exported from here, so callers import the
@@ -132,10 +132,12 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     }
     for (const [i, ports] of gatewayPorts.entries()) {
       const name = gatewayCount === 1 ? "gateway" : `gateway-${i}`;
-      const gatewayArgs = ["--cell", cellNames[0]!, "--nats", cell.nats, "--port", String(ports.http), "--host", "127.0.0.1", "--dns-port", String(ports.dns), "--js-replicas", String(jsReplicasOf(options))];
-      if (federated) gatewayArgs.push("--cells", cellNames.join(","), "--name", name);
-      if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
-      track(launchService(dir, "gateway", name, [...gatewayArgs, ...metricsArgs(await metricsPortFor(cell))], options.form));
+      const args = gatewayArgs(
+        { cell: cellNames[0]!, nats: cell.nats },
+        { address: LOOPBACK.address, port: ports.http, dnsPort: ports.dns },
+        { ...options, ...(federated ? { federation: { cells: cellNames, name } } : {}) },
+      );
+      track(launchService(dir, "gateway", name, [...args, ...metricsArgs(await metricsPortFor(cell))], options.form));
     }
     const masters = options.masters ?? 5;
     progress(
@@ -169,7 +171,7 @@ async function startCellServices(
   }
   for (let i = 0; i < (options.schedulers ?? 1); i++) {
     const name = named(cell.cell, `scheduler-${i}`);
-    track(launchService(dir, "scheduler", name, ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...metricsArgs(await metricsPortFor(file))], options.form));
+    track(launchService(dir, "scheduler", name, [...schedulerArgs(cell, name), ...metricsArgs(await metricsPortFor(file))], options.form));
   }
   if (options.hollow !== undefined) {
     for (let i = 0; i < options.hollow.processes; i++) {

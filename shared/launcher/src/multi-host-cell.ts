@@ -8,12 +8,12 @@ import { CorralError } from "@corral/contracts";
 import { cellFilePath, writeCellFile, type CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { waitForMachinesUp } from "./cell-readiness.js";
-import { requireExecutable } from "./executables.js";
-import { HostNetwork, newTag, type NetworkHost } from "./host-network.js";
+import { requireExecutable, systemExecutable } from "./executables.js";
+import { HostNetwork, newTag } from "./host-network.js";
 import type { Placement, StartedProcess } from "./processes.js";
 import { natsUrlOf, startNatsCluster, startSentinelGroup, type ServerSeat, type StartContext } from "./server-groups.js";
 import { startNatsServer, startRedisServer } from "./servers.js";
-import { borgletArgs, jsReplicasOf, launchService, masterArgs, metricsArgs, startHollowBorglet } from "./service-launch.js";
+import { borgletArgs, gatewayArgs, launchService, masterArgs, metricsArgs, schedulerArgs, startHollowBorglet } from "./service-launch.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
 import { stopProcesses } from "./teardown.js";
 
@@ -46,7 +46,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   if ((options.gateways ?? 1) !== 1) throw new CorralError("bad_request", "a multi-host cell has one gateway, on host 0", "gateways");
   requireExecutable("nats-server");
   requireExecutable("redis-server");
-  requireExecutable("nsenter");
+  systemExecutable("nsenter");
   const dir = resolve(options.dir);
   const progress = options.onProgress ?? (() => {});
   const tag = newTag();
@@ -124,13 +124,12 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
     }
     for (let i = 0; i < (options.schedulers ?? 1); i++) {
       const name = `scheduler-${i}`;
-      context.track(launchService(dir, "scheduler", name, ["--cell", cellName, "--nats", cell.nats, "--name", name, ...metricsOn(on(0))], options.form, on(0)));
+      context.track(launchService(dir, "scheduler", name, [...schedulerArgs(member, name), ...metricsOn(on(0))], options.form, on(0)));
     }
-    const gatewayArgs = ["--cell", cellName, "--nats", cell.nats, "--host", hosts[0]!.address, "--port", String(PORTS.gateway), "--dns-port", String(PORTS.dns), "--js-replicas", String(jsReplicasOf(shape))];
-    if (options.cellDownAfterMs !== undefined) gatewayArgs.push("--cell-down-after", `${options.cellDownAfterMs}ms`);
-    context.track(launchService(dir, "gateway", "gateway", [...gatewayArgs, ...metricsOn(on(0))], options.form, on(0)));
+    const gateway = gatewayArgs(member, { address: hosts[0]!.address, port: PORTS.gateway, dnsPort: PORTS.dns }, { ...options, ...shape });
+    context.track(launchService(dir, "gateway", "gateway", [...gateway, ...metricsOn(on(0))], options.form, on(0)));
     let machines = hosts.length;
-    if (options.hollow === undefined) for (const [i, host] of hosts.entries()) context.track(startHostBorglet(cell, host, i, hosts.length, options, network.placement(host), metricsOn));
+    if (options.hollow === undefined) for (let i = 0; i < hosts.length; i++) context.track(startHostBorglet(cell, i, hosts.length, options, on(i), metricsOn));
     else {
       // Hollow fleets instead of real borglets, hollow-i on host i mod N.
       for (let i = 0; i < options.hollow.processes; i++) {
@@ -146,22 +145,11 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   }
 }
 
-/** The borglet of `host`: tasks reach it, and it reaches them, at the host's address. */
-function startHostBorglet(
-  cell: CellFile,
-  host: NetworkHost,
-  index: number,
-  hostCount: number,
-  options: CellOptions,
-  place: Placement,
-  metricsOn: (place: Placement) => string[],
-): StartedProcess {
+/** The borglet of host `index`: tasks reach it, and it reaches them, at the host's address. */
+function startHostBorglet(cell: CellFile, index: number, hostCount: number, options: CellOptions, place: Placement, metricsOn: (place: Placement) => string[]): StartedProcess {
   const name = `borglet-${index}`;
   // The hosts share this machine's cpu, memory and disk: each borglet offers its share.
-  const args = [
-    ...borgletArgs(cell, name, PORTS.tasks, { ...options, hostShare: hostCount, attributes: options.borgletAttributes?.(index) ?? { rack: `r${index}`, host: host.name } }),
-    "--host", host.address,
-    ...metricsOn(place),
-  ];
+  const attributes = options.borgletAttributes?.(index) ?? { rack: `r${index}`, host: place.host!.name };
+  const args = [...borgletArgs(cell, name, PORTS.tasks, { ...options, hostShare: hostCount, attributes, host: place.address }), ...metricsOn(place)];
   return launchService(cell.dir, "borglet", name, args, options.form, place);
 }

@@ -3,6 +3,7 @@ import { closeSync, openSync } from "node:fs";
 import { connect } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isSameProcessAlive, processStartTime, type ProcessIdentity } from "@corral/kit";
+import { systemExecutable } from "./executables.js";
 
 /** A process we started, recognisable later even if its pid is reused. */
 export interface StartedProcess extends ProcessIdentity {
@@ -31,8 +32,14 @@ export interface Placement {
 
 export const LOOPBACK: Placement = { address: "127.0.0.1" };
 
-/** nsenter switches only the network namespace (`ip netns exec` would also hide the cgroup mounts a borglet needs) and execs, so the pid stays the command's. */
-const NSENTER = "nsenter";
+/**
+ * The command line that runs `command` in network namespace `netns`. nsenter switches only
+ * the network namespace (`ip netns exec` would also remount /sys and hide the cgroup
+ * hierarchy a borglet manages) and execs, so the pid stays the command's.
+ */
+export function inNetworkNamespace(netns: string, command: string, args: readonly string[]): { command: string; args: string[] } {
+  return { command: systemExecutable("nsenter"), args: [`--net=/run/netns/${netns}`, "--", command, ...args] };
+}
 
 /**
  * Starts a process in its own process group, output appended to `log`, not tied to our
@@ -47,11 +54,8 @@ export function startDetached(
   options: { log: string; env?: NodeJS.ProcessEnv; cwd?: string; on?: Placement },
 ): StartedProcess {
   const host = options.on?.host;
-  if (host !== undefined) {
-    // Recorded wrapped, so a restart (restart-process.ts) lands on the same host.
-    args = [`--net=/run/netns/${host.netns}`, "--", command, ...args];
-    command = NSENTER;
-  }
+  // Recorded wrapped, so a restart (restart-process.ts) lands on the same host.
+  if (host !== undefined) ({ command, args } = inNetworkNamespace(host.netns, command, args));
   const fd = openSync(options.log, "a");
   try {
     const child = spawn(command, args, {

@@ -44,7 +44,7 @@ export function borgletArgs(
   cell: CellFile | { cell: string; nats: string; dir: string },
   name: string,
   ports: readonly [number, number],
-  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string>; hostShare?: number } = {},
+  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string>; hostShare?: number; host?: string } = {},
 ): string[] {
   const args = [
     "--cell", cell.cell,
@@ -61,7 +61,31 @@ export function borgletArgs(
   if (capacity.disk !== undefined) args.push("--disk", capacity.disk);
   for (const [key, value] of Object.entries(options.attributes ?? {})) args.push("--attribute", `${key}=${value}`);
   if (options.hostShare !== undefined) args.push("--host-share", String(options.hostShare));
+  // The address its tasks are reached at (the borglet's own default is loopback).
+  if (options.host !== undefined) args.push("--host", options.host);
   return args;
+}
+
+export function schedulerArgs(cell: { cell: string; nats: string }, name: string): string[] {
+  return ["--cell", cell.cell, "--nats", cell.nats, "--name", name];
+}
+
+/** A gateway's API at `address`:`port` and DNS on `dnsPort`; with `cells`, it federates them. */
+export function gatewayArgs(
+  cell: { cell: string; nats: string },
+  listen: { address: string; port: number; dnsPort: number },
+  options: Pick<CellOptions, "jsReplicas" | "natsServers" | "cellDownAfterMs"> & { federation?: { cells: readonly string[]; name: string } },
+): string[] {
+  return [
+    "--cell", cell.cell,
+    "--nats", cell.nats,
+    "--host", listen.address,
+    "--port", String(listen.port),
+    "--dns-port", String(listen.dnsPort),
+    "--js-replicas", String(jsReplicasOf(options)),
+    ...(options.federation === undefined ? [] : ["--cells", options.federation.cells.join(","), "--name", options.federation.name]),
+    ...(options.cellDownAfterMs === undefined ? [] : ["--cell-down-after", `${options.cellDownAfterMs}ms`]),
+  ];
 }
 
 /** Hollow borglet number `index` of a cell, simulating `machines` machines named hollow-<index>-<n>. */
@@ -74,7 +98,7 @@ export function startHollowBorglet(
   const name = options.name ?? `hollow-${index}`;
   const on = options.on ?? LOOPBACK;
   // Hollow tasks bind nothing, so any port range will do.
-  const args = [...borgletArgs(cell, name, [20000, 29999], options), "--hollow", String(machines), "--seed", String(index + 1), "--host", on.address];
+  const args = [...borgletArgs(cell, name, [20000, 29999], { ...options, host: on.address }), "--hollow", String(machines), "--seed", String(index + 1)];
   if (options.metricsPort !== undefined) args.push(...metricsArgs(options.metricsPort, on.address));
   return launchService(cell.dir, "borglet", name, args, options.form, on);
 }

@@ -9,7 +9,6 @@ import { loaderFlags, OWN_FORM } from "./own-form.js";
 // The teardown in the launcher's own form: the .ts through tsx, or the built .js.
 const TEARDOWN_ENTRY = fileURLToPath(new URL(OWN_FORM === "built" ? "./orphaned-cell-main.js" : "./orphaned-cell-main.ts", import.meta.url));
 
-
 /**
  * The watchdog, a shell reading a pipe whose write end only the starter holds (Node opens
  * every pipe close-on-exec, so the cell's own processes never inherit it). The kernel
