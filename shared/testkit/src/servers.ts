@@ -1,5 +1,5 @@
 import { join } from "node:path";
-import { freePort, guardWithStarter, startNatsServer, startRedisServer, stopStartedCell, writeCellFile, type CellFile, type RedisDurability, type StartedProcess } from "@corral/launcher";
+import { freePort, guardWithStarter, startNatsServer, startRedisSentinel, startRedisServer, stopStartedCell, writeCellFile, type CellFile, type RedisDurability, type StartedProcess } from "@corral/launcher";
 import { testDir } from "./test-cell.js";
 
 export interface TestServer {
@@ -45,4 +45,11 @@ export function startTestRedis(label: string, options: { durability?: RedisDurab
 /** A nats-server (JetStream on) of the test's own, on a free port. */
 export function startTestNats(label: string): Promise<TestServer> {
   return startGuarded(label, "nats", (dir, port, onSpawned) => startNatsServer({ dir: join(dir, "nats"), port, onSpawned }));
+}
+
+/** A Redis Sentinel of the test's own watching the primary on `primaryPort` as group `group`; alone, it is its own quorum. */
+export function startTestSentinel(label: string, primaryPort: number, group: string): Promise<TestServer> {
+  return startGuarded(label, "redis", (dir, port, onSpawned) =>
+    startRedisSentinel({ dir: join(dir, "sentinel"), port, onSpawned, primary: { address: "127.0.0.1", port: primaryPort }, group, quorum: 1 }),
+  );
 }

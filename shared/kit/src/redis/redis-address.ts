@@ -47,6 +47,11 @@ export function newRedis(text: string, options: RedisOptions): Redis {
     // A primary cut off the network (not killed) never closes our connection: it would hang
     // until a command timed out. Listening for the Sentinels' +switch-master drops it at once.
     failoverDetector: true,
+    // A connection made to a primary just before it is demoted (a lagging Sentinel still named
+    // it, or it came back as a primary for a moment before Sentinel made it a replica) misses
+    // the +switch-master and would get READONLY for good: reconnecting asks the Sentinels again.
+    // The failed command is not resent; its caller sees the error and retries as it would.
+    reconnectOnError: (error) => /^READONLY/.test(error.message),
     ...(address.password === undefined ? {} : { password: address.password }),
   });
 }
