@@ -14,7 +14,7 @@ export default tseslint.config(
     files: ["services/gateway/ui/**/*.js"],
     languageOptions: {
       sourceType: "module",
-      globals: { window: "readonly", document: "readonly", fetch: "readonly", EventSource: "readonly", Node: "readonly", setTimeout: "readonly", console: "readonly" },
+      globals: { window: "readonly", document: "readonly", fetch: "readonly", sessionStorage: "readonly", TextDecoderStream: "readonly", Node: "readonly", setTimeout: "readonly", console: "readonly" },
     },
   },
   {

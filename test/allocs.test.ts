@@ -94,7 +94,7 @@ test.serial("a job in an alloc set: too big for one alloc, or naming no alloc se
   t.is(why.machines, 2);
   t.is(why.fitting, 0);
   t.deepEqual(why.refusals, [{ reason: "insufficient ram left in the alloc", machines: 2 }]);
-  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "why", "wide"], { cwd: REPO_ROOT, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "why", "wide"], { cwd: REPO_ROOT, timeout: 60_000 });
   t.regex(stdout, /0 of 2 allocs can take one now/);
   t.regex(stdout, /2 allocs: insufficient ram left in the alloc/);
   t.is((await cell.http("DELETE", `/v1/jobs/${wide.id}`)).status, 202);

@@ -35,7 +35,7 @@ test.serial("a job's history: submitted, scheduled, started, machine lost, and a
   t.deepEqual(events.map((event) => event.kind), ["submitted", "scheduled", "started", "lost", "scheduled", "started"]);
   t.is(events[3]!.text, "machine lost");
   t.regex(events[1]!.text, new RegExp(`^scheduled on ${first.tasks[0]!.node}$`));
-  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "events", "story"], { cwd: REPO_ROOT, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "events", "story"], { cwd: REPO_ROOT, timeout: 60_000 });
   t.regex(stdout, /submitted: 1 tasks, production/);
   t.regex(stdout, /lost\s+│?\s*machine lost/);
 });
@@ -43,7 +43,7 @@ test.serial("a job's history: submitted, scheduled, started, machine lost, and a
 test.serial("corral ps --watch prints each task change as it happens", async (t) => {
   const job = await cell.submit("job watched = { binary = '/bin/sleep' args = ['600'] requirements = { ram = 8M cpu = 0.01 } replicas = 1 grace = 1s }");
   await eventually("running", async () => ((await cell.job(job.id)).summary.running === 1 ? true : undefined), 30_000);
-  const watcher = spawn(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "ps", "watched", "--watch", "--json"], { cwd: REPO_ROOT });
+  const watcher = spawn(process.execPath, [CLI, "--dir", cell.cell.dir, "ps", "watched", "--watch", "--json"], { cwd: REPO_ROOT });
   let output = "";
   watcher.stdout.on("data", (chunk: Buffer) => (output += chunk.toString("utf8")));
   try {
@@ -62,7 +62,7 @@ test.serial("corral ps --watch prints each task change as it happens", async (t)
 test.serial("labels select jobs: corral ps -l and GET /v1/jobs?selector=; a bad selector is refused, naming the term", async (t) => {
   await cell.submit("job front = { binary = '/bin/sleep' args = ['600'] requirements = { ram = 8M cpu = 0.01 } replicas = 1 labels = { tier = 'web' env = 'prod' } }");
   await cell.submit("job back = { binary = '/bin/sleep' args = ['600'] requirements = { ram = 8M cpu = 0.01 } replicas = 1 labels = { tier = 'db' } }");
-  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "ps", "-l", "tier=web", "--json"], { cwd: REPO_ROOT, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "ps", "-l", "tier=web", "--json"], { cwd: REPO_ROOT, timeout: 60_000 });
   const listed = JSON.parse(stdout) as { jobs: { name: string; labels: Record<string, string> }[] };
   t.deepEqual(listed.jobs.map((job) => job.name), ["front"]);
   t.deepEqual(listed.jobs[0]!.labels, { tier: "web", env: "prod" });

@@ -109,6 +109,8 @@ test.serial("the web UI shows every cell, each cell's machines, and the federate
   t.teardown(() => browser.close());
   const page = await browser.newPage();
   await page.goto(`${cells.gateway}/ui`);
+  await page.fill("#token", cells.adminToken);
+  await page.click("#sign-in button");
   await page.waitForFunction(() => document.querySelectorAll('#cells tr[data-health="healthy"]').length === 3, undefined, { timeout: 15_000 });
   t.deepEqual(await page.locator("#cells tr[data-cell]").evaluateAll((rows) => rows.map((row) => (row as HTMLElement).dataset["cell"])), ["a", "b", "c"]);
   for (const cell of ["a", "b", "c"]) t.is(await page.locator(`#machines tr[data-cell="${cell}"]`).count(), 2, `cell ${cell}'s two machines`);
@@ -138,7 +140,7 @@ test.serial("corral scale of a federated job: up and down by the policy in every
   t.regex(refused.body.error.message, /api\.tester\.b is cell b's part of federated job api\.tester; scale that instead/);
 
   const cli = join(REPO_ROOT, "services", "cli", "bin", "corral.js");
-  const printed = execFileSync(process.execPath, [cli, "--dir", cells.cell.dir, "--user", "tester", "scale", "api.tester", "9", "--wait", "--json"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
+  const printed = execFileSync(process.execPath, [cli, "--dir", cells.cell.dir, "scale", "api.tester", "9", "--wait", "--json"], { cwd: REPO_ROOT, encoding: "utf8", timeout: 60_000 });
   const up = JSON.parse(printed) as { job: FederatedJobView };
   t.is(up.job.replicas, 9);
   t.deepEqual(runningByCell(up.job), { a: 3, b: 3, c: 3 });

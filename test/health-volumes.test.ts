@@ -38,7 +38,7 @@ async function view(id: string, until: (job: JobView) => boolean, what: string):
 test("a task passing its http check shows healthy; one failing it is restarted, with the check's answer as reason", async (t) => {
   const good = await cell.submit(httpd("good", "/"));
   await view(good.id, (job) => job.tasks[0]!.health === "healthy", "good healthy");
-  const ps = await promisify(execFile)(process.execPath, [join(REPO_ROOT, "services", "cli", "bin", "corral.js"), "--dir", cell.cell.dir, "--user", "tester", "ps", "good"], { cwd: REPO_ROOT });
+  const ps = await promisify(execFile)(process.execPath, [join(REPO_ROOT, "services", "cli", "bin", "corral.js"), "--dir", cell.cell.dir, "ps", "good"], { cwd: REPO_ROOT });
   t.regex(ps.stdout, /HEALTH[\s\S]*healthy/, "ps shows the verdict");
   const bad = await cell.submit(httpd("bad", "/healthz"));
   const restarted = await view(bad.id, (job) => job.tasks[0]!.restarts >= 1, "bad restarted");

@@ -11,7 +11,7 @@ const CLI = join(REPO_ROOT, "services", "cli", "bin", "corral.js");
 const dir = testDir("hello-world");
 
 async function corral(...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [CLI, "--dir", dir, "--user", "alice", ...args], { cwd: REPO_ROOT, timeout: 120_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", dir, ...args], { cwd: REPO_ROOT, timeout: 120_000 });
   return stdout;
 }
 
@@ -24,7 +24,7 @@ test.after.always(async () => {
 });
 
 test("the README flow: cell up, hello_world with 5 replicas answering, kill, cell down", async (t) => {
-  const gateway = (await corral("cell", "up", "--borglets", "3")).trim();
+  const gateway = (await corral("cell", "up", "--borglets", "3", "--admin", "alice")).trim();
   t.regex(gateway, /^http:\/\/127\.0\.0\.1:\d+$/);
   const status = JSON.parse(await corral("cell", "status", "--json")) as { gateway: string; ui: string; dns: string; metrics: string[]; processes: { role: string; pid: number; alive: boolean }[] };
   t.is(status.gateway, gateway);

@@ -84,10 +84,10 @@ test("bad paging is refused naming the field: a limit out of range, a token that
 });
 
 test("corral ps follows the pages: the list shows a big job's first tasks and how to see the rest; ps <job> shows them all", async (t) => {
-  const list = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "ps"], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  const list = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "ps"], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
   t.regex(list.stdout, /… 150 more tasks of wide: corral ps wide\.tester\.local/);
   for (const name of SMALL) t.regex(list.stdout, new RegExp(`2\\.${name}\\.tester\\.local`));
-  const one = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "ps", "wide", "--json"], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
+  const one = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "ps", "wide", "--json"], { cwd: REPO_ROOT, timeout: 60_000, maxBuffer: 16 * 1024 * 1024 });
   const job = (JSON.parse(one.stdout) as { jobs: JobView[] }).jobs[0]!;
   t.is(job.tasks.length, 250);
   t.is(job.moreTasksFrom, undefined);

@@ -146,7 +146,7 @@ interface SimulationJson {
 }
 
 async function corral(...args: string[]): Promise<string> {
-  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", ...args], { cwd: REPO_ROOT, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, ...args], { cwd: REPO_ROOT, timeout: 60_000 });
   return stdout;
 }
 

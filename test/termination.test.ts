@@ -112,7 +112,7 @@ test("corral kill --grace 0s stops a task that ignores SIGTERM at once, whatever
   t.regex(bad.body.error.message, /grace/);
   t.is((await cell.job(job.id)).summary.running, 2, "a refused kill changes nothing");
   const killedAt = Date.now();
-  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "kill", "patient", "--grace", "0s", "--wait", "--json"], { cwd: REPO_ROOT, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "kill", "patient", "--grace", "0s", "--wait", "--json"], { cwd: REPO_ROOT, timeout: 60_000 });
   const dead = (JSON.parse(stdout) as { job: { summary: { dead: number }; tasks: { reason?: string }[] } }).job;
   t.is(dead.summary.dead, 2);
   t.true(Date.now() - killedAt < 30_000, "not the job's hour of grace");
@@ -130,7 +130,7 @@ job talker = {
   restart = 'never'
 }`);
   await eventually("talker running", async () => ((await cell.job(job.id)).summary.running === 1 ? true : undefined), 20_000);
-  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "--user", "tester", "logs", "talker", "0", "--follow"], { cwd: REPO_ROOT, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, [CLI, "--dir", cell.cell.dir, "logs", "talker", "0", "--follow"], { cwd: REPO_ROOT, timeout: 60_000 });
   t.is(stdout, "line 1\nline 2\nline 3\nline 4\nline 5\nline 6\n", "every line once, in order, up to the task's end");
   t.is((await cell.job(job.id)).summary.dead, 1);
 });

@@ -29,6 +29,15 @@ test("the UI shows a running job, a pending job with why, and a task's death wit
   }, 30_000);
   const page = await browser.newPage();
   await page.goto(`${cell.gateway}/ui`);
+  // No token yet: the page asks for one and shows no job.
+  await page.waitForSelector("#sign-in:not([hidden])", { timeout: 15_000 });
+  t.is(await page.locator("tr[data-job]").count(), 0);
+  await page.fill("#token", "corral_not-a-token");
+  await page.click("#sign-in button");
+  await page.waitForFunction(() => /not one this cell issued/.test(document.getElementById("sign-in-why")?.textContent ?? ""), undefined, { timeout: 15_000 });
+  t.is(await page.locator("tr[data-job]").count(), 0, "a bad token shows nothing either");
+  await page.fill("#token", cell.adminToken);
+  await page.click("#sign-in button");
   await page.waitForSelector(`tr[data-job="${web.id}"][data-state="running"]`, { timeout: 15_000 });
   t.is(await page.locator(`tr[data-job="${web.id}"][data-state="running"]`).count(), 2);
   await page.locator('tr[data-job="huge.tester.local"]').first().click();

@@ -26,3 +26,4 @@ export * from "./src/bns.js";
 export * from "./src/history.js";
 export * from "./src/selector.js";
 export * from "./src/federation.js";
+export * from "./src/identity.js";

@@ -24,3 +24,5 @@ export * from "./src/metrics/connection-metrics.js";
 export * from "./src/metrics/service-metrics.js";
 export * from "./src/nats/kv-bucket.js";
 export * from "./src/nats/jetstream-replicas.js";
+export * from "./src/secret-file.js";
+export * from "./src/auth/tokens.js";

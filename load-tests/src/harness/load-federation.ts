@@ -2,7 +2,7 @@ import { cpuSecondsOf } from "./process-cpu.js";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type CellSummary, type FederatedJobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type NatsConnection } from "@corral/kit";
-import { restartProcess, signalGroup, startLocalCell, stopStartedCell, writeCellFile, type CellFile, type CellOptions } from "@corral/launcher";
+import { adminTokenOf, restartProcess, signalGroup, startLocalCell, stopStartedCell, writeCellFile, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { LOAD_USER, refuseHosts, TaskTimeline } from "./load-cell.js";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
@@ -39,7 +39,7 @@ export class LoadFederation {
     refuseHosts(`${label} runs a federation of cells, each on this machine`);
     const dir = testDir(`load-${label}`);
     process.stderr.write(`  federation directory ${dir} (the federation stops with this run, however it ends)\n`);
-    const options: CellOptions = { ...settings, dir, dieWithStarter: true, onProgress: (m) => process.stderr.write(`  ${m}\n`) };
+    const options: CellOptions = { ...settings, dir, dieWithStarter: true, admin: LOAD_USER, onProgress: (m) => process.stderr.write(`  ${m}\n`) };
     const cell = await startLocalCell(options);
     const log = createLogger("load-test", cell.cell);
     const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
@@ -78,7 +78,7 @@ export class LoadFederation {
   private gateway(index: number): GatewayClient {
     const url = this.gateways[index];
     if (url === undefined) throw new Error(`no gateway ${index}; this federation has ${this.gateways.length}`);
-    return new GatewayClient(url, { user: LOAD_USER, timeoutMs: 15_000 });
+    return new GatewayClient(url, { token: adminTokenOf(this.cell), timeoutMs: 15_000 });
   }
 
   async submit(source: string, gateway = 0): Promise<{ status: number; job?: FederatedJobView; error?: string }> {

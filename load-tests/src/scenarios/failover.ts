@@ -85,10 +85,10 @@ export const failover = defineScenario({
       const lost: string[] = [];
       const killsIgnored: string[] = [];
       await inParallel([...acknowledged, ...streamAccepted], 32, async (id) => {
-        const response = await fetch(`${cell.cell.gateway}/v1/jobs/${id}`);
-        const body = (await response.json()) as { job?: { killed?: boolean } };
-        if (response.status === 404) lost.push(id);
-        else if (killed.has(id) && body.job?.killed !== true) killsIgnored.push(id);
+        const { status, body } = await cell.gateway.send<{ job?: { killed?: boolean } }>("GET", `/v1/jobs/${id}`);
+        if (status === 404) lost.push(id);
+        else if (status !== 200) throw new Error(`GET /v1/jobs/${id}: ${status} ${JSON.stringify(body)}`);
+        if (killed.has(id) && body.job?.killed !== true) killsIgnored.push(id);
       });
       return {
         config: { ...options, hollowProcesses: processes, masters: 5 },

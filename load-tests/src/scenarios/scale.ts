@@ -2,17 +2,18 @@ import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { barChart, leaderMemoryChart } from "../harness/charts.js";
 import { failoverChart, killLeaderAndTime } from "../harness/leader-kill.js";
+import { adminTokenOf } from "@corral/launcher";
 import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
 
 /** Times a GET against the gateway `times` times; fails on any answer but 200. */
-async function timeReads(url: string, times: number): Promise<{ ms: number[]; bytes: number }> {
+async function timeReads(url: string, token: string | undefined, times: number): Promise<{ ms: number[]; bytes: number }> {
   const ms: number[] = [];
   let bytes = 0;
   for (let i = 0; i < times; i++) {
     const sent = performance.now();
-    const response = await fetch(url, { headers: { "x-corral-user": "loadtest" }, signal: AbortSignal.timeout(60_000) });
+    const response = await fetch(url, { headers: bearer(token), signal: AbortSignal.timeout(60_000) });
     const body = await response.arrayBuffer();
     ms.push(performance.now() - sent);
     if (response.status !== 200) throw new Error(`${url}: ${response.status} ${Buffer.from(body).toString("utf8").slice(0, 300)}`);
@@ -20,6 +21,8 @@ async function timeReads(url: string, times: number): Promise<{ ms: number[]; by
   }
   return { ms, bytes };
 }
+
+const bearer = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { authorization: `Bearer ${token}` });
 
 export const scale = defineScenario({
   name: "scale",
@@ -65,11 +68,12 @@ export const scale = defineScenario({
 
       // What people read in a big cell: the first page of the job list, a page further on, and one big job.
       const gateway = cell.cell.gateway;
-      const firstPage = await timeReads(`${gateway}/v1/jobs?user=loadtest`, options.reads);
+      const token = adminTokenOf(cell.cell);
+      const firstPage = await timeReads(`${gateway}/v1/jobs?user=loadtest`, token, options.reads);
       const biggest = jobs.reduce((best, job) => (job.replicas > best.replicas ? job : best));
-      const jobView = await timeReads(`${gateway}/v1/jobs/${biggest.name}.loadtest.local`, options.reads);
-      const listed = (await (await fetch(`${gateway}/v1/jobs?limit=1000`, { headers: { "x-corral-user": "loadtest" } })).json()) as { continue?: string };
-      const laterPage = await timeReads(`${gateway}/v1/jobs?limit=1000${listed.continue === undefined ? "" : `&continue=${encodeURIComponent(listed.continue)}`}`, options.reads);
+      const jobView = await timeReads(`${gateway}/v1/jobs/${biggest.name}.loadtest.local`, token, options.reads);
+      const listed = (await (await fetch(`${gateway}/v1/jobs?limit=1000`, { headers: bearer(token) })).json()) as { continue?: string };
+      const laterPage = await timeReads(`${gateway}/v1/jobs?limit=1000${listed.continue === undefined ? "" : `&continue=${encodeURIComponent(listed.continue)}`}`, token, options.reads);
 
       const acknowledged = new Set<string>();
       const failoverMs: number[] = [];

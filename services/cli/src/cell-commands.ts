@@ -1,7 +1,9 @@
+import { userInfo } from "node:os";
 import { InvalidArgumentError, type Command } from "commander";
+import { userNameSchema } from "@corral/contracts";
 import { isSameProcessAlive } from "@corral/kit";
 import { MAX_HOSTS, parseHostCount, readCellFile, startLocalCell, stopLocalCell, type CellFile } from "@corral/launcher";
-import { cellList, positiveInteger } from "./option-parsers.js";
+import { cellList, positiveInteger, userNameArgument } from "./option-parsers.js";
 import { localCellDir, print } from "./program.js";
 
 /** `corral cell up|status|down`: a local cell's processes, started in the background. */
@@ -14,6 +16,7 @@ export function addCellCommands(program: Command): void {
     .option("--borglets <n>", "how many borglets (machines)", positiveInteger("--borglets", 64), 3)
     .option("--masters <n>", "how many master replicas", positiveInteger("--masters", 9), 5)
     .option("--cell <name>", "the cell's name", "local")
+    .option("--admin <name>", "the cell's first admin: its token is made in the cell's directory (admin.token, mode 600), and the CLI uses it there", userNameArgument("--admin"), defaultAdmin())
     .option("--cells <names>", "a federation: these cells (e.g. a,b,c), each with its own redis-server, masters, scheduler and borglets, behind the gateways", cellList)
     .option("--gateways <n>", "how many gateways (with --cells they federate every cell)", positiveInteger("--gateways", 9), 1)
     .option("--nats-per-cell", "with --cells: each cell its own nats-server, joined into one super-cluster by NATS gateways (see deploy/nats/)")
@@ -22,7 +25,7 @@ export function addCellCommands(program: Command): void {
       `a multi-host cell (root only): n network namespaces on one bridge as hosts (1 to ${MAX_HOSTS}), one borglet each; with 3 or more, a NATS cluster and Redis with Sentinels over them`,
       hostCount,
     )
-    .action(async (options: { borglets: number; masters: number; cell: string; cells?: string[]; gateways: number; natsPerCell?: boolean; hosts?: number }, command: Command) => {
+    .action(async (options: { borglets: number; masters: number; cell: string; admin: string; cells?: string[]; gateways: number; natsPerCell?: boolean; hosts?: number }, command: Command) => {
       if (options.natsPerCell === true && options.cells === undefined) throw new InvalidArgumentError("--nats-per-cell needs --cells: a single cell has one nats-server anyway");
       if (options.hosts !== undefined) {
         const clash = ["borglets", "cells", "natsPerCell", "gateways"].find((name) => command.getOptionValueSource(name) === "cli");
@@ -32,6 +35,7 @@ export function addCellCommands(program: Command): void {
       const started = await startLocalCell({
         dir,
         cell: options.cell,
+        admin: options.admin,
         ...(options.cells === undefined ? {} : { cells: options.cells }),
         ...(options.natsPerCell === true ? { natsPerCell: true } : {}),
         ...(options.hosts === undefined ? { gateways: Math.max(1, options.gateways), borglets: options.borglets } : { hosts: options.hosts }),
@@ -65,6 +69,12 @@ export function addCellCommands(program: Command): void {
       const what = stopped.cells === undefined ? `cell '${stopped.cell}'` : `cells ${stopped.cells.map((c) => c.cell).join(", ")}`;
       process.stderr.write(`${what} stopped (${stopped.processes.length} processes)\n`);
     });
+}
+
+/** The local cell's admin is whoever starts it, by default: their login name, made a valid user name. */
+function defaultAdmin(): string {
+  const name = userInfo().username.toLowerCase().replace(/[^a-z0-9_-]/g, "-");
+  return userNameSchema.safeParse(name).success ? name : "admin";
 }
 
 /** --hosts, checked where the launcher checks every host count. */

@@ -4,6 +4,8 @@ import { ApiError } from "@corral/client";
 import { SpecError } from "@corral/spec";
 import { addCellCommands } from "./cell-commands.js";
 import { addCheckpointCommands } from "./checkpoint-commands.js";
+import { addConfigCommands } from "./config-commands.js";
+import { addIdentityCommands } from "./identity-commands.js";
 import { addImageCommands } from "./image-commands.js";
 import { addInspectCommands } from "./inspect-commands.js";
 import { addJobCommands } from "./job-commands.js";
@@ -16,6 +18,8 @@ addJobCommands(program);
 addInspectCommands(program);
 addImageCommands(program);
 addCheckpointCommands(program);
+addIdentityCommands(program);
+addConfigCommands(program);
 program.addOption(new Option("--no-color").hideHelp());
 
 try {

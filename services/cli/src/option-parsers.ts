@@ -1,6 +1,6 @@
 import { jsReplicasFlag } from "@corral/kit";
 import { InvalidArgumentError } from "commander";
-import { NAME_PATTERN, parseSelector } from "@corral/contracts";
+import { NAME_PATTERN, parseSelector, roleSchema, ROLES, userNameSchema, type Role } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
 
 /** A selector is checked before anything is sent: a typo is named here, not as an empty list. */
@@ -44,4 +44,19 @@ export function cellList(text: string): string[] {
   if (bad !== undefined) throw new InvalidArgumentError(`'${bad}' is not a cell name (lower-case letters, digits, '_' and '-'); e.g. --cells a,b,c`);
   if (new Set(cells).size !== cells.length) throw new InvalidArgumentError(`a cell is named twice in ${text}`);
   return cells;
+}
+
+/** A user name (for --admin, or a `corral user` argument), refused before anything is sent. */
+export function userNameArgument(what: string) {
+  return (value: string): string => {
+    const parsed = userNameSchema.safeParse(value);
+    if (!parsed.success) throw new InvalidArgumentError(`${what} '${value}': ${parsed.error.issues[0]!.message}`);
+    return parsed.data;
+  };
+}
+
+export function roleOption(value: string): Role {
+  const parsed = roleSchema.safeParse(value);
+  if (!parsed.success) throw new InvalidArgumentError(`--role ${value}: one of ${ROLES.join(", ")}`);
+  return parsed.data;
 }

@@ -1,19 +1,13 @@
-import { userInfo } from "node:os";
 import { resolve } from "node:path";
 import { Command } from "commander";
-import { NAME_PATTERN } from "@corral/contracts";
 import { GatewayClient } from "@corral/client";
-import { gatewayUrl, type Location } from "./cell-location.js";
+import { resolveTarget, type Target } from "./credentials.js";
 
 interface GlobalOptions {
   dir: string;
   gateway?: string;
-  user: string;
-}
-
-function defaultUser(): string {
-  const name = (process.env["CORRAL_USER"] ?? userInfo().username).toLowerCase().replace(/[^a-z0-9_-]/g, "-");
-  return NAME_PATTERN.test(name) ? name : "default";
+  context?: string;
+  token?: string;
 }
 
 /** The `corral` command with the options every subcommand shares; subcommands are added to it. */
@@ -23,7 +17,8 @@ export function createProgram(): Command {
     .description("Corral: a Borg-style cluster manager. Talks to a cell's gateway over HTTP.")
     .option("--dir <dir>", "the local cell's directory (ports, pids, logs)", ".corral")
     .option("--gateway <url>", "a gateway URL, instead of the local cell in --dir")
-    .option("--user <name>", "the job owner", defaultUser())
+    .option("--context <name>", "a cell saved with 'corral config set-context', instead of the current one")
+    .option("--token <token>", "the bearer token to act with (default: $CORRAL_TOKEN, else the one saved for the cell; a local cell's admin token)")
     .showHelpAfterError();
 }
 
@@ -31,13 +26,15 @@ export function localCellDir(program: Command): string {
   return resolve(program.opts<GlobalOptions>().dir);
 }
 
-function location(program: Command): Location {
-  const options = program.opts<GlobalOptions>();
-  return options.gateway === undefined ? { dir: options.dir } : { dir: options.dir, gateway: options.gateway };
+/** The gateway and token every command that talks to a cell uses (credentials.ts has the order). */
+export function target(program: Command): Target {
+  const { dir, gateway, context, token } = program.opts<GlobalOptions>();
+  return resolveTarget({ dir, dirGiven: program.getOptionValueSource("dir") === "cli", ...(gateway === undefined ? {} : { gateway }), ...(context === undefined ? {} : { context }), ...(token === undefined ? {} : { token }) });
 }
 
 export function gatewayClient(program: Command): GatewayClient {
-  return new GatewayClient(gatewayUrl(location(program)), { user: program.opts<GlobalOptions>().user });
+  const { gateway, token } = target(program);
+  return new GatewayClient(gateway, { token });
 }
 
 /** Every command's answer: JSON for scripts with --json, otherwise the text `human` makes. */

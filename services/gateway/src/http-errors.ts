@@ -3,6 +3,8 @@ import { SpecError } from "@corral/spec";
 
 const STATUS: Record<ErrorCode, number> = {
   bad_request: 400,
+  unauthenticated: 401,
+  forbidden: 403,
   not_found: 404,
   conflict: 409,
   quota_exceeded: 403,

@@ -1,9 +1,11 @@
 import { hostname } from "node:os";
 import Fastify from "fastify";
 import { z } from "zod";
-import { cellNameSchema } from "@corral/contracts";
+import { cellNameSchema, userNameSchema } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
-import { flag, jsReplicasFlag, LeaderChanges, parsedFlag, startService } from "@corral/kit";
+import { flag, jsReplicasFlag, LeaderChanges, parsedFlag, readSecretFile, startService } from "@corral/kit";
+import { requireIdentity } from "./auth/authenticate.js";
+import { UserRegistry } from "./auth/user-registry.js";
 import { httpError } from "./http-errors.js";
 import { DnsServer } from "./dns-server.js";
 import { NameTable } from "./name-table.js";
@@ -35,6 +37,8 @@ const { flags, log, metrics, nc, onStop } = await startService({
     cellDownAfter: flag("how long a federated cell may stay silent before it counts as down", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "10s" }),
     reconcileEvery: flag("how often the federation's reconciler runs", duration.refine((ms) => ms >= 50 && ms <= 60_000, "between 50ms and 60s"), { default: "1s" }),
     jsReplicas: jsReplicasFlag,
+    adminUser: flag("the name of the cell's first admin, whose token is in --admin-token-file", userNameSchema, { default: "admin" }),
+    adminTokenFile: flag("a file (mode 600) holding the first admin's bearer token on its first line; empty: only the users in the cell's user bucket", z.string(), { default: "" }),
     federationLeaseTtl: flag("how long the federation reconciler's lease lasts unrenewed", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "3s" }),
   },
   check: (flags) =>
@@ -57,12 +61,24 @@ app.setNotFoundHandler((request, reply) => {
   void reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}; see README § HTTP API` } });
 });
 const cells = flags.cells.length > 0 ? flags.cells : [flags.cell];
+let adminToken: string | undefined;
+try {
+  adminToken = flags.adminTokenFile === "" ? undefined : readSecretFile(flags.adminTokenFile, "--admin-token-file");
+} catch (error) {
+  log.fatal({ err: (error as Error).message }, "cannot read the admin token");
+  process.stderr.write(`corral-gateway: ${(error as Error).message}\n`);
+  process.exit(2);
+}
+const users = new UserRegistry(nc, flags.cell, log, flags.jsReplicas, adminToken === undefined ? undefined : { name: flags.adminUser, token: adminToken });
+await users.start();
+if (adminToken === undefined && users.list().length === 0) log.warn("no users, and no --admin-token-file: every request will be refused as unauthenticated");
+requireIdentity(app, users);
 const federation =
   flags.cells.length > 0
     ? await Federation.start(nc, { name: flags.name, cells, cellDownAfterMs: flags.cellDownAfter, reconcileEveryMs: flags.reconcileEvery, leaseTtlMs: flags.federationLeaseTtl, jsReplicas: flags.jsReplicas }, log, metrics.registry)
     : undefined;
 const leaderChanges = new Map(cells.map((cell) => [cell, new LeaderChanges(nc, cell, log)]));
-registerRoutes(app, { nc, log, cell: flags.cell, cells, leaderWaitMs: flags.leaderWait, leaderChanges, ...(federation === undefined ? {} : { federation }) });
+registerRoutes(app, { nc, log, users, cell: flags.cell, cells, leaderWaitMs: flags.leaderWait, leaderChanges, ...(federation === undefined ? {} : { federation }) });
 await app.listen({ host: flags.host, port: flags.port });
 const tables = new Map(cells.map((cell) => [cell, new NameTable(nc, cell, log, flags.jsReplicas)]));
 let dns: DnsServer | undefined;
@@ -76,6 +92,7 @@ if (flags.dnsPort > 0) {
 onStop(async () => {
   dns?.close();
   for (const table of tables.values()) table.stop();
+  users.stop();
   await federation?.stop();
   await app.close();
 });

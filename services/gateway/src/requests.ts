@@ -3,8 +3,6 @@ import { z } from "zod";
 import { cellNameSchema, CorralError, describeZodError, federatedJobId, jobId, jobNameSchema, MAX_GRACE_MS, MAX_JOBS_PAGE, MAX_REPLICAS, MAX_TASKS_PAGE, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
 
-export const USER_HEADER = "x-corral-user";
-
 /** Validates one part of a request; failure is a 400 that names the field. */
 export function validate<S extends z.ZodType>(schema: S, value: unknown, where: string): z.infer<S> {
   const parsed = schema.safeParse(value);
@@ -71,20 +69,11 @@ export function requestIdFrom(headers: Record<string, unknown>): string {
   return validate(z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "1-64 letters, digits, '_' or '-'"), value, `header ${IDEMPOTENCY_HEADER}`);
 }
 
-export function requestUser(headers: Record<string, unknown>): string | undefined {
-  const value = headers[USER_HEADER];
-  if (value === undefined) return undefined;
-  return validate(userNameSchema, value, `header ${USER_HEADER}`);
-}
-
 /** `hello_world.alice.local`, or `hello_world` completed with the caller's user and this cell. */
-export function resolveJobId(reference: string, user: string | undefined, cell: string): string {
+export function resolveJobId(reference: string, user: string, cell: string): string {
   const parts = reference.split(".");
   if (parts.length === 3 && parts.every((part) => NAME_PATTERN.test(part))) return reference;
   validate(jobNameSchema, reference, "job");
-  if (user === undefined) {
-    throw new CorralError("bad_request", `job '${reference}' is a short name; send the ${USER_HEADER} header or use the full id <job>.<user>.<cell>`, "job");
-  }
   return jobId(reference, user, cell);
 }
 
@@ -95,11 +84,11 @@ export type JobReference = { kind: "cell"; id: string; cell: string } | { kind: 
  * federated job, and a short `web` (with the caller's user) the federated job of that name
  * if there is one, else the job in the home cell.
  */
-export async function resolveJobReference(reference: string, user: string | undefined, home: string, isFederated: (id: string) => Promise<boolean>): Promise<JobReference> {
+export async function resolveJobReference(reference: string, user: string, home: string, isFederated: (id: string) => Promise<boolean>): Promise<JobReference> {
   const parts = reference.split(".");
   if (parts.length === 2 && parts.every((part) => NAME_PATTERN.test(part))) return { kind: "federated", id: reference };
   const id = resolveJobId(reference, user, home);
-  if (parts.length === 1 && (await isFederated(federatedJobId(reference, user!)))) return { kind: "federated", id: federatedJobId(reference, user!) };
+  if (parts.length === 1 && (await isFederated(federatedJobId(reference, user)))) return { kind: "federated", id: federatedJobId(reference, user) };
   return { kind: "cell", id, cell: id.split(".")[2]! };
 }
 

@@ -4,6 +4,7 @@ import { registerJobReads } from "./routes/job-reads.js";
 import { registerJobWrites } from "./routes/job-writes.js";
 import type { RouteContext } from "./routes/route-context.js";
 import { registerTaskLogs } from "./routes/task-logs.js";
+import { registerUsers } from "./routes/users.js";
 import { registerLiveStream } from "./ui/live-stream.js";
 import { registerUi } from "./ui/ui-routes.js";
 
@@ -15,6 +16,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   registerJobWrites(app, ctx);
   registerJobReads(app, ctx);
   registerTaskLogs(app, ctx);
+  registerUsers(app, ctx.users);
   registerLiveStream(app, ctx.nc, ctx.cells);
   registerUi(app, { home: ctx.cell, cells: ctx.cells, federated: ctx.federation !== undefined });
 }

@@ -95,14 +95,64 @@ const show = (error) => {
   byId("live").textContent = "error: " + messageOf(error);
 };
 
+// ---- signing in ---------------------------------------------------------------------
+
+// The token lives in this tab's session storage: it goes with the tab, and no cookie carries
+// it, so another site's page cannot make the browser use it.
+const TOKEN_KEY = "corral-token";
+const tokenNow = () => sessionStorage.getItem(TOKEN_KEY);
+/** Whoever waits for a token: the stream and a refresh may both. @type {(() => void)[]} */
+const waitingForToken = [];
+const signedIn = () => waitingForToken.splice(0).forEach((wake) => wake());
+/** Resolves once there is a token to try. */
+const tokenReady = () => (tokenNow() !== null ? Promise.resolve() : new Promise((resolve) => void waitingForToken.push(() => resolve(undefined))));
+
+/** @param {string} why */
+function askForToken(why) {
+  sessionStorage.removeItem(TOKEN_KEY);
+  byId("sign-in-why").textContent = why;
+  byId("sign-in").hidden = false;
+  byId("live").textContent = "signed out";
+}
+
+byId("sign-in").addEventListener("submit", (event) => {
+  event.preventDefault();
+  const input = /** @type {HTMLInputElement} */ (byId("token"));
+  if (input.value.trim() === "") return;
+  sessionStorage.setItem(TOKEN_KEY, input.value.trim());
+  input.value = "";
+  byId("sign-in").hidden = true;
+  signedIn();
+  soon();
+});
+
 // ---- the gateway's API --------------------------------------------------------------
+
+/**
+ * A request with the token; a 401 asks for another.
+ * @param {string} path
+ * @returns {Promise<Response>}
+ */
+async function call(path) {
+  await tokenReady();
+  const response = await fetch(path, { headers: { authorization: "Bearer " + tokenNow() } });
+  if (response.status === 401) {
+    const message = await response.json().then(
+      /** @param {ApiErrorBody} body */ (body) => body.error.message,
+      () => "the gateway refused the token",
+    );
+    askForToken(message);
+    throw new Error("signed out: " + message);
+  }
+  return response;
+}
 
 /**
  * @param {string} path
  * @returns {Promise<unknown>}
  */
 async function json(path) {
-  const response = await fetch(path);
+  const response = await call(path);
   if (!response.ok) throw new Error(path + ": " + response.status);
   return response.json();
 }
@@ -112,7 +162,7 @@ const jobPath = (job) => "/v1/jobs/" + encodeURIComponent(job);
 
 // Each cast is where the page trusts the gateway to answer as its routes are typed.
 const api = {
-  config: async () => /** @type {UiConfig} */ (await json("/ui/config.json")),
+  config: async () => /** @type {UiConfig} */ (await (await fetch("/ui/config.json")).json()),
   /** @param {string | undefined} from a page token from the last answer; undefined: the first page */
   jobs: async (from) => /** @type {JobList} */ (await json("/v1/jobs" + (from === undefined ? "" : "?continue=" + encodeURIComponent(from)))),
   cells: async () => /** @type {CellList} */ (await json("/v1/cells")),
@@ -317,7 +367,7 @@ async function refreshDetail() {
 async function refreshLogs() {
   if (logsOf === undefined) return;
   byId("logs-title").textContent = "Logs of " + logsOf.id;
-  const logs = await fetch(jobPath(logsOf.job) + "/tasks/" + logsOf.index + "/logs?tail=4096");
+  const logs = await call(jobPath(logsOf.job) + "/tasks/" + logsOf.index + "/logs?tail=4096");
   // A refusal says why in words (a task not started has no machine, so no logs), never just a status code.
   byId("logs").textContent = logs.ok
     ? await logs.text()
@@ -358,15 +408,35 @@ const soon = () => {
   }, 150);
 };
 
-// The gateway's stream carries every cell's task changes.
-const stream = new EventSource("/v1/stream");
-stream.addEventListener("open", () => {
-  byId("live").textContent = "live";
-});
-stream.addEventListener("error", () => {
-  byId("live").textContent = "reconnecting…";
-});
-stream.addEventListener("tasks", soon);
+/**
+ * The gateway's stream carries every cell's task changes as server-sent events. It is read
+ * with fetch, not EventSource, which cannot send the token; it reconnects as EventSource would.
+ */
+async function followStream() {
+  for (;;) {
+    try {
+      const response = await call("/v1/stream");
+      if (!response.ok || response.body === null) throw new Error("/v1/stream: " + response.status);
+      byId("live").textContent = "live";
+      const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+      let buffer = "";
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        buffer += value;
+        for (let end = buffer.indexOf("\n\n"); end >= 0; end = buffer.indexOf("\n\n")) {
+          if (/^event: tasks$/m.test(buffer.slice(0, end))) soon();
+          buffer = buffer.slice(end + 2);
+        }
+      }
+    } catch {
+      // said below; the next try waits for a token if there is none
+    }
+    if (tokenNow() !== null) byId("live").textContent = "reconnecting…";
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+  }
+}
+void followStream();
 byId("next-page").addEventListener("click", () => {
   if (nextPage !== undefined) {
     pageAt = nextPage;
@@ -377,4 +447,5 @@ byId("first-page").addEventListener("click", () => {
   pageAt = undefined;
   soon();
 });
+if (tokenNow() === null) askForToken("Every request to this cell needs a token.");
 void refresh().catch(show);

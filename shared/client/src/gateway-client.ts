@@ -1,4 +1,4 @@
-import type { ApiErrorBody, ApiIssue, CellSummary, FederatedJobView, HistoryEntry, JobPlan, JobView, NodeView, WhyPending } from "@corral/contracts";
+import type { ApiErrorBody, ApiIssue, CellSummary, FederatedJobView, HistoryEntry, Identity, JobPlan, JobView, NodeView, Role, UserView, WhyPending } from "@corral/contracts";
 
 /** A refusal from the gateway (with its status and code), or no gateway at all (status 0, `unavailable`). */
 export class ApiError extends Error {
@@ -32,8 +32,8 @@ export interface JobList {
 export type SpecFormat = "borg" | "yaml" | "json";
 
 export interface GatewayClientOptions {
-  /** who acts: sent as `x-corral-user` */
-  user: string;
+  /** who acts: the bearer token the gateway knows them by (none: only the gateway's public routes answer) */
+  token: string | undefined;
   /** a request that takes longer fails (default 30 s) */
   timeoutMs?: number;
 }
@@ -46,21 +46,22 @@ const DEFAULT_TIMEOUT_MS = 30_000;
  * with its status, code and text.
  */
 export class GatewayClient {
-  readonly user: string;
+  private readonly token: string | undefined;
   private readonly timeoutMs: number;
+  private identity: Promise<Identity> | undefined;
 
   constructor(
     readonly baseUrl: string,
     options: GatewayClientOptions,
   ) {
-    this.user = options.user;
+    this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
   }
 
   /**
    * One request, answered however the gateway answered it (refusals too: tests assert on
    * them). A string body goes as spec text, anything else as JSON; `headers` may replace the
-   * user's. Throws ApiError only when no gateway answers.
+   * token's. Throws ApiError only when no gateway answers.
    */
   async send<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GatewayReply<T>> {
     let response: Response;
@@ -68,7 +69,7 @@ export class GatewayClient {
       response = await fetch(`${this.baseUrl}${path}`, {
         method,
         headers: {
-          "x-corral-user": this.user,
+          ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
           ...(body === undefined ? {} : { "content-type": typeof body === "string" ? "text/plain" : "application/json" }),
           ...headers,
         },
@@ -107,9 +108,29 @@ export class GatewayClient {
     return this.request("GET", "/v1/cells");
   }
 
-  /** This user's jobs, every page of them. */
-  jobs(selector?: string): Promise<JobList> {
-    return this.listPages({ user: this.user, ...(selector === undefined ? {} : { selector }) });
+  /** Who the token belongs to, as the gateway says (asked once). */
+  whoami(): Promise<Identity> {
+    this.identity ??= this.request<{ user: Identity }>("GET", "/v1/whoami").then((answer) => answer.user);
+    return this.identity;
+  }
+
+  /** The caller's own jobs, every page of them. */
+  async jobs(selector?: string): Promise<JobList> {
+    const { name } = await this.whoami();
+    return this.listPages({ user: name, ...(selector === undefined ? {} : { selector }) });
+  }
+
+  users(): Promise<{ users: UserView[] }> {
+    return this.request("GET", "/v1/users");
+  }
+
+  /** A new user; the answer holds their token, which is never shown again. */
+  addUser(name: string, role: Role): Promise<{ user: UserView; token: string }> {
+    return this.request("POST", "/v1/users", { name, role });
+  }
+
+  revokeUser(name: string): Promise<{ user: UserView }> {
+    return this.request("DELETE", `/v1/users/${encodeURIComponent(name)}`);
   }
 
   /** Every user's jobs, every page of them. */

@@ -19,15 +19,15 @@ const json = (response: ServerResponse, status: number, value: unknown) => {
   response.end(JSON.stringify(value));
 };
 
-test("a refusal becomes an ApiError with the gateway's status, code, field and issues; the user goes along", async (t) => {
+test("a refusal becomes an ApiError with the gateway's status, code, field and issues; the token goes along as a bearer token", async (t) => {
   const users: (string | undefined)[] = [];
   await withServer(
     (request, response) => {
-      users.push(request.headers["x-corral-user"] as string | undefined);
+      users.push(request.headers.authorization);
       json(response, 400, { error: { code: "bad_request", message: "job.borg:2: replicas must be at least 1", field: "replicas", issues: [{ file: "job.borg", line: 2, field: "replicas", message: "must be at least 1" }] } });
     },
     async (url) => {
-      const error = await t.throwsAsync(new GatewayClient(url, { user: "alice" }).submit("job x {}", "job.borg"), { instanceOf: ApiError });
+      const error = await t.throwsAsync(new GatewayClient(url, { token: "corral_alice" }).submit("job x {}", "job.borg"), { instanceOf: ApiError });
       t.is(error.status, 400);
       t.is(error.code, "bad_request");
       t.is(error.field, "replicas");
@@ -35,13 +35,13 @@ test("a refusal becomes an ApiError with the gateway's status, code, field and i
       t.regex(error.message, /replicas must be at least 1/);
     },
   );
-  t.deepEqual(users, ["alice"]);
+  t.deepEqual(users, ["Bearer corral_alice"]);
 });
 
 test("no gateway: status 0, code unavailable, and the message says how to start a cell", async (t) => {
   let url = "";
   await withServer(() => {}, async (found) => void (url = found));
-  const error = await t.throwsAsync(new GatewayClient(url, { user: "alice", timeoutMs: 5000 }).nodes(), { instanceOf: ApiError });
+  const error = await t.throwsAsync(new GatewayClient(url, { token: undefined, timeoutMs: 5000 }).nodes(), { instanceOf: ApiError });
   t.is(error.status, 0);
   t.is(error.code, "unavailable");
   t.regex(error.message, /corral cell up/);
@@ -56,7 +56,7 @@ test("a job's tasks and the job list are read to their last page", async (t) => 
       else json(response, 200, token === null ? { job: { id: "web", tasks: [{ index: 0 }], moreTasksFrom: 1 }, continue: "t1" } : { job: { id: "web", tasks: [{ index: 1 }] } });
     },
     async (url) => {
-      const client = new GatewayClient(url, { user: "alice" });
+      const client = new GatewayClient(url, { token: "corral_alice" });
       t.deepEqual((await client.allJobs()).jobs.map((job) => job.id), ["a", "b"]);
       const { job } = await client.job("web");
       t.deepEqual(job.tasks.map((task) => task.index), [0, 1]);

@@ -1,6 +1,8 @@
 /** Error codes every reply may carry; HTTP status is derived from them at the gateway. */
 export const ERROR_CODES = [
   "bad_request", // the input failed validation; nothing changed
+  "unauthenticated", // no credentials, or ones nobody issued (or since revoked); nothing changed
+  "forbidden", // the caller is known but may not do this to that; nothing changed
   "not_found",
   "conflict", // e.g. a live job with that name exists
   "quota_exceeded", // the job would take its user past their quota in its band; nothing changed

@@ -41,6 +41,8 @@ const cellFileSchema = z.object({
   gateways: z.array(z.string()).optional(),
   /** a multi-host cell's hosts: network namespaces on one bridge (host-network.ts) */
   network: networkSchema.optional(),
+  /** the first admin: its name and the file (mode 600) with its token (absent in cell files of older versions) */
+  admin: z.object({ user: z.string(), tokenFile: z.string() }).optional(),
 });
 export type CellFile = z.infer<typeof cellFileSchema>;
 

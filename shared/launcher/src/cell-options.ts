@@ -68,6 +68,8 @@ export interface CellOptions {
    * them (see multi-host-cell.ts). Decides the NATS servers and Redis itself.
    */
   hosts?: number;
+  /** the name of the cell's first admin, whose token is made in `dir`/admin.token (default `admin`) */
+  admin?: string;
   /** run the services from `npm run build`'s output on plain node rather than from source (default: source) */
   form?: ServiceForm;
 }

@@ -1,5 +1,6 @@
 import { join } from "node:path";
 import { isSameProcessAlive } from "@corral/kit";
+import { adminTokenOf } from "./admin-token.js";
 import type { CellFile } from "./cell-file.js";
 import { waitUntil, type StartedProcess } from "./processes.js";
 
@@ -9,6 +10,8 @@ import { waitUntil, type StartedProcess } from "./processes.js";
  */
 export async function waitForMachinesUp(cell: CellFile, processes: readonly StartedProcess[], cellNames: readonly string[], perCell: number): Promise<void> {
   const federated = cell.cells !== undefined;
+  const token = adminTokenOf(cell);
+  const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
   await waitUntil(
     `the gateway at ${cell.gateway} to see ${perCell} machines up in ${federated ? "each cell" : "the cell"} (logs: ${join(cell.dir, "logs")})`,
     async () => {
@@ -18,7 +21,7 @@ export async function waitForMachinesUp(cell: CellFile, processes: readonly Star
         for (const cellName of cellNames) {
           try {
             const query = federated ? `?cell=${cellName}` : "";
-            const response = await fetch(`${url}/v1/nodes${query}`, { signal: AbortSignal.timeout(2000) });
+            const response = await fetch(`${url}/v1/nodes${query}`, { headers, signal: AbortSignal.timeout(2000) });
             if (!response.ok) return false;
             const body = (await response.json()) as { nodes?: { state: string }[] };
             if ((body.nodes ?? []).filter((n) => n.state === "up").length < perCell) return false;

@@ -5,6 +5,7 @@ import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
 import { type StartedProcess } from "./processes.js";
 import { isSameProcessAlive } from "@corral/kit";
+import { DEFAULT_ADMIN, ensureAdminToken } from "./admin-token.js";
 import { startNatsServer, startRedisServer, waitForJetStream } from "./servers.js";
 import { startNatsCluster, startSentinelGroup, startSuperCluster, type StartContext } from "./server-groups.js";
 import { LOOPBACK } from "./processes.js";
@@ -96,11 +97,12 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     metrics: [],
     startedAt: new Date().toISOString(),
     processes,
+    admin: ensureAdminToken(dir, options.admin ?? DEFAULT_ADMIN),
   };
   if (federated) {
     cell.cells = cellNames.map((name, i) => ({ cell: name, redis: `redis://127.0.0.1:${redisPorts[i]}`, ...(natsPerCell ? { nats: natsUrl(i) } : {}) }));
-    cell.gateways = gatewayPorts.map((ports) => `http://127.0.0.1:${ports.http}`);
   }
+  if (federated || gatewayCount > 1) cell.gateways = gatewayPorts.map((ports) => `http://127.0.0.1:${ports.http}`);
   // Processes of a federation's cells carry the cell's name: `a-master-0`, `a-borglet-1`.
   const named = (cellName: string, name: string) => (federated ? `${cellName}-${name}` : name);
   const context: StartContext = { dir, processes, progress, track };
@@ -133,7 +135,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     for (const [i, ports] of gatewayPorts.entries()) {
       const name = gatewayCount === 1 ? "gateway" : `gateway-${i}`;
       const args = gatewayArgs(
-        { cell: cellNames[0]!, nats: cell.nats },
+        { cell: cellNames[0]!, nats: cell.nats, admin: cell.admin },
         { address: LOOPBACK.address, port: ports.http, dnsPort: ports.dns },
         { ...options, ...(federated ? { federation: { cells: cellNames, name } } : {}) },
       );

@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CorralError } from "@corral/contracts";
+import { DEFAULT_ADMIN, ensureAdminToken } from "./admin-token.js";
 import { cellFilePath, writeCellFile, type CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { waitForMachinesUp } from "./cell-readiness.js";
@@ -65,6 +66,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   };
   try {
     mkdirSync(dir, { recursive: true });
+    cell.admin = ensureAdminToken(dir, options.admin ?? DEFAULT_ADMIN);
     writeCellFile(cell);
     if (options.dieWithStarter === true) guardWithStarter(dir);
   } catch (error) {
@@ -117,7 +119,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
         sentinels: [0, 1, 2].map((index) => ({ port: PORTS.sentinel, on: on(index) })),
       });
     const shape = { natsServers: natsSeats.length, redisSentinels: replicated };
-    const member = { cell: cellName, nats: cell.nats, redis: cell.redis, dir };
+    const member = { cell: cellName, nats: cell.nats, redis: cell.redis, dir, admin: cell.admin };
     for (let i = 0; i < (options.masters ?? 5); i++) {
       const name = `master-${i}`;
       context.track(launchService(dir, "master", name, [...masterArgs(member, name, { ...options, ...shape }), ...metricsOn(on(i))], options.form, on(i)));

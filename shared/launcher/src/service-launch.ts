@@ -2,6 +2,7 @@
 // and the command lines of masters and borglets.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import type { CellAdmin } from "./admin-token.js";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { freePort } from "./ports.js";
@@ -72,7 +73,7 @@ export function schedulerArgs(cell: { cell: string; nats: string }, name: string
 
 /** A gateway's API at `address`:`port` and DNS on `dnsPort`; with `cells`, it federates them. */
 export function gatewayArgs(
-  cell: { cell: string; nats: string },
+  cell: { cell: string; nats: string; admin?: CellAdmin | undefined },
   listen: { address: string; port: number; dnsPort: number },
   options: Pick<CellOptions, "jsReplicas" | "natsServers" | "cellDownAfterMs"> & { federation?: { cells: readonly string[]; name: string } },
 ): string[] {
@@ -85,6 +86,7 @@ export function gatewayArgs(
     "--js-replicas", String(jsReplicasOf(options)),
     ...(options.federation === undefined ? [] : ["--cells", options.federation.cells.join(","), "--name", options.federation.name]),
     ...(options.cellDownAfterMs === undefined ? [] : ["--cell-down-after", `${options.cellDownAfterMs}ms`]),
+    ...(cell.admin === undefined ? [] : ["--admin-user", cell.admin.user, "--admin-token-file", cell.admin.tokenFile]),
   ];
 }
 

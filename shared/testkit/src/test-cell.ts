@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, isSameProcessAlive, type NatsConnection } from "@corral/kit";
-import { restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
+import { adminTokenOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
 
 export const TEST_USER = "tester";
 
@@ -55,7 +55,7 @@ export class TestCell {
     const dir = testDir(label);
     // A multi-host cell runs one borglet per host: it takes no borglet count.
     const defaults = options.hosts === undefined ? { masters: 2, borglets: 3 } : { masters: 2 };
-    const cell = await startLocalCell({ ...defaults, dieWithStarter: true, ...options, dir });
+    const cell = await startLocalCell({ ...defaults, dieWithStarter: true, admin: TEST_USER, ...options, dir });
     return new TestCell(cell);
   }
 
@@ -98,9 +98,20 @@ export class TestCell {
     return readFileSync(this.process(name).log, "utf8");
   }
 
-  /** The typed gateway client, acting as the test user, on this cell's gateway. */
+  /** The cell's admin token: the test user's. */
+  get adminToken(): string {
+    const token = adminTokenOf(this.cell);
+    if (token === undefined) throw new Error(`cell ${this.cell.cell} has no admin token`);
+    return token;
+  }
+
+  /** The typed gateway client on this cell's gateway, acting as the test user (the cell's admin), or as the holder of `token`. */
   get client(): GatewayClient {
-    return new GatewayClient(this.gateway, { user: TEST_USER, timeoutMs: 60_000 });
+    return this.clientWith(this.adminToken);
+  }
+
+  clientWith(token: string | undefined): GatewayClient {
+    return new GatewayClient(this.gateway, { token, timeoutMs: 60_000 });
   }
 
   /** A request answered however the gateway answers it: tests assert on refusals too. */

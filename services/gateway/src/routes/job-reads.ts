@@ -93,7 +93,7 @@ export function registerJobReads(app: FastifyInstance, ctx: RouteContext): void 
   // A job's tasks come a page at a time (?limit, up to 10,000; ?continue from the last page's answer).
   app.get<{ Params: { job: string } }>("/v1/jobs/:job", async (request) => {
     const query = validate(jobQuerySchema, request.query, "query");
-    const found = await referencedJob(ctx, request.params.job, request.headers);
+    const found = await referencedJob(ctx, request.params.job, request.identity);
     if (found.kind === "federated") return { job: await found.federation.view(found.id), stale: false };
     const tasksFrom = query.continue === undefined ? 0 : readPageToken(query.continue, "tasksFrom").tasksFrom;
     const { jobs, stale, servedBy } = await readJobs(ctx, found.cell, { job: found.id, tasksFrom, tasksLimit: query.limit ?? MAX_TASKS_PAGE });
@@ -104,12 +104,12 @@ export function registerJobReads(app: FastifyInstance, ctx: RouteContext): void 
   });
 
   app.get<{ Params: { job: string } }>("/v1/jobs/:job/why", async (request) => {
-    const { id, cell } = await cellJob(ctx, request.params.job, request.headers, "why");
+    const { id, cell } = await cellJob(ctx, request.params.job, request.identity, "ask why of", "why");
     return callRpc(nc, subjects.api(cell, "why"), whyPending, cell, { job: id }, leaderCall(ctx));
   });
 
   app.get<{ Params: { job: string } }>("/v1/jobs/:job/events", async (request) => {
-    const found = await referencedJob(ctx, request.params.job, request.headers);
+    const found = await referencedJob(ctx, request.params.job, request.identity, "read events of");
     if (found.kind === "federated") {
       const view = await found.federation.view(found.id);
       return { job: found.id, events: view.events.map((event) => ({ ...event, kind: "federation" })) };

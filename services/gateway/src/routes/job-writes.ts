@@ -1,12 +1,13 @@
-import type { FastifyInstance } from "fastify";
-import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federationOf, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, type JobSpec } from "@corral/contracts";
+import type { FastifyInstance, FastifyRequest } from "fastify";
+import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federationOf, jobId, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, type JobSpec } from "@corral/contracts";
 import { callRpc } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
-import { killQuerySchema, requestIdFrom, requestUser, scaleBodySchema, submitBodySchema, validate } from "../requests.js";
+import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, validate } from "../requests.js";
+import { authorizeJob, ownerForSubmission } from "../auth/authorization.js";
 import { cellNamed, idempotentCall, leaderCall, referencedJob, type RouteContext } from "./route-context.js";
 
-/** The spec and its user from a submission body (a parsed spec, or source text in Borg, YAML or JSON). */
-function specFrom(request: { body: unknown; headers: Record<string, string | string[] | undefined> }): { spec: JobSpec; user: string } {
+/** The spec and its owner from a submission body (a parsed spec, or source text in Borg, YAML or JSON); the caller must be allowed to `verb` it. */
+function specFrom(request: FastifyRequest, verb: "submit" | "plan", home: string): { spec: JobSpec; user: string } {
   const body = validate(submitBodySchema, request.body, "body");
   const spec =
     "spec" in body
@@ -15,10 +16,8 @@ function specFrom(request: { body: unknown; headers: Record<string, string | str
   // A user's job labelled as a federation's member would be hidden in the federated view.
   const reserved = Object.keys(spec.labels).find((key) => key.startsWith(RESERVED_LABEL_PREFIX));
   if (reserved !== undefined) throw new CorralError("bad_request", `labels: '${reserved}' is Corral's own (${RESERVED_LABEL_PREFIX}…); choose another key`, `labels.${reserved}`);
-  const user = spec.user ?? requestUser(request.headers);
-  if (user === undefined) {
-    throw new CorralError("bad_request", "the job has no user: set `user = 'alice'` in the spec or send the X-Corral-User header", "user");
-  }
+  const user = ownerForSubmission(request.identity, spec.user);
+  authorizeJob(request.identity, verb, jobId(spec.name, user, spec.runtime.cell ?? home));
   return { spec, user };
 }
 
@@ -28,7 +27,7 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
 
   // Nomad's job plan: where the tasks would go and what would be preempted; nothing is committed.
   app.post("/v1/plan", async (request) => {
-    const { spec, user } = specFrom(request);
+    const { spec, user } = specFrom(request, "plan", home);
     if (federationOf(spec) !== undefined) {
       throw new CorralError("bad_request", "runtime.cells: plan works on one cell; plan each cell's part with runtime = { cell = '<cell>' }", "runtime.cells");
     }
@@ -37,7 +36,7 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
   });
 
   app.post("/v1/jobs", async (request, reply) => {
-    const { spec, user } = specFrom(request);
+    const { spec, user } = specFrom(request, "submit", home);
     // Safe to retry after a timeout (a dying leader): the request id makes a repeat a no-op.
     const requestId = requestIdFrom(request.headers);
     if (federationOf(spec) !== undefined) {
@@ -54,7 +53,7 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
 
   // kubectl scale: a job's replica count, up or down; repeating it changes nothing.
   app.post<{ Params: { job: string } }>("/v1/jobs/:job/scale", async (request) => {
-    const found = await referencedJob(ctx, request.params.job, request.headers);
+    const found = await referencedJob(ctx, request.params.job, request.identity, "scale");
     const { replicas } = validate(scaleBodySchema, request.body, "body");
     // A federated job's count is its record's: the reconciler takes it to the cells.
     if (found.kind === "federated") return { job: await found.federation.scale(found.id, replicas) };
@@ -68,7 +67,7 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
   });
 
   app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {
-    const found = await referencedJob(ctx, request.params.job, request.headers);
+    const found = await referencedJob(ctx, request.params.job, request.identity, "kill");
     const { grace } = validate(killQuerySchema, request.query, "query");
     if (found.kind === "federated") {
       if (grace !== undefined) throw new CorralError("bad_request", "query: grace: a federated job's members stop with the job's own grace period; leave grace out", "query.grace");

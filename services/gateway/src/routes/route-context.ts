@@ -1,7 +1,10 @@
 import { CorralError } from "@corral/contracts";
 import type { CallOptions, Logger, NatsConnection, ResendSignal } from "@corral/kit";
 import type { Federation } from "../federation/federation.js";
-import { requestUser, resolveJobReference } from "../requests.js";
+import type { UserRegistry } from "../auth/user-registry.js";
+import { resolveJobReference } from "../requests.js";
+import type { Identity } from "@corral/contracts";
+import { authorizeJob, type JobVerb } from "../auth/authorization.js";
 
 /**
  * Per attempt, for requests a repeat cannot apply twice: a request that went to a leader
@@ -21,6 +24,7 @@ export interface RouteContext {
   /** each cell's leader announcements: an idempotent request in flight to a dead leader is sent again when the next one serves */
   leaderChanges: ReadonlyMap<string, ResendSignal>;
   log: Logger;
+  users: UserRegistry;
 }
 
 /** For a request to a cell's leader: during an election it waits for the next one, up to --leader-wait. */
@@ -50,10 +54,15 @@ export function cellNamed(ctx: RouteContext, cell: string | undefined, field: st
 /** A job a URL names: a federated job comes with the federation that keeps it, so its routes need not ask whether there is one. */
 export type ReferencedJob = { kind: "cell"; id: string; cell: string } | { kind: "federated"; id: string; federation: Federation };
 
-/** A job reference from a URL: a federated job, or a job of one of the cells. */
-export async function referencedJob(ctx: RouteContext, reference: string, headers: Record<string, unknown>): Promise<ReferencedJob> {
+/**
+ * A job reference from a URL (a short name is the caller's own job): a federated job, or a
+ * job of one of the cells. Given a verb, the caller must be allowed it on that job, which is
+ * checked before anything is asked of a cell.
+ */
+export async function referencedJob(ctx: RouteContext, reference: string, identity: Identity, verb?: JobVerb): Promise<ReferencedJob> {
   const { federation } = ctx;
-  const found = await resolveJobReference(reference, requestUser(headers), ctx.cell, async (id) => (federation === undefined ? false : federation.exists(id)));
+  const found = await resolveJobReference(reference, identity.name, ctx.cell, async (id) => (federation === undefined ? false : federation.exists(id)));
+  if (verb !== undefined) authorizeJob(identity, verb, found.id);
   if (found.kind === "cell") {
     cellNamed(ctx, found.cell, "job");
     return found;
@@ -63,8 +72,8 @@ export async function referencedJob(ctx: RouteContext, reference: string, header
 }
 
 /** A job of one cell; a federated job's own routes are the few that make sense for all of it. */
-export async function cellJob(ctx: RouteContext, reference: string, headers: Record<string, unknown>, what: string): Promise<{ id: string; cell: string }> {
-  const found = await referencedJob(ctx, reference, headers);
+export async function cellJob(ctx: RouteContext, reference: string, identity: Identity, verb: JobVerb, what: string): Promise<{ id: string; cell: string }> {
+  const found = await referencedJob(ctx, reference, identity, verb);
   if (found.kind === "federated") {
     throw new CorralError("bad_request", `${found.id} is a federated job; ${what} works on one cell's part of it: use <job>.<user>.<cell>, e.g. ${found.id}.${found.federation.cells[0] ?? ctx.cell}`, "job");
   }

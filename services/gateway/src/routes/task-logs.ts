@@ -12,7 +12,7 @@ import { cellJob, leaderCall, type RouteContext } from "./route-context.js";
 export function registerTaskLogs(app: FastifyInstance, ctx: RouteContext): void {
   const { nc } = ctx;
   app.get<{ Params: { job: string; index: string } }>("/v1/jobs/:job/tasks/:index/logs", async (request, reply) => {
-    const { id, cell } = await cellJob(ctx, request.params.job, request.headers, "logs");
+    const { id, cell } = await cellJob(ctx, request.params.job, request.identity, "read logs of", "logs");
     const index = validate(z.coerce.number().int().min(0), request.params.index, "index");
     const query = validate(logsQuerySchema, request.query, "query");
     const { jobs } = await callRpc(nc, subjects.api(cell, "status"), jobStatus, cell, { job: id }, leaderCall(ctx));

@@ -1,0 +1,19 @@
+import { readFileSync, statSync } from "node:fs";
+
+/**
+ * A secret (a token, a password) from a file, as its first line: never from a flag, whose
+ * value shows in `ps` and in logs. Like ssh with a private key, a file that others may read
+ * is refused: the secret is no longer one.
+ */
+export function readSecretFile(path: string, flag: string): string {
+  let mode: number;
+  try {
+    mode = statSync(path).mode;
+  } catch (error) {
+    throw new Error(`${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if ((mode & 0o077) !== 0) throw new Error(`${flag}: ${path} may be read by others (mode ${(mode & 0o777).toString(8)}); make it the owner's alone: chmod 600 ${path}`);
+  const secret = readFileSync(path, "utf8").split("\n")[0]!.trim();
+  if (secret === "") throw new Error(`${flag}: ${path} is empty; it should hold the secret on its first line`);
+  return secret;
+}
