@@ -47,9 +47,9 @@ export function startTestNats(label: string): Promise<TestServer> {
   return startGuarded(label, "nats", (dir, port, onSpawned) => startNatsServer({ dir: join(dir, "nats"), port, onSpawned }));
 }
 
-/** A Redis Sentinel of the test's own watching the primary on `primaryPort` as group `group`; alone, it is its own quorum. */
-export function startTestSentinel(label: string, primaryPort: number, group: string): Promise<TestServer> {
+/** A Redis Sentinel of the test's own watching the primary on `primaryPort` as group `group`, with `quorum` (1: it decides alone). */
+export function startTestSentinel(label: string, primaryPort: number, group: string, quorum = 1): Promise<TestServer> {
   return startGuarded(label, "redis", (dir, port, onSpawned) =>
-    startRedisSentinel({ dir: join(dir, "sentinel"), port, onSpawned, primary: { address: "127.0.0.1", port: primaryPort }, group, quorum: 1 }),
+    startRedisSentinel({ dir: join(dir, "sentinel"), port, onSpawned, primary: { address: "127.0.0.1", port: primaryPort }, group, quorum }),
   );
 }

@@ -34,11 +34,46 @@ export function parseRedisAddress(text: string): RedisAddress {
   return { kind: "sentinel", sentinels, name, db: db === undefined ? 0 : Number(db), ...(password === undefined || password === "" ? {} : { password: decodeURIComponent(password) }) };
 }
 
+/**
+ * A connection through Sentinel that only ends when it is told to. ioredis ends one for good
+ * when its failover detector hears +switch-master while the connection is between attempts
+ * of asking a Sentinel where the primary is (the attempt is cut short as "Connection is
+ * closed", and a failed connect ends the connection): exactly what happens when a primary
+ * dies on a busy machine. This one starts again instead.
+ */
+class SentinelFollowingRedis extends Redis {
+  private closing = false;
+
+  constructor(options: RedisOptions) {
+    super(options);
+    this.on("end", () => {
+      if (this.closing) return;
+      setTimeout(() => {
+        if (!this.closing && this.status === "end") this.connect().catch(() => {});
+      }, 100);
+    });
+  }
+
+  override disconnect(reconnect = false): void {
+    if (!reconnect) this.closing = true;
+    super.disconnect(reconnect);
+  }
+
+  override quit(callback?: (error?: Error | null, result?: "OK") => void): Promise<"OK"> {
+    this.closing = true;
+    return super.quit(callback);
+  }
+
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    return new SentinelFollowingRedis({ ...this.options, ...override });
+  }
+}
+
 /** A connection to the address's primary, with the options given; through a Sentinel, it follows a promotion. */
 export function newRedis(text: string, options: RedisOptions): Redis {
   const address = parseRedisAddress(text);
   if (address.kind === "server") return new Redis(address.url, options);
-  return new Redis({
+  return new SentinelFollowingRedis({
     ...options,
     sentinels: address.sentinels,
     name: address.name,
