@@ -178,3 +178,31 @@ test("the CLI's token: the local cell's admin token, --token, CORRAL_TOKEN, and 
   t.regex((missing as Error & { stderr: string }).stderr, /no context 'nope'.*there are: work, other/);
   t.true(readFileSync(config, "utf8").includes(tokens["bob"]!));
 });
+
+test("every change asked of the cell is audited: who, what, which, from where, and how it ended; admins alone read it", async (t) => {
+  const bobs = (await as("bob").submit(sleeperJob("audited"), "audited.borg")).job;
+  t.is((await as("alice").send("DELETE", `/v1/jobs/${bobs.id}`)).status, 403);
+  t.is((await new GatewayClient(cell.gateway, { token: undefined }).send("DELETE", `/v1/jobs/${bobs.id}`)).status, 401);
+  t.is((await as("bob").send("POST", "/v1/jobs/audited/scale", { replicas: 2 })).status, 200);
+  type Printed = { records: { user?: string; action: string; target?: string; address: string; status: number; outcome: string; code?: string }[]; more: boolean };
+  const about = (records: Printed["records"]) => records.filter((record) => record.target === bobs.id);
+  const seen = await eventually("the four records", async () => {
+    const printed = JSON.parse(await corral(["--dir", cell.cell.dir, "audit", "--since", "10m", "--json"])) as Printed;
+    return about(printed.records).length >= 4 ? about(printed.records) : undefined;
+  }, 20_000);
+  t.deepEqual(
+    seen.map((record) => [record.user ?? "(unknown)", record.action, record.outcome, record.status, record.code ?? ""]),
+    [
+      ["bob", "job.submit", "ok", 201, ""],
+      ["alice", "job.kill", "refused", 403, "forbidden"],
+      ["(unknown)", "job.kill", "refused", 401, "unauthenticated"],
+      ["bob", "job.scale", "ok", 200, ""],
+    ],
+  );
+  t.true(seen.every((record) => record.address === "127.0.0.1"));
+  const alices = JSON.parse(await corral(["--dir", cell.cell.dir, "audit", "--since", "10m", "--user", "alice", "--json"])) as Printed;
+  t.true(alices.records.length > 0 && alices.records.every((record) => record.user === "alice"));
+  t.regex(await corral(["--dir", cell.cell.dir, "audit", "--since", "10m", "--user", "bob"]), /job\.scale\s.*audited/);
+  t.is((await as("vera").send("GET", "/v1/audit")).status, 403);
+  t.is((await cell.client.send("GET", "/v1/audit?since=yesterday")).status, 400);
+});

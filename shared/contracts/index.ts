@@ -27,3 +27,4 @@ export * from "./src/history.js";
 export * from "./src/selector.js";
 export * from "./src/federation.js";
 export * from "./src/identity.js";
+export * from "./src/audit.js";

@@ -26,3 +26,4 @@ export * from "./src/nats/kv-bucket.js";
 export * from "./src/nats/jetstream-replicas.js";
 export * from "./src/secret-file.js";
 export * from "./src/auth/tokens.js";
+export * from "./src/nats/audit-stream.js";

@@ -1,10 +1,10 @@
 import type { Command } from "commander";
 import { ROLES, type Role } from "@corral/contracts";
-import { roleOption, userNameArgument } from "./option-parsers.js";
+import { durationText, positiveInteger, roleOption, userNameArgument } from "./option-parsers.js";
 import { table } from "./format.js";
 import { gatewayClient, print, target } from "./program.js";
 
-/** `corral auth token|whoami` and `corral user add|ls|revoke`: who the CLI acts as, and the cell's users. */
+/** `corral auth token|whoami`, `corral user add|ls|revoke` and `corral audit`: who the CLI acts as, the cell's users, and who did what. */
 export function addIdentityCommands(program: Command): void {
   const auth = program.command("auth").description("the token the CLI acts with");
   auth
@@ -55,5 +55,21 @@ export function addIdentityCommands(program: Command): void {
     .action(async (name: string, options: { json?: boolean }) => {
       const revoked = await gatewayClient(program).revokeUser(name);
       print(revoked, options.json === true, () => `user ${revoked.user.name} revoked`);
+    });
+
+  program
+    .command("audit")
+    .description("(admins) who asked the cell to change what, from where, and how it ended, oldest first")
+    .option("--since <duration>", "how far back, e.g. 15m, 1h, 7d", durationText, "1h")
+    .option("--user <name>", "one user's requests only", userNameArgument("--user"))
+    .option("--limit <n>", "at most this many records", positiveInteger("--limit", 10_000), 1000)
+    .option("--json", "print JSON for scripts")
+    .action(async (options: { since: string; user?: string; limit: number; json?: boolean }) => {
+      const answer = await gatewayClient(program).audit({ since: options.since, limit: options.limit, ...(options.user === undefined ? {} : { user: options.user }) });
+      print(answer, options.json === true, () => {
+        const rows = table(["TIME", "USER", "ACTION", "TARGET", "FROM", "OUTCOME"]);
+        for (const record of answer.records) rows.push([record.at, record.user ?? "(unknown)", record.action, record.target ?? "", record.address, `${record.outcome} ${record.status}${record.code === undefined ? "" : ` ${record.code}`}`]);
+        return `${rows.toString()}${answer.more ? `\n… more than ${options.limit}: narrow --since or --user, or raise --limit` : ""}`;
+      });
     });
 }

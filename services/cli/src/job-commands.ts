@@ -2,7 +2,7 @@ import type { Command } from "commander";
 import { MAX_REPLICAS, parseSelector, selectorMatches, type FederatedJobView, type JobView } from "@corral/contracts";
 import type { GatewayClient, JobList } from "@corral/client";
 import { eventsTable, jobSummary, jobsTable } from "./format.js";
-import { graceDuration, labelSelector, positiveInteger } from "./option-parsers.js";
+import { durationText, labelSelector, positiveInteger } from "./option-parsers.js";
 import { gatewayClient, print } from "./program.js";
 import { readSpecFile } from "./spec-file.js";
 import { waitForJob } from "./wait.js";
@@ -69,7 +69,7 @@ export function addJobCommands(program: Command): void {
     .command("kill")
     .description("stop every task of a job (SIGTERM, then SIGKILL after its grace period)")
     .argument("<job>", "its name or <job>.<user>.<cell>")
-    .option("--grace <duration>", "SIGKILL after this long (e.g. 5s, 0s) instead of the job's grace period", graceDuration)
+    .option("--grace <duration>", "SIGKILL after this long (e.g. 5s, 0s) instead of the job's grace period", durationText)
     .option("--wait", "wait until every task is dead")
     .option("--timeout <seconds>", "how long --wait waits", positiveInteger("--timeout", 86_400), 60)
     .option("--json", "print JSON for scripts")

@@ -13,8 +13,8 @@ export function labelSelector(text: string): string {
   return text;
 }
 
-/** Checked here so a typo is refused before anything is sent; the gateway reads it again. */
-export function graceDuration(text: string): string {
+/** A duration (5s, 1h), checked here so a typo is refused before anything is sent; the gateway reads it again. */
+export function durationText(text: string): string {
   try {
     parseDuration(text);
   } catch (error) {

@@ -3,7 +3,8 @@ import Fastify from "fastify";
 import { z } from "zod";
 import { cellNameSchema, userNameSchema } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
-import { flag, jsReplicasFlag, LeaderChanges, parsedFlag, readSecretFile, startService } from "@corral/kit";
+import { ensureAuditStream, flag, jsReplicasFlag, LeaderChanges, parsedFlag, readSecretFile, startService } from "@corral/kit";
+import { AuditLog } from "./auth/audit-log.js";
 import { requireIdentity } from "./auth/authenticate.js";
 import { UserRegistry } from "./auth/user-registry.js";
 import { httpError } from "./http-errors.js";
@@ -73,6 +74,8 @@ const users = new UserRegistry(nc, flags.cell, log, flags.jsReplicas, adminToken
 await users.start();
 if (adminToken === undefined && users.list().length === 0) log.warn("no users, and no --admin-token-file: every request will be refused as unauthenticated");
 requireIdentity(app, users);
+await ensureAuditStream(nc, flags.cell, flags.jsReplicas, log);
+new AuditLog(nc, flags.cell, flags.name, log).recordChanges(app);
 const federation =
   flags.cells.length > 0
     ? await Federation.start(nc, { name: flags.name, cells, cellDownAfterMs: flags.cellDownAfter, reconcileEveryMs: flags.reconcileEvery, leaseTtlMs: flags.federationLeaseTtl, jsReplicas: flags.jsReplicas }, log, metrics.registry)

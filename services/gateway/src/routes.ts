@@ -1,4 +1,5 @@
 import type { FastifyInstance } from "fastify";
+import { registerAudit } from "./routes/audit.js";
 import { registerCells } from "./routes/cells.js";
 import { registerJobReads } from "./routes/job-reads.js";
 import { registerJobWrites } from "./routes/job-writes.js";
@@ -17,6 +18,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   registerJobReads(app, ctx);
   registerTaskLogs(app, ctx);
   registerUsers(app, ctx.users);
+  registerAudit(app, ctx);
   registerLiveStream(app, ctx.nc, ctx.cells);
   registerUi(app, { home: ctx.cell, cells: ctx.cells, federated: ctx.federation !== undefined });
 }

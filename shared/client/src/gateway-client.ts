@@ -1,4 +1,4 @@
-import type { ApiErrorBody, ApiIssue, CellSummary, FederatedJobView, HistoryEntry, Identity, JobPlan, JobView, NodeView, Role, UserView, WhyPending } from "@corral/contracts";
+import type { ApiErrorBody, ApiIssue, AuditRecord, CellSummary, FederatedJobView, HistoryEntry, Identity, JobPlan, JobView, NodeView, Role, UserView, WhyPending } from "@corral/contracts";
 
 /** A refusal from the gateway (with its status and code), or no gateway at all (status 0, `unavailable`). */
 export class ApiError extends Error {
@@ -127,6 +127,13 @@ export class GatewayClient {
   /** A new user; the answer holds their token, which is never shown again. */
   addUser(name: string, role: Role): Promise<{ user: UserView; token: string }> {
     return this.request("POST", "/v1/users", { name, role });
+  }
+
+  /** (admins) the changes asked of the cell since `since` (like `1h`), oldest first; `more` when `limit` cut them short. */
+  audit(query: { since?: string; user?: string; limit?: number }): Promise<{ records: AuditRecord[]; more: boolean }> {
+    const params = new URLSearchParams();
+    for (const [key, value] of Object.entries(query)) if (value !== undefined) params.set(key, String(value));
+    return this.request("GET", `/v1/audit?${params.toString()}`);
   }
 
   revokeUser(name: string): Promise<{ user: UserView }> {

@@ -49,6 +49,9 @@ export const subjects = {
   jobHistory: (cell: string, jobId: string) => `${root(cell)}.history.${jobId}`,
   /** every job's history subject, for the stream that keeps them */
   jobHistoryAll: (cell: string) => `${root(cell)}.history.>`,
+  /** gateways → the audit stream: one record per change asked of the cell, under who asked (`-` for nobody known). */
+  audit: (cell: string, user: string) => `${root(cell)}.audit.${user}`,
+  auditAll: (cell: string) => `${root(cell)}.audit.>`,
 } as const;
 
 /** The node id token of a `corral.<cell>.node.<id>.<kind>` subject. */

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federationOf, jobId, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, type JobSpec } from "@corral/contracts";
+import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federatedJobId, federationOf, jobId, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, type JobSpec } from "@corral/contracts";
 import { callRpc } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, validate } from "../requests.js";
@@ -17,7 +17,8 @@ function specFrom(request: FastifyRequest, verb: "submit" | "plan", home: string
   const reserved = Object.keys(spec.labels).find((key) => key.startsWith(RESERVED_LABEL_PREFIX));
   if (reserved !== undefined) throw new CorralError("bad_request", `labels: '${reserved}' is Corral's own (${RESERVED_LABEL_PREFIX}…); choose another key`, `labels.${reserved}`);
   const user = ownerForSubmission(request.identity, spec.user);
-  authorizeJob(request.identity, verb, jobId(spec.name, user, spec.runtime.cell ?? home));
+  request.auditTarget = federationOf(spec) === undefined ? jobId(spec.name, user, spec.runtime.cell ?? home) : federatedJobId(spec.name, user);
+  authorizeJob(request.identity, verb, request.auditTarget);
   return { spec, user };
 }
 
@@ -53,7 +54,9 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
 
   // kubectl scale: a job's replica count, up or down; repeating it changes nothing.
   app.post<{ Params: { job: string } }>("/v1/jobs/:job/scale", async (request) => {
-    const found = await referencedJob(ctx, request.params.job, request.identity, "scale");
+    const found = await referencedJob(ctx, request.params.job, request.identity);
+    request.auditTarget = found.id;
+    authorizeJob(request.identity, "scale", found.id);
     const { replicas } = validate(scaleBodySchema, request.body, "body");
     // A federated job's count is its record's: the reconciler takes it to the cells.
     if (found.kind === "federated") return { job: await found.federation.scale(found.id, replicas) };
@@ -67,7 +70,9 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
   });
 
   app.delete<{ Params: { job: string } }>("/v1/jobs/:job", async (request, reply) => {
-    const found = await referencedJob(ctx, request.params.job, request.identity, "kill");
+    const found = await referencedJob(ctx, request.params.job, request.identity);
+    request.auditTarget = found.id;
+    authorizeJob(request.identity, "kill", found.id);
     const { grace } = validate(killQuerySchema, request.query, "query");
     if (found.kind === "federated") {
       if (grace !== undefined) throw new CorralError("bad_request", "query: grace: a federated job's members stop with the job's own grace period; leave grace out", "query.grace");

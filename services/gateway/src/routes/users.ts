@@ -16,6 +16,7 @@ export function registerUsers(app: FastifyInstance, users: UserRegistry): void {
   app.post("/v1/users", async (request, reply) => {
     authorizeAdmin(request.identity, "add users");
     const { name, role } = validate(addUserBodySchema, request.body, "body");
+    request.auditTarget = name;
     return reply.code(201).send(await users.add(name, role, request.identity.name));
   });
 
