@@ -88,3 +88,27 @@ test.serial("a bad spec over HTTP gets 400 naming the field, and changes nothing
   t.is((await cell.http("GET", "/v1/jobs/no_such_job")).status, 404);
   t.is((await cell.http("DELETE", "/v1/jobs/Bad Name")).status, 400);
 });
+
+test("exhaustion: specs nested too deep, bodies too large and clients too slow are refused, and the gateway goes on serving", async (t) => {
+  const deepText = await cell.http<{ error: { code: string; message: string } }>("POST", "/v1/jobs", { source: `{"job": "deep", "args": ${"[".repeat(900_000)}}`, format: "json" });
+  t.is(deepText.status, 400);
+  t.regex(deepText.body.error.message, /nested more than 64 levels deep/);
+  const deepSpec = await fetch(`${cell.gateway}/v1/jobs`, { method: "POST", headers: { "content-type": "application/json", authorization: `Bearer ${cell.adminToken}` }, body: `{"spec": {"job": "deep", "args": ${"[".repeat(100_000)}1${"]".repeat(100_000)}}}` });
+  t.is(deepSpec.status, 400);
+  t.regex(((await deepSpec.json()) as { error: { message: string } }).error.message, /nested/);
+  t.is((await cell.http("POST", "/v1/jobs", { source: "x".repeat(1_100_000) })).status, 413);
+  t.is((await cell.http("GET", "/v1/healthz")).status, 200, "still serving");
+
+  // A client that sends half a request and waits is cut off rather than holding its connection.
+  const { connect: connectTcp } = await import("node:net");
+  const url = new URL(cell.gateway);
+  const socket = connectTcp(Number(url.port), url.hostname);
+  t.teardown(() => socket.destroy());
+  socket.write("POST /v1/jobs HTTP/1.1\r\nHost: x\r\n");
+  const answer = await new Promise<string>((resolve) => {
+    let text = "";
+    socket.on("data", (chunk: Buffer) => (text += chunk.toString()));
+    socket.on("close", () => resolve(text));
+  });
+  t.regex(answer, /^HTTP\/1\.1 408/);
+});

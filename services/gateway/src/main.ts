@@ -49,7 +49,9 @@ const { flags, log, metrics, nc, onStop } = await startService({
   connectionName: (flags) => `gateway@${flags.cell}`,
 });
 // Fastify's own logger stays off: the gateway logs what matters through its pino logger.
-const app = Fastify({ logger: false, bodyLimit: 1_048_576 });
+// A client that takes longer than this to send its request (headers and body) is cut off,
+// so slow senders cannot hold connections open; answers (the live stream) are not limited.
+const app = Fastify({ logger: false, bodyLimit: 1_048_576, requestTimeout: 30_000, http: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 } });
 // Raw spec text is accepted too: `curl --data-binary @job.borg -H 'content-type: text/plain'`.
 app.addContentTypeParser("text/plain", { parseAs: "string" }, (_request, body, done) => done(null, { source: body, format: "borg" }));
 app.addContentTypeParser("application/yaml", { parseAs: "string" }, (_request, body, done) => done(null, { source: body, format: "yaml" }));

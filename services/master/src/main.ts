@@ -27,6 +27,8 @@ const { flags, log, metrics, nc, onStop } = await startService({
     checkpointEvery: flag("the shortest time between checkpoints of the state", duration.refine((ms) => ms >= 100, "at least 100ms"), { default: "10s" }),
     policy: flag(`how the scheduler chooses among machines that fit: ${POLICIES.join(", ")}`, z.enum(POLICIES, { message: `one of ${POLICIES.join(", ")}` }), { default: "hybrid" }),
     quota: flag("a quota file (YAML or JSON); empty: no quota, every user unlimited", z.string(), { default: "" }),
+    maxJobsPerUser: flag("the most jobs one user may have in the cell, finished ones not yet collected included", z.coerce.number().int("a whole number").min(1), { default: "100000" }),
+    maxPendingTasksPerUser: flag("the most tasks of one user that may wait to be placed", z.coerce.number().int("a whole number").min(1), { default: "1000000" }),
     redisWaitReplicas: flag("Redis replicas that must have each commit before it is acknowledged", z.coerce.number().int("a whole number of replicas").min(0).max(16), { default: "0" }),
     redisWaitTimeout: flag("how long a commit waits for those replicas", duration, { default: "1s" }),
     jsReplicas: jsReplicasFlag,
@@ -135,6 +137,7 @@ async function lead(won: number, asked: number): Promise<void> {
     reservationHalfLifeMs: flags.reservationHalfLife,
     policy: flags.policy,
     quota,
+    userLimits: { jobs: flags.maxJobsPerUser, pendingTasks: flags.maxPendingTasksPerUser },
     jsReplicas: flags.jsReplicas,
     ...(initialState === undefined ? {} : { initialState }),
     // Only this term may end itself: a late refusal of an older term must not end a newer one.

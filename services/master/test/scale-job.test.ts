@@ -244,3 +244,32 @@ test("a federated job (runtime.cells) is refused by a cell's master: it goes thr
   t.is((error as CorralError).field, "runtime.cells");
   t.regex(error!.message, /through a gateway that federates those cells/);
 });
+
+test("per-user limits: a new job past the user's job count, and tasks past their pending count, are refused; other users are not held back", async (t) => {
+  const { ctx, state, job } = await runningJob(2);
+  ctx.userLimits = { jobs: 3, pendingTasks: 4 };
+  addSpec(state, { name: "waiting", replicas: 3 });
+  const spec = (name: string, replicas: number, user?: string) => jobSpecSchema.parse({ kind: "job", name, runtime: {}, binary: "x", args: [], env: {}, requirements: { cpu: 1, ram: GIB, disk: 0, ports: 0 }, replicas, priority: "production", restart: "always", gracePeriodMs: 0, ...(user === undefined ? {} : { user }) });
+  // u has web (running) and waiting (3 pending): one more job fits, with at most one more pending task.
+  const tooMany = (() => {
+    try {
+      checkAdmission(ctx, spec("third", 2), "u");
+      return undefined;
+    } catch (error) {
+      return error as CorralError;
+    }
+  })();
+  t.is(tooMany?.code, "quota_exceeded");
+  t.is(tooMany?.field, "replicas");
+  t.regex(tooMany?.message ?? "", /u has 3 pending tasks in cell c and this would add 2, past the most one user may have waiting \(--max-pending-tasks-per-user 4\)/);
+  t.is(checkAdmission(ctx, spec("third", 1), "u"), "third.u.c");
+  addSpec(state, { name: "third", replicas: 1 });
+  const jobs = t.throws(() => checkAdmission(ctx, spec("fourth", 1), "u")) as CorralError;
+  t.is(jobs.field, "name");
+  t.regex(jobs.message, /u has 3 jobs in cell c, the most one user may have \(--max-jobs-per-user 3\)/);
+  t.is(checkAdmission(ctx, spec("fourth", 1, "v"), "v"), "fourth.v.c", "another user has room of their own");
+  // A scale up counts only the tasks it adds; an existing job is no new job.
+  ctx.userLimits = { jobs: 3, pendingTasks: 5 };
+  await scaleJobTo(ctx, job.id, 3);
+  t.is(job.spec.replicas, 3);
+});

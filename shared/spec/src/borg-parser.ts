@@ -2,9 +2,9 @@ import type { JobKind } from "@corral/contracts";
 import { BorgLexer, describeToken, type LexerMark, type LexMode, type Token } from "./borg-lexer.js";
 import type { IssueList, SourcePosition } from "./errors.js";
 import type { RawEntry, RawJob, RawList, RawMap, RawValue } from "./raw-value.js";
+import { MAX_NESTING } from "./nesting-guard.js";
 
 /** Deep enough for any real spec, shallow enough that hostile input cannot blow the stack. */
-const MAX_NESTING = 64;
 
 const JOB_HELP = "a Borg spec holds one block: job NAME = { ... }, or alloc NAME = { ... } for an alloc set";
 

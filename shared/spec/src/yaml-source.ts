@@ -1,6 +1,7 @@
 import { LineCounter, parseAllDocuments, type Node, type YAMLError } from "yaml";
 import { SpecError, type IssueList } from "./errors.js";
 import type { RawJob, RawMap } from "./raw-value.js";
+import { refuseDeepNesting } from "./nesting-guard.js";
 import { positionAt, YamlTreeReader } from "./yaml-tree.js";
 
 /**
@@ -12,6 +13,7 @@ import { positionAt, YamlTreeReader } from "./yaml-tree.js";
 export function parseYamlSource(source: string, issues: IssueList, format: "yaml" | "json"): RawJob {
   const label = syntaxName(format);
   const lines = new LineCounter();
+  refuseDeepNesting(source, issues);
   const contents = readOnlyDocument(source, issues, format, lines);
   const root = new YamlTreeReader(source, issues, label, lines).convert(contents, [], 0);
   if (root.kind !== "map") {

@@ -1,8 +1,8 @@
 import { isAlias, isMap, isScalar, isSeq, type LineCounter, type Node, type Scalar, type YAMLMap, type YAMLSeq } from "yaml";
 import type { IssueList, SourcePosition } from "./errors.js";
 import type { RawEntry, RawList, RawMap, RawNull, RawValue } from "./raw-value.js";
+import { MAX_NESTING } from "./nesting-guard.js";
 
-const MAX_NESTING = 64;
 
 export function positionAt(lines: LineCounter, offset: number): SourcePosition {
   const { line, col } = lines.linePos(offset);

@@ -11,7 +11,7 @@ function specFrom(request: FastifyRequest, verb: "submit" | "plan", home: string
   const body = validate(submitBodySchema, request.body, "body");
   const spec =
     "spec" in body
-      ? parseJobSpec(JSON.stringify(body.spec, null, 2), { file: "request.json", format: "json" })
+      ? parseJobSpec(specText(body.spec), { file: "request.json", format: "json" })
       : parseJobSpec(body.source, body.format === undefined ? { file: body.file ?? "request.borg" } : { file: body.file ?? `request.${body.format}`, format: body.format });
   // A user's job labelled as a federation's member would be hidden in the federated view.
   const reserved = Object.keys(spec.labels).find((key) => key.startsWith(RESERVED_LABEL_PREFIX));
@@ -20,6 +20,16 @@ function specFrom(request: FastifyRequest, verb: "submit" | "plan", home: string
   request.auditTarget = federationOf(spec) === undefined ? jobId(spec.name, user, spec.runtime.cell ?? home) : federatedJobId(spec.name, user);
   authorizeJob(request.identity, verb, request.auditTarget);
   return { spec, user };
+}
+
+/** A parsed spec back as text, for the parser that names lines; too deep to write back is the caller's to fix. */
+function specText(spec: Record<string, unknown>): string {
+  try {
+    return JSON.stringify(spec, null, 2);
+  } catch (error) {
+    if (error instanceof RangeError) throw new CorralError("bad_request", "spec: values are nested too deep; a job spec nests at most 64 levels", "spec");
+    throw error;
+  }
 }
 
 /** What changes a job: plan (a dry run of it), submit, scale and kill. */

@@ -58,8 +58,35 @@ export function checkAdmission(ctx: LeaderContext, spec: JobSpec, user: string):
  * (a submission, and a scale up with the new replica count).
  */
 export function checkRoom(ctx: LeaderContext, spec: JobSpec, user: string, id: string): void {
+  checkUserLimits(ctx, spec, user, id);
   if (spec.allocSet === undefined) checkQuota(ctx, spec, user, id);
   else checkAllocSet(ctx, spec, spec.allocSet, user); // the alloc set's quota already covers what runs in it
+}
+
+/**
+ * However much quota a user has, one user's jobs and pending tasks are bounded: each costs
+ * the leader memory whether or not it ever runs. A new job counts against the jobs; the
+ * tasks it (or a scale up) would add, against the pending tasks.
+ */
+function checkUserLimits(ctx: LeaderContext, spec: JobSpec, user: string, id: string): void {
+  const { state, userLimits } = ctx;
+  const existing = state.jobs.get(id);
+  if (existing === undefined && state.jobCountOf(user) >= userLimits.jobs) {
+    throw new CorralError(
+      "quota_exceeded",
+      `${user} has ${state.jobCountOf(user)} jobs in cell ${ctx.cell}, the most one user may have (--max-jobs-per-user ${userLimits.jobs}); kill jobs you no longer need, or ask an admin to raise the limit`,
+      "name",
+    );
+  }
+  const adding = spec.replicas - (existing?.tasks.length ?? 0);
+  const pending = state.pendingCountOf(user);
+  if (adding > 0 && pending + adding > userLimits.pendingTasks) {
+    throw new CorralError(
+      "quota_exceeded",
+      `${user} has ${pending} pending tasks in cell ${ctx.cell} and this would add ${adding}, past the most one user may have waiting (--max-pending-tasks-per-user ${userLimits.pendingTasks}); wait for some to be placed, or lower replicas`,
+      "replicas",
+    );
+  }
 }
 
 /** A job in an alloc set: the set must exist and be live, and each task must fit in one alloc. */

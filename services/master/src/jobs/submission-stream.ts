@@ -98,11 +98,17 @@ function decide(ctx: LeaderContext, message: JsMsg): void {
   );
 }
 
+/**
+ * What the submit stream holds at most: a submission is a spec of up to 1 MB in a JSON
+ * envelope; beyond 100,000 waiting (or 1 GiB), producers are refused until the leader catches up.
+ */
+const SUBMIT_STREAM_LIMITS = { messageBytes: 1_100_000, messages: 100_000, bytes: 1024 ** 3 };
+
 /** Starts consuming the cell's submit stream for this leader term; returns how to stop. */
 export async function consumeSubmissions(ctx: LeaderContext): Promise<() => Promise<void>> {
   const stream = submitStreamName(ctx.cell);
   // A redelivery is harmless (the submission id makes it a no-op), so both waits are short:
   // a submission taken by a leader that died reaches the next one within seconds.
-  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStream(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 5_000, replicas: ctx.jsReplicas }, ctx.log);
+  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStream(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 5_000, replicas: ctx.jsReplicas, limits: SUBMIT_STREAM_LIMITS }, ctx.log);
   return consumeWorkQueue(ctx.nc, { stream, consumer: SUBMIT_CONSUMER, pullExpiresMs: 5_000 }, ctx.log, (message) => decide(ctx, message));
 }

@@ -9,6 +9,11 @@ import type { CommitQueue } from "./commit-queue.js";
 import type { Reclamation } from "../scheduling/reclamation.js";
 
 /** What every leader handler works with, for one term (one epoch). */
+export interface UserLimits {
+  jobs: number;
+  pendingTasks: number;
+}
+
 export interface LeaderContext {
   cell: string;
   epoch: number;
@@ -31,6 +36,8 @@ export interface LeaderContext {
   jsReplicas: number;
   /** per user per band; undefined: no quota configured, every user unlimited */
   quota: QuotaTable | undefined;
+  /** at most this many jobs, and pending tasks, per user: one user cannot fill the leader's memory */
+  userLimits: UserLimits;
   /** writes the cell's names (BNS) for jobs that changed */
   names: { markDirty(jobId: string): void; stop(): void };
   /** reservations decaying toward usage, and what that frees for non-production work */

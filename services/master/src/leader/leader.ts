@@ -11,7 +11,7 @@ import { NamePublisher } from "./name-publisher.js";
 import { Reclamation } from "../scheduling/reclamation.js";
 import { FullHeartbeatRequests } from "../heartbeats/heartbeat-requests.js";
 import { CommitQueue } from "./commit-queue.js";
-import type { LeaderContext } from "./leader-context.js";
+import type { LeaderContext, UserLimits } from "./leader-context.js";
 import { subscribeNodes, sweepSilentMachines, sweepTickMs } from "../heartbeats/node-handlers.js";
 import { stateOfRecords } from "../state/stored-fields.js";
 import { consumeSubmissions } from "../jobs/submission-stream.js";
@@ -40,6 +40,7 @@ export interface LeaderOptions {
   reservationHalfLifeMs: number;
   policy: "e-pvm" | "best-fit" | "hybrid";
   quota: QuotaTable | undefined;
+  userLimits: UserLimits;
   /** copies JetStream keeps of the streams and buckets the leader creates (--js-replicas) */
   jsReplicas: number;
   /** the state as a standby followed it, complete to the end of the log; recovered from Redis when absent */
@@ -128,6 +129,7 @@ export class LeaderTerm {
       downAfterMs,
       policy: this.options.policy,
       quota: this.options.quota,
+      userLimits: this.options.userLimits,
       jsReplicas: this.options.jsReplicas,
       nominations: new Map(),
       lastPreemptionAt: 0,

@@ -118,6 +118,15 @@ export class CellState {
     this.dirtyTasks.add(taskId(task.index, job.id));
   }
 
+  /** How many jobs the user has in the state, live or finished (not yet collected). */
+  jobCountOf(user: string): number {
+    return this.jobsByUser.get(user)?.size ?? 0;
+  }
+
+  pendingCountOf(user: string): number {
+    return this.index.pendingOf(user);
+  }
+
   /** The user's jobs (quota is counted over them). */
   *jobsOf(user: string): Iterable<JobRecord> {
     for (const id of this.jobsByUser.get(user) ?? []) {

@@ -61,6 +61,13 @@ export class TaskIndex {
     return this.pendingIds.size;
   }
 
+  /** The user's pending tasks (outside alloc sets), over every band. */
+  pendingOf(user: string): number {
+    let count = 0;
+    for (const byUser of this.pendingQueue.values()) count += byUser.get(user)?.size ?? 0;
+    return count;
+  }
+
   /**
    * Changes whenever a task placed on the machine comes, goes or changes state, and never
    * comes back to an earlier value: answers worked out from the machine's tasks are kept

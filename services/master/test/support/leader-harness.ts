@@ -43,6 +43,7 @@ export function harness(nodes: { name: string; cpu: number; ramGiB: number; port
     names: { markDirty: () => {}, stop: () => {} },
     policy: "hybrid",
     quota: undefined,
+    userLimits: { jobs: 100_000, pendingTasks: 1_000_000 },
     nominations: new Map(),
     lastPreemptionAt: 0,
     termStartedAt: 0,

@@ -1,4 +1,4 @@
-import { AckPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
 import { reportFewerReplicas } from "./jetstream-replicas.js";
@@ -14,6 +14,8 @@ export interface WorkQueueOptions {
   ackWaitMs: number;
   /** copies JetStream keeps of the stream (--js-replicas) */
   replicas: number;
+  /** bounds on what the stream takes: a message over `messageBytes`, or one that would pass `messages` or `bytes` waiting, is refused to its publisher (never dropped later) */
+  limits?: { messageBytes: number; messages: number; bytes: number };
 }
 
 /**
@@ -34,6 +36,7 @@ export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOpti
       retention: RetentionPolicy.Workqueue,
       duplicate_window: nanos(2 * 60_000),
       num_replicas: options.replicas,
+      ...(options.limits === undefined ? {} : { max_msg_size: options.limits.messageBytes, max_msgs: options.limits.messages, max_bytes: options.limits.bytes, discard: DiscardPolicy.New }),
     });
   }
   try {
