@@ -67,7 +67,7 @@ test.serial("a checkpoint of another task lifecycle version: masters refuse to s
   for (const name of masters) await cell.exited(name);
 
   // A newer Corral wrote the state: its checkpoint says task lifecycle version 99.
-  const redis = connectRedis(cell.cell.redis, createLogger("test", "checkpoint-cell"));
+  const redis = connectRedis(cell.cell.redis, createLogger("test", "checkpoint-cell"), { password: cell.redisPassword });
   t.teardown(() => redis.disconnect());
   const current = (await new CheckpointStore(redis, cell.cell.cell, 1).read())!;
   const keys = cellKeys(cell.cell.cell);

@@ -206,3 +206,38 @@ test("every change asked of the cell is audited: who, what, which, from where, a
   t.is((await as("vera").send("GET", "/v1/audit")).status, 403);
   t.is((await cell.client.send("GET", "/v1/audit?since=yesterday")).status, 400);
 });
+
+test("Redis wants the cell's password, which, like every token, is on no command line and in no log", async (t) => {
+  const password = cell.redisPassword!;
+  t.truthy(password);
+  t.is(statSync(cell.cell.redisPasswordFile!).mode & 0o777, 0o600);
+  const port = Number(new URL(cell.cell.redis).port);
+  // Spoken to as any process on the machine could: without the password, and with a wrong one.
+  const { connect: connectTcp } = await import("node:net");
+  const say = (command: string) =>
+    new Promise<string>((resolve, reject) => {
+      const socket = connectTcp(port, "127.0.0.1", () => socket.write(command));
+      socket.on("data", (chunk: Buffer) => {
+        resolve(chunk.toString());
+        socket.destroy();
+      });
+      socket.on("error", reject);
+    });
+  t.regex(await say("GET anything\r\n"), /^-NOAUTH/);
+  t.regex(await say("AUTH guess\r\n"), /^-WRONGPASS/);
+  t.regex(await say(`AUTH ${password}\r\n`), /^\+OK/);
+  // The checkpoint commands find the local cell's password themselves.
+  t.regex(await corral(["--dir", cell.cell.dir, "checkpoint", "inspect", "--json"]), /"cell": "identity"|"cell":/);
+
+  const secrets = [password, cell.adminToken, ...Object.values(tokens)];
+  for (const started of cell.cell.processes) {
+    const commandLine = readFileSync(`/proc/${started.pid}/cmdline`, "utf8");
+    for (const secret of secrets) t.false(commandLine.includes(secret), `${started.name}'s command line`);
+  }
+  const { readdirSync } = await import("node:fs");
+  const logs = join(cell.cell.dir, "logs");
+  for (const file of readdirSync(logs)) {
+    const text = readFileSync(join(logs, file), "utf8");
+    for (const secret of secrets) t.false(text.includes(secret), `logs/${file}`);
+  }
+});

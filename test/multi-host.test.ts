@@ -55,7 +55,7 @@ async function makeLeader(name: string): Promise<void> {
 
 /** The epochs of the change log entries committed after `sinceMs` (stream ids are Redis's clock, which is this machine's). */
 async function epochsCommittedAfter(sinceMs: number): Promise<number[]> {
-  const redis = connectRedis(cell.cell.redis, createLogger("test", "multi-host"));
+  const redis = connectRedis(cell.cell.redis, createLogger("test", "multi-host"), { password: cell.redisPassword });
   try {
     return (await readLogAfter(redis, cell.cell.cell, `${sinceMs}-0`)).map((entry) => entry.epoch);
   } finally {
@@ -194,7 +194,7 @@ test.serial("one NATS server's host cut off: submissions, scheduling and failove
 
 test.serial("the Redis primary's host cut off: Sentinel promotes a replica, the masters follow, and nothing acknowledged is lost", async (t) => {
   await makeLeader("master-0");
-  const sentinel = new Redis({ host: hostOf("redis-sentinel-0").address, port: 26379, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const sentinel = new Redis({ host: hostOf("redis-sentinel-0").address, port: 26379, lazyConnect: true, maxRetriesPerRequest: 1, password: cell.redisPassword! });
   t.teardown(() => sentinel.disconnect());
   const primaryAddress = async () => ((await sentinel.call("SENTINEL", "get-master-addr-by-name", cell.cell.cell)) as string[])[0]!;
   const primaryAtStart = await primaryAddress();
@@ -224,7 +224,7 @@ test.serial("the Redis primary's host cut off: Sentinel promotes a replica, the 
   await heal();
   const jobs = new Set((await cell.jobs()).map((job) => job.id));
   t.deepEqual(acknowledged.filter((id) => !jobs.has(id)), [], "every acknowledged job is kept");
-  const old = new Redis({ host: primaryHost.address, port: 6379, lazyConnect: true, maxRetriesPerRequest: 1 });
+  const old = new Redis({ host: primaryHost.address, port: 6379, lazyConnect: true, maxRetriesPerRequest: 1, password: cell.redisPassword! });
   t.teardown(() => old.disconnect());
   await eventually("the old primary to rejoin as a replica", async () => (/role:slave/.test(await old.info("replication").catch(() => "")) ? true : undefined), 60_000);
 });

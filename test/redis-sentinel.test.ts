@@ -35,7 +35,7 @@ test("the Redis primary killed: Sentinel promotes the replica, the masters follo
   const before = await cell.leader();
 
   const sentinelPort = Number(/sentinel:\/\/127\.0\.0\.1:(\d+)/.exec(cell.cell.redis)![1]);
-  const sentinel = new Redis({ port: sentinelPort, host: "127.0.0.1", lazyConnect: true });
+  const sentinel = new Redis({ port: sentinelPort, host: "127.0.0.1", lazyConnect: true, password: cell.redisPassword! });
   t.teardown(() => sentinel.disconnect());
   const primaryPort = async () => Number(((await sentinel.call("SENTINEL", "get-master-addr-by-name", group)) as string[])[1]);
   const oldPrimary = await primaryPort();
@@ -49,7 +49,7 @@ test("the Redis primary killed: Sentinel promotes the replica, the masters follo
   // The old primary comes back, and Sentinel makes it the new primary's replica: until then a
   // commit that must reach a replica is not acknowledged.
   await cell.restart("redis-server");
-  const promoted = new Redis({ port: newPrimary, host: "127.0.0.1" });
+  const promoted = new Redis({ port: newPrimary, host: "127.0.0.1", password: cell.redisPassword! });
   t.teardown(() => promoted.disconnect());
   await eventually("the old primary to replicate the new one", async () => (/connected_slaves:[1-9]/.test(await promoted.info("replication")) ? true : undefined), 60_000);
   for (let i = 0; i < 3; i++) await submitThrough(`after_${i}`);

@@ -13,4 +13,4 @@ export * from "./src/starter-guard.js";
 export * from "./src/teardown.js";
 export * from "./src/local-cell.js";
 export * from "./src/host-network.js";
-export * from "./src/admin-token.js";
+export * from "./src/cell-secrets.js";

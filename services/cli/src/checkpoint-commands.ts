@@ -1,8 +1,8 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { InvalidArgumentError, type Command } from "commander";
 import { NAME_PATTERN } from "@corral/contracts";
-import { CheckpointStore, connectRedisOnce, decodeCheckpoint, encodeCheckpoint, type Redis } from "@corral/kit";
-import { readCellFile } from "@corral/launcher";
+import { CheckpointStore, connectRedisOnce, decodeCheckpoint, encodeCheckpoint, readSecretFile, type Redis } from "@corral/kit";
+import { readCellFile, redisPasswordOf } from "@corral/launcher";
 import { POLICIES, syntheticMachines, type MachineOffer } from "@corral/scheduling";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { checkpointText, inspectCheckpoint } from "./checkpoint-report.js";
@@ -13,6 +13,7 @@ import { simulate, simulationText } from "./simulate.js";
 interface CellStoreOptions {
   redis?: string;
   cell?: string;
+  redisPasswordFile?: string;
 }
 
 /** `corral checkpoint inspect|save` and `corral simulate`: the cell's stored state in Redis, read directly. */
@@ -24,6 +25,7 @@ export function addCheckpointCommands(program: Command): void {
     .description("what the latest checkpoint holds, and what a recovering master would replay after it")
     .option("--redis <url>", "the cell's Redis, instead of the local cell's in --dir")
     .option("--cell <name>", "the cell's name, instead of the local cell's")
+    .option("--redis-password-file <file>", "with --redis: a file (mode 600) with its password (a local cell's is found in --dir)")
     .option("--json", "print JSON for scripts")
     .action(async (options: CellStoreOptions & { json?: boolean }) => {
       const report = await withCellStore(program, options, (_store, cellName, redis) => inspectCheckpoint(redis, cellName));
@@ -36,6 +38,7 @@ export function addCheckpointCommands(program: Command): void {
     .argument("<file>", "where to write it")
     .option("--redis <url>", "the cell's Redis, instead of the local cell's in --dir")
     .option("--cell <name>", "the cell's name, instead of the local cell's")
+    .option("--redis-password-file <file>", "with --redis: a file (mode 600) with its password (a local cell's is found in --dir)")
     .action(async (file: string, options: CellStoreOptions) => {
       const { header, records } = await withCellStore(program, options, (store) => store.current());
       writeFileSync(file, encodeCheckpoint(header, records));
@@ -51,6 +54,7 @@ export function addCheckpointCommands(program: Command): void {
     .option("--policy <policy>", `one of ${POLICIES.join(", ")}, or all`, "all")
     .option("--redis <url>", "with --checkpoint live: the cell's Redis")
     .option("--cell <name>", "with --checkpoint live: the cell's name")
+    .option("--redis-password-file <file>", "with --redis: a file (mode 600) with its password (a local cell's is found in --dir)")
     .option("--json", "print JSON for scripts")
     .action(async (options: CellStoreOptions & { checkpoint: string; machines?: number; seed: number; policy: string; json?: boolean }) => {
       const policies = options.policy === "all" ? [...POLICIES] : POLICIES.filter((policy) => policy === options.policy);
@@ -65,20 +69,21 @@ export function addCheckpointCommands(program: Command): void {
     });
 }
 
-/** The cell's Redis and name: from --redis and --cell, or from the local cell in --dir. */
-function cellStore(program: Command, options: CellStoreOptions): { url: string; cell: string } {
+/** The cell's Redis, its password and the cell's name: from --redis, --redis-password-file and --cell, or from the local cell in --dir. */
+function cellStore(program: Command, options: CellStoreOptions): { url: string; cell: string; password: string | undefined } {
   const dir = localCellDir(program);
   const local = options.redis === undefined || options.cell === undefined ? readCellFile(dir) : undefined;
   const url = options.redis ?? local?.redis;
   const cellName = options.cell ?? local?.cell;
   if (url === undefined || cellName === undefined) throw new Error(`no local cell in ${dir}: give --redis URL and --cell NAME`);
   if (!NAME_PATTERN.test(cellName)) throw new InvalidArgumentError(`--cell must match ${NAME_PATTERN.source}`);
-  return { url, cell: cellName };
+  const password = options.redisPasswordFile !== undefined ? readSecretFile(options.redisPasswordFile, "--redis-password-file") : options.redis === undefined && local !== undefined ? redisPasswordOf(local) : undefined;
+  return { url, cell: cellName, password };
 }
 
 async function withCellStore<T>(program: Command, options: CellStoreOptions, work: (store: CheckpointStore, cell: string, redis: Redis) => Promise<T>): Promise<T> {
-  const { url, cell: cellName } = cellStore(program, options);
-  const redis = await connectRedisOnce(url);
+  const { url, cell: cellName, password } = cellStore(program, options);
+  const redis = await connectRedisOnce(url, { password });
   try {
     return await work(new CheckpointStore(redis, cellName, RECORDS_VERSION, READABLE_RECORDS_VERSIONS), cellName, redis);
   } finally {

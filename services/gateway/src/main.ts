@@ -3,7 +3,7 @@ import Fastify from "fastify";
 import { z } from "zod";
 import { cellNameSchema, userNameSchema } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
-import { ensureAuditStream, flag, jsReplicasFlag, LeaderChanges, parsedFlag, readSecretFile, startService } from "@corral/kit";
+import { ensureAuditStream, flag, jsReplicasFlag, LeaderChanges, parsedFlag, secretFromFlag, startService } from "@corral/kit";
 import { AuditLog } from "./auth/audit-log.js";
 import { requireIdentity } from "./auth/authenticate.js";
 import { UserRegistry } from "./auth/user-registry.js";
@@ -64,14 +64,7 @@ app.setNotFoundHandler((request, reply) => {
   void reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}; see README § HTTP API` } });
 });
 const cells = flags.cells.length > 0 ? flags.cells : [flags.cell];
-let adminToken: string | undefined;
-try {
-  adminToken = flags.adminTokenFile === "" ? undefined : readSecretFile(flags.adminTokenFile, "--admin-token-file");
-} catch (error) {
-  log.fatal({ err: (error as Error).message }, "cannot read the admin token");
-  process.stderr.write(`corral-gateway: ${(error as Error).message}\n`);
-  process.exit(2);
-}
+const adminToken = secretFromFlag(flags.adminTokenFile, "--admin-token-file", "corral-gateway");
 const users = new UserRegistry(nc, flags.cell, log, flags.jsReplicas, adminToken === undefined ? undefined : { name: flags.adminUser, token: adminToken });
 await users.start();
 if (adminToken === undefined && users.list().length === 0) log.warn("no users, and no --admin-token-file: every request will be refused as unauthenticated");

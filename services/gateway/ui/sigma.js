@@ -135,13 +135,15 @@ byId("sign-in").addEventListener("submit", (event) => {
  */
 async function call(path) {
   await tokenReady();
-  const response = await fetch(path, { headers: { authorization: "Bearer " + tokenNow() } });
+  const token = tokenNow();
+  const response = await fetch(path, { headers: { authorization: "Bearer " + token } });
   if (response.status === 401) {
     const message = await response.json().then(
       /** @param {ApiErrorBody} body */ (body) => body.error.message,
       () => "the gateway refused the token",
     );
-    askForToken(message);
+    // Only the token refused is dropped: another may have been entered since this request went out.
+    if (tokenNow() === token) askForToken(message);
     throw new Error("signed out: " + message);
   }
   return response;
@@ -418,6 +420,8 @@ async function followStream() {
       const response = await call("/v1/stream");
       if (!response.ok || response.body === null) throw new Error("/v1/stream: " + response.status);
       byId("live").textContent = "live";
+      // What changed while the stream was down (or before it first came up) was not announced on it.
+      soon();
       const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
       let buffer = "";
       for (;;) {

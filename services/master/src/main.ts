@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CorralError } from "@corral/contracts";
-import { connectRedis, parseRedisAddress, ChangeLogReader, CheckpointStore, FencedStore, flag, jsReplicasFlag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
+import { connectRedis, parseRedisAddress, redactedRedisAddress, secretFromFlag, ChangeLogReader, CheckpointStore, FencedStore, flag, jsReplicasFlag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
@@ -29,6 +29,7 @@ const { flags, log, metrics, nc, onStop } = await startService({
     quota: flag("a quota file (YAML or JSON); empty: no quota, every user unlimited", z.string(), { default: "" }),
     maxJobsPerUser: flag("the most jobs one user may have in the cell, finished ones not yet collected included", z.coerce.number().int("a whole number").min(1), { default: "100000" }),
     maxPendingTasksPerUser: flag("the most tasks of one user that may wait to be placed", z.coerce.number().int("a whole number").min(1), { default: "1000000" }),
+    redisPasswordFile: flag("a file (mode 600) holding the password of Redis and its Sentinels on its first line; empty: none", z.string(), { default: "" }),
     redisWaitReplicas: flag("Redis replicas that must have each commit before it is acknowledged", z.coerce.number().int("a whole number of replicas").min(0).max(16), { default: "0" }),
     redisWaitTimeout: flag("how long a commit waits for those replicas", duration, { default: "1s" }),
     jsReplicas: jsReplicasFlag,
@@ -39,7 +40,8 @@ const { flags, log, metrics, nc, onStop } = await startService({
 });
 const quota = flags.quota === "" ? undefined : loadQuotaFile(flags.quota);
 log.info(quota === undefined ? { quota: "none" } : { quota: flags.quota, users: Object.keys(quota.users).length }, quota === undefined ? "no quota file: every user is unlimited" : "quota loaded");
-const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections });
+const redisPassword = secretFromFlag(flags.redisPasswordFile, "--redis-password-file", "corral-master");
+const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections, password: redisPassword });
 // Commits and won epochs alike wait for the replicas: a promoted replica then has both.
 const replicaWait = flags.redisWaitReplicas > 0 ? { replicas: flags.redisWaitReplicas, timeoutMs: flags.redisWaitTimeout } : undefined;
 const store = new FencedStore(redis, flags.cell, replicaWait);
@@ -51,6 +53,7 @@ const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl, rep
 
 const leaseKeeper = new LeaseKeeper({
   redisUrl: flags.redis,
+  redisPassword,
   cell: flags.cell,
   candidate: flags.name,
   ttlMs: flags.leaseTtl,
@@ -191,5 +194,5 @@ onStop(async () => {
 });
 
 await leaseKeeper.ready;
-log.info({ nats: flags.nats, redis: flags.redis }, "master started");
+log.info({ nats: flags.nats, redis: redactedRedisAddress(flags.redis) }, "master started");
 election.start();

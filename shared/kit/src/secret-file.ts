@@ -17,3 +17,17 @@ export function readSecretFile(path: string, flag: string): string {
   if (secret === "") throw new Error(`${flag}: ${path} is empty; it should hold the secret on its first line`);
   return secret;
 }
+
+/**
+ * A service's secret from the file its flag names (none when the flag is empty), or, when
+ * the file is unfit, the reason on stderr and exit status 2, as for any bad flag.
+ */
+export function secretFromFlag(path: string, flag: string, program: string): string | undefined {
+  if (path === "") return undefined;
+  try {
+    return readSecretFile(path, flag);
+  } catch (error) {
+    process.stderr.write(`${program}: ${(error as Error).message}\n`);
+    process.exit(2);
+  }
+}

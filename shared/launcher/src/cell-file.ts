@@ -43,6 +43,8 @@ const cellFileSchema = z.object({
   network: networkSchema.optional(),
   /** the first admin: its name and the file (mode 600) with its token (absent in cell files of older versions) */
   admin: z.object({ user: z.string(), tokenFile: z.string() }).optional(),
+  /** the file (mode 600) with the password of the cell's Redis servers and Sentinels (absent in cell files of older versions) */
+  redisPasswordFile: z.string().optional(),
 });
 export type CellFile = z.infer<typeof cellFileSchema>;
 

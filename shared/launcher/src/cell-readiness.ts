@@ -1,6 +1,6 @@
 import { join } from "node:path";
 import { isSameProcessAlive } from "@corral/kit";
-import { adminTokenOf } from "./admin-token.js";
+import { adminTokenOf } from "./cell-secrets.js";
 import type { CellFile } from "./cell-file.js";
 import { waitUntil, type StartedProcess } from "./processes.js";
 

@@ -5,7 +5,7 @@ import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
 import { type StartedProcess } from "./processes.js";
 import { isSameProcessAlive } from "@corral/kit";
-import { DEFAULT_ADMIN, ensureAdminToken } from "./admin-token.js";
+import { DEFAULT_ADMIN, ensureAdminToken, ensureRedisPassword } from "./cell-secrets.js";
 import { startNatsServer, startRedisServer, waitForJetStream } from "./servers.js";
 import { startNatsCluster, startSentinelGroup, startSuperCluster, type StartContext } from "./server-groups.js";
 import { LOOPBACK } from "./processes.js";
@@ -98,6 +98,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     startedAt: new Date().toISOString(),
     processes,
     admin: ensureAdminToken(dir, options.admin ?? DEFAULT_ADMIN),
+    redisPasswordFile: ensureRedisPassword(dir),
   };
   if (federated) {
     cell.cells = cellNames.map((name, i) => ({ cell: name, redis: `redis://127.0.0.1:${redisPorts[i]}`, ...(natsPerCell ? { nats: natsUrl(i) } : {}) }));
@@ -116,11 +117,11 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     let borglets = 0;
     const portRanges: [number, number][] = [];
     for (const [c, cellName] of cellNames.entries()) {
-      const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir };
+      const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir, redisPasswordFile: cell.redisPasswordFile };
       progress(`${federated ? `cell ${cellName}: ` : ""}redis-server on port ${redisPorts[c]}`);
-      await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track });
+      await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track, passwordFile: cell.redisPasswordFile! });
       if (options.redisSentinels === true) {
-        member.redis = await startSentinelGroup(context, cellName, { port: redisPorts[c]!, on: LOOPBACK }, options.redisDurability ?? "everysec");
+        member.redis = await startSentinelGroup(context, cellName, { port: redisPorts[c]!, on: LOOPBACK }, options.redisDurability ?? "everysec", {}, cell.redisPasswordFile);
         cell.redis = member.redis;
       }
       borglets += await startCellServices(cell, member, options, track, named, portRanges);

@@ -5,7 +5,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CorralError } from "@corral/contracts";
-import { DEFAULT_ADMIN, ensureAdminToken } from "./admin-token.js";
+import { DEFAULT_ADMIN, ensureAdminToken, ensureRedisPassword } from "./cell-secrets.js";
 import { cellFilePath, writeCellFile, type CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { waitForMachinesUp } from "./cell-readiness.js";
@@ -67,6 +67,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   try {
     mkdirSync(dir, { recursive: true });
     cell.admin = ensureAdminToken(dir, options.admin ?? DEFAULT_ADMIN);
+    cell.redisPasswordFile = ensureRedisPassword(dir);
     writeCellFile(cell);
     if (options.dieWithStarter === true) guardWithStarter(dir);
   } catch (error) {
@@ -112,14 +113,14 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
       await startNatsServer({ dir: join(dir, "nats"), port: PORTS.nats, onSpawned: context.track, on: natsSeats[0]!.on });
     }
     progress(`redis-server at ${primary.on.address}:${primary.port}`);
-    await startRedisServer({ dir: join(dir, "redis"), port: primary.port, durability: options.redisDurability ?? "everysec", onSpawned: context.track, on: primary.on });
+    await startRedisServer({ dir: join(dir, "redis"), port: primary.port, durability: options.redisDurability ?? "everysec", onSpawned: context.track, on: primary.on, passwordFile: cell.redisPasswordFile! });
     if (replicated) cell.redis = await startSentinelGroup(context, cellName, primary, options.redisDurability ?? "everysec", {
         // Two replicas: the masters wait for one on every commit, so one lost still leaves one to wait for.
         replicas: [2, 0].map((index) => ({ port: PORTS.redis, on: on(index) })),
         sentinels: [0, 1, 2].map((index) => ({ port: PORTS.sentinel, on: on(index) })),
-      });
+      }, cell.redisPasswordFile);
     const shape = { natsServers: natsSeats.length, redisSentinels: replicated };
-    const member = { cell: cellName, nats: cell.nats, redis: cell.redis, dir, admin: cell.admin };
+    const member = { cell: cellName, nats: cell.nats, redis: cell.redis, dir, admin: cell.admin, redisPasswordFile: cell.redisPasswordFile };
     for (let i = 0; i < (options.masters ?? 5); i++) {
       const name = `master-${i}`;
       context.track(launchService(dir, "master", name, [...masterArgs(member, name, { ...options, ...shape }), ...metricsOn(on(i))], options.form, on(i)));

@@ -114,9 +114,12 @@ export function tcpAnswers(port: number, probe?: { send: string; expect: string 
       if (probe === undefined) return done(true);
       socket.write(probe.send);
       let received = "";
+      // One reply line per line sent (an AUTH before a PING gets two).
+      const replies = probe.send.split("\n").length - 1;
       socket.on("data", (chunk) => {
         received += chunk.toString();
-        if (received.includes("\n")) done(received.includes(probe.expect));
+        if (received.includes(probe.expect)) done(true);
+        else if (received.split("\n").length - 1 >= replies) done(false);
       });
     });
   });

@@ -1,6 +1,7 @@
 import { setTimeout as sleep } from "node:timers/promises";
 import { canBind } from "./ports.js";
 import { startDetached, tcpAnswers, waitUntil, type StartedProcess } from "./processes.js";
+import { redisProbeFor } from "./servers.js";
 import { isSameProcessAlive } from "@corral/kit";
 
 /**
@@ -22,7 +23,7 @@ export async function restartProcess(stopped: StartedProcess, onSpawned?: (start
   };
   if (stopped.role !== "nats" && stopped.role !== "redis") return spawned();
   const port = Number(stopped.args[stopped.args.indexOf(stopped.role === "nats" ? "-p" : "--port") + 1]);
-  const probe = stopped.role === "nats" ? { send: "PING\r\n", expect: "INFO" } : { send: "PING\r\n", expect: "+PONG" };
+  const probe = stopped.role === "nats" ? { send: "PING\r\n", expect: "INFO" } : redisProbeFor(stopped.args);
   // A server killed a moment ago may not have let its port go yet (a CI run once saw a
   // restarted redis-server refused with "Address already in use"): wait for the port, and
   // start again should the server still exit at once.

@@ -87,7 +87,9 @@ export async function startSentinelGroup(
   primary: ServerSeat,
   durability: RedisDurability,
   seats: { replicas?: readonly ServerSeat[]; sentinels?: readonly ServerSeat[] } = {},
+  passwordFile?: string,
 ): Promise<string> {
+  const auth = passwordFile === undefined ? {} : { passwordFile };
   const replicas = seats.replicas ?? [{ port: await freePort(), on: LOOPBACK }];
   context.progress(`redis replica${replicas.length === 1 ? "" : "s"} at ${replicas.map((seat) => `${seat.on.address}:${seat.port}`).join(", ")}, and three Sentinels`);
   for (const [i, replica] of replicas.entries()) {
@@ -99,6 +101,7 @@ export async function startSentinelGroup(
       name: `redis-replica-${i}`,
       onSpawned: context.track,
       on: replica.on,
+      ...auth,
     });
   }
   const sentinels: ServerSeat[] = [];
@@ -114,6 +117,7 @@ export async function startSentinelGroup(
       name: `redis-sentinel-${i}`,
       onSpawned: context.track,
       on: seat.on,
+      ...auth,
     });
   }
   return `sentinel://${sentinels.map((seat) => `${seat.on.address}:${seat.port}`).join(",")}/${cellName}`;

@@ -1,7 +1,8 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
+import { readSecretFile } from "@corral/kit";
 import { requireExecutable } from "./executables.js";
 import { LOOPBACK, startDetached, tcpAnswers, waitUntil, type Placement, type StartedProcess } from "./processes.js";
 
@@ -165,9 +166,12 @@ export async function waitForJetStream(
 export type RedisDurability = "everysec" | "always" | "none";
 
 /** redis-server with an append-only file (docs/architecture.md § What is stored: nothing acknowledged is lost). */
-export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: { address: string; port: number } }): Promise<StartedProcess> {
+export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: { address: string; port: number }; passwordFile?: string }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
   mkdirSync(options.dir, { recursive: true });
+  const password = options.passwordFile === undefined ? undefined : readSecretFile(options.passwordFile, "the Redis password file");
+  // The password goes in a config file of the server's own (mode 600), never on its command line.
+  const config = password === undefined ? [] : [writeRedisAuthConfig(options.dir, [`requirepass ${password}`, `masterauth ${password}`])];
   const durability = options.durability ?? "everysec";
   const on = options.on ?? LOOPBACK;
   const aof = durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", durability];
@@ -176,6 +180,7 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
     options.name ?? "redis-server",
     binary,
     [
+      ...config,
       "--port", String(options.port),
       "--bind", on.address,
       "--dir", options.dir,
@@ -190,8 +195,29 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
   );
   options.onSpawned?.(started);
   // PONG only once the AOF is loaded; during loading Redis answers -LOADING.
-  await waitUntil(`redis-server on ${on.address}:${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }, on.address), 15_000);
+  await waitUntil(`redis-server on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password), on.address), 15_000);
   return started;
+}
+
+const AUTH_CONFIG = "auth.conf";
+
+function writeRedisAuthConfig(dir: string, lines: string[]): string {
+  const path = join(dir, AUTH_CONFIG);
+  writeFileSync(path, `${lines.join("\n")}\n`, { mode: 0o600 });
+  chmodSync(path, 0o600);
+  return path;
+}
+
+/** PONG once Redis answers and has loaded its data (while loading it says -LOADING), after AUTH when it has a password. */
+function redisProbe(password: string | undefined): { send: string; expect: string } {
+  return { send: `${password === undefined ? "" : `AUTH ${password}\r\n`}PING\r\n`, expect: "+PONG" };
+}
+
+/** How to tell a redis-server started by startRedisServer answers again after a restart: its password is in its own config. */
+export function redisProbeFor(args: readonly string[]): { send: string; expect: string } {
+  const config = args[0]?.endsWith(`/${AUTH_CONFIG}`) === true ? args[0] : undefined;
+  const password = config === undefined ? undefined : /^requirepass (\S+)$/m.exec(readFileSync(config, "utf8"))?.[1];
+  return redisProbe(password);
 }
 
 /**
@@ -199,12 +225,16 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
  * as master group `group`: with its peers (a quorum of 2 of 3), it promotes the replica when
  * the primary has not answered for a second.
  */
-export async function startRedisSentinel(options: ServerOptions & { primary: { address: string; port: number }; group: string; quorum: number }): Promise<StartedProcess> {
+export async function startRedisSentinel(options: ServerOptions & { primary: { address: string; port: number }; group: string; quorum: number; passwordFile?: string }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
   const on = options.on ?? LOOPBACK;
   mkdirSync(options.dir, { recursive: true });
   const config = join(options.dir, "sentinel.conf");
-  // Sentinel rewrites this file as it learns the group's members: it must be its own.
+  const password = options.passwordFile === undefined ? undefined : readSecretFile(options.passwordFile, "the Redis password file");
+  // With a password, the Sentinel asks it of its clients and of its peers, and gives it to the servers it watches.
+  const auth = password === undefined ? [] : [`requirepass ${password}`, `sentinel sentinel-pass ${password}`];
+  const groupAuth = password === undefined ? [] : [`sentinel auth-pass ${options.group} ${password}`];
+  // Sentinel rewrites this file as it learns the group's members: it must be its own (and, holding the password, its owner's alone).
   writeFileSync(
     config,
     [
@@ -217,11 +247,15 @@ export async function startRedisSentinel(options: ServerOptions & { primary: { a
       `sentinel down-after-milliseconds ${options.group} 1000`,
       `sentinel failover-timeout ${options.group} 5000`,
       `sentinel parallel-syncs ${options.group} 1`,
+      ...auth,
+      ...groupAuth,
       "",
     ].join("\n"),
+    { mode: 0o600 },
   );
+  chmodSync(config, 0o600);
   const started = startDetached("redis", options.name ?? "redis-sentinel", binary, [config, "--sentinel"], { log: join(options.dir, "sentinel.out"), on });
   options.onSpawned?.(started);
-  await waitUntil(`redis sentinel on ${on.address}:${options.port}`, () => tcpAnswers(options.port, { send: "PING\r\n", expect: "+PONG" }, on.address), 15_000);
+  await waitUntil(`redis sentinel on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password), on.address), 15_000);
   return started;
 }

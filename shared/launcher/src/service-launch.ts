@@ -2,7 +2,7 @@
 // and the command lines of masters and borglets.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import type { CellAdmin } from "./admin-token.js";
+import type { CellAdmin } from "./cell-secrets.js";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { freePort } from "./ports.js";
@@ -122,11 +122,12 @@ export function jsReplicasOf(options: Pick<CellOptions, "jsReplicas" | "natsServ
   return options.jsReplicas ?? Math.min(3, options.natsServers ?? 1);
 }
 
-export function masterArgs(cell: { cell: string; nats: string; redis: string }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers" | "redisSentinels">): string[] {
+export function masterArgs(cell: { cell: string; nats: string; redis: string; redisPasswordFile?: string | undefined }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers" | "redisSentinels">): string[] {
   return [
     "--cell", cell.cell,
     "--nats", cell.nats,
     "--redis", cell.redis,
+    ...(cell.redisPasswordFile === undefined ? [] : ["--redis-password-file", cell.redisPasswordFile]),
     "--name", name,
     "--down-after", `${options.downAfterMs ?? 5000}ms`,
     // The master's own default lease (long: failover does not wait for it to run out).

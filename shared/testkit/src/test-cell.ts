@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, isSameProcessAlive, type NatsConnection } from "@corral/kit";
-import { adminTokenOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
+import { adminTokenOf, redisPasswordOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
 
 export const TEST_USER = "tester";
 
@@ -103,6 +103,11 @@ export class TestCell {
     const token = adminTokenOf(this.cell);
     if (token === undefined) throw new Error(`cell ${this.cell.cell} has no admin token`);
     return token;
+  }
+
+  /** The password of the cell's Redis and Sentinels, for tests that read its state directly. */
+  get redisPassword(): string | undefined {
+    return redisPasswordOf(this.cell);
   }
 
   /** The typed gateway client on this cell's gateway, acting as the test user (the cell's admin), or as the holder of `token`. */

@@ -1,12 +1,12 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import type { ConnectionMetrics } from "../metrics/connection-metrics.js";
-import { newRedis } from "./redis-address.js";
+import { newRedis, redactedRedisAddress } from "./redis-address.js";
 
 export { Redis };
 
 /** A connection that retries forever: Redis restarts must not end a service. */
-export function connectRedis(address: string, log: Logger, options: { commandTimeoutMs?: number; metrics?: ConnectionMetrics } = {}): Redis {
+export function connectRedis(address: string, log: Logger, options: { commandTimeoutMs?: number; metrics?: ConnectionMetrics; password?: string | undefined } = {}): Redis {
   const redis = newRedis(
     address, {
       maxRetriesPerRequest: null,
@@ -16,6 +16,7 @@ export function connectRedis(address: string, log: Logger, options: { commandTim
       retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
       lazyConnect: false,
     },
+    options.password,
   );
   return watchRedis(redis, log, options.metrics);
 }
@@ -46,14 +47,14 @@ export function watchRedis(redis: Redis, log: Logger, metrics?: ConnectionMetric
 }
 
 /** A connection for a one-shot command-line tool: one attempt, and a clear error when Redis is not there. */
-export async function connectRedisOnce(url: string, timeoutMs = 3000): Promise<Redis> {
-  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: timeoutMs, retryStrategy: () => null });
+export async function connectRedisOnce(url: string, options: { timeoutMs?: number; password?: string | undefined } = {}): Promise<Redis> {
+  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: options.timeoutMs ?? 3000, retryStrategy: () => null }, options.password);
   redis.on("error", () => {}); // the failed connect below reports it
   try {
     await redis.connect();
     return redis;
   } catch (error) {
     redis.disconnect();
-    throw new Error(`cannot reach Redis at ${url}: ${(error as Error).message}`);
+    throw new Error(`cannot reach Redis at ${redactedRedisAddress(url)}: ${(error as Error).message}`);
   }
 }

@@ -16,6 +16,8 @@ export const LEASE_SLOTS = {
 
 export interface LeaseKeeperOptions {
   redisUrl: string;
+  /** the password, handed to the worker thread in memory */
+  redisPassword?: string | undefined;
   cell: string;
   candidate: string;
   ttlMs: number;

@@ -69,12 +69,18 @@ class SentinelFollowingRedis extends Redis {
   }
 }
 
-/** A connection to the address's primary, with the options given; through a Sentinel, it follows a promotion. */
-export function newRedis(text: string, options: RedisOptions): Redis {
+/**
+ * A connection to the address's primary, with the options given; through a Sentinel, it
+ * follows a promotion. `password` (read from a file, never a flag) is the servers' and the
+ * Sentinels' own; one in the address itself still works.
+ */
+export function newRedis(text: string, options: RedisOptions, password?: string): Redis {
   const address = parseRedisAddress(text);
-  if (address.kind === "server") return new Redis(address.url, options);
+  const auth = password === undefined ? {} : { password };
+  if (address.kind === "server") return new Redis(address.url, { ...options, ...auth });
   return new SentinelFollowingRedis({
     ...options,
+    ...(password === undefined ? {} : { password, sentinelPassword: password }),
     sentinels: address.sentinels,
     name: address.name,
     db: address.db,
@@ -89,4 +95,9 @@ export function newRedis(text: string, options: RedisOptions): Redis {
     reconnectOnError: (error) => /^READONLY/.test(error.message),
     ...(address.password === undefined ? {} : { password: address.password }),
   });
+}
+
+/** The address as logs may show it: a password in it is replaced by `***`. */
+export function redactedRedisAddress(text: string): string {
+  return text.replace(/^(rediss?:\/\/[^:/@]*:)[^@/]*@/, "$1***@").replace(/^(sentinel:\/\/)[^@/]*@/, "$1***@");
 }
