@@ -15,11 +15,12 @@ export function execForCheck(
   timeoutMs: number,
   env?: NodeJS.ProcessEnv,
   stopElsewhere?: () => Promise<void>,
+  runAs?: { uid: number; gid: number; cwd: string },
 ): Promise<{ exitCode: number | null; output: string }> {
   return new Promise((resolve) => {
     let output = "";
     let timedOut = false;
-    const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], ...(env === undefined ? {} : { env }) });
+    const child = spawn(file, args, { detached: true, stdio: ["ignore", "pipe", "pipe"], ...(env === undefined ? {} : { env }), ...(runAs ?? {}) });
     const collect = (chunk: Buffer) => {
       if (output.length < MAX_OUTPUT) output += chunk.toString("utf8");
     };

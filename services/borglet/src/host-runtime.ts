@@ -1,12 +1,12 @@
 // The runtime of a real machine: tasks as processes (HostTask) or containers (IsolatedTask),
 // tasks a previous borglet left running adopted again, captured logs read and rotated.
-import { mkdirSync } from "node:fs";
+import { chownSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
 import { isSameProcessAlive, type Logger } from "@corral/kit";
 import { AdoptedTask } from "./adopted-task.js";
 import { resolveBinary } from "./binaries.js";
-import { HostTask, taskPaths, type TaskExit } from "./host-task.js";
+import { HostTask, taskPaths, type RunAs, type TaskExit } from "./host-task.js";
 import { readLog } from "./log-reader.js";
 import { IsolatedTask } from "./runtime/isolated-task.js";
 import type { IsolatedRuntime } from "./runtime/isolated-runtime.js";
@@ -14,6 +14,7 @@ import { sweepContainerLeftovers } from "./runtime/leftovers.js";
 import { Spawner } from "./spawner.js";
 import { readTaskRecords, removeTaskRecordIfOurs } from "./task-record.js";
 import { TaskLogRotator } from "./task-log-rotator.js";
+import type { TaskUids } from "./task-uids.js";
 import type { RunningTask, TaskLifecycle, TaskLog, TaskRuntime } from "./task-runtime.js";
 
 export interface HostRuntimeOptions {
@@ -28,6 +29,8 @@ export interface HostRuntimeOptions {
   logMaxBytes: number;
   /** how jobs with an image run here, or why they cannot */
   isolation: { ok: true; runtime: IsolatedRuntime } | { ok: false; problem: string };
+  /** each user's own uid for their host tasks; undefined: tasks run as the borglet does */
+  taskUids?: TaskUids;
 }
 
 export class HostRuntime implements TaskRuntime {
@@ -48,6 +51,8 @@ export class HostRuntime implements TaskRuntime {
     // Once here, not per task: every task's logs and record go in these.
     mkdirSync(join(dataDir, "logs"), { recursive: true });
     mkdirSync(join(dataDir, "tasks"), { recursive: true });
+    // Traversable by the tasks' own users, who may list nothing in it.
+    mkdirSync(join(dataDir, "sandboxes"), { recursive: true, mode: 0o711 });
     this.spawner.start();
     const adopted = this.adoptLeftTasks(exited);
     this.logRotator = new TaskLogRotator(dataDir, logMaxBytes, this.log, tasks);
@@ -81,8 +86,23 @@ export class HostRuntime implements TaskRuntime {
     if (binary.path === undefined) {
       return { failed: `binary '${lease.binary}' not found (looked in ${binary.searched.slice(0, 6).join(", ")}${binary.searched.length > 6 ? ", …" : ""})` };
     }
+    let runAs: RunAs | undefined;
+    if (this.options.taskUids !== undefined && lease.runAsRoot !== true) {
+      const user = lease.taskId.split(".")[2]!;
+      try {
+        const identity = this.options.taskUids.of(user);
+        const sandbox = join(dataDir, "sandboxes", lease.taskId);
+        // Fresh for each run, and its owner's alone (0700): another user's task cannot look in.
+        rmSync(sandbox, { recursive: true, force: true });
+        mkdirSync(sandbox, { recursive: true, mode: 0o700 });
+        chownSync(sandbox, identity.uid, identity.gid);
+        runAs = { user, ...identity, sandbox };
+      } catch (error) {
+        return { failed: `could not prepare ${user}'s sandbox for the task: ${(error as Error).message}` };
+      }
+    }
     // Reported as starting until its turn in the start queue comes.
-    return new HostTask(lease, host, binary.path, taskPaths(dataDir, lease.taskId), this.spawner, lifecycle);
+    return new HostTask(lease, host, binary.path, taskPaths(dataDir, lease.taskId), this.spawner, lifecycle, runAs);
   }
 
   /**

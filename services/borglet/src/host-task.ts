@@ -1,3 +1,4 @@
+import { rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
 import { isSameProcessAlive, processStartTime } from "@corral/kit";
@@ -31,6 +32,14 @@ export function taskPaths(dataDir: string, taskId: string): TaskPaths {
     stderr: join(dataDir, "logs", `${taskId}.stderr`),
     record: join(dataDir, "tasks", `${taskId}.json`),
   };
+}
+
+/** Who a host task runs as when not as the borglet itself: its owner's uid and gid here, with a sandbox (its home and working directory) that is theirs alone. */
+export interface RunAs {
+  user: string;
+  uid: number;
+  gid: number;
+  sandbox: string;
 }
 
 
@@ -69,12 +78,15 @@ export class HostTask {
     private readonly paths: TaskPaths,
     spawner: Spawner,
     private readonly events: HostTaskEvents,
+    private readonly runAs?: RunAs,
   ) {
     const args = lease.args.map((arg) => substitutePorts(arg, lease.ports));
-    this.env = { PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", HOME: process.env["HOME"] ?? "/", ...taskEnvironment(lease, host) };
+    const home = runAs === undefined ? { HOME: process.env["HOME"] ?? "/" } : { HOME: runAs.sandbox, USER: runAs.user, LOGNAME: runAs.user };
+    this.env = { PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", ...home, ...taskEnvironment(lease, host) };
     const record = { path: paths.record, fields: { taskId: lease.taskId, incarnation: lease.incarnation, lease, runtime: "host" as const } };
+    const identity = runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid, cwd: runAs.sandbox };
     this.cancelSpawn = spawner.spawn(
-      { file: binaryPath, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record },
+      { file: binaryPath, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record, ...identity },
       {
         spawned: (pid) => this.spawned(pid),
         failed: (message) => {
@@ -100,7 +112,7 @@ export class HostTask {
 
   /** An exec health check runs beside the task, with its environment. */
   exec(command: readonly string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
-    return execForCheck(command[0]!, command.slice(1), timeoutMs, this.env);
+    return execForCheck(command[0]!, command.slice(1), timeoutMs, this.env, undefined, this.runAs === undefined ? undefined : { uid: this.runAs.uid, gid: this.runAs.gid, cwd: this.runAs.sandbox });
   }
 
   /** SIGTERM to the whole process group, SIGKILL after the grace period; a task still queued is never started. */
@@ -128,6 +140,8 @@ export class HostTask {
     if (this.ended) return;
     this.ended = true;
     if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
+    // The sandbox lives as long as the run: the next incarnation starts from an empty one.
+    if (this.runAs !== undefined) void rm(this.runAs.sandbox, { recursive: true, force: true }).catch(() => {});
     this.events.exited(exit);
   }
 

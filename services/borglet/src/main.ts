@@ -1,11 +1,12 @@
-import { mkdirSync } from "node:fs";
+import { mkdirSync, statSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
-import { join, resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import { borgletCgroupPath, flag, parsedFlag, startService } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { HostRuntime } from "./host-runtime.js";
+import { parseUidRange, TaskUids } from "./task-uids.js";
 import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
 import { hostCapacity } from "./capacity.js";
 import { DEFAULT_STARTS_IN_FLIGHT } from "./spawner.js";
@@ -26,6 +27,11 @@ const { flags, log, metrics, nc, onStop } = await startService({
   flags: {
     host: flag("the address tasks here are reached at", z.string().min(1).max(255), { default: "127.0.0.1" }),
     dataDir: flag("where task sandboxes, logs and images are kept", z.string().min(1), { default: "/var/lib/corral/borglet" }),
+    taskUids: flag(
+      "the unprivileged uids (and gids) host tasks run as, one per user, as FROM-TO; 'none': tasks run as the borglet's own user (a borglet not run as root cannot switch)",
+      parsedFlag((text): "none" | { from: number; to: number } => (text.trim() === "none" ? "none" : parseUidRange(text))),
+      { default: "2000000-2099999" },
+    ),
     ports: flag(
       "the ports this borglet hands to tasks, as low-high",
       z
@@ -97,6 +103,30 @@ function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
+/**
+ * Who host tasks run as. Each user's own uid needs a borglet run as root, and a data
+ * directory the tasks can reach their sandboxes through: both are checked here, at start,
+ * rather than found out task by task.
+ */
+function taskUidsFor(dataDir: string): TaskUids | undefined {
+  if (flags.taskUids === "none") {
+    log.warn("--task-uids none: host tasks run as this borglet's own user");
+    return undefined;
+  }
+  if (process.getuid?.() !== 0) {
+    process.stderr.write(`corral-borglet: --task-uids ${flags.taskUids.from}-${flags.taskUids.to} needs the borglet to run as root (it switches each task to its owner's uid); run it as root, or give --task-uids none to run every task as this user\n`);
+    process.exit(2);
+  }
+  for (let dir = dataDir; ; dir = dirname(dir)) {
+    if ((statSync(dir).mode & 0o001) === 0) {
+      process.stderr.write(`corral-borglet: tasks run as their owners' own uids must pass through ${dir} to reach their sandboxes in ${join(dataDir, "sandboxes")}, but it is closed to others; chmod o+x ${dir}, or choose another --data-dir\n`);
+      process.exit(2);
+    }
+    if (dirname(dir) === dir) break;
+  }
+  return new TaskUids(dataDir, flags.taskUids);
+}
+
 async function runReal(): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -122,8 +152,9 @@ async function runReal(): Promise<void> {
         },
       }
     : { ok: false as const, problem: support.problem };
+  const taskUids = taskUidsFor(dataDir);
   const runtime = new HostRuntime(
-    { name: flags.name, host: flags.host, dataDir, binaryPath: flags.binaryPath, startsInFlight: flags.startsInFlight, logMaxBytes: flags.logMaxSize, isolation },
+    { name: flags.name, host: flags.host, dataDir, binaryPath: flags.binaryPath, startsInFlight: flags.startsInFlight, logMaxBytes: flags.logMaxSize, isolation, ...(taskUids === undefined ? {} : { taskUids }) },
     log,
   );
   const borglet = new Borglet(

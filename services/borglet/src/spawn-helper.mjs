@@ -12,14 +12,14 @@
 //
 // Plain JavaScript on purpose: run through the TypeScript loader it would be twice the size.
 // Protocol (spawner.ts is the other end), one JSON object per line:
-//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"},"cwd"?,"captureStderr"?}
+//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"},"cwd"?,"uid"?,"gid"?,"captureStderr"?}
 //   out: {"op":"spawned","id":N,"pid":P} | {"op":"failed","id":N,"error"} | {"op":"exited","id":N,"code","signal","stderr"?}
 // With captureStderr (the borglet's own commands: mount, umount), the first STDERR_KEPT
 // characters of stderr come back with the exit instead of going to the stderr file.
 // A record's fields are written to its path with the task's pid and start time added, and
 // removed at the exit if it still names that pid (a newer incarnation may have replaced it).
 import { spawn } from "node:child_process";
-import { closeSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { closeSync, fchownSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const STDERR_KEPT = 4096;
@@ -49,7 +49,7 @@ function removeRecordIfOurs(path, pid) {
 }
 
 /**
- * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> }; cwd?: string; captureStderr?: boolean }} request
+ * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> }; cwd?: string; uid?: number; gid?: number; captureStderr?: boolean }} request
  */
 function start(request) {
   let stdout;
@@ -57,14 +57,20 @@ function start(request) {
   let child;
   let said = "";
   try {
-    stdout = openSync(request.stdout, "a");
-    stderr = request.captureStderr === true ? "pipe" : openSync(request.stderr, "a");
+    // A task's output is its owner's to read, and the borglet's (root): nobody else's.
+    stdout = openSync(request.stdout, "a", 0o600);
+    stderr = request.captureStderr === true ? "pipe" : openSync(request.stderr, "a", 0o600);
+    if (typeof request.uid === "number" && typeof request.gid === "number") {
+      fchownSync(stdout, request.uid, request.gid);
+      if (typeof stderr === "number") fchownSync(stderr, request.uid, request.gid);
+    }
     // Its own process group: it outlives the borglet, and a stop reaches all it forked.
     child = spawn(request.file, request.args, {
       detached: true,
       stdio: ["ignore", stdout, stderr],
       ...(request.env === undefined ? {} : { env: request.env }),
       ...(typeof request.cwd === "string" ? { cwd: request.cwd } : {}),
+      ...(typeof request.uid === "number" && typeof request.gid === "number" ? { uid: request.uid, gid: request.gid } : {}),
     });
     child.stderr?.setEncoding("utf8").on("data", (/** @type {string} */ chunk) => {
       if (said.length < STDERR_KEPT) said = (said + chunk).slice(0, STDERR_KEPT);

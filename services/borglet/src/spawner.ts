@@ -25,6 +25,9 @@ export interface SpawnRequest {
   /** the task record to write once the pid is known (the helper adds pid and startTime) */
   record?: { path: string; fields: Omit<TaskRecordFile, "pid" | "startTime"> };
   cwd?: string;
+  /** run as this uid and gid (the helper runs as root); its log files are made theirs alone */
+  uid?: number;
+  gid?: number;
   /** its stderr comes back with its exit (the start of it) instead of going to the `stderr` file */
   captureStderr?: boolean;
 }
@@ -133,11 +136,11 @@ export class Spawner {
     if (helper?.stdin === undefined || helper.stdin === null || helper.exitCode !== null || helper.signalCode !== null) return;
     while (this.asked < this.maxInFlight && this.queue.length > 0) {
       const entry = this.queue.shift()!;
-      const { file, args, env, stdout, stderr, record, cwd, captureStderr } = entry.request;
+      const { file, args, env, stdout, stderr, record, cwd, uid, gid, captureStderr } = entry.request;
       entry.state = "asked";
       this.asked += 1;
       this.entries.set(entry.id, entry);
-      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record, cwd, captureStderr })}\n`);
+      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record, cwd, uid, gid, captureStderr })}\n`);
     }
   }
 

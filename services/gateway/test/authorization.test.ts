@@ -1,6 +1,6 @@
 import test from "ava";
 import type { CorralError, Identity } from "@corral/contracts";
-import { authorizeAdmin, authorizeJob, ownerForSubmission, type JobVerb } from "../src/auth/authorization.js";
+import { authorizeAdmin, authorizeJob, authorizeRunAsRoot, ownerForSubmission, type JobVerb } from "../src/auth/authorization.js";
 
 const admin: Identity = { name: "root", role: "admin" };
 const alice: Identity = { name: "alice", role: "user" };
@@ -45,4 +45,14 @@ test("a submission is owned by its sender; naming another user is for admins onl
 test("users are managed by admins alone", (t) => {
   t.is(refusal(() => authorizeAdmin(admin, "add users")), undefined);
   for (const who of [alice, vera]) t.is(refusal(() => authorizeAdmin(who, "add users"))?.message, `${who.name} (${who.role}) may not add users: only admins may`);
+});
+
+test("run_as_root is for admins' jobs alone", (t) => {
+  t.is(refusal(() => authorizeRunAsRoot(admin, true)), undefined);
+  t.is(refusal(() => authorizeRunAsRoot(alice, undefined)), undefined);
+  t.is(refusal(() => authorizeRunAsRoot(alice, false)), undefined);
+  const refused = refusal(() => authorizeRunAsRoot(alice, true));
+  t.is(refused?.code, "forbidden");
+  t.is(refused?.field, "runAsRoot");
+  t.regex(refused?.message ?? "", /alice may not submit run_as_root = true/);
 });

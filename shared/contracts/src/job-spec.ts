@@ -70,6 +70,8 @@ export const jobSpecSchema = z
     volumes: z.array(volumeSchema).max(MAX_VOLUMES, `more than ${MAX_VOLUMES} volumes`).default([]),
     /** How the borglet checks the task's health; unhealthy tasks are restarted. */
     health: healthSchema.optional(),
+    /** Run as root on the machine rather than as the owner's own unprivileged uid: only an admin may submit it. */
+    runAsRoot: z.boolean().optional(),
     /** Labels on the job and its tasks, for selectors (`corral ps -l tier=web`); absent in older records. */
     labels: z
       .record(
@@ -115,7 +117,7 @@ export const jobSpecSchema = z
   });
 export type JobSpec = z.infer<typeof jobSpecSchema>;
 
-type SpecFields = Pick<JobSpec, "kind" | "binary" | "image" | "volumes" | "health" | "args" | "env" | "requirements" | "allocSet" | "constraints" | "preferences" | "spread" | "maxPerMachine">;
+type SpecFields = Pick<JobSpec, "kind" | "binary" | "image" | "volumes" | "health" | "args" | "env" | "requirements" | "allocSet" | "constraints" | "preferences" | "spread" | "maxPerMachine" | "runAsRoot">;
 
 /** An alloc set reserves; it runs nothing, and its tasks' ports come from the machine when they are placed. */
 function checkAllocSet(spec: SpecFields, ctx: z.RefinementCtx): void {
@@ -130,6 +132,7 @@ function checkAllocSet(spec: SpecFields, ctx: z.RefinementCtx): void {
   if (spec.image !== undefined) ctx.addIssue({ code: "custom", path: ["image"], message: `image is not allowed in an alloc set: ${runsNothing}` });
   if (spec.volumes.length > 0) ctx.addIssue({ code: "custom", path: ["volumes"], message: `volumes are not allowed in an alloc set: ${runsNothing}` });
   if (spec.health !== undefined) ctx.addIssue({ code: "custom", path: ["health"], message: `health is not allowed in an alloc set: ${runsNothing}` });
+  if (spec.runAsRoot !== undefined) ctx.addIssue({ code: "custom", path: ["runAsRoot"], message: `run_as_root is not allowed in an alloc set: ${runsNothing}` });
 }
 
 /** A job in an alloc set runs where the set's allocs are: where to place is the alloc set's to say. */

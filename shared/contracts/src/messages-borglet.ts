@@ -103,6 +103,8 @@ export const leaseSchema = z.object({
   /** the job's band: the isolated runtime gives latency-sensitive bands the larger cpu share */
   priority: z.enum(PRIORITY_BANDS).optional(),
   gracePeriodMs: z.number().int().nonnegative(),
+  /** run as root on the machine (an admin's job asked); otherwise as the owner's own unprivileged uid there */
+  runAsRoot: z.boolean().optional(),
   /**
    * The run before this one, given up when its machine was marked down, whose exit 0 would
    * still finish the task: a machine that saw that run finish so must not start this one.

@@ -64,6 +64,8 @@ export function borgletArgs(
   if (options.hostShare !== undefined) args.push("--host-share", String(options.hostShare));
   // The address its tasks are reached at (the borglet's own default is loopback).
   if (options.host !== undefined) args.push("--host", options.host);
+  // Started by someone other than root, a borglet cannot run tasks as their owners' own uids: it says so in its log.
+  if (process.getuid?.() !== 0) args.push("--task-uids", "none");
   return args;
 }
 

@@ -24,9 +24,10 @@ export const JOB_FIELDS = [
   "volumes",
   "health",
   "labels",
+  "run_as_root",
 ] as const;
 /** What only a running program has: refused in an alloc set, which reserves resources and runs nothing. */
-export const NOT_IN_ALLOC: readonly string[] = ["image", "volumes", "health", "binary", "args", "env", "restart", "grace", "alloc_set"];
+export const NOT_IN_ALLOC: readonly string[] = ["image", "volumes", "health", "binary", "args", "env", "restart", "grace", "alloc_set", "run_as_root"];
 export const ALLOC_FIELDS = JOB_FIELDS.filter((field) => !NOT_IN_ALLOC.includes(field));
 export const RUNTIME_FIELDS = ["cell", "cells", "policy", "weights", "spill_after", "max_disruption"] as const;
 /** What only a federated job (one with `cells`) has. */
@@ -60,6 +61,7 @@ export const SPEC_NAMES: ReadonlyMap<string, string> = new Map([
   ["timeout", "timeoutMs"],
   ["spill_after", "spillAfterMs"],
   ["max_disruption", "maxDisruption"],
+  ["run_as_root", "runAsRoot"],
 ]);
 
 /**
@@ -75,6 +77,7 @@ export const SOURCE_LABELS: ReadonlyArray<[string, string]> = [
   ["health.timeoutMs", "health.timeout"],
   ["runtime.spillAfterMs", "runtime.spill_after"],
   ["runtime.maxDisruption", "runtime.max_disruption"],
+  ["runAsRoot", "run_as_root"],
 ];
 
 /** Other names people reach for, which no edit distance would connect to ours; only ever a hint. */

@@ -11,7 +11,7 @@ import { readRequirements } from "./normalize-requirements.js";
 import { readRuntime } from "./normalize-runtime.js";
 import { readVolumes } from "./normalize-volumes.js";
 import type { RawJob } from "./raw-value.js";
-import { readChoice, readCount, readDuration, readOneOf, readString } from "./value-readers.js";
+import { readChoice, readCount, readDuration, readOneOf, readString, readBoolean } from "./value-readers.js";
 
 /*
  * The normalizer: raw tree → JobSpec-shaped candidate. This file reads the job as a whole (its
@@ -123,6 +123,8 @@ export function normalizeJob(job: RawJob, issues: IssueList, format: SpecFormat)
   candidate.volumes = readVolumes(ctx, fields.get("volumes"));
   const labels = fields.get("labels");
   candidate.labels = labels === undefined ? {} : readLabels(ctx, labels.value);
+  const runAsRoot = fields.get("run_as_root");
+  if (runAsRoot !== undefined) candidate.runAsRoot = readBoolean(ctx, runAsRoot.value, "runAsRoot");
 
   return { candidate, positions: ctx.positions, labels: ctx.labels, reported: ctx.reported, keyPositions: ctx.keyPositions };
 }

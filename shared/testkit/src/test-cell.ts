@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayClient } from "@corral/client";
@@ -10,7 +10,10 @@ export const TEST_USER = "tester";
 
 /** A fresh directory for one test's servers and logs. */
 export function testDir(label: string): string {
-  return mkdtempSync(join(tmpdir(), `corral-${label}-`));
+  const dir = mkdtempSync(join(tmpdir(), `corral-${label}-`));
+  // Tasks run as their owners' own uids and must pass through to their sandboxes; nobody may list it, and its secrets are mode 600.
+  chmodSync(dir, 0o711);
+  return dir;
 }
 
 export interface HttpResult<T> {

@@ -40,3 +40,9 @@ export function ownerForSubmission(identity: Identity, specUser: string | undefi
   if (identity.role === "admin") return specUser;
   throw new CorralError("forbidden", `the spec says user = '${specUser}', but you are ${identity.name}: remove the user field, or have an admin submit it`, "user");
 }
+
+/** Tasks run as their owner's own unprivileged uid on a machine; root there is for admins' jobs alone. */
+export function authorizeRunAsRoot(identity: Identity, runAsRoot: boolean | undefined): void {
+  if (runAsRoot !== true || identity.role === "admin") return;
+  throw new CorralError("forbidden", `${identity.name} may not submit run_as_root = true: a task runs as root on its machine only in an admin's job; remove it, and the task runs as your own unprivileged user there`, "runAsRoot");
+}

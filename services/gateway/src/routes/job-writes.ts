@@ -3,7 +3,7 @@ import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federatedJobId, f
 import { callRpc } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, validate } from "../requests.js";
-import { authorizeJob, ownerForSubmission } from "../auth/authorization.js";
+import { authorizeJob, authorizeRunAsRoot, ownerForSubmission } from "../auth/authorization.js";
 import { cellNamed, idempotentCall, leaderCall, referencedJob, type RouteContext } from "./route-context.js";
 
 /** The spec and its owner from a submission body (a parsed spec, or source text in Borg, YAML or JSON); the caller must be allowed to `verb` it. */
@@ -19,6 +19,7 @@ function specFrom(request: FastifyRequest, verb: "submit" | "plan", home: string
   const user = ownerForSubmission(request.identity, spec.user);
   request.auditTarget = federationOf(spec) === undefined ? jobId(spec.name, user, spec.runtime.cell ?? home) : federatedJobId(spec.name, user);
   authorizeJob(request.identity, verb, request.auditTarget);
+  authorizeRunAsRoot(request.identity, spec.runAsRoot);
   return { spec, user };
 }
 

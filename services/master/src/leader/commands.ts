@@ -27,6 +27,7 @@ export function leaseFor(ref: TaskRef, state: Pick<CellState, "task">): Lease {
     requirements: spec.requirements,
     priority: spec.priority,
     gracePeriodMs: spec.gracePeriodMs,
+    ...(spec.runAsRoot === true ? { runAsRoot: true } : {}),
     ...(lostRun === undefined ? {} : { afterLostRun: lostRun }),
   };
 }

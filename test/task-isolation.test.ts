@@ -1,0 +1,86 @@
+import test from "ava";
+import { existsSync, statSync } from "node:fs";
+import { join } from "node:path";
+import type { JobView } from "@corral/contracts";
+import { eventually, TestCell } from "@corral/testkit";
+
+// Host tasks run as their owners' own unprivileged uids (--task-uids): on a real cell, one
+// user's task tries what it must not do to another's, and the kernel refuses it.
+let cell: TestCell;
+const tokens: Record<string, string> = {};
+test.before(async () => {
+  cell = await TestCell.start("isolation", { masters: 1, borglets: 1 });
+  for (const name of ["alice", "bob"]) tokens[name] = (await cell.client.addUser(name, "user")).token;
+});
+test.after.always(async () => {
+  await cell?.stop();
+});
+
+const shellJob = (name: string, script: string, extra = "") => `
+job ${name} = {
+  binary = '/bin/sh'
+  args = ['-c', '${script}']
+  requirements = { ram = 10M  cpu = 0.01 }
+  replicas = 1
+  restart = 'never'
+  ${extra}
+}`;
+
+async function logsOf(job: JobView): Promise<string> {
+  return cell.client.logs(job.id, 0, "stdout", 64 * 1024);
+}
+
+async function running(job: JobView): Promise<JobView> {
+  return eventually(`${job.id} running`, async () => {
+    const view = await cell.job(job.id);
+    return view.summary.running === 1 ? view : undefined;
+  }, 30_000);
+}
+
+test("a user's task runs as their own uid, with a sandbox and logs that are theirs alone; another user's task can neither read them nor signal it", async (t) => {
+  const alice = (await cell.clientWith(tokens["alice"]).submit(shellJob("keeper", "id -u; echo kept > $HOME/secret; pwd; sleep 600"), "keeper.borg")).job;
+  const aliceRunning = await running(alice);
+  const sandbox = join(cell.cell.dir, "borglets", "borglet-0", "sandboxes", `0.${alice.id}`);
+  const [uidLine, pwd] = (await eventually("alice's task to write", async () => {
+    const lines = (await logsOf(alice)).trim().split("\n");
+    return lines.length >= 2 ? lines : undefined;
+  }, 20_000)) as [string, string];
+  const uid = Number(uidLine);
+  t.true(uid >= 2_000_000, `runs as an unprivileged uid, not ${uidLine}`);
+  t.is(pwd, sandbox, "in its sandbox");
+  t.is(statSync(sandbox).uid, uid);
+  t.is(statSync(sandbox).mode & 0o777, 0o700);
+  const stdout = join(cell.cell.dir, "borglets", "borglet-0", "logs", `0.${alice.id}.stdout`);
+  t.is(statSync(stdout).uid, uid);
+  t.is(statSync(stdout).mode & 0o777, 0o600);
+
+  const pid = aliceRunning.tasks[0]!.pid!;
+  const probe = [
+    "id -u",
+    `cat ${sandbox}/secret 2>&1 || echo read-refused`,
+    `cat ${stdout} 2>&1 || echo log-refused`,
+    `kill -0 ${pid} 2>&1 || echo signal-refused`,
+    "cat /etc/shadow 2>&1 || echo shadow-refused",
+    "mount -t tmpfs none /mnt 2>&1 || echo mount-refused",
+  ].join("; ");
+  const bob = (await cell.clientWith(tokens["bob"]).submit(shellJob("prober", probe), "prober.borg")).job;
+  await eventually(`${bob.id} done`, async () => ((await cell.job(bob.id)).summary.dead === 1 ? true : undefined), 30_000);
+  const said = await logsOf(bob);
+  const bobUid = Number(said.split("\n")[0]);
+  t.true(bobUid >= 2_000_000 && bobUid !== uid, `bob has a uid of his own (${bobUid})`);
+  for (const refused of ["read-refused", "log-refused", "signal-refused", "shadow-refused", "mount-refused"]) t.regex(said, new RegExp(refused), `${refused}: ${said}`);
+  t.false(said.includes("kept"), "alice's file was not read");
+  t.is((await cell.job(alice.id)).tasks[0]!.pid, pid, "alice's task runs on");
+
+  await cell.client.kill(alice.id, "0s");
+  await eventually("the sandbox removed with the run", () => (existsSync(sandbox) ? undefined : true), 20_000);
+});
+
+test("root on the machine is for admins' jobs alone", async (t) => {
+  const refused = await cell.clientWith(tokens["alice"]).send<{ error: { code: string; field: string } }>("POST", "/v1/jobs", shellJob("rooted", "id -u", "run_as_root = true"));
+  t.is(refused.status, 403);
+  t.is(refused.body.error.field, "runAsRoot");
+  const admins = (await cell.client.submit(shellJob("rooted", "id -u", "run_as_root = true"), "rooted.borg")).job;
+  await eventually(`${admins.id} done`, async () => ((await cell.job(admins.id)).summary.dead === 1 ? true : undefined), 30_000);
+  t.is((await logsOf(admins)).trim(), "0");
+});
