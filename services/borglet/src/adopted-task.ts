@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
+import { rmSync, readlinkSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Lease } from "@corral/contracts";
@@ -59,7 +59,7 @@ export class AdoptedTask {
 
   exec(command: readonly string[], timeoutMs: number): Promise<{ exitCode: number | null; output: string }> {
     const container = this.record.container;
-    if (container === undefined || this.runtime === undefined) return execForCheck(command[0]!, command.slice(1), timeoutMs);
+    if (container === undefined || this.runtime === undefined) return execForCheck(command[0]!, command.slice(1), timeoutMs, undefined, undefined, runningAs(this.record.pid));
     return execInContainer(this.runtime, container.id, container.bundle, command, timeoutMs);
   }
 
@@ -91,5 +91,15 @@ export class AdoptedTask {
     }
     removeTaskRecordIfOurs(this.recordPath, this.record.pid);
     return exit;
+  }
+}
+
+/** Who a process we did not start runs as, and where: its exec checks run likewise (a task of a user's own uid is checked as that uid, in its sandbox). */
+function runningAs(pid: number): { uid: number; gid: number; cwd: string } | undefined {
+  try {
+    const { uid, gid } = statSync(`/proc/${pid}`);
+    return uid === 0 ? undefined : { uid, gid, cwd: readlinkSync(`/proc/${pid}/cwd`) };
+  } catch {
+    return undefined;
   }
 }

@@ -5,6 +5,7 @@ import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
 import { type StartedProcess } from "./processes.js";
 import { isSameProcessAlive } from "@corral/kit";
+import { prepareCellDir } from "./cell-binaries.js";
 import { DEFAULT_ADMIN, ensureAdminToken, ensureRedisPassword } from "./cell-secrets.js";
 import { startNatsServer, startRedisServer, waitForJetStream } from "./servers.js";
 import { startNatsCluster, startSentinelGroup, startSuperCluster, type StartContext } from "./server-groups.js";
@@ -67,6 +68,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   requireExecutable("nats-server");
   requireExecutable("redis-server");
   mkdirSync(dir, { recursive: true });
+  prepareCellDir(dir, progress);
   // Before the first process, so that whatever the cell file ever lists is covered.
   if (options.dieWithStarter === true) guardWithStarter(dir);
 

@@ -5,6 +5,7 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CorralError } from "@corral/contracts";
+import { prepareCellDir } from "./cell-binaries.js";
 import { DEFAULT_ADMIN, ensureAdminToken, ensureRedisPassword } from "./cell-secrets.js";
 import { cellFilePath, writeCellFile, type CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
@@ -66,6 +67,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   };
   try {
     mkdirSync(dir, { recursive: true });
+    prepareCellDir(dir, progress);
     cell.admin = ensureAdminToken(dir, options.admin ?? DEFAULT_ADMIN);
     cell.redisPasswordFile = ensureRedisPassword(dir);
     writeCellFile(cell);

@@ -2,6 +2,7 @@
 // and the command lines of masters and borglets.
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { tasksRunAsStarter } from "./cell-binaries.js";
 import type { CellAdmin } from "./cell-secrets.js";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
@@ -53,7 +54,7 @@ export function borgletArgs(
     "--name", name,
     "--data-dir", join(cell.dir, "borglets", name),
     "--ports", `${ports[0]}-${ports[1]}`,
-    "--binary-path", join(REPO_ROOT, "deploy", "examples", "bin"),
+    "--binary-path", join(cell.dir, "bin"),
     "--heartbeat", `${options.heartbeatMs ?? 1000}ms`,
   ];
   const capacity = options.borgletCapacity ?? {};
@@ -64,8 +65,10 @@ export function borgletArgs(
   if (options.hostShare !== undefined) args.push("--host-share", String(options.hostShare));
   // The address its tasks are reached at (the borglet's own default is loopback).
   if (options.host !== undefined) args.push("--host", options.host);
-  // Started by someone other than root, a borglet cannot run tasks as their owners' own uids: it says so in its log.
-  if (process.getuid?.() !== 0) args.push("--task-uids", "none");
+  // Started by someone other than root, or with its directory where others cannot pass (a
+  // home directory), a borglet cannot run tasks as their owners' own uids: it says so in its
+  // log, and the launcher said so when the cell started (tasksRunAsStarter).
+  if (tasksRunAsStarter(cell.dir) !== undefined) args.push("--task-uids", "none");
   return args;
 }
 
