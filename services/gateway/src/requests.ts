@@ -31,20 +31,21 @@ export const logsQuerySchema = z.strictObject({
   format: z.enum(["text", "json"]).default("text"),
 });
 
+/** A query's duration (`5s`, `1h`) in ms; a bad one is refused naming `field`. */
+export function durationQuery(field: string) {
+  return z.string().transform((text, ctx) => {
+    try {
+      return parseDuration(text);
+    } catch (error) {
+      ctx.addIssue({ code: "custom", message: `${field}: ${(error as Error).message}` });
+      return z.NEVER;
+    }
+  });
+}
+
 /** `DELETE /v1/jobs/{job}?grace=5s`: this stop's grace period, instead of the job's. */
 export const killQuerySchema = z.strictObject({
-  grace: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: `grace: ${(error as Error).message}` });
-        return z.NEVER;
-      }
-    })
-    .pipe(z.number().max(MAX_GRACE_MS, "grace is above one hour"))
-    .optional(),
+  grace: durationQuery("grace").pipe(z.number().max(MAX_GRACE_MS, "grace is above one hour")).optional(),
 });
 
 /** Jobs per page of `GET /v1/jobs` when the request does not say. */

@@ -2,25 +2,14 @@ import type { FastifyInstance } from "fastify";
 import { z } from "zod";
 import { userNameSchema } from "@corral/contracts";
 import { readAuditRecords } from "@corral/kit";
-import { parseDuration } from "@corral/spec";
-import { validate } from "../requests.js";
+import { durationQuery, validate } from "../requests.js";
 import { authorizeAdmin } from "../auth/authorization.js";
 import type { RouteContext } from "./route-context.js";
 
 const MAX_RECORDS = 10_000;
 
 const auditQuerySchema = z.strictObject({
-  since: z
-    .string()
-    .transform((text, ctx) => {
-      try {
-        return parseDuration(text);
-      } catch (error) {
-        ctx.addIssue({ code: "custom", message: `since: ${(error as Error).message}` });
-        return z.NEVER;
-      }
-    })
-    .default(60 * 60_000),
+  since: durationQuery("since").default(60 * 60_000),
   user: userNameSchema.optional(),
   limit: z.coerce.number().int().min(1).max(MAX_RECORDS, `limit: at most ${MAX_RECORDS}`).default(1000),
 });

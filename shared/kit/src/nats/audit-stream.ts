@@ -1,8 +1,8 @@
-import { DeliverPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { DeliverPolicy, jetstream } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { auditRecordSchema, auditStream, subjects, UNKNOWN_CALLER, type AuditRecord } from "@corral/contracts";
 import type { Logger } from "../logger.js";
-import { reportFewerReplicas } from "./jetstream-replicas.js";
+import { ensureKeptStream } from "./kept-stream.js";
 import { readStreamOnce, safeJson } from "./stream-reads.js";
 
 const KEEP_FOR_MS = 90 * 24 * 60 * 60_000;
@@ -10,22 +10,7 @@ const KEEP_BYTES = 1024 ** 3;
 
 /** The cell's audit stream: a subject per user, kept 90 days (at most 1 GiB, the oldest going first). */
 export async function ensureAuditStream(nc: NatsConnection, cell: string, replicas: number, log?: Logger): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  try {
-    const info = await jsm.streams.info(auditStream(cell));
-    reportFewerReplicas(log, auditStream(cell), info.config.num_replicas, replicas);
-  } catch {
-    await jsm.streams.add({
-      name: auditStream(cell),
-      subjects: [subjects.auditAll(cell)],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      max_age: nanos(KEEP_FOR_MS),
-      max_bytes: KEEP_BYTES,
-      discard: DiscardPolicy.Old,
-      num_replicas: replicas,
-    });
-  }
+  await ensureKeptStream(nc, { name: auditStream(cell), subjects: [subjects.auditAll(cell)], max_age: nanos(KEEP_FOR_MS), max_bytes: KEEP_BYTES }, replicas, log);
 }
 
 /** Stored once JetStream acknowledges it. */

@@ -1,7 +1,7 @@
-import { DeliverPolicy, DiscardPolicy, jetstreamManager, RetentionPolicy, StorageType } from "@nats-io/jetstream";
+import { DeliverPolicy } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
-import { reportFewerReplicas } from "./jetstream-replicas.js";
+import { ensureKeptStream } from "./kept-stream.js";
 import { readStreamOnce, safeJson } from "./stream-reads.js";
 import { HISTORY_MESSAGES_PER_JOB, historyBatchSchema, historyStream, subjects, type HistoryEntry } from "@corral/contracts";
 
@@ -12,22 +12,7 @@ const HISTORY_MAX_AGE_MS = 7 * 24 * 60 * 60_000;
  * last HISTORY_MESSAGES_PER_JOB messages for a week. Published by the leader, read by anyone.
  */
 export async function ensureHistoryStream(nc: NatsConnection, cell: string, replicas: number, log?: Logger): Promise<void> {
-  const jsm = await jetstreamManager(nc);
-  try {
-    const info = await jsm.streams.info(historyStream(cell));
-    reportFewerReplicas(log, historyStream(cell), info.config.num_replicas, replicas);
-  } catch {
-    await jsm.streams.add({
-      name: historyStream(cell),
-      subjects: [subjects.jobHistoryAll(cell)],
-      storage: StorageType.File,
-      retention: RetentionPolicy.Limits,
-      max_msgs_per_subject: HISTORY_MESSAGES_PER_JOB,
-      max_age: nanos(HISTORY_MAX_AGE_MS),
-      discard: DiscardPolicy.Old,
-      num_replicas: replicas,
-    });
-  }
+  await ensureKeptStream(nc, { name: historyStream(cell), subjects: [subjects.jobHistoryAll(cell)], max_msgs_per_subject: HISTORY_MESSAGES_PER_JOB, max_age: nanos(HISTORY_MAX_AGE_MS) }, replicas, log);
 }
 
 /** A job's history, oldest first (what the stream still keeps of it). */
