@@ -60,7 +60,8 @@ export function refuseDeepNesting(source: string, issues: IssueList): void {
       i = (end < 0 ? source.length : end) - 1;
       continue;
     } else if (c === "[" || c === "{") {
-      if (++depth > MAX_NESTING) fail(`values are nested more than ${MAX_NESTING} levels deep`, i);
+      // One more than the bound: a JSON document's own braces are its root, not a level of nesting.
+      if (++depth > MAX_NESTING + 1) fail(`values are nested more than ${MAX_NESTING} levels deep`, i);
     } else if ((c === "]" || c === "}") && depth > 0) depth--;
     previous = c;
   }

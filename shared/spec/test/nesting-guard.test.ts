@@ -15,7 +15,7 @@ const refusal = (source: string, format: SpecFormat): string | undefined => {
 // Each was once a megabyte that stalled the parser for seconds or ran the process out of memory.
 test("a megabyte nested too deep is refused at once, at the place it goes too deep, in YAML and JSON", (t) => {
   const cases: [string, SpecFormat, RegExp][] = [
-    ["[".repeat(1_000_000), "json", /deep\.json:1:65: values are nested more than 64 levels deep/],
+    ["[".repeat(1_000_000), "json", /deep\.json:1:66: values are nested more than 64 levels deep/],
     [`{"job": "x", "args": ${"[".repeat(500_000)}${"]".repeat(500_000)}}`, "json", /nested more than 64 levels deep/],
     [`job: x\nargs: ${"{a: ".repeat(300_000)}`, "yaml", /deep\.yaml:2:\d+: values are nested more than 64 levels deep/],
     [`job: x\nargs:\n  ${"- ".repeat(500_000)}x`, "yaml", /deep\.yaml:3:\d+: more than 64 nested lists start on one line/],
