@@ -27,3 +27,4 @@ export * from "./src/nats/jetstream-replicas.js";
 export * from "./src/secret-file.js";
 export * from "./src/auth/tokens.js";
 export * from "./src/nats/audit-stream.js";
+export * from "./src/safe-json.js";

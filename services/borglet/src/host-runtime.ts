@@ -1,6 +1,6 @@
 // The runtime of a real machine: tasks as processes (HostTask) or containers (IsolatedTask),
 // tasks a previous borglet left running adopted again, captured logs read and rotated.
-import { chownSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
 import { isSameProcessAlive, type Logger } from "@corral/kit";
@@ -90,15 +90,10 @@ export class HostRuntime implements TaskRuntime {
     if (this.options.taskUids !== undefined && lease.runAsRoot !== true) {
       const user = lease.taskId.split(".")[2]!;
       try {
-        const identity = this.options.taskUids.of(user);
-        const sandbox = join(dataDir, "sandboxes", lease.taskId);
-        // Fresh for each run, and its owner's alone (0700): another user's task cannot look in.
-        rmSync(sandbox, { recursive: true, force: true });
-        mkdirSync(sandbox, { recursive: true, mode: 0o700 });
-        chownSync(sandbox, identity.uid, identity.gid);
-        runAs = { user, ...identity, sandbox };
+        // The spawn helper makes the sandbox, fresh for each run and its owner's alone (0700): another user's task cannot look in.
+        runAs = { user, ...this.options.taskUids.of(user), sandbox: join(dataDir, "sandboxes", lease.taskId) };
       } catch (error) {
-        return { failed: `could not prepare ${user}'s sandbox for the task: ${(error as Error).message}` };
+        return { failed: `no uid for ${user} on this machine: ${(error as Error).message}` };
       }
     }
     // Reported as starting until its turn in the start queue comes.

@@ -84,7 +84,7 @@ export class HostTask {
     const home = runAs === undefined ? { HOME: process.env["HOME"] ?? "/" } : { HOME: runAs.sandbox, USER: runAs.user, LOGNAME: runAs.user };
     this.env = { PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", ...home, ...taskEnvironment(lease, host) };
     const record = { path: paths.record, fields: { taskId: lease.taskId, incarnation: lease.incarnation, lease, runtime: "host" as const } };
-    const identity = runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid, cwd: runAs.sandbox };
+    const identity = runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid, sandbox: runAs.sandbox };
     this.cancelSpawn = spawner.spawn(
       { file: binaryPath, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record, ...identity },
       {

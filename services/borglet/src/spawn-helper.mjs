@@ -12,14 +12,16 @@
 //
 // Plain JavaScript on purpose: run through the TypeScript loader it would be twice the size.
 // Protocol (spawner.ts is the other end), one JSON object per line:
-//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"},"cwd"?,"uid"?,"gid"?,"captureStderr"?}
+//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"},"cwd"?,"uid"?,"gid"?,"sandbox"?,"captureStderr"?}
 //   out: {"op":"spawned","id":N,"pid":P} | {"op":"failed","id":N,"error"} | {"op":"exited","id":N,"code","signal","stderr"?}
 // With captureStderr (the borglet's own commands: mount, umount), the first STDERR_KEPT
 // characters of stderr come back with the exit instead of going to the stderr file.
 // A record's fields are written to its path with the task's pid and start time added, and
 // removed at the exit if it still names that pid (a newer incarnation may have replaced it).
+// A sandbox (with uid and gid) is made afresh for the run, theirs alone (0700), and is its
+// working directory: that file work is done here too, not on the borglet's loop.
 import { spawn } from "node:child_process";
-import { closeSync, fchownSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, closeSync, fchownSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createInterface } from "node:readline";
 
 const STDERR_KEPT = 4096;
@@ -49,7 +51,7 @@ function removeRecordIfOurs(path, pid) {
 }
 
 /**
- * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> }; cwd?: string; uid?: number; gid?: number; captureStderr?: boolean }} request
+ * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> }; cwd?: string; uid?: number; gid?: number; sandbox?: string; captureStderr?: boolean }} request
  */
 function start(request) {
   let stdout;
@@ -63,13 +65,18 @@ function start(request) {
     if (typeof request.uid === "number" && typeof request.gid === "number") {
       fchownSync(stdout, request.uid, request.gid);
       if (typeof stderr === "number") fchownSync(stderr, request.uid, request.gid);
+      if (typeof request.sandbox === "string") {
+        rmSync(request.sandbox, { recursive: true, force: true });
+        mkdirSync(request.sandbox, { recursive: true, mode: 0o700 });
+        chownSync(request.sandbox, request.uid, request.gid);
+      }
     }
     // Its own process group: it outlives the borglet, and a stop reaches all it forked.
     child = spawn(request.file, request.args, {
       detached: true,
       stdio: ["ignore", stdout, stderr],
       ...(request.env === undefined ? {} : { env: request.env }),
-      ...(typeof request.cwd === "string" ? { cwd: request.cwd } : {}),
+      ...(typeof request.sandbox === "string" ? { cwd: request.sandbox } : typeof request.cwd === "string" ? { cwd: request.cwd } : {}),
       ...(typeof request.uid === "number" && typeof request.gid === "number" ? { uid: request.uid, gid: request.gid } : {}),
     });
     child.stderr?.setEncoding("utf8").on("data", (/** @type {string} */ chunk) => {

@@ -28,6 +28,8 @@ export interface SpawnRequest {
   /** run as this uid and gid (the helper runs as root); its log files are made theirs alone */
   uid?: number;
   gid?: number;
+  /** with uid and gid: a directory made afresh for the run, theirs alone, and its working directory */
+  sandbox?: string;
   /** its stderr comes back with its exit (the start of it) instead of going to the `stderr` file */
   captureStderr?: boolean;
 }
@@ -136,11 +138,11 @@ export class Spawner {
     if (helper?.stdin === undefined || helper.stdin === null || helper.exitCode !== null || helper.signalCode !== null) return;
     while (this.asked < this.maxInFlight && this.queue.length > 0) {
       const entry = this.queue.shift()!;
-      const { file, args, env, stdout, stderr, record, cwd, uid, gid, captureStderr } = entry.request;
+      const { file, args, env, stdout, stderr, record, cwd, uid, gid, sandbox, captureStderr } = entry.request;
       entry.state = "asked";
       this.asked += 1;
       this.entries.set(entry.id, entry);
-      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record, cwd, uid, gid, captureStderr })}\n`);
+      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record, cwd, uid, gid, sandbox, captureStderr })}\n`);
     }
   }
 

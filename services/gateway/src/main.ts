@@ -58,9 +58,11 @@ app.addContentTypeParser("application/yaml", { parseAs: "string" }, (_request, b
 app.setErrorHandler((error, request, reply) => {
   const { status, body } = httpError(error);
   if (status >= 500) log.error({ err: error, url: request.url }, "request failed");
+  request.failureCode = body.error.code;
   void reply.code(status).send(body);
 });
 app.setNotFoundHandler((request, reply) => {
+  request.failureCode = "not_found";
   void reply.code(404).send({ error: { code: "not_found", message: `no route ${request.method} ${request.url}; see README § HTTP API` } });
 });
 const cells = flags.cells.length > 0 ? flags.cells : [flags.cell];

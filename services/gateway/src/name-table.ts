@@ -1,6 +1,6 @@
 import type { KV } from "@nats-io/kv";
 import { bnsBucket, bnsRecordSchema, BNS_DOMAIN, jobId, taskId, type BnsRecord, type BnsTask } from "@corral/contracts";
-import { openKvBucket, type Logger, type NatsConnection } from "@corral/kit";
+import { openKvBucket, safeJson, type Logger, type NatsConnection } from "@corral/kit";
 
 /** What a name resolves to: tasks with an address and their own names (SRV targets), and the job's record. */
 export interface Resolution {
@@ -88,12 +88,4 @@ export class NameTable implements NameResolver {
 
 function hasHost(task: BnsTask | undefined): task is BnsTask & { host: string } {
   return task?.host !== undefined;
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

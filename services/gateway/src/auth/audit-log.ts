@@ -6,6 +6,8 @@ declare module "fastify" {
   interface FastifyRequest {
     /** the job or user a change is about, where the route knows it better than its URL says (a submission's job id) */
     auditTarget: string | undefined;
+    /** the error code the request was answered with, as the gateway's error handlers set it */
+    failureCode: string | undefined;
   }
 }
 
@@ -37,6 +39,7 @@ export class AuditLog {
   /** Records each change once it has been answered. */
   recordChanges(app: FastifyInstance): void {
     app.decorateRequest("auditTarget", undefined);
+    app.decorateRequest("failureCode", undefined);
     app.addHook("onResponse", async (request, reply) => {
       if (SAFE_METHODS.has(request.method)) return;
       const route = `${request.method} ${request.routeOptions.url ?? request.url.split("?")[0]}`;
@@ -57,7 +60,7 @@ export class AuditLog {
       address: request.ip,
       status,
       outcome: status < 400 ? "ok" : status < 500 ? "refused" : "failed",
-      ...(status >= 400 ? { code: codeOf(status) } : {}),
+      ...(request.failureCode === undefined ? {} : { code: request.failureCode }),
       gateway: this.gateway,
     };
   }
@@ -67,10 +70,4 @@ export class AuditLog {
       this.log.error({ err: (error as Error).message, action: record.action, user: record.user, target: record.target }, "could not write an audit record");
     });
   }
-
-}
-
-const CODES: Readonly<Record<number, string>> = { 400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found", 409: "conflict", 413: "too_large", 503: "unavailable" };
-function codeOf(status: number): string {
-  return CODES[status] ?? String(status);
 }

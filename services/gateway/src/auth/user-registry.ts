@@ -1,6 +1,6 @@
 import { KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
 import { CorralError, userRecordSchema, usersBucket, type Identity, type Role, type UserRecord, type UserView } from "@corral/contracts";
-import { newToken, openKvBucket, tokenSha256, type Logger, type NatsConnection } from "@corral/kit";
+import { newToken, openKvBucket, safeJson, tokenSha256, type Logger, type NatsConnection } from "@corral/kit";
 
 const KEY_PREFIX = "user.";
 
@@ -127,13 +127,5 @@ export class UserRegistry {
     if (known?.record !== undefined) this.byToken.delete(known.record.tokenSha256);
     this.byName.set(name, { record, revision });
     if (record !== undefined) this.byToken.set(record.tokenSha256, record);
-  }
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
   }
 }

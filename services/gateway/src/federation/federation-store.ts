@@ -1,7 +1,7 @@
 import type { KV } from "@nats-io/kv";
 import { z } from "zod";
 import { CorralError, FEDERATION_BUCKET, federatedJobRecordSchema, type FederatedJobRecord } from "@corral/contracts";
-import { openKvBucket, type Logger, type NatsConnection } from "@corral/kit";
+import { openKvBucket, safeJson, type Logger, type NatsConnection } from "@corral/kit";
 
 const LEASE_KEY = "reconciler";
 const JOB_PREFIX = "job.";
@@ -197,12 +197,4 @@ export class FederationStore {
 function isWrongRevision(error: unknown): boolean {
   const message = String((error as Error)?.message ?? error);
   return /wrong last sequence|key exists|10071/i.test(message);
-}
-
-function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
 }

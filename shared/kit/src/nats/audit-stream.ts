@@ -3,7 +3,8 @@ import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import { auditRecordSchema, auditStream, subjects, UNKNOWN_CALLER, type AuditRecord } from "@corral/contracts";
 import type { Logger } from "../logger.js";
 import { ensureKeptStream } from "./kept-stream.js";
-import { readStreamOnce, safeJson } from "./stream-reads.js";
+import { safeJson } from "../safe-json.js";
+import { readStreamOnce } from "./stream-reads.js";
 
 const KEEP_FOR_MS = 90 * 24 * 60 * 60_000;
 const KEEP_BYTES = 1024 ** 3;

@@ -2,7 +2,8 @@ import { DeliverPolicy } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
 import { ensureKeptStream } from "./kept-stream.js";
-import { readStreamOnce, safeJson } from "./stream-reads.js";
+import { safeJson } from "../safe-json.js";
+import { readStreamOnce } from "./stream-reads.js";
 import { HISTORY_MESSAGES_PER_JOB, historyBatchSchema, historyStream, subjects, type HistoryEntry } from "@corral/contracts";
 
 const HISTORY_MAX_AGE_MS = 7 * 24 * 60 * 60_000;

@@ -39,11 +39,3 @@ export async function readStreamOnce<T>(
     await consumer.delete().catch(() => {});
   }
 }
-
-export function safeJson(text: string): unknown {
-  try {
-    return JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-}
