@@ -1,7 +1,6 @@
 import test from "ava";
 import { execFileSync } from "node:child_process";
 import { jetstreamManager } from "@nats-io/jetstream";
-import { connect } from "@nats-io/transport-node";
 import type { CellSummary, FederatedJobView } from "@corral/contracts";
 import { eventually, TestCell } from "@corral/testkit";
 
@@ -70,7 +69,7 @@ test.serial("each cell has a nats-server of its own; its services and JetStream 
   t.deepEqual(await health(), { a: "healthy", b: "healthy", c: "healthy" });
 
   // From a's server, every cell's names bucket is reachable, and lives in its own cell's cluster.
-  const nc = await connect({ servers: cells.cell.nats });
+  const nc = await cells.connectAs("operator");
   try {
     const jsm = await jetstreamManager(nc);
     for (const cell of ["a", "b", "c"]) t.is((await jsm.streams.info(`KV_corral_${cell}_names`)).cluster?.name, cell, `cell ${cell}'s names bucket`);

@@ -1,6 +1,6 @@
 import test from "ava";
 import { execFile } from "node:child_process";
-import { mkdtempSync, readFileSync, statSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -207,7 +207,7 @@ test("every change asked of the cell is audited: who, what, which, from where, a
   t.is((await cell.client.send("GET", "/v1/audit?since=yesterday")).status, 400);
 });
 
-test("Redis wants the cell's password, which, like every token, is on no command line and in no log", async (t) => {
+test("Redis wants the cell's password, which, like every token, NATS seed and the leader's key, is on no command line and in no log", async (t) => {
   const password = cell.redisPassword!;
   t.truthy(password);
   t.is(statSync(cell.cell.redisPasswordFile!).mode & 0o777, 0o600);
@@ -229,12 +229,17 @@ test("Redis wants the cell's password, which, like every token, is on no command
   // The checkpoint commands find the local cell's password themselves.
   t.regex(await corral(["--dir", cell.cell.dir, "checkpoint", "inspect", "--json"]), /"cell": "identity"|"cell":/);
 
-  const secrets = [password, cell.adminToken, ...Object.values(tokens)];
+  // Every process's NATS seed, and the masters' leader key, are secrets too: each in a file of mode 600.
+  const auth = cell.cell.natsAuth!;
+  const seeds = readdirSync(auth.dir).filter((file) => file.endsWith(".nk")).map((file) => join(auth.dir, file));
+  t.true(seeds.length >= cell.cell.processes.filter((p) => !["nats", "redis"].includes(p.role)).length, "a seed for every service");
+  for (const file of [...seeds, cell.cell.leaderKey!.privateKeyFile]) t.is(statSync(file).mode & 0o777, 0o600, file);
+  const leaderKeyLines = readFileSync(cell.cell.leaderKey!.privateKeyFile, "utf8").split("\n").filter((line) => line.length > 40);
+  const secrets = [password, cell.adminToken, ...Object.values(tokens), ...seeds.map((file) => readFileSync(file, "utf8").trim()), ...leaderKeyLines];
   for (const started of cell.cell.processes) {
     const commandLine = readFileSync(`/proc/${started.pid}/cmdline`, "utf8");
     for (const secret of secrets) t.false(commandLine.includes(secret), `${started.name}'s command line`);
   }
-  const { readdirSync } = await import("node:fs");
   const logs = join(cell.cell.dir, "logs");
   for (const file of readdirSync(logs)) {
     const text = readFileSync(join(logs, file), "utf8");

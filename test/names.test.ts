@@ -3,7 +3,6 @@ import { execFile } from "node:child_process";
 import { promisify } from "node:util";
 import { Kvm } from "@nats-io/kv";
 import { bnsBucket, bnsRecordSchema } from "@corral/contracts";
-import { connectNats, createLogger } from "@corral/kit";
 import { eventually, TestCell } from "@corral/testkit";
 
 const run = promisify(execFile);
@@ -42,7 +41,7 @@ test.serial("every task has a name that dig resolves: A for the task, SRV with p
   t.regex(stdout, /status: REFUSED/, "not a recursive resolver");
 
   // The registry itself is a watchable NATS KV bucket with the job's size and healthy tasks.
-  const nc = await connectNats(cell.cell.nats, "test", createLogger("test", cell.cell.cell));
+  const nc = await cell.connectAs("operator");
   const kv = await new Kvm(nc).open(bnsBucket(cell.cell.cell));
   const record = bnsRecordSchema.parse(JSON.parse((await kv.get("web.tester.local.corral"))!.string()));
   t.is(record.size, 2);

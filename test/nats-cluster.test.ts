@@ -1,7 +1,7 @@
 import test from "ava";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
 import { Kvm } from "@nats-io/kv";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { bnsBucket, historyStream, subjects, submissionOutcomeSchema, submitStreamName, type SubmissionOutcome } from "@corral/contracts";
 import { createLogger, ensureWorkQueue } from "@corral/kit";
 import { TestCell, eventually, sleeperJob } from "@corral/testkit";
@@ -12,7 +12,7 @@ let cell: TestCell;
 let nc: NatsConnection;
 test.before(async () => {
   cell = await TestCell.start("nats-cluster", { masters: 2, borglets: 1, natsServers: 3 });
-  nc = await connect({ servers: cell.cell.nats.split(","), maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  nc = await cell.connectAs("operator");
   await cell.leader();
 });
 test.after.always(async () => {
@@ -35,7 +35,7 @@ async function submitOnStream(id: string, name: string): Promise<SubmissionOutco
   // publish is refused for a moment; a client sends again, as the idempotent id allows.
   await eventually("the stream takes the submission", async () => {
     try {
-      return await jetstream(nc).publish(subjects.submitStream(cell.cell.cell), JSON.stringify({ id, user: "tester", format: "borg", source: spec(name) }), { msgID: id });
+      return await jetstream(nc).publish(subjects.submitStream(cell.cell.cell, "tester"), JSON.stringify({ id, user: "tester", format: "borg", source: spec(name) }), { msgID: id });
     } catch {
       return undefined;
     }

@@ -1,5 +1,5 @@
 import test from "ava";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { decode, encode, listenersOf, REPLY_TYPE, seal } from "@corral/contracts";
 import { TestCell, eventually } from "@corral/testkit";
 
@@ -7,7 +7,8 @@ let cell: TestCell;
 let nc: NatsConnection;
 test.before(async () => {
   cell = await TestCell.start("refusals", { borglets: 2 });
-  nc = await connect({ servers: cell.cell.nats });
+  // As the cell owner's tools: every listener is reachable, to be sent garbage.
+  nc = await cell.connectAs("operator");
 });
 test.after.always(async () => {
   await nc?.drain().catch(() => {});

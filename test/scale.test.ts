@@ -1,13 +1,13 @@
 import test from "ava";
 import { scaleJob, subjects, type JobView } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, type NatsConnection } from "@corral/kit";
+import { callRpc, type NatsConnection } from "@corral/kit";
 import { TestCell, eventually, processExists } from "@corral/testkit";
 
 let cell: TestCell;
 let nc: NatsConnection;
 test.before(async () => {
   cell = await TestCell.start("scale", { masters: 1, borglets: 2 });
-  nc = await connectNats(cell.cell.nats, "test", createLogger("test", cell.cell.cell));
+  nc = await cell.connectAs("operator");
 });
 test.after.always(async () => {
   await nc?.drain().catch(() => {});

@@ -1,18 +1,23 @@
 import test from "ava";
 import { jetstream, jetstreamManager } from "@nats-io/jetstream";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import type { NatsConnection } from "@nats-io/transport-node";
 import { subjects, submissionOutcomeSchema, submitStreamName, type SubmissionOutcome } from "@corral/contracts";
 import { TestCell, eventually } from "@corral/testkit";
 
 let cell: TestCell;
+/** the test user's producer: it may publish only under its own user */
 let nc: NatsConnection;
+/** the cell owner's tools, for what a producer may not do (manage streams) */
+let operator: NatsConnection;
 test.before(async () => {
   cell = await TestCell.start("submit-stream", { masters: 2, borglets: 1 });
-  nc = await connect({ servers: cell.cell.nats });
+  nc = await cell.connectAs("submit-tester");
+  operator = await cell.connectAs("operator");
   await cell.leader(); // the first leader creates the stream
 });
 test.after.always(async () => {
   await nc?.drain().catch(() => {});
+  await operator?.drain().catch(() => {});
   await cell?.stop();
 });
 
@@ -23,8 +28,8 @@ const spec = (name: string) => `job ${name} = {
   replicas = 1
 }`;
 
-/** Publishes a submission to the durable stream (as any NATS client would) and waits for its outcome. */
-async function submit(body: unknown, id: string): Promise<SubmissionOutcome> {
+/** Publishes a submission to the durable stream (as a producer would, under its user) and waits for its outcome. */
+async function submit(body: unknown, id: string, as: { nc: NatsConnection; user: string } = { nc, user: "tester" }): Promise<SubmissionOutcome> {
   const outcome = new Promise<SubmissionOutcome>((resolve) => {
     const sub = nc.subscribe(subjects.submissionOutcome(cell.cell.cell, id), {
       max: 1,
@@ -32,7 +37,7 @@ async function submit(body: unknown, id: string): Promise<SubmissionOutcome> {
     });
     void sub;
   });
-  await jetstream(nc).publish(subjects.submitStream(cell.cell.cell), JSON.stringify(body));
+  await jetstream(as.nc).publish(subjects.submitStream(cell.cell.cell, as.user), JSON.stringify(body));
   return outcome;
 }
 
@@ -57,8 +62,20 @@ test.serial("a bad spec is rejected with the field; a malformed message is refus
   const malformed = await submit({ id: "bad-2", user: "Not Valid", format: "borg", source: "x" }, "bad-2");
   t.is(malformed.status, "rejected");
   t.regex(malformed.status === "rejected" ? malformed.error.message : "", /user/);
-  await jetstream(nc).publish(subjects.submitStream(cell.cell.cell), "not json at all");
+  await jetstream(nc).publish(subjects.submitStream(cell.cell.cell, "tester"), "not json at all");
   for (const p of cell.cell.processes) t.true(cell.alive(p.name), `${p.name} survived`);
+});
+
+test.serial("a submission is the job of the user it was published as: another user in it is refused, and the operator may publish as anyone", async (t) => {
+  const claimed = await submit({ id: "claims-1", user: "mallory", format: "borg", source: spec("claimed") }, "claims-1");
+  t.is(claimed.status, "rejected");
+  t.is(claimed.status === "rejected" ? claimed.error.code : "", "forbidden");
+  t.regex(claimed.status === "rejected" ? claimed.error.message : "", /published as "tester"/);
+  const unnamed = await submit({ id: "unnamed-1", format: "borg", source: spec("unnamed") }, "unnamed-1");
+  t.is(unnamed.status === "accepted" ? unnamed.job : unnamed.status, "unnamed.tester.local", "without user, the publisher's");
+  const forAlice = await submit({ id: "alice-1", format: "borg", source: spec("forher") }, "alice-1", { nc: operator, user: "alice" });
+  t.is(forAlice.status === "accepted" ? forAlice.job : forAlice.status, "forher.alice.local");
+  t.false((await cell.jobs()).some((job) => job.name === "claimed"));
 });
 
 test.serial("what is published while no master leads is processed once one is elected", async (t) => {
@@ -89,14 +106,14 @@ test.serial("an HTTP submission retried with the same Idempotency-Key is answere
 });
 
 test.serial("a leader whose submission stream cannot be set up leads anyway, and consumes the stream once it can", async (t) => {
-  const jsm = await jetstreamManager(nc);
+  const jsm = await jetstreamManager(operator);
   const masters = cell.cell.processes.filter((p) => p.role === "master").map((p) => p.name);
   for (const name of masters) cell.kill(name, "SIGKILL");
   for (const name of masters) await cell.exited(name);
   // Another stream holds the submission subject: JetStream refuses the cell's own stream while it exists.
   const stream = submitStreamName(cell.cell.cell);
   await jsm.streams.delete(stream);
-  await jsm.streams.add({ name: "blocker", subjects: [subjects.submitStream(cell.cell.cell)] });
+  await jsm.streams.add({ name: "blocker", subjects: [subjects.submitStreamAll(cell.cell.cell)] });
   for (const name of masters) await cell.restart(name);
   // Restarted masters on a busy machine can take longer to elect than the gateway's leader wait.
   await cell.leader(90_000);

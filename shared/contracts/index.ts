@@ -28,3 +28,5 @@ export * from "./src/selector.js";
 export * from "./src/federation.js";
 export * from "./src/identity.js";
 export * from "./src/audit.js";
+export * from "./src/image-buckets.js";
+export * from "./src/nats-permissions.js";

@@ -14,3 +14,5 @@ export * from "./src/teardown.js";
 export * from "./src/local-cell.js";
 export * from "./src/host-network.js";
 export * from "./src/cell-secrets.js";
+export * from "./src/nats-clients.js";
+export * from "./src/cell-clients.js";

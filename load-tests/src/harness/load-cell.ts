@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { ApiError, GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type JobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type Logger, type NatsConnection } from "@corral/kit";
-import { adminTokenOf, HostNetwork, startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions } from "@corral/launcher";
+import { adminTokenOf, admitNatsClients, HostNetwork, operatorCredentialsOf, startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 
@@ -97,7 +97,7 @@ export class LoadCell {
     const hosts = runHosts === undefined ? {} : { hosts: runHosts };
     const cell = await startLocalCell({ ...settings, ...hosts, hollow: { processes: 0, machinesEach: 0 }, dir, dieWithStarter: true, admin: LOAD_USER, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
-    const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
+    const nc = await connectNats(cell.nats, "load-test", log, undefined, operatorCredentialsOf(cell)).catch(async (error: unknown) => {
       await stopStartedCell(cell, 2000);
       throw error;
     });
@@ -122,7 +122,7 @@ export class LoadCell {
     process.stderr.write(`  cell directory ${dir} (the cell stops with this run, however it ends)\n`);
     const cell = await startLocalCell({ masters: 3, heartbeatMs: 1000, downAfterMs: 6000, ...options, dir, dieWithStarter: true, admin: LOAD_USER, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
-    const nc = await connectNats(cell.nats, "load-test", log).catch(async (error: unknown) => {
+    const nc = await connectNats(cell.nats, "load-test", log, undefined, operatorCredentialsOf(cell)).catch(async (error: unknown) => {
       await stopStartedCell(cell, 2000);
       throw error;
     });
@@ -145,9 +145,12 @@ export class LoadCell {
     const empty = await this.masterStats(true);
     // On a multi-host cell, hollow-i runs on host i mod N.
     const network = this.network;
+    const names = Array.from({ length: hollow.processes }, (_, i) => `hollow-${i}`);
+    await admitNatsClients(this.cell, names.map((name) => ({ name, grant: { role: "hollow", cell: this.cell.cell } })));
+    const signIn = { natsAuth: this.cell.natsAuth!, leaderKey: this.cell.leaderKey! };
     for (let i = 0; i < hollow.processes; i++) {
       const on = network === undefined ? {} : { on: network.placement(network.hosts[i % network.hosts.length]!) };
-      this.cell.processes.push(startHollowBorglet(this.cell, i, hollow.machinesEach, { ...settings, ...on }));
+      this.cell.processes.push(startHollowBorglet({ ...this.cell, ...signIn }, i, hollow.machinesEach, { ...settings, ...on, name: names[i]! }));
     }
     writeCellFile(this.cell);
     process.stderr.write(`  ${hollow.processes} hollow borglets with ${machines} machines started; waiting for them to register\n`);

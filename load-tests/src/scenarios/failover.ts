@@ -65,7 +65,7 @@ export const failover = defineScenario({
         for (let i = 0; producing; i++) {
           const id = `stream-${i}`;
           await js
-            .publish(subjects.submitStream(cell.cell.cell), JSON.stringify({ id, user: "loadtest", format: "borg", source: tinyJob(`streamed_${i}`) }))
+            .publish(subjects.submitStream(cell.cell.cell, "loadtest"), JSON.stringify({ id, user: "loadtest", format: "borg", source: tinyJob(`streamed_${i}`) }))
             .catch(() => undefined);
           await sleep(50);
         }

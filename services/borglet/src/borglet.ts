@@ -11,7 +11,7 @@ import {
   type Resources,
   type TaskEvent,
 } from "@corral/contracts";
-import { publishEvent, serveRpc, subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { publishEvent, serveRpc, subscribeEvents, type LeaderVerifier, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { TaskListReporter } from "./task-list-reporter.js";
 import { SlicedQueue } from "./sliced-queue.js";
 import type { TaskExit } from "./host-task.js";
@@ -40,6 +40,8 @@ export interface BorgletOptions {
   heartbeatMs: number;
   /** the address tasks are reached at */
   host: string;
+  /** checks the leader's signature of a term before its commands are obeyed */
+  leader: LeaderVerifier;
 }
 
 /**
@@ -123,7 +125,11 @@ export class Borglet {
     this.events.flush();
   }
 
-  /** The epoch fence: commands from a master older than the newest seen, or for another machine, are refused. */
+  /**
+   * The epoch fence: commands from a master older than the newest seen, for another machine,
+   * or whose term the leader's key did not sign, are refused. Without the signature check,
+   * one forged command with a huge epoch would fence every real leader out.
+   */
   obey(envelope: Envelope<LeaseBatch>): void {
     const epoch = envelope.epoch;
     if (epoch === undefined || epoch < this.epochSeen) {
@@ -132,6 +138,10 @@ export class Borglet {
     }
     if (envelope.body.node !== this.options.name) {
       this.log.warn({ node: envelope.body.node }, "refused commands addressed to another machine");
+      return;
+    }
+    if (!this.options.leader.verifiesTerm(this.options.cell, epoch, envelope.body.termSignature)) {
+      this.log.warn({ epoch, epochSeen: this.epochSeen }, "refused commands whose term the leader's key did not sign (a forged or foreign leader)");
       return;
     }
     this.epochSeen = epoch;

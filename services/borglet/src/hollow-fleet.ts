@@ -1,5 +1,5 @@
 import { heartbeatWanted, leaseBatch, nodeFromSubject, subjects } from "@corral/contracts";
-import { subscribeEvents, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { subscribeEvents, type LeaderVerifier, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { Borglet } from "./borglet.js";
 import type { HollowMachineSpec } from "./hollow-machines.js";
 import { SimulatedPids, SimulatedRuntime } from "./simulated-runtime.js";
@@ -9,6 +9,8 @@ export interface HollowFleetOptions {
   host: string;
   portRange: [number, number];
   heartbeatMs: number;
+  /** one for the fleet: a term is verified once, not once per machine */
+  leader: LeaderVerifier;
 }
 
 /**
@@ -33,7 +35,7 @@ export class HollowFleet {
     // A task's start and exit are routine here, thousands a second: only what goes wrong is logged.
     const machineLog = log.child({}, { level: "warn" });
     for (const spec of specs) {
-      const borglet = new Borglet(nc, { cell: options.cell, name: spec.name, host: options.host, capacity: spec.capacity, attributes: spec.attributes, portRange: options.portRange, heartbeatMs: options.heartbeatMs }, runtime, machineLog);
+      const borglet = new Borglet(nc, { cell: options.cell, name: spec.name, host: options.host, capacity: spec.capacity, attributes: spec.attributes, portRange: options.portRange, heartbeatMs: options.heartbeatMs, leader: options.leader }, runtime, machineLog);
       this.machines.set(spec.name, borglet);
     }
   }

@@ -2,7 +2,7 @@ import { mkdirSync, statSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
-import { borgletCgroupPath, flag, parsedFlag, startService } from "@corral/kit";
+import { borgletCgroupPath, flag, fromFlag, LeaderVerifier, parsedFlag, startService } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { HostRuntime } from "./host-runtime.js";
@@ -70,12 +70,18 @@ const { flags, log, metrics, nc, onStop } = await startService({
         .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
       { multiple: true },
     ),
+    leaderPublicKeyFile: flag(
+      "the file (PEM) of the masters' public key: commands are obeyed only in a term it verifies; `corral cell credentials` makes it",
+      z.string({ error: "required: the masters' public key file (`corral cell credentials` makes one)" }).min(1, "required: the masters' public key file (`corral cell credentials` makes one)"),
+    ),
     hollow: flag("simulate this many machines, named <name>-<i>, with no processes (scale tests); 0: a real borglet", wholeNumber("1000").min(0).max(200_000), { default: "0" }),
     seed: flag("the seed of the hollow machines' shapes", wholeNumber("1"), { default: "1" }),
   },
   logFields: (flags) => ({ node: flags.name }),
   connectionName: (flags) => `${flags.name}@${flags.cell}`,
 });
+// Before anything runs: a borglet that cannot check the leader's term must not start.
+const leader = fromFlag(() => LeaderVerifier.fromFile(flags.leaderPublicKeyFile), "corral-borglet");
 if (flags.hollow > 0) {
   await runHollow();
 } else {
@@ -87,7 +93,7 @@ async function runHollow(): Promise<void> {
   const fleet = new HollowFleet(
     nc,
     hollowMachines(flags.name, flags.hollow, flags.seed),
-    { cell: flags.cell, host: flags.host, portRange: flags.ports, heartbeatMs: flags.heartbeat },
+    { cell: flags.cell, host: flags.host, portRange: flags.ports, heartbeatMs: flags.heartbeat, leader },
     log,
   );
   fleet.start();
@@ -167,6 +173,7 @@ async function runReal(): Promise<void> {
       attributes: flags.attribute,
       portRange: flags.ports,
       heartbeatMs: flags.heartbeat,
+      leader,
     },
     runtime,
     log,

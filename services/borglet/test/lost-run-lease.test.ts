@@ -3,13 +3,13 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { leaseBatch, subjects, taskEventBatch, type Lease, type TaskEvent } from "@corral/contracts";
-import { connectNats, createLogger, publishEvent, subscribeEvents, type NatsConnection } from "@corral/kit";
+import { connectNats, createLogger, LeaderSigner, LeaderVerifier, newLeaderKeyPair, publishEvent, subscribeEvents, type NatsConnection } from "@corral/kit";
 import { eventually, startTestNats, type TestServer } from "@corral/testkit";
 import { Borglet } from "../src/borglet.js";
 import { HostRuntime } from "../src/host-runtime.js";
 
-// The leader's side is played by the test: it sends leases as a leader of epoch 1 would and
-// reads the events the borglet reports.
+// The leader's side is played by the test: it sends leases as a leader of epoch 1 would,
+// signed with the masters' key, and reads the events the borglet reports.
 const CELL = "lost-run";
 const NODE = "m0";
 let nats: TestServer;
@@ -17,6 +17,8 @@ let nc: NatsConnection;
 let borglet: Borglet;
 let dataDir: string;
 const events: TaskEvent[] = [];
+const masters = newLeaderKeyPair();
+const signer = LeaderSigner.fromPem(masters.privateKey);
 
 test.before(async () => {
   nats = await startTestNats("lost-run-lease");
@@ -30,7 +32,7 @@ test.before(async () => {
   const runtime = new HostRuntime({ name: NODE, host: "127.0.0.1", dataDir, binaryPath: ["/bin", "/usr/bin"], logMaxBytes: 2 ** 20, isolation: { ok: false, problem: "not needed here" } }, log);
   borglet = new Borglet(
     nc,
-    { cell: CELL, name: NODE, host: "127.0.0.1", capacity: { cpu: 1, ram: 2 ** 30, disk: 2 ** 30 }, attributes: {}, portRange: [40_000, 40_100], heartbeatMs: 60_000 },
+    { cell: CELL, name: NODE, host: "127.0.0.1", capacity: { cpu: 1, ram: 2 ** 30, disk: 2 ** 30 }, attributes: {}, portRange: [40_000, 40_100], heartbeatMs: 60_000, leader: LeaderVerifier.fromPem(masters.publicKey) },
     runtime,
     log,
   );
@@ -59,7 +61,7 @@ function lease(taskId: string, incarnation: number, args: string[], afterLostRun
 }
 
 function grant(...grants: Lease[]): void {
-  publishEvent(nc, subjects.nodeCommands(CELL, NODE), leaseBatch, CELL, { node: NODE, grants, revokes: [] }, 1);
+  publishEvent(nc, subjects.nodeCommands(CELL, NODE), leaseBatch, CELL, { node: NODE, grants, revokes: [], termSignature: signer.signTerm(CELL, 1) }, 1);
 }
 
 const eventsOf = (taskId: string, incarnation: number, kind: TaskEvent["kind"]) => events.filter((event) => event.taskId === taskId && event.incarnation === incarnation && event.kind === kind);
@@ -94,4 +96,18 @@ test("a lease after a lost run that failed here, or that this machine never saw 
   grant(lease(unseen, 4, ["-c", "exit 0"], 3));
   await eventually("run 4 started", () => eventsOf(unseen, 4, "started")[0], 30_000);
   t.pass();
+});
+
+test("a command with a huge epoch that the masters' key did not sign is refused, and the real leader is still obeyed", async (t) => {
+  const forger = LeaderSigner.fromPem(newLeaderKeyPair().privateKey);
+  const forged = "0.forged.mallory.lost-run";
+  const huge = 2 ** 40;
+  // Signed by another key, then with the real term's signature but a made-up epoch, then with none.
+  for (const termSignature of [forger.signTerm(CELL, huge), signer.signTerm(CELL, 1), ""]) {
+    publishEvent(nc, subjects.nodeCommands(CELL, NODE), leaseBatch, CELL, { node: NODE, grants: [lease(forged, 0, ["-c", "exit 0"])], revokes: [], termSignature }, huge);
+  }
+  const real = "0.after-forgery.alice.lost-run";
+  grant(lease(real, 0, ["-c", "exit 0"]));
+  await eventually("the real leader's lease started", () => eventsOf(real, 0, "started")[0], 30_000);
+  t.is(eventsOf(forged, 0, "started").length, 0, "no forged lease ran");
 });

@@ -5,10 +5,12 @@ import { isSameProcessAlive } from "@corral/kit";
 import { MAX_HOSTS, parseHostCount, readCellFile, startLocalCell, stopLocalCell, type CellFile } from "@corral/launcher";
 import { cellList, positiveInteger, userNameArgument } from "./option-parsers.js";
 import { localCellDir, print } from "./program.js";
+import { addCellCredentialsCommand } from "./cell-credentials-command.js";
 
 /** `corral cell up|status|down`: a local cell's processes, started in the background. */
 export function addCellCommands(program: Command): void {
-  const cell = program.command("cell").description("start, inspect and stop a local cell");
+  const cell = program.command("cell").description("start, inspect and stop a local cell; make a cell's credentials");
+  addCellCredentialsCommand(cell);
 
   cell
     .command("up")

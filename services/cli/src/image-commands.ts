@@ -6,12 +6,13 @@ import { localCellDir, print } from "./program.js";
 interface ImageCellOptions {
   nats?: string;
   cell?: string;
+  natsCredentials?: string;
 }
 
 /** `corral image push|ls`: images in the cell's NATS object store. */
 export function addImageCommands(program: Command): void {
   const image = program.command("image").description("container images in the cell's NATS object store, for jobs with image = 'name:tag'");
-  const cellOf = (options: ImageCellOptions) => imageCell(localCellDir(program), options.nats, options.cell);
+  const cellOf = (options: ImageCellOptions) => imageCell(localCellDir(program), options.nats, options.cell, options.natsCredentials);
 
   image
     .command("push")
@@ -20,6 +21,7 @@ export function addImageCommands(program: Command): void {
     .argument("<name:tag>", "what jobs call it, e.g. web:1.2")
     .option("--nats <url>", "the cell's NATS, instead of the local cell in --dir")
     .option("--cell <name>", "the cell's name (with --nats)")
+    .option("--nats-credentials <file>", "the NKey seed file (mode 600) to sign in to that NATS with; default: the local cell's operator credentials")
     .option("--js-replicas <n>", "copies JetStream keeps of the cell's layer store and image catalog, if this push creates them: 1 on one NATS server, 3 on a cluster", jsReplicas, 1)
     .option("--json", "print JSON for scripts")
     .action(async (file: string, reference: string, options: ImageCellOptions & { json?: boolean; jsReplicas: number }) => {
@@ -32,6 +34,7 @@ export function addImageCommands(program: Command): void {
     .description("the cell's images")
     .option("--nats <url>", "the cell's NATS, instead of the local cell in --dir")
     .option("--cell <name>", "the cell's name (with --nats)")
+    .option("--nats-credentials <file>", "the NKey seed file (mode 600) to sign in to that NATS with; default: the local cell's operator credentials")
     .option("--json", "print JSON for scripts")
     .action(async (options: ImageCellOptions & { json?: boolean }) => {
       const images = await listCellImages(cellOf(options));

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { CorralError } from "@corral/contracts";
-import { connectRedis, parseRedisAddress, redactedRedisAddress, secretFromFlag, ChangeLogReader, CheckpointStore, FencedStore, flag, jsReplicasFlag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
+import { connectRedis, fromFlag, LeaderSigner, parseRedisAddress, redactedRedisAddress, secretFromFlag, ChangeLogReader, CheckpointStore, FencedStore, flag, jsReplicasFlag, LeaderLease, LeaseKeeper, parsedFlag, startService, watchRedis } from "@corral/kit";
 import { parseDuration } from "@corral/spec";
 import { READABLE_RECORDS_VERSIONS, RECORDS_VERSION } from "@corral/state";
 import { POLICIES } from "@corral/scheduling";
@@ -29,6 +29,10 @@ const { flags, log, metrics, nc, onStop } = await startService({
     quota: flag("a quota file (YAML or JSON); empty: no quota, every user unlimited", z.string(), { default: "" }),
     maxJobsPerUser: flag("the most jobs one user may have in the cell, finished ones not yet collected included", z.coerce.number().int("a whole number").min(1), { default: "100000" }),
     maxPendingTasksPerUser: flag("the most tasks of one user that may wait to be placed", z.coerce.number().int("a whole number").min(1), { default: "1000000" }),
+    leaderKeyFile: flag(
+      "the file (mode 600, PEM) of the masters' ed25519 key, which signs each term so that machines take a new epoch only from a real leader; `corral cell credentials` makes one",
+      z.string({ error: "required: the masters' leader key file (`corral cell credentials` makes one)" }).min(1, "required: the masters' leader key file (`corral cell credentials` makes one)"),
+    ),
     redisPasswordFile: flag("a file (mode 600) holding the password of Redis and its Sentinels on its first line; empty: none", z.string(), { default: "" }),
     redisWaitReplicas: flag("Redis replicas that must have each commit before it is acknowledged", z.coerce.number().int("a whole number of replicas").min(0).max(16), { default: "0" }),
     redisWaitTimeout: flag("how long a commit waits for those replicas", duration, { default: "1s" }),
@@ -40,6 +44,7 @@ const { flags, log, metrics, nc, onStop } = await startService({
 });
 const quota = flags.quota === "" ? undefined : loadQuotaFile(flags.quota);
 log.info(quota === undefined ? { quota: "none" } : { quota: flags.quota, users: Object.keys(quota.users).length }, quota === undefined ? "no quota file: every user is unlimited" : "quota loaded");
+const signer = fromFlag(() => LeaderSigner.fromFile(flags.leaderKeyFile), "corral-master");
 const redisPassword = secretFromFlag(flags.redisPasswordFile, "--redis-password-file", "corral-master");
 const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections, password: redisPassword });
 // Commits and won epochs alike wait for the replicas: a promoted replica then has both.
@@ -132,6 +137,7 @@ async function lead(won: number, asked: number): Promise<void> {
     cell: flags.cell,
     name: flags.name,
     epoch: won,
+    signer,
     nc,
     store,
     checkpoints,

@@ -22,7 +22,7 @@ test("batches committed together go out as one task-changes event, one history m
     return batch;
   });
   const { sent, nc } = recorder();
-  CommandBatch.sendAll(batches, nc, "c", 7, 0);
+  CommandBatch.sendAll(batches, nc, "c", { epoch: 7, signature: "sig-7" }, 0);
   const changes = sent.filter((m) => m.subject === subjects.taskEvents("c"));
   t.is(changes.length, 1);
   t.deepEqual(open(changes[0]!.data as Uint8Array, taskChanges.type, "c", taskChanges.body).body.changes.map((c) => [c.taskId, c.state, c.node]), [
@@ -60,7 +60,7 @@ test("a machine's lease batches merge, except a revocation after a grant, which 
     ],
   );
   const { sent, nc } = recorder();
-  CommandBatch.sendAll([grantA, grantB, revokeA], nc, "c", 7, 0);
+  CommandBatch.sendAll([grantA, grantB, revokeA], nc, "c", { epoch: 7, signature: "sig-7" }, 0);
   const toN1 = sent.filter((m) => m.subject === subjects.nodeCommands("c", "n1")).map((m) => open(m.data as Uint8Array, leaseBatch.type, "c", leaseBatch.body));
-  t.deepEqual(toN1.map((e) => [e.epoch, e.body.revokes.length, e.body.grants.length]), [[7, 0, 2], [7, 1, 1]], "in order, fenced with the epoch");
+  t.deepEqual(toN1.map((e) => [e.epoch, e.body.termSignature, e.body.revokes.length, e.body.grants.length]), [[7, "sig-7", 0, 2], [7, "sig-7", 1, 1]], "in order, fenced with the epoch and its signature");
 });

@@ -128,6 +128,8 @@ export const leaseBatch = event(
     node: nodeNameSchema,
     grants: z.array(leaseSchema).max(100_000),
     revokes: z.array(revocationSchema).max(100_000),
+    /** the leader's signature of its term (cell and epoch), which a borglet verifies before it takes a new epoch */
+    termSignature: z.string().max(200),
   }),
 );
 export type LeaseBatch = z.infer<typeof leaseBatch.body>;

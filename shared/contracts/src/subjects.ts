@@ -11,8 +11,10 @@ const root = (cell: string) => `corral.${cell}`;
 export const subjects = {
   /** gateway → leader, request/reply. */
   api: (cell: string, verb: ApiVerb) => `${root(cell)}.api.${verb}`,
+  apiAny: (cell: string) => `${root(cell)}.api.*`,
   /** gateway → any standby, request/reply in a queue group: read-only queries from replicated state. */
   read: (cell: string, verb: "status") => `${root(cell)}.read.${verb}`,
+  readAny: (cell: string) => `${root(cell)}.read.*`,
   /** leader → standbys: the leader gave its lease up (a graceful stop): try for it now. */
   leaseReleased: (cell: string) => `${root(cell)}.lease.released`,
   /** new leader → everyone: a term serves the API now, so a request sent to the dead leader is sent again at once. */
@@ -39,8 +41,12 @@ export const subjects = {
   schedPlan: (cell: string) => `${root(cell)}.sched.plan`,
   /** leader → schedulers: there is new work or freed capacity. */
   schedKick: (cell: string) => `${root(cell)}.sched.kick`,
-  /** anyone → leader: the durable JetStream submit stream (JSON submissions). */
-  submitStream: (cell: string) => `${root(cell)}.submit`,
+  /**
+   * a producer → leader: the durable JetStream submit stream (JSON submissions), under the
+   * user whose submissions they are; NATS lets each producer publish only under its own user.
+   */
+  submitStream: (cell: string, user: string) => `${root(cell)}.submit.${user}`,
+  submitStreamAll: (cell: string) => `${root(cell)}.submit.*`,
   /** leader → the producer: how a stream submission was decided (JSON). */
   submissionOutcome: (cell: string, id: string) => `${root(cell)}.events.submissions.${id}`,
   /** leader → watchers: committed task state changes. */

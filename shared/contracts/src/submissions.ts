@@ -3,14 +3,15 @@ import { ERROR_CODES } from "./errors.js";
 import { userNameSchema } from "./names.js";
 
 /**
- * Event-driven submission: any NATS client publishes this JSON to the cell's submit stream
- * (JetStream, durable). JSON rather than the internal msgpack envelope, so a submission
+ * Event-driven submission: a producer publishes this JSON to the cell's submit stream
+ * (JetStream, durable) on `corral.<cell>.submit.<user>`, with that user's NATS credentials. JSON rather than the internal msgpack envelope, so a submission
  * can come from any tool (`nats pub`, a CI job, another service in any language).
  */
 export const submissionSchema = z.strictObject({
   /** the producer's id for this submission; the same id twice is one submission */
   id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "an id is 1-64 letters, digits, '_' or '-'"),
-  user: userNameSchema,
+  /** whose job it is: the user it was published as (the subject's last token); if given, it must be that user */
+  user: userNameSchema.optional(),
   format: z.enum(["borg", "yaml", "json"]),
   source: z.string().min(1, "the spec source is empty").max(1_000_000),
   file: z.string().max(255).optional(),

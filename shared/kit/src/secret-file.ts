@@ -24,8 +24,13 @@ export function readSecretFile(path: string, flag: string): string {
  */
 export function secretFromFlag(path: string, flag: string, program: string): string | undefined {
   if (path === "") return undefined;
+  return fromFlag(() => readSecretFile(path, flag), program);
+}
+
+/** What a flag's file holds, loaded by `load`; when it cannot be, the reason on stderr and exit status 2, as for any bad flag. */
+export function fromFlag<T>(load: () => T, program: string): T {
   try {
-    return readSecretFile(path, flag);
+    return load();
   } catch (error) {
     process.stderr.write(`${program}: ${(error as Error).message}\n`);
     process.exit(2);

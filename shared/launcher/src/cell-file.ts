@@ -45,6 +45,10 @@ const cellFileSchema = z.object({
   admin: z.object({ user: z.string(), tokenFile: z.string() }).optional(),
   /** the file (mode 600) with the password of the cell's Redis servers and Sentinels (absent in cell files of older versions) */
   redisPasswordFile: z.string().optional(),
+  /** every client's NATS credentials and the servers' authorization config (absent in cell files of older versions) */
+  natsAuth: z.object({ dir: z.string(), config: z.string() }).optional(),
+  /** the masters' leader key and its public half (absent in cell files of older versions) */
+  leaderKey: z.object({ privateKeyFile: z.string(), publicKeyFile: z.string() }).optional(),
 });
 export type CellFile = z.infer<typeof cellFileSchema>;
 

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newToken, readSecretFile } from "@corral/kit";
+import { newLeaderKeyPair, newToken, readSecretFile } from "@corral/kit";
 
 /** The local cell's first admin: the name, and the file (mode 600) holding its token, which the gateway and the CLI both read. */
 export interface CellAdmin {
@@ -26,6 +26,25 @@ export function ensureAdminToken(dir: string, user: string): CellAdmin {
  */
 export function ensureRedisPassword(dir: string): string {
   return ensureSecretFile(join(dir, "redis.password"), () => randomBytes(32).toString("base64url"), "the cell's Redis password");
+}
+
+/** The masters' key that signs each leader's term (mode 600), and its public half for the borglets. */
+export interface LeaderKeyFiles {
+  privateKeyFile: string;
+  publicKeyFile: string;
+}
+
+/** The cell's leader key pair, made on the first start and kept after, as the cell's other secrets. */
+export function ensureLeaderKey(dir: string): LeaderKeyFiles {
+  const files = { privateKeyFile: join(dir, "leader.key"), publicKeyFile: join(dir, "leader.pub") };
+  if (existsSync(files.privateKeyFile) && existsSync(files.publicKeyFile)) {
+    readSecretFile(files.privateKeyFile, "the cell's leader key");
+    return files;
+  }
+  const pair = newLeaderKeyPair();
+  writeFileSync(files.privateKeyFile, pair.privateKey, { mode: 0o600 });
+  writeFileSync(files.publicKeyFile, pair.publicKey, { mode: 0o644 });
+  return files;
 }
 
 function ensureSecretFile(path: string, make: () => string, what: string): string {

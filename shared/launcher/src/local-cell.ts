@@ -4,9 +4,11 @@ import { bnsBucket, CorralError } from "@corral/contracts";
 import { freePort, freePortRange, shareReservations } from "./ports.js";
 import { cellFilePath, readCellFile, writeCellFile, type CellFile } from "./cell-file.js";
 import { type StartedProcess } from "./processes.js";
-import { isSameProcessAlive } from "@corral/kit";
+import { isSameProcessAlive, readNatsCredentials } from "@corral/kit";
 import { prepareCellDir } from "./cell-binaries.js";
-import { DEFAULT_ADMIN, ensureAdminToken, ensureRedisPassword } from "./cell-secrets.js";
+import { DEFAULT_ADMIN, ensureAdminToken, ensureLeaderKey, ensureRedisPassword } from "./cell-secrets.js";
+import { authorizeNatsClients, natsAuthOf, natsCredentialsFile, OPERATOR_CLIENT } from "./nats-clients.js";
+import { cellClients, operatorClients } from "./cell-clients.js";
 import { startNatsServer, startRedisServer, waitForJetStream } from "./servers.js";
 import { startNatsCluster, startSentinelGroup, startSuperCluster, type StartContext } from "./server-groups.js";
 import { LOOPBACK } from "./processes.js";
@@ -16,7 +18,7 @@ import { stopProcesses } from "./teardown.js";
 import type { CellOptions } from "./cell-options.js";
 import { waitForMachinesUp } from "./cell-readiness.js";
 import { startMultiHostCell } from "./multi-host-cell.js";
-import { borgletArgs, gatewayArgs, launchService, masterArgs, metricsArgs, metricsPortFor, schedulerArgs, startHollowBorglet } from "./service-launch.js";
+import { borgletArgs, gatewayArgs, launchService, masterArgs, metricsArgs, metricsPortFor, schedulerArgs, startHollowBorglet, type CellSignIn } from "./service-launch.js";
 
 // The cell file, the teardown, the starter guard, the options and the service command lines
 // were split out of this file; they are still exported from here, so callers import the
@@ -101,25 +103,39 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     processes,
     admin: ensureAdminToken(dir, options.admin ?? DEFAULT_ADMIN),
     redisPasswordFile: ensureRedisPassword(dir),
+    natsAuth: natsAuthOf(dir),
+    leaderKey: ensureLeaderKey(dir),
   };
+  const signIn = { natsAuth: cell.natsAuth!, leaderKey: cell.leaderKey! };
   if (federated) {
     cell.cells = cellNames.map((name, i) => ({ cell: name, redis: `redis://127.0.0.1:${redisPorts[i]}`, ...(natsPerCell ? { nats: natsUrl(i) } : {}) }));
   }
   if (federated || gatewayCount > 1) cell.gateways = gatewayPorts.map((ports) => `http://127.0.0.1:${ports.http}`);
   // Processes of a federation's cells carry the cell's name: `a-master-0`, `a-borglet-1`.
   const named = (cellName: string, name: string) => (federated ? `${cellName}-${name}` : name);
-  const context: StartContext = { dir, processes, progress, track };
+  const gatewayName = (i: number) => (gatewayCount === 1 ? "gateway" : `gateway-${i}`);
+  // Every process's identity is in the servers' config before the first server starts.
+  authorizeNatsClients(
+    signIn.natsAuth,
+    [
+      ...cellNames.flatMap((cellName) => cellClients(cellName, options, (name) => named(cellName, name))),
+      ...gatewayPorts.map((_, i) => ({ name: gatewayName(i), grant: { role: "gateway" as const, cells: cellNames } })),
+      ...operatorClients(cellNames[0]!, cell.admin!.user),
+    ],
+    "replace",
+  );
+  const context: StartContext = { dir, processes, progress, track, natsSignIn: { authConfig: signIn.natsAuth.config, credentials: readNatsCredentials(natsCredentialsFile(signIn.natsAuth, OPERATOR_CLIENT)) } };
   try {
     if (natsPerCell) await startSuperCluster(context, cellNames, natsPorts);
     else if (natsServers > 1) await startNatsCluster(context, cellNames[0]!, natsPorts.map((port) => ({ port, on: LOOPBACK })));
     else {
       progress(`nats-server on port ${natsPorts[0]}`);
-      await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]!, onSpawned: track });
+      await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]!, onSpawned: track, authConfig: signIn.natsAuth.config });
     }
     let borglets = 0;
     const portRanges: [number, number][] = [];
     for (const [c, cellName] of cellNames.entries()) {
-      const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir, redisPasswordFile: cell.redisPasswordFile };
+      const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir, redisPasswordFile: cell.redisPasswordFile, ...signIn };
       progress(`${federated ? `cell ${cellName}: ` : ""}redis-server on port ${redisPorts[c]}`);
       await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track, passwordFile: cell.redisPasswordFile! });
       if (options.redisSentinels === true) {
@@ -133,14 +149,15 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
       // cell's names bucket, so let each cell's leader create its own (in its cell's cluster) first.
       progress("waiting for each cell's leader to open its names bucket in its own NATS cluster");
       const died = () => processes.find((p) => !isSameProcessAlive(p))?.name;
-      await Promise.all(cellNames.map((cellName, c) => waitForJetStream(natsUrl(c), { stream: `KV_${bnsBucket(cellName)}`, timeoutMs: 60_000, died })));
+      await Promise.all(cellNames.map((cellName, c) => waitForJetStream(natsUrl(c), { stream: `KV_${bnsBucket(cellName)}`, timeoutMs: 60_000, died, credentials: context.natsSignIn!.credentials })));
     }
     for (const [i, ports] of gatewayPorts.entries()) {
-      const name = gatewayCount === 1 ? "gateway" : `gateway-${i}`;
+      const name = gatewayName(i);
       const args = gatewayArgs(
-        { cell: cellNames[0]!, nats: cell.nats, admin: cell.admin },
+        { cell: cellNames[0]!, nats: cell.nats, admin: cell.admin, ...signIn },
         { address: LOOPBACK.address, port: ports.http, dnsPort: ports.dns },
         { ...options, ...(federated ? { federation: { cells: cellNames, name } } : {}) },
+        name,
       );
       track(launchService(dir, "gateway", name, [...args, ...metricsArgs(await metricsPortFor(cell))], options.form));
     }
@@ -161,7 +178,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
 /** One cell's masters, schedulers and borglets (real or hollow); returns how many machines it will have. */
 async function startCellServices(
   file: CellFile,
-  cell: { cell: string; nats: string; redis: string; dir: string },
+  cell: { cell: string; nats: string; redis: string; dir: string } & CellSignIn,
   options: CellOptions,
   track: (started: StartedProcess) => void,
   named: (cell: string, name: string) => string,

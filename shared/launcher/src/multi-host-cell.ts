@@ -6,7 +6,10 @@ import { mkdirSync, rmSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { CorralError } from "@corral/contracts";
 import { prepareCellDir } from "./cell-binaries.js";
-import { DEFAULT_ADMIN, ensureAdminToken, ensureRedisPassword } from "./cell-secrets.js";
+import { DEFAULT_ADMIN, ensureAdminToken, ensureLeaderKey, ensureRedisPassword } from "./cell-secrets.js";
+import { authorizeNatsClients, natsAuthOf, natsCredentialsFile, OPERATOR_CLIENT } from "./nats-clients.js";
+import { cellClients, operatorClients } from "./cell-clients.js";
+import { readNatsCredentials } from "@corral/kit";
 import { cellFilePath, writeCellFile, type CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { waitForMachinesUp } from "./cell-readiness.js";
@@ -15,7 +18,7 @@ import { HostNetwork, newTag } from "./host-network.js";
 import type { Placement, StartedProcess } from "./processes.js";
 import { natsUrlOf, startNatsCluster, startSentinelGroup, type ServerSeat, type StartContext } from "./server-groups.js";
 import { startNatsServer, startRedisServer } from "./servers.js";
-import { borgletArgs, gatewayArgs, launchService, masterArgs, metricsArgs, schedulerArgs, startHollowBorglet } from "./service-launch.js";
+import { borgletArgs, gatewayArgs, launchService, masterArgs, metricsArgs, schedulerArgs, startHollowBorglet, type CellSignIn } from "./service-launch.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
 import { stopProcesses } from "./teardown.js";
 
@@ -70,6 +73,10 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
     prepareCellDir(dir, progress);
     cell.admin = ensureAdminToken(dir, options.admin ?? DEFAULT_ADMIN);
     cell.redisPasswordFile = ensureRedisPassword(dir);
+    cell.natsAuth = natsAuthOf(dir);
+    cell.leaderKey = ensureLeaderKey(dir);
+    // One borglet per host, named as startHostBorglet names them.
+    authorizeNatsClients(cell.natsAuth, [...cellClients(cellName, { ...options, borglets: options.hosts }, (name) => name), { name: "gateway", grant: { role: "gateway", cells: [cellName] } }, ...operatorClients(cellName, cell.admin.user)], "replace");
     writeCellFile(cell);
     if (options.dieWithStarter === true) guardWithStarter(dir);
   } catch (error) {
@@ -98,7 +105,9 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
       processes.push(started);
       writeCellFile(cell);
     },
+    natsSignIn: { authConfig: cell.natsAuth!.config, credentials: readNatsCredentials(natsCredentialsFile(cell.natsAuth!, OPERATOR_CLIENT)) },
   };
+  const signIn = { natsAuth: cell.natsAuth!, leaderKey: cell.leaderKey! };
   // Several services share a host: each gets the host's next metrics port.
   const nextMetricsPort = new Map<string, number>();
   const metricsPortOn = (place: Placement): number => {
@@ -112,7 +121,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
     if (replicated) await startNatsCluster(context, cellName, natsSeats);
     else {
       progress(`nats-server at ${natsUrlOf(natsSeats[0]!)}`);
-      await startNatsServer({ dir: join(dir, "nats"), port: PORTS.nats, onSpawned: context.track, on: natsSeats[0]!.on });
+      await startNatsServer({ dir: join(dir, "nats"), port: PORTS.nats, onSpawned: context.track, on: natsSeats[0]!.on, authConfig: signIn.natsAuth.config });
     }
     progress(`redis-server at ${primary.on.address}:${primary.port}`);
     await startRedisServer({ dir: join(dir, "redis"), port: primary.port, durability: options.redisDurability ?? "everysec", onSpawned: context.track, on: primary.on, passwordFile: cell.redisPasswordFile! });
@@ -122,7 +131,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
         sentinels: [0, 1, 2].map((index) => ({ port: PORTS.sentinel, on: on(index) })),
       }, cell.redisPasswordFile);
     const shape = { natsServers: natsSeats.length, redisSentinels: replicated };
-    const member = { cell: cellName, nats: cell.nats, redis: cell.redis, dir, admin: cell.admin, redisPasswordFile: cell.redisPasswordFile };
+    const member = { cell: cellName, nats: cell.nats, redis: cell.redis, dir, admin: cell.admin, redisPasswordFile: cell.redisPasswordFile, ...signIn };
     for (let i = 0; i < (options.masters ?? 5); i++) {
       const name = `master-${i}`;
       context.track(launchService(dir, "master", name, [...masterArgs(member, name, { ...options, ...shape }), ...metricsOn(on(i))], options.form, on(i)));
@@ -131,14 +140,14 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
       const name = `scheduler-${i}`;
       context.track(launchService(dir, "scheduler", name, [...schedulerArgs(member, name), ...metricsOn(on(0))], options.form, on(0)));
     }
-    const gateway = gatewayArgs(member, { address: hosts[0]!.address, port: PORTS.gateway, dnsPort: PORTS.dns }, { ...options, ...shape });
+    const gateway = gatewayArgs(member, { address: hosts[0]!.address, port: PORTS.gateway, dnsPort: PORTS.dns }, { ...options, ...shape }, "gateway");
     context.track(launchService(dir, "gateway", "gateway", [...gateway, ...metricsOn(on(0))], options.form, on(0)));
     let machines = hosts.length;
-    if (options.hollow === undefined) for (let i = 0; i < hosts.length; i++) context.track(startHostBorglet(cell, i, hosts.length, options, on(i), metricsOn));
+    if (options.hollow === undefined) for (let i = 0; i < hosts.length; i++) context.track(startHostBorglet({ ...cell, ...signIn }, i, hosts.length, options, on(i), metricsOn));
     else {
       // Hollow fleets instead of real borglets, hollow-i on host i mod N.
       for (let i = 0; i < options.hollow.processes; i++) {
-        context.track(startHollowBorglet(cell, i, options.hollow.machinesEach, { ...options, name: `hollow-${i}`, on: on(i), metricsPort: metricsPortOn(on(i)) }));
+        context.track(startHollowBorglet({ ...cell, ...signIn }, i, options.hollow.machinesEach, { ...options, name: `hollow-${i}`, on: on(i), metricsPort: metricsPortOn(on(i)) }));
       }
       machines = options.hollow.processes * options.hollow.machinesEach;
     }
@@ -151,7 +160,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
 }
 
 /** The borglet of host `index`: tasks reach it, and it reaches them, at the host's address. */
-function startHostBorglet(cell: CellFile, index: number, hostCount: number, options: CellOptions, place: Placement, metricsOn: (place: Placement) => string[]): StartedProcess {
+function startHostBorglet(cell: CellFile & CellSignIn, index: number, hostCount: number, options: CellOptions, place: Placement, metricsOn: (place: Placement) => string[]): StartedProcess {
   const name = `borglet-${index}`;
   // The hosts share this machine's cpu, memory and disk: each borglet offers its share.
   const attributes = options.borgletAttributes?.(index) ?? { rack: `r${index}`, host: place.host!.name };

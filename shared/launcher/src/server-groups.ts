@@ -2,7 +2,7 @@
 // cluster per cell, and Redis as a primary, a replica and three Sentinels. Each server has a
 // placement: loopback on this machine, or a host of a multi-host cell.
 import { join } from "node:path";
-import { isSameProcessAlive } from "@corral/kit";
+import { isSameProcessAlive, type NatsCredentials } from "@corral/kit";
 import { freePort } from "./ports.js";
 import { LOOPBACK, type Placement, type StartedProcess } from "./processes.js";
 import { startNatsServer, startRedisSentinel, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
@@ -14,7 +14,13 @@ export interface StartContext {
   processes: readonly StartedProcess[];
   progress: (message: string) => void;
   track: (started: StartedProcess) => void;
+  /** the cell's NATS authorization config and the operator's credentials, to wait on JetStream with */
+  natsSignIn?: { authConfig: string; credentials: NatsCredentials };
 }
+
+/** The options that make a nats-server of the cell require sign-in, and let the launcher wait on it signed in. */
+const natsAuthOptions = (context: StartContext) => (context.natsSignIn === undefined ? {} : { authConfig: context.natsSignIn.authConfig });
+const jetStreamWait = (context: StartContext) => (context.natsSignIn === undefined ? {} : { credentials: context.natsSignIn.credentials });
 
 const deadProcess = (processes: readonly StartedProcess[]) => () => processes.find((p) => !isSameProcessAlive(p))?.name;
 
@@ -37,11 +43,12 @@ export async function startSuperCluster(context: StartContext, cellNames: readon
       serverName: `corral-${cellName}`,
       superCluster: { cluster: cellName, routePort: route, gatewayPort: gateway, gateways },
       onSpawned: context.track,
+      ...natsAuthOptions(context),
     });
   }
   context.progress(`waiting for JetStream's meta group over ${cellNames.length} NATS clusters to elect a leader`);
   const died = deadProcess(context.processes);
-  await Promise.all(ports.map(({ client }) => waitForJetStream(`nats://127.0.0.1:${client}`, { timeoutMs: 60_000, died })));
+  await Promise.all(ports.map(({ client }) => waitForJetStream(`nats://127.0.0.1:${client}`, { timeoutMs: 60_000, died, ...jetStreamWait(context) })));
 }
 
 /** A server of a group: its client port and where it runs. */
@@ -70,10 +77,11 @@ export async function startNatsCluster(context: StartContext, cluster: string, s
       superCluster: { cluster, routePort: routePorts[i]!, routes },
       onSpawned: context.track,
       on: seat.on,
+      ...natsAuthOptions(context),
     });
   }
   const died = deadProcess(context.processes);
-  await Promise.all(seats.map((seat) => waitForJetStream(natsUrlOf(seat), { timeoutMs: 60_000, died })));
+  await Promise.all(seats.map((seat) => waitForJetStream(natsUrlOf(seat), { timeoutMs: 60_000, died, ...jetStreamWait(context) })));
 }
 
 /**

@@ -1,8 +1,8 @@
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { readSecretFile } from "@corral/kit";
+import { readSecretFile, type NatsCredentials } from "@corral/kit";
 import { requireExecutable } from "./executables.js";
 import { LOOPBACK, startDetached, tcpAnswers, waitUntil, type Placement, type StartedProcess } from "./processes.js";
 
@@ -51,6 +51,8 @@ export interface NatsServerOptions extends ServerOptions {
   serverName?: string;
   /** a member of a super-cluster (cluster and gateway blocks); default: a lone server */
   superCluster?: NatsSuperClusterOptions;
+  /** the cell's authorization config (nats-clients.ts): only the clients it lists may connect. None: anyone may */
+  authConfig?: string;
 }
 
 /** A nats.conf string value: quoted, so names and URLs never clash with the config syntax. */
@@ -62,13 +64,21 @@ const quoted = (value: string) => JSON.stringify(value);
  * has no flag: the payload limit and, in a super-cluster, the cluster and gateway blocks.
  * deploy/nats/ holds the same blocks for servers on separate hosts, with the reasons.
  */
-export function natsServerConfig(options: { host?: string; superCluster?: NatsSuperClusterOptions } = {}): string {
+export function natsServerConfig(options: { host?: string; superCluster?: NatsSuperClusterOptions; authInclude?: string } = {}): string {
   const host = options.host ?? "127.0.0.1";
   const lines = [
     "# Written by corral's local launcher (shared/launcher/src/servers.ts); rewritten at every start.",
     "# A large cell's work snapshot and machine list exceed the 1 MB default payload.",
     "max_payload: 8MB",
   ];
+  if (options.authInclude !== undefined) {
+    lines.push(
+      "",
+      "# Who may connect and what each may do: the cell's clients by NKey. A reload (SIGHUP)",
+      "# reads it again, so clients are added while the server runs.",
+      `include ${quoted(options.authInclude)}`,
+    );
+  }
   const sc = options.superCluster;
   if (sc !== undefined) {
     const self = `nats://${host}:${sc.routePort}`;
@@ -111,7 +121,15 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Start
   mkdirSync(join(options.dir, "jetstream"), { recursive: true });
   const config = join(options.dir, "nats-server.conf");
   const on = options.on ?? LOOPBACK;
-  writeFileSync(config, natsServerConfig({ host: on.address, ...(options.superCluster === undefined ? {} : { superCluster: options.superCluster }) }));
+  writeFileSync(
+    config,
+    natsServerConfig({
+      host: on.address,
+      ...(options.superCluster === undefined ? {} : { superCluster: options.superCluster }),
+      // nats-server resolves an include against the including file's directory, even an absolute path
+      ...(options.authConfig === undefined ? {} : { authInclude: relative(options.dir, options.authConfig) }),
+    }),
+  );
   const started = startDetached(
     "nats",
     options.name ?? "nats-server",
@@ -136,9 +154,12 @@ export async function waitForJetStream(
     stream?: string;
     /** the name of a process whose death ends the wait at once (it will not get ready) */
     died?: () => string | undefined;
+    /** how to sign in, where the servers require it */
+    credentials?: NatsCredentials;
   } = {},
 ): Promise<void> {
-  const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250 });
+  const signIn = options.credentials === undefined ? {} : { authenticator: options.credentials.authenticator, inboxPrefix: options.credentials.inboxPrefix };
+  const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...signIn });
   try {
     const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });
     const what = options.stream === undefined ? `JetStream at ${url} (a meta leader elected)` : `stream ${options.stream} at ${url}`;

@@ -3,7 +3,8 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { tasksRunAsStarter } from "./cell-binaries.js";
-import type { CellAdmin } from "./cell-secrets.js";
+import type { CellAdmin, LeaderKeyFiles } from "./cell-secrets.js";
+import { natsCredentialsFile, type NatsAuth } from "./nats-clients.js";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { freePort } from "./ports.js";
@@ -42,8 +43,18 @@ export function launchService(
   });
 }
 
+/** How a cell's services sign in: each its own NATS credentials, and the leader's key (masters) or its public half (borglets). */
+export interface CellSignIn {
+  natsAuth: NatsAuth;
+  leaderKey: LeaderKeyFiles;
+}
+
+function natsSignInArgs(cell: CellSignIn, name: string): string[] {
+  return ["--nats-credentials", natsCredentialsFile(cell.natsAuth, name)];
+}
+
 export function borgletArgs(
-  cell: CellFile | { cell: string; nats: string; dir: string },
+  cell: { cell: string; nats: string; dir: string } & CellSignIn,
   name: string,
   ports: readonly [number, number],
   options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity"> & { attributes?: Record<string, string>; hostShare?: number; host?: string } = {},
@@ -56,6 +67,8 @@ export function borgletArgs(
     "--ports", `${ports[0]}-${ports[1]}`,
     "--binary-path", join(cell.dir, "bin"),
     "--heartbeat", `${options.heartbeatMs ?? 1000}ms`,
+    ...natsSignInArgs(cell, name),
+    "--leader-public-key-file", cell.leaderKey.publicKeyFile,
   ];
   const capacity = options.borgletCapacity ?? {};
   if (capacity.cpu !== undefined) args.push("--cpu", String(capacity.cpu));
@@ -72,17 +85,19 @@ export function borgletArgs(
   return args;
 }
 
-export function schedulerArgs(cell: { cell: string; nats: string }, name: string): string[] {
-  return ["--cell", cell.cell, "--nats", cell.nats, "--name", name];
+export function schedulerArgs(cell: { cell: string; nats: string } & CellSignIn, name: string): string[] {
+  return ["--cell", cell.cell, "--nats", cell.nats, "--name", name, ...natsSignInArgs(cell, name)];
 }
 
 /** A gateway's API at `address`:`port` and DNS on `dnsPort`; with `cells`, it federates them. */
 export function gatewayArgs(
-  cell: { cell: string; nats: string; admin?: CellAdmin | undefined },
+  cell: { cell: string; nats: string; admin?: CellAdmin | undefined } & CellSignIn,
   listen: { address: string; port: number; dnsPort: number },
   options: Pick<CellOptions, "jsReplicas" | "natsServers" | "cellDownAfterMs"> & { federation?: { cells: readonly string[]; name: string } },
+  name: string,
 ): string[] {
   return [
+    ...natsSignInArgs(cell, name),
     "--cell", cell.cell,
     "--nats", cell.nats,
     "--host", listen.address,
@@ -97,7 +112,7 @@ export function gatewayArgs(
 
 /** Hollow borglet number `index` of a cell, simulating `machines` machines named hollow-<index>-<n>. */
 export function startHollowBorglet(
-  cell: { cell: string; nats: string; dir: string },
+  cell: { cell: string; nats: string; dir: string } & CellSignIn,
   index: number,
   machines: number,
   options: Pick<CellOptions, "heartbeatMs" | "form"> & { metricsPort?: number; name?: string; on?: Placement } = {},
@@ -127,13 +142,15 @@ export function jsReplicasOf(options: Pick<CellOptions, "jsReplicas" | "natsServ
   return options.jsReplicas ?? Math.min(3, options.natsServers ?? 1);
 }
 
-export function masterArgs(cell: { cell: string; nats: string; redis: string; redisPasswordFile?: string | undefined }, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers" | "redisSentinels">): string[] {
+export function masterArgs(cell: { cell: string; nats: string; redis: string; redisPasswordFile?: string | undefined } & CellSignIn, name: string, options: Pick<CellOptions, "downAfterMs" | "leaseTtlMs" | "checkpointEveryMs" | "quotaFile" | "reservationHalfLifeMs" | "jsReplicas" | "natsServers" | "redisSentinels">): string[] {
   return [
     "--cell", cell.cell,
     "--nats", cell.nats,
     "--redis", cell.redis,
     ...(cell.redisPasswordFile === undefined ? [] : ["--redis-password-file", cell.redisPasswordFile]),
     "--name", name,
+    ...natsSignInArgs(cell, name),
+    "--leader-key-file", cell.leaderKey.privateKeyFile,
     "--down-after", `${options.downAfterMs ?? 5000}ms`,
     // The master's own default lease (long: failover does not wait for it to run out).
     ...(options.leaseTtlMs === undefined ? [] : ["--lease-ttl", `${options.leaseTtlMs}ms`]),

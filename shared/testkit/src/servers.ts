@@ -1,5 +1,6 @@
 import { join } from "node:path";
-import { freePort, guardWithStarter, startNatsServer, startRedisSentinel, startRedisServer, stopStartedCell, writeCellFile, type CellFile, type RedisDurability, type StartedProcess } from "@corral/launcher";
+import { readNatsCredentials, type NatsCredentials } from "@corral/kit";
+import { authorizeNatsClients, freePort, guardWithStarter, natsAuthOf, natsCredentialsFile, startNatsServer, startRedisSentinel, startRedisServer, stopStartedCell, writeCellFile, type CellFile, type NatsAuth, type NatsClient, type RedisDurability, type StartedProcess } from "@corral/launcher";
 import { testDir } from "./test-cell.js";
 
 export interface TestServer {
@@ -42,9 +43,27 @@ export function startTestRedis(label: string, options: { durability?: RedisDurab
   );
 }
 
-/** A nats-server (JetStream on) of the test's own, on a free port. */
-export function startTestNats(label: string): Promise<TestServer> {
-  return startGuarded(label, "nats", (dir, port, onSpawned) => startNatsServer({ dir: join(dir, "nats"), port, onSpawned }));
+/** A nats-server with sign-in required: `credentials` signs in as one of the clients it was started with. */
+export interface SecuredTestNats extends TestServer {
+  credentials(client: string): NatsCredentials;
+}
+
+/**
+ * A nats-server (JetStream on) of the test's own, on a free port. With `clients`, it lets in
+ * only those, each with the permissions of its grant, as a cell's servers do.
+ */
+export function startTestNats(label: string): Promise<TestServer>;
+export function startTestNats(label: string, options: { clients: readonly NatsClient[] }): Promise<SecuredTestNats>;
+export async function startTestNats(label: string, options: { clients?: readonly NatsClient[] } = {}): Promise<TestServer | SecuredTestNats> {
+  const clients = options.clients;
+  if (clients === undefined) return startGuarded(label, "nats", (dir, port, onSpawned) => startNatsServer({ dir: join(dir, "nats"), port, onSpawned }));
+  let auth: NatsAuth | undefined;
+  const server = await startGuarded(label, "nats", (dir, port, onSpawned) => {
+    auth = natsAuthOf(dir);
+    authorizeNatsClients(auth, clients, "replace");
+    return startNatsServer({ dir: join(dir, "nats"), port, onSpawned, authConfig: auth.config });
+  });
+  return { ...server, credentials: (client) => readNatsCredentials(natsCredentialsFile(auth!, client)) };
 }
 
 /** A Redis Sentinel of the test's own watching the primary on `primaryPort` as group `group`, with `quorum` (1: it decides alone). */

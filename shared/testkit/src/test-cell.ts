@@ -3,8 +3,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, isSameProcessAlive, type NatsConnection } from "@corral/kit";
-import { adminTokenOf, redisPasswordOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
+import { callRpc, connectNats, createLogger, isSameProcessAlive, readNatsCredentials, type NatsConnection } from "@corral/kit";
+import { adminTokenOf, natsCredentialsFile, operatorCredentialsOf, redisPasswordOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
 
 export const TEST_USER = "tester";
 
@@ -50,8 +50,18 @@ export class TestCell {
    * callers that restarted them pass a longer wait.
    */
   async leader(waitMs = 20_000) {
-    this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell));
+    this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell), undefined, operatorCredentialsOf(this.cell));
     return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: waitMs, idempotent: true });
+  }
+
+  /**
+   * A NATS connection signed in as one of the cell's clients: `operator` (anything), a
+   * service (`borglet-0`, `gateway`, `scheduler-0`), or `submit-tester` (the test user's
+   * producer on the submit stream). The caller closes it.
+   */
+  connectAs(client: string): Promise<NatsConnection> {
+    if (this.cell.natsAuth === undefined) throw new Error("this cell's NATS takes no credentials");
+    return connectNats(this.cell.nats, `test-as-${client}`, createLogger("testkit", this.cell.cell), undefined, readNatsCredentials(natsCredentialsFile(this.cell.natsAuth, client)));
   }
 
   static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {

@@ -7,6 +7,7 @@ import {
   submitStreamName,
   SUBMIT_CONSUMER,
   type SubmissionOutcome,
+  userNameSchema,
 } from "@corral/contracts";
 import { consumeWorkQueue, ensureWorkQueue, type JsMsg } from "@corral/kit";
 import { parseJobSpec, SpecError } from "@corral/spec";
@@ -16,6 +17,13 @@ import { CommandBatch } from "../leader/commands.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 
 const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
+
+/** The user a submission was published as: the last token of `corral.<cell>.submit.<user>`, which NATS lets only that user's producers (and the operator) publish on. */
+function userOfSubject(cell: string, subject: string): string | undefined {
+  const prefix = subjects.submitStream(cell, "");
+  const user = subject.startsWith(prefix) ? subject.slice(prefix.length) : "";
+  return userNameSchema.safeParse(user).success ? user : undefined;
+}
 const encoder = new TextEncoder();
 
 function publishOutcome(ctx: LeaderContext, outcome: SubmissionOutcome): void {
@@ -61,6 +69,17 @@ function decide(ctx: LeaderContext, message: JsMsg): void {
     return;
   }
   const submission = parsed.data;
+  const owner = userOfSubject(ctx.cell, message.subject);
+  if (owner === undefined || (submission.user !== undefined && submission.user !== owner)) {
+    const why =
+      owner === undefined
+        ? `published on ${message.subject}, which names no user: publish on ${subjects.submitStream(ctx.cell, "<user>")}`
+        : `user is "${submission.user}" but it was published as "${owner}" (on ${message.subject}); leave user out, or publish on ${subjects.submitStream(ctx.cell, submission.user ?? owner)} with that user's NATS credentials`;
+    ctx.log.warn({ seq: message.seq, submission: submission.id, err: why }, "refused a submission published under another user");
+    publishOutcome(ctx, { id: submission.id, status: "rejected", error: { code: "forbidden", message: why, field: "user" }, at: Date.now() });
+    message.term();
+    return;
+  }
   const known = ctx.state.submissions.get(submission.id);
   if (known !== undefined) {
     // Wait for whatever is being committed (the original may be in flight) before answering again.
@@ -77,7 +96,7 @@ function decide(ctx: LeaderContext, message: JsMsg): void {
   const batch = new CommandBatch();
   try {
     const spec = parseJobSpec(submission.source, { file: submission.file ?? `submission.${submission.format}`, format: submission.format });
-    const job = admitJob(ctx, spec, submission.user);
+    const job = admitJob(ctx, spec, owner);
     outcome = { id: submission.id, status: "accepted", job: job.id, at: Date.now() };
     batch.wakeSchedulers();
     ctx.log.debug({ job: job.id, submission: submission.id, replicas: spec.replicas }, "job accepted from the submit stream");
@@ -109,6 +128,6 @@ export async function consumeSubmissions(ctx: LeaderContext): Promise<() => Prom
   const stream = submitStreamName(ctx.cell);
   // A redelivery is harmless (the submission id makes it a no-op), so both waits are short:
   // a submission taken by a leader that died reaches the next one within seconds.
-  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStream(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 5_000, replicas: ctx.jsReplicas, limits: SUBMIT_STREAM_LIMITS }, ctx.log);
+  await ensureWorkQueue(ctx.nc, { stream, subjects: [subjects.submitStreamAll(ctx.cell)], consumer: SUBMIT_CONSUMER, ackWaitMs: 5_000, replicas: ctx.jsReplicas, limits: SUBMIT_STREAM_LIMITS }, ctx.log);
   return consumeWorkQueue(ctx.nc, { stream, consumer: SUBMIT_CONSUMER, pullExpiresMs: 5_000 }, ctx.log, (message) => decide(ctx, message));
 }

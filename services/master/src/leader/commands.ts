@@ -41,6 +41,12 @@ export function revocationFor(ref: TaskRef, reason: string, gracePeriodMs = ref.
   };
 }
 
+/** The leader's term as machines check it: its epoch, and its signature of the epoch. */
+export interface SignedTerm {
+  epoch: number;
+  signature: string;
+}
+
 interface LeaseMessage {
   node: string;
   grants: Lease[];
@@ -95,8 +101,8 @@ export class CommandBatch {
     return this.grants.size === 0 && this.revokes.size === 0 && this.changes.length === 0 && !this.kickSchedulers;
   }
 
-  send(nc: NatsConnection, cell: string, epoch: number, pendingCount: number): void {
-    CommandBatch.sendAll([this], nc, cell, epoch, pendingCount);
+  send(nc: NatsConnection, cell: string, term: SignedTerm, pendingCount: number): void {
+    CommandBatch.sendAll([this], nc, cell, term, pendingCount);
   }
 
   /**
@@ -108,8 +114,9 @@ export class CommandBatch {
    * borglet reports is a batch of one change: sent alone, each cost the leader and NATS a
    * message or two per task.
    */
-  static sendAll(batches: readonly CommandBatch[], nc: NatsConnection, cell: string, epoch: number, pendingCount: number): void {
-    for (const message of CommandBatch.leaseMessages(batches)) publishEvent(nc, subjects.nodeCommands(cell, message.node), leaseBatch, cell, message, epoch);
+  static sendAll(batches: readonly CommandBatch[], nc: NatsConnection, cell: string, term: SignedTerm, pendingCount: number): void {
+    const { epoch } = term;
+    for (const message of CommandBatch.leaseMessages(batches)) publishEvent(nc, subjects.nodeCommands(cell, message.node), leaseBatch, cell, { ...message, termSignature: term.signature }, epoch);
     const changes = batches.length === 1 ? batches[0]!.changes : batches.flatMap((batch) => batch.changes);
     if (changes.length > 0) {
       const history = new Map<string, HistoryEntry[]>();

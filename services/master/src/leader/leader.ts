@@ -2,7 +2,7 @@
 // loses it, so that nothing of a term outlives it.
 import type { QuotaTable } from "@corral/scheduling";
 import { HTTP_SUBMISSION_PREFIX, leaderServing, MachineDigests, subjects, type CorralError } from "@corral/contracts";
-import { ensureHistoryStream, publishEvent, type CheckpointStore, type FencedStore, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
+import { ensureHistoryStream, publishEvent, type CheckpointStore, type FencedStore, type LeaderSigner, type Logger, type NatsConnection, type Subscription } from "@corral/kit";
 import { serveApi } from "../jobs/api-handlers.js";
 import type { CellState } from "../state/cell-state.js";
 import { startAllocKeeper } from "../allocs/alloc-keeper.js";
@@ -31,6 +31,8 @@ export interface LeaderOptions {
   cell: string;
   name: string;
   epoch: number;
+  /** signs the term for the machines, which take a new epoch only with its signature */
+  signer: LeaderSigner;
   nc: NatsConnection;
   store: FencedStore;
   checkpoints: CheckpointStore;
@@ -105,6 +107,7 @@ export class LeaderTerm {
       });
     }
     const names = new NamePublisher(nc, cell, state, log, this.options.jsReplicas);
+    const term = { epoch, signature: this.options.signer.signTerm(cell, epoch) };
     const commits = new CommitQueue(
       store,
       epoch,
@@ -115,7 +118,7 @@ export class LeaderTerm {
         for (const id of ids) names.markDirty(id);
       },
       this.options.observeCommitSeconds,
-      (batches) => CommandBatch.sendAll(batches, nc, cell, epoch, loaded.pendingCount),
+      (batches) => CommandBatch.sendAll(batches, nc, cell, term, loaded.pendingCount),
     );
     const ctx: LeaderContext = {
       cell,

@@ -1,6 +1,7 @@
 import { Kvm, type KV } from "@nats-io/kv";
 import { Objm, setSha256Backend, StorageType, type ObjectStore } from "@nats-io/obj";
 import type { NatsConnection } from "@nats-io/transport-node";
+import { imageBucketName as imageBucket, layerBucketName as layerBucket } from "@corral/contracts";
 import { ImageError } from "../errors.js";
 
 // Node's own sha256 for the object store's chunk digests: the default pure-JS one is several
@@ -15,14 +16,14 @@ function checkedCell(cell: string): string {
   return cell;
 }
 
-/** The object store of a cell's layers, each object named by its layer's digest. */
+/** The object store of a cell's layers (contracts name it), the cell checked first since it becomes a stream name. */
 export function layerBucketName(cell: string): string {
-  return `corral_${checkedCell(cell)}_layers`;
+  return layerBucket(checkedCell(cell));
 }
 
 /** The KV bucket of a cell's images, one record per name:tag. */
 export function imageBucketName(cell: string): string {
-  return `corral_${checkedCell(cell)}_images`;
+  return imageBucket(checkedCell(cell));
 }
 
 /** Opens the cell's layer store, making it if it is not there yet (file storage: layers outlive restarts). */

@@ -1,15 +1,19 @@
 import { connect, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
 import type { ConnectionMetrics } from "../metrics/connection-metrics.js";
+import type { NatsCredentials } from "./credentials.js";
 
 export type { NatsConnection, Subscription, Msg } from "@nats-io/transport-node";
 
 /**
  * Connects and keeps reconnecting forever: a NATS restart must never end a service.
- * Disconnects and server errors are logged, and counted when `metrics` is given.
+ * Disconnects and server errors are logged, and counted when `metrics` is given. With
+ * `credentials`, signs in with them and takes replies on the client's own inbox prefix
+ * (a server that requires sign-in refuses anyone without).
  */
-export async function connectNats(servers: string | readonly string[], name: string, log: Logger, metrics?: ConnectionMetrics): Promise<NatsConnection> {
+export async function connectNats(servers: string | readonly string[], name: string, log: Logger, metrics?: ConnectionMetrics, credentials?: NatsCredentials): Promise<NatsConnection> {
   const nc = await connect({
+    ...(credentials === undefined ? {} : { authenticator: credentials.authenticator, inboxPrefix: credentials.inboxPrefix }),
     // A cell on a NATS cluster is given as a comma-separated list: any server of it will do.
     servers: typeof servers === "string" ? servers.split(",").map((server) => server.trim()) : [...servers],
     name,

@@ -1,4 +1,4 @@
-import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JsMsg } from "@nats-io/jetstream";
+import { AckPolicy, DiscardPolicy, jetstream, jetstreamManager, RetentionPolicy, StorageType, type JetStreamManager, type JsMsg } from "@nats-io/jetstream";
 import { nanos, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
 import { reportFewerReplicas } from "./jetstream-replicas.js";
@@ -25,10 +25,11 @@ export interface WorkQueueOptions {
  */
 export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOptions, log?: Logger): Promise<void> {
   const jsm = await jetstreamManager(nc);
-  try {
-    const info = await jsm.streams.info(options.stream);
-    reportFewerReplicas(log, options.stream, info.config.num_replicas, options.replicas);
-  } catch {
+  const info = await jsm.streams.info(options.stream).catch((error: unknown) => {
+    if (/not found/i.test((error as Error).message)) return undefined;
+    throw error;
+  });
+  if (info === undefined) {
     await jsm.streams.add({
       name: options.stream,
       subjects: options.subjects,
@@ -38,7 +39,19 @@ export async function ensureWorkQueue(nc: NatsConnection, options: WorkQueueOpti
       num_replicas: options.replicas,
       ...(options.limits === undefined ? {} : { max_msg_size: options.limits.messageBytes, max_msgs: options.limits.messages, max_bytes: options.limits.bytes, discard: DiscardPolicy.New }),
     });
+  } else {
+    reportFewerReplicas(log, options.stream, info.config.num_replicas, options.replicas);
+    // A stream made by an older version takes its subjects from this one (the submit stream
+    // moved under per-user subjects): what waits in it is kept.
+    if ([...info.config.subjects].sort().join(" ") !== [...options.subjects].sort().join(" ")) {
+      log?.warn({ stream: options.stream, from: info.config.subjects, to: options.subjects }, "stream subjects changed; updating the stream");
+      await jsm.streams.update(options.stream, { subjects: options.subjects });
+    }
   }
+  await ensureConsumer(jsm, options);
+}
+
+async function ensureConsumer(jsm: JetStreamManager, options: WorkQueueOptions): Promise<void> {
   try {
     await jsm.consumers.info(options.stream, options.consumer);
   } catch {

@@ -2,7 +2,10 @@ import { z } from "zod";
 import { cellNameSchema, nodeNameSchema } from "@corral/contracts";
 import { createLogger, type Logger } from "../logger.js";
 import { ServiceMetrics } from "../metrics/service-metrics.js";
+import { AuthorizationError } from "@nats-io/transport-node";
 import { connectNats, type NatsConnection } from "../nats/connection.js";
+import { readNatsCredentials } from "../nats/credentials.js";
+import { fromFlag } from "../secret-file.js";
 import { exitOnUncaught, onShutdown } from "../shutdown.js";
 import { flag, loadFlags, type FlagDefinitions, type FlagValues } from "./flags.js";
 
@@ -27,6 +30,11 @@ export const sharedFlags = (name: NameFlag) => ({
       .transform((text) => text.split(",").map((server) => server.trim()).filter((server) => server !== ""))
       .refine((servers) => servers.length > 0, "at least one server, like nats://127.0.0.1:4222"),
     { default: "nats://127.0.0.1:4222" },
+  ),
+  natsCredentials: flag(
+    "the file (mode 600) of the NKey seed this service signs in to NATS with; `corral cell up` makes one per service, `corral nats-auth` for other cells. Empty: no sign-in, which a cell's servers refuse",
+    z.string(),
+    { default: "" },
   ),
   metricsPort: flag("the port of this service's Prometheus /metrics; 0: no exporter", z.coerce.number().int("a whole port number").min(0).max(65535), { default: "0" }),
   metricsHost: flag("the address /metrics listens on: loopback unless a Prometheus elsewhere must reach it", z.string().min(1), { default: "127.0.0.1" }),
@@ -81,7 +89,15 @@ export async function startService<D extends FlagDefinitions>(setup: ServiceSetu
   const metrics = new ServiceMetrics(setup.service, flags.cell);
   // Before connecting, so that trouble connecting shows in the metrics.
   await metrics.serve(flags, log);
-  const nc = await connectNats(flags.nats, setup.connectionName(flags), log, metrics.connections);
+  const credentials = flags.natsCredentials === "" ? undefined : fromFlag(() => readNatsCredentials(flags.natsCredentials), program);
+  const nc = await connectNats(flags.nats, setup.connectionName(flags), log, metrics.connections, credentials).catch((error: unknown) => {
+    // Refused credentials will not start working by retrying: say so and stop, as for a bad flag.
+    if (error instanceof AuthorizationError || /authorization/i.test((error as Error).message)) {
+      process.stderr.write(`${program}: NATS refused to let this service sign in (${(error as Error).message}): check --nats-credentials${flags.natsCredentials === "" ? " (none was given)" : ` (${flags.natsCredentials})`} and that the servers' config lists its public key\n`);
+      process.exit(2);
+    }
+    throw error;
+  });
   const stops: Array<() => Promise<void> | void> = [];
   onShutdown(log, async () => {
     for (const stop of stops.reverse()) await stop();
@@ -90,3 +106,4 @@ export async function startService<D extends FlagDefinitions>(setup: ServiceSetu
   });
   return { flags, log, metrics, nc, onStop: (stop) => void stops.push(stop) };
 }
+
