@@ -1,16 +1,19 @@
 import test from "ava";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { JobView } from "@corral/contracts";
+import { borgletCgroupPath } from "@corral/kit";
 import { eventually, TestCell } from "@corral/testkit";
 
 // Host tasks run as their owners' own unprivileged uids (--task-uids): on a real cell, one
 // user's task tries what it must not do to another's, and the kernel refuses it.
 let cell: TestCell;
+/** each host task's pids limit on this cell's machine: low, so the fork bomb below reaches it at once */
+const PIDS_MAX = 64;
 const tokens: Record<string, string> = {};
 test.before(async () => {
-  cell = await TestCell.start("isolation", { masters: 1, borglets: 1 });
-  for (const name of ["alice", "bob"]) tokens[name] = (await cell.client.addUser(name, "user")).token;
+  cell = await TestCell.start("isolation", { masters: 1, borglets: 1, taskPidsMax: PIDS_MAX });
+  for (const name of ["alice", "bob", "carol"]) tokens[name] = (await cell.client.addUser(name, "user")).token;
 });
 test.after.always(async () => {
   await cell?.stop();
@@ -83,4 +86,47 @@ test("root on the machine is for admins' jobs alone", async (t) => {
   const admins = (await cell.client.submit(shellJob("rooted", "id -u", "run_as_root = true"), "rooted.borg")).job;
   await eventually(`${admins.id} done`, async () => ((await cell.job(admins.id)).summary.dead === 1 ? true : undefined), 30_000);
   t.is((await logsOf(admins)).trim(), "0");
+});
+
+/** The processes running as `uid` on this machine. */
+function processesOf(uid: number): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const status = readFileSync(`/proc/${entry}/status`, "utf8");
+      if (Number(/^Uid:\s+(\d+)/m.exec(status)?.[1]) === uid) pids.push(Number(entry));
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return pids;
+}
+
+test("a fork bomb is held by its task's pids limit while the machine runs others, and every process of it dies with its task", async (t) => {
+  const carol = cell.clientWith(tokens["carol"]!);
+  // Bounded on purpose (500 processes, far past the limit of 64): should the limit ever fail
+  // to hold, this test fails without taking the machine's process table with it. The task's
+  // own process (exec'd into sleep) lives on when the forking shell dies at its first refused fork.
+  const bomb = (await carol.submit(shellJob("bomb", "id -u; (i=0; while [ $i -lt 500 ]; do sleep 600 & i=$((i+1)); done) & exec sleep 600"), "bomb.borg")).job;
+  const uid = Number((await eventually("the bomb to say who it is", async () => (await logsOf(bomb)).trim().split("\n")[0] || undefined, 30_000)));
+  t.true(uid >= 2_000_000);
+  const dataDir = join(cell.cell.dir, "borglets", "borglet-0");
+  const cgroup = join("/sys/fs/cgroup/pids", borgletCgroupPath("borglet-0", dataDir), `task-0.${bomb.id}-0`);
+  // The kernel refuses its forks past the limit: the count of refusals grows, the processes do not.
+  await eventually("forks refused at the limit", () => (Number(/^max (\d+)$/m.exec(readFileSync(join(cgroup, "pids.events"), "utf8"))?.[1] ?? 0) > 0 ? true : undefined), 30_000);
+  t.is(readFileSync(join(cgroup, "pids.max"), "utf8").trim(), String(PIDS_MAX));
+  t.true(Number(readFileSync(join(cgroup, "pids.current"), "utf8")) <= PIDS_MAX);
+  t.true(processesOf(uid).length <= PIDS_MAX, `at most ${PIDS_MAX} processes of the bomb`);
+  t.true(readFileSync(join(cgroup, "cgroup.procs"), "utf8").trim().split("\n").length > PIDS_MAX / 2, "its processes are in its cgroup");
+
+  // Meanwhile the machine starts and runs another user's task.
+  const other = (await cell.clientWith(tokens["bob"]!).submit(shellJob("beside", "echo beside; sleep 600"), "beside.borg")).job;
+  await running(other);
+  await eventually("the other task to print", async () => ((await logsOf(other)).includes("beside") ? true : undefined), 20_000);
+
+  await carol.kill(bomb.id, "0s");
+  await eventually("every process of the bomb gone", () => (processesOf(uid).length === 0 ? true : undefined), 30_000);
+  await eventually("its cgroup removed", () => (existsSync(cgroup) ? undefined : true), 10_000);
+  await cell.client.kill(other.id, "0s");
 });

@@ -15,6 +15,7 @@ import { Spawner } from "./spawner.js";
 import { readTaskRecords, removeTaskRecordIfOurs } from "./task-record.js";
 import { TaskLogRotator } from "./task-log-rotator.js";
 import type { TaskUids } from "./task-uids.js";
+import { TaskPidsCgroup, type TaskPidsLimit } from "./task-pids-cgroup.js";
 import type { RunningTask, TaskLifecycle, TaskLog, TaskRuntime } from "./task-runtime.js";
 
 export interface HostRuntimeOptions {
@@ -31,6 +32,8 @@ export interface HostRuntimeOptions {
   isolation: { ok: true; runtime: IsolatedRuntime } | { ok: false; problem: string };
   /** each user's own uid for their host tasks; undefined: tasks run as the borglet does */
   taskUids?: TaskUids;
+  /** each host task in a pids cgroup of its own with this limit; undefined: none (the borglet is not root) */
+  pidsLimit?: TaskPidsLimit;
 }
 
 export class HostRuntime implements TaskRuntime {
@@ -53,6 +56,7 @@ export class HostRuntime implements TaskRuntime {
     mkdirSync(join(dataDir, "tasks"), { recursive: true });
     // Traversable by the tasks' own users, who may list nothing in it.
     mkdirSync(join(dataDir, "sandboxes"), { recursive: true, mode: 0o711 });
+    if (this.options.pidsLimit !== undefined) TaskPidsCgroup.prepare(this.options.pidsLimit);
     this.spawner.start();
     const adopted = this.adoptLeftTasks(exited);
     this.logRotator = new TaskLogRotator(dataDir, logMaxBytes, this.log, tasks);
@@ -96,8 +100,9 @@ export class HostRuntime implements TaskRuntime {
         return { failed: `no uid for ${user} on this machine: ${(error as Error).message}` };
       }
     }
+    const pids = this.options.pidsLimit === undefined ? undefined : new TaskPidsCgroup(this.options.pidsLimit, lease.taskId, lease.incarnation);
     // Reported as starting until its turn in the start queue comes.
-    return new HostTask(lease, host, binary.path, taskPaths(dataDir, lease.taskId), this.spawner, lifecycle, runAs);
+    return new HostTask(lease, host, binary.path, taskPaths(dataDir, lease.taskId), this.spawner, lifecycle, runAs, pids);
   }
 
   /**

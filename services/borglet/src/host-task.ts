@@ -5,6 +5,7 @@ import { isSameProcessAlive, processStartTime } from "@corral/kit";
 import { substitutePorts } from "@corral/spec";
 import { execForCheck } from "./exec-check.js";
 import type { Spawner } from "./spawner.js";
+import type { TaskPidsCgroup } from "./task-pids-cgroup.js";
 import { taskEnvironment, terminate } from "./task-process.js";
 import { removeTaskRecordIfOurs } from "./task-record.js";
 
@@ -79,6 +80,8 @@ export class HostTask {
     spawner: Spawner,
     private readonly events: HostTaskEvents,
     private readonly runAs?: RunAs,
+    /** its own pids cgroup (with the machine's limit), which holds every process it forks */
+    private readonly pids?: TaskPidsCgroup,
   ) {
     const args = lease.args.map((arg) => substitutePorts(arg, lease.ports));
     const home = runAs === undefined ? { HOME: process.env["HOME"] ?? "/" } : { HOME: runAs.sandbox, USER: runAs.user, LOGNAME: runAs.user };
@@ -86,11 +89,12 @@ export class HostTask {
     const record = { path: paths.record, fields: { taskId: lease.taskId, incarnation: lease.incarnation, lease, runtime: "host" as const } };
     const identity = runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid, sandbox: runAs.sandbox };
     this.cancelSpawn = spawner.spawn(
-      { file: binaryPath, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record, ...identity },
+      { file: binaryPath, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record, ...identity, ...(pids === undefined ? {} : { pidsCgroup: pids.request() }) },
       {
         spawned: (pid) => this.spawned(pid),
         failed: (message) => {
           this.ended = true;
+          pids?.remove();
           this.events.failed(`could not start ${binaryPath}: ${message}`);
         },
         exited: (code, signal) => {
@@ -140,6 +144,8 @@ export class HostTask {
     if (this.ended) return;
     this.ended = true;
     if (this.stopping?.killTimer !== undefined) clearTimeout(this.stopping.killTimer);
+    // Nothing it started outlives the run: what it forked and left (a daemon, a fork bomb) dies with it.
+    if (this.pids !== undefined) void this.pids.killAllAndRemove();
     // The sandbox lives as long as the run: the next incarnation starts from an empty one.
     if (this.runAs !== undefined) void rm(this.runAs.sandbox, { recursive: true, force: true }).catch(() => {});
     this.events.exited(exit);
@@ -158,6 +164,8 @@ export class HostTask {
   }
 
   private signal(signal: NodeJS.Signals): void {
+    // A kill reaches every process in its cgroup, those that left its process group (setsid) too.
+    if (signal === "SIGKILL" && this.pids !== undefined) void this.pids.killAllAndRemove();
     // Only the group of the process as it was spawned: once it is gone its pid may lead another group.
     if (this.pid === undefined || !isSameProcessAlive({ pid: this.pid, startTime: this.pidStartTime })) return;
     try {

@@ -1,4 +1,4 @@
-import { mkdirSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -16,6 +16,8 @@ import { hollowMachines } from "./hollow-machines.js";
 import { AllocCgroups } from "./runtime/alloc-cgroups.js";
 import { imageRoots } from "./runtime/image-roots.js";
 import { checkIsolation } from "./runtime/isolation-check.js";
+import { detectCgroupVersion } from "./runtime/cgroups.js";
+import type { TaskPidsLimit } from "./task-pids-cgroup.js";
 
 const wholeNumber = (example: string) => z.coerce.number({ error: `a whole number, like ${example}` }).int(`a whole number, like ${example}`);
 const directories = z.string().transform((text) => text.split(":").filter((dir) => dir !== ""));
@@ -69,6 +71,11 @@ const { flags, log, metrics, nc, onStop } = await startService({
         .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value, like zone=eu-1"))
         .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
       { multiple: true },
+    ),
+    taskPidsMax: flag(
+      "the most processes and threads one host task may have at once (its own pids cgroup; a fork bomb stops there); 0: no limit. Needs root, as --task-uids does",
+      wholeNumber("4096").min(0).max(4_194_304),
+      { default: "4096" },
     ),
     leaderPublicKeyFile: flag(
       "the file (PEM) of the masters' public key: commands are obeyed only in a term it verifies; `corral cell credentials` makes it",
@@ -133,6 +140,29 @@ function taskUidsFor(dataDir: string): TaskUids | undefined {
   return new TaskUids(dataDir, flags.taskUids);
 }
 
+/**
+ * The pids limit of each host task: a cgroup of its own needs root and a pids controller.
+ * Without them the borglet says so and runs tasks unlimited, as before; asked for a limit
+ * it cannot give as root, it stops rather than run without.
+ */
+function pidsLimitFor(cgroupParent: string): TaskPidsLimit | undefined {
+  if (flags.taskPidsMax === 0) {
+    log.warn("--task-pids-max 0: host tasks may fork without limit");
+    return undefined;
+  }
+  if (process.getuid?.() !== 0) {
+    log.warn({ taskPidsMax: flags.taskPidsMax }, "host tasks have no pids limit: making their cgroups needs a borglet run as root");
+    return undefined;
+  }
+  const version = detectCgroupVersion();
+  const controller = version === 2 ? existsSync("/sys/fs/cgroup/cgroup.controllers") && readFileSync("/sys/fs/cgroup/cgroup.controllers", "utf8").split(/\s+/).includes("pids") : version === 1 && existsSync("/sys/fs/cgroup/pids");
+  if (version === undefined || !controller) {
+    process.stderr.write(`corral-borglet: --task-pids-max ${flags.taskPidsMax} needs the pids cgroup controller, which this machine does not offer; enable it, or give --task-pids-max 0 to run host tasks without a limit\n`);
+    process.exit(2);
+  }
+  return { version, parent: cgroupParent, max: flags.taskPidsMax };
+}
+
 async function runReal(): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -159,8 +189,19 @@ async function runReal(): Promise<void> {
       }
     : { ok: false as const, problem: support.problem };
   const taskUids = taskUidsFor(dataDir);
+  const pidsLimit = pidsLimitFor(cgroupParent);
   const runtime = new HostRuntime(
-    { name: flags.name, host: flags.host, dataDir, binaryPath: flags.binaryPath, startsInFlight: flags.startsInFlight, logMaxBytes: flags.logMaxSize, isolation, ...(taskUids === undefined ? {} : { taskUids }) },
+    {
+      name: flags.name,
+      host: flags.host,
+      dataDir,
+      binaryPath: flags.binaryPath,
+      startsInFlight: flags.startsInFlight,
+      logMaxBytes: flags.logMaxSize,
+      isolation,
+      ...(taskUids === undefined ? {} : { taskUids }),
+      ...(pidsLimit === undefined ? {} : { pidsLimit }),
+    },
     log,
   );
   const borglet = new Borglet(

@@ -12,7 +12,8 @@
 //
 // Plain JavaScript on purpose: run through the TypeScript loader it would be twice the size.
 // Protocol (spawner.ts is the other end), one JSON object per line:
-//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"},"cwd"?,"uid"?,"gid"?,"sandbox"?,"captureStderr"?}
+//   in:  {"op":"spawn","id":N,"file","args","env","stdout","stderr","record"?:{"path","fields"},"cwd"?,"uid"?,"gid"?,"sandbox"?,"captureStderr"?,
+//         "pidsCgroup"?:{"dir","hierarchy","controller","pidsMax"}}
 //   out: {"op":"spawned","id":N,"pid":P} | {"op":"failed","id":N,"error"} | {"op":"exited","id":N,"code","signal","stderr"?}
 // With captureStderr (the borglet's own commands: mount, umount), the first STDERR_KEPT
 // characters of stderr come back with the exit instead of going to the stderr file.
@@ -20,8 +21,13 @@
 // removed at the exit if it still names that pid (a newer incarnation may have replaced it).
 // A sandbox (with uid and gid) is made afresh for the run, theirs alone (0700), and is its
 // working directory: that file work is done here too, not on the borglet's loop.
+// A pids cgroup is made with its limit, and the task is forked inside it: the helper steps
+// into the cgroup, spawns (the fork happens within spawn()), and steps back to its own. So
+// the task is limited from its first instruction; moving it in after the fork would let
+// whatever it forked first escape.
 import { spawn } from "node:child_process";
 import { chownSync, closeSync, fchownSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 
 const STDERR_KEPT = 4096;
@@ -41,6 +47,33 @@ function startTime(pid) {
   }
 }
 
+/** This process's own cgroup in the hierarchy of `controller` ("" for v2), from /proc/self/cgroup. @param {string} controller */
+function ownCgroup(controller) {
+  for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
+    const [, controllers, path] = line.split(":");
+    if (controllers !== undefined && path !== undefined && controllers.split(",").includes(controller)) return path;
+    if (controller === "" && controllers === "" && path !== undefined) return path;
+  }
+  throw new Error(`the spawn helper is in no ${controller === "" ? "cgroup v2" : controller} cgroup`);
+}
+
+/**
+ * Makes the cgroup with its limit and runs `fork` with this process inside it, so what
+ * `fork` starts begins there; then this process goes back to its own cgroup.
+ * @template T @param {{ dir: string; hierarchy: string; controller: string; pidsMax: number }} cgroup @param {() => T} fork @returns {T}
+ */
+function forkInside(cgroup, fork) {
+  mkdirSync(cgroup.dir, { recursive: true });
+  writeFileSync(join(cgroup.dir, "pids.max"), String(cgroup.pidsMax));
+  const home = join(cgroup.hierarchy, ownCgroup(cgroup.controller), "cgroup.procs");
+  writeFileSync(join(cgroup.dir, "cgroup.procs"), String(process.pid));
+  try {
+    return fork();
+  } finally {
+    writeFileSync(home, String(process.pid));
+  }
+}
+
 /** @param {string} path @param {number} pid */
 function removeRecordIfOurs(path, pid) {
   try {
@@ -51,7 +84,7 @@ function removeRecordIfOurs(path, pid) {
 }
 
 /**
- * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> }; cwd?: string; uid?: number; gid?: number; sandbox?: string; captureStderr?: boolean }} request
+ * @param {{ id: number; file: string; args: string[]; env?: Record<string, string>; stdout: string; stderr: string; record?: { path: string; fields: Record<string, unknown> }; cwd?: string; uid?: number; gid?: number; sandbox?: string; captureStderr?: boolean; pidsCgroup?: { dir: string; hierarchy: string; controller: string; pidsMax: number } }} request
  */
 function start(request) {
   let stdout;
@@ -72,13 +105,15 @@ function start(request) {
       }
     }
     // Its own process group: it outlives the borglet, and a stop reaches all it forked.
-    child = spawn(request.file, request.args, {
+    const options = {
       detached: true,
-      stdio: ["ignore", stdout, stderr],
+      stdio: /** @type {["ignore", number, number | "pipe"]} */ (["ignore", stdout, stderr]),
       ...(request.env === undefined ? {} : { env: request.env }),
       ...(typeof request.sandbox === "string" ? { cwd: request.sandbox } : typeof request.cwd === "string" ? { cwd: request.cwd } : {}),
       ...(typeof request.uid === "number" && typeof request.gid === "number" ? { uid: request.uid, gid: request.gid } : {}),
-    });
+    };
+    const fork = () => spawn(request.file, request.args, options);
+    child = request.pidsCgroup === undefined ? fork() : forkInside(request.pidsCgroup, fork);
     child.stderr?.setEncoding("utf8").on("data", (/** @type {string} */ chunk) => {
       if (said.length < STDERR_KEPT) said = (said + chunk).slice(0, STDERR_KEPT);
     });

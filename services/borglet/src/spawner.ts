@@ -4,6 +4,7 @@ import { createInterface } from "node:readline";
 import { z } from "zod";
 import type { Logger } from "@corral/kit";
 import type { TaskRecordFile } from "./task-record.js";
+import type { PidsCgroupRequest } from "./task-pids-cgroup.js";
 
 const HELPER = fileURLToPath(new URL("./spawn-helper.mjs", import.meta.url));
 
@@ -32,6 +33,8 @@ export interface SpawnRequest {
   sandbox?: string;
   /** its stderr comes back with its exit (the start of it) instead of going to the `stderr` file */
   captureStderr?: boolean;
+  /** a pids cgroup made for it, with its limit, that it is forked inside (it cannot fork before it is there) */
+  pidsCgroup?: PidsCgroupRequest;
 }
 
 export interface SpawnEvents {
@@ -138,11 +141,11 @@ export class Spawner {
     if (helper?.stdin === undefined || helper.stdin === null || helper.exitCode !== null || helper.signalCode !== null) return;
     while (this.asked < this.maxInFlight && this.queue.length > 0) {
       const entry = this.queue.shift()!;
-      const { file, args, env, stdout, stderr, record, cwd, uid, gid, sandbox, captureStderr } = entry.request;
       entry.state = "asked";
       this.asked += 1;
       this.entries.set(entry.id, entry);
-      helper.stdin.write(`${JSON.stringify({ op: "spawn", id: entry.id, file, args, env, stdout, stderr, record, cwd, uid, gid, sandbox, captureStderr })}\n`);
+      // The whole request: a field left out here would be silently ignored by the helper.
+      helper.stdin.write(`${JSON.stringify({ ...entry.request, op: "spawn", id: entry.id })}\n`);
     }
   }
 

@@ -26,6 +26,8 @@ export interface CellOptions {
   hollow?: { processes: number; machinesEach: number };
   /** resources each borglet announces; default: the host's */
   borgletCapacity?: { cpu?: number; ram?: string; disk?: string };
+  /** the most processes and threads one host task may have (each borglet's --task-pids-max); default the borglet's */
+  taskPidsMax?: number;
   /** attributes of borglet i (rack, power, arch, …); default: each machine its own rack */
   borgletAttributes?: (index: number) => Record<string, string>;
   /** progress lines for people */
