@@ -22,6 +22,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# openssl makes a TLS cell's own CA and certificates.
+command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's chromium, driven by playwright-core in the web UI's tests.
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 

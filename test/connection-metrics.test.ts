@@ -77,7 +77,7 @@ test("NATS: a lost connection is counted once, and the client comes back", async
   const port = await freePort();
   servers.push(await startNatsServer({ dir: where, port }));
   const metrics = new ServiceMetrics("tester", "local");
-  const nc = await connectNats(`nats://127.0.0.1:${port}`, "kit-test", log, metrics.connections);
+  const nc = await connectNats(`nats://127.0.0.1:${port}`, "kit-test", log, { metrics: metrics.connections });
   t.teardown(() => nc.close());
   t.is(await counted(metrics.connections, "nats", "disconnects"), 0);
   t.regex(await metrics.registry.metrics(), /^corral_nats_errors_total\{service="tester",cell="local"\} 0$/m, "registered from the start, at 0");

@@ -101,6 +101,9 @@ test.serial("cell status lists the hosts with their processes; servers, masters 
   t.is(new Set(["redis-sentinel-0", "redis-sentinel-1", "redis-sentinel-2"].map(on)).size, 3, "three Sentinels on three hosts");
   t.is(on("gateway"), "host-0");
   t.true(cell.cell.gateway.includes(status.hosts[0]!.address), "the gateway answers at host 0's address");
+  // Its traffic crosses hosts, so it is TLS by default: the gateway over HTTPS, NATS (clients and routes) with the cell's CA.
+  t.regex(cell.cell.gateway, /^https:\/\//);
+  t.true(cell.cell.processes.filter((p) => ["master", "scheduler", "borglet", "gateway"].includes(p.role)).every((p) => p.args.includes("--tls-ca")), "every service checks NATS's certificate");
   for (const host of status.hosts) for (const p of host.processes) t.true(processExists(p.pid), `${p.name} runs`);
 });
 

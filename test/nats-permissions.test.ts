@@ -33,7 +33,7 @@ test.after.always(async () => {
 });
 
 async function as(client: string): Promise<NatsConnection> {
-  const nc = await connectNats(server.url, client, log, undefined, server.credentials(client));
+  const nc = await connectNats(server.url, client, log, { credentials: server.credentials(client) });
   connections.push(nc);
   return nc;
 }

@@ -16,3 +16,4 @@ export * from "./src/host-network.js";
 export * from "./src/cell-secrets.js";
 export * from "./src/nats-clients.js";
 export * from "./src/cell-clients.js";
+export * from "./src/cell-tls.js";

@@ -3,7 +3,7 @@ import { readFileSync } from "node:fs";
 import { ApiError, GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type JobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type Logger, type NatsConnection } from "@corral/kit";
-import { adminTokenOf, admitNatsClients, HostNetwork, operatorCredentialsOf, startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions } from "@corral/launcher";
+import { adminTokenOf, admitNatsClients, cellCaOf, HostNetwork, operatorNatsOptions, startLocalCell, stopStartedCell, signalGroup, startHollowBorglet, writeCellFile, waitUntil, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
 
@@ -97,7 +97,7 @@ export class LoadCell {
     const hosts = runHosts === undefined ? {} : { hosts: runHosts };
     const cell = await startLocalCell({ ...settings, ...hosts, hollow: { processes: 0, machinesEach: 0 }, dir, dieWithStarter: true, admin: LOAD_USER, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
-    const nc = await connectNats(cell.nats, "load-test", log, undefined, operatorCredentialsOf(cell)).catch(async (error: unknown) => {
+    const nc = await connectNats(cell.nats, "load-test", log, operatorNatsOptions(cell)).catch(async (error: unknown) => {
       await stopStartedCell(cell, 2000);
       throw error;
     });
@@ -122,7 +122,7 @@ export class LoadCell {
     process.stderr.write(`  cell directory ${dir} (the cell stops with this run, however it ends)\n`);
     const cell = await startLocalCell({ masters: 3, heartbeatMs: 1000, downAfterMs: 6000, ...options, dir, dieWithStarter: true, admin: LOAD_USER, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
-    const nc = await connectNats(cell.nats, "load-test", log, undefined, operatorCredentialsOf(cell)).catch(async (error: unknown) => {
+    const nc = await connectNats(cell.nats, "load-test", log, operatorNatsOptions(cell)).catch(async (error: unknown) => {
       await stopStartedCell(cell, 2000);
       throw error;
     });
@@ -168,7 +168,7 @@ export class LoadCell {
 
   /** The gateway, as the load user (the cell's admin); a reply's status is kept, since scenarios count refusals. */
   get gateway(): GatewayClient {
-    this.client ??= new GatewayClient(this.cell.gateway, { token: adminTokenOf(this.cell), timeoutMs: 60_000 });
+    this.client ??= new GatewayClient(this.cell.gateway, { token: adminTokenOf(this.cell), timeoutMs: 60_000, ca: cellCaOf(this.cell) });
     return this.client;
   }
 

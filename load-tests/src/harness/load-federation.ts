@@ -2,7 +2,7 @@ import { cpuSecondsOf } from "./process-cpu.js";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, taskChanges, type ApiErrorBody, type CellSummary, type FederatedJobView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, subscribeEvents, type NatsConnection } from "@corral/kit";
-import { adminTokenOf, operatorCredentialsOf, restartProcess, signalGroup, startLocalCell, stopStartedCell, writeCellFile, type CellFile, type CellOptions } from "@corral/launcher";
+import { adminTokenOf, operatorNatsOptions, restartProcess, signalGroup, startLocalCell, stopStartedCell, writeCellFile, type CellFile, type CellOptions } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
 import { LOAD_USER, refuseHosts, TaskTimeline } from "./load-cell.js";
 import { trackLiveCell, untrackLiveCell } from "./live-cells.js";
@@ -42,7 +42,7 @@ export class LoadFederation {
     const options: CellOptions = { ...settings, dir, dieWithStarter: true, admin: LOAD_USER, onProgress: (m) => process.stderr.write(`  ${m}\n`) };
     const cell = await startLocalCell(options);
     const log = createLogger("load-test", cell.cell);
-    const nc = await connectNats(cell.nats, "load-test", log, undefined, operatorCredentialsOf(cell)).catch(async (error: unknown) => {
+    const nc = await connectNats(cell.nats, "load-test", log, operatorNatsOptions(cell)).catch(async (error: unknown) => {
       await stopStartedCell(cell, 2000);
       throw error;
     });

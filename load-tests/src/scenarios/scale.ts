@@ -2,27 +2,24 @@ import { z } from "zod";
 import { defineScenario } from "../scenario.js";
 import { barChart, leaderMemoryChart } from "../harness/charts.js";
 import { failoverChart, killLeaderAndTime } from "../harness/leader-kill.js";
-import { adminTokenOf } from "@corral/launcher";
+import type { GatewayClient } from "@corral/client";
 import { inParallel, LoadCell, sampler } from "../harness/load-cell.js";
 import { distribution } from "../harness/stats.js";
 import { generateJobs, toBorg } from "../harness/workload.js";
 
-/** Times a GET against the gateway `times` times; fails on any answer but 200. */
-async function timeReads(url: string, token: string | undefined, times: number): Promise<{ ms: number[]; bytes: number }> {
+/** Times a GET of `path` against the gateway `times` times; fails on any answer but 200. */
+async function timeReads(gateway: GatewayClient, path: string, times: number): Promise<{ ms: number[]; bytes: number }> {
   const ms: number[] = [];
   let bytes = 0;
   for (let i = 0; i < times; i++) {
     const sent = performance.now();
-    const response = await fetch(url, { headers: bearer(token), signal: AbortSignal.timeout(60_000) });
-    const body = await response.arrayBuffer();
+    const reply = await gateway.send("GET", path);
     ms.push(performance.now() - sent);
-    if (response.status !== 200) throw new Error(`${url}: ${response.status} ${Buffer.from(body).toString("utf8").slice(0, 300)}`);
-    bytes = body.byteLength;
+    if (reply.status !== 200) throw new Error(`${path}: ${reply.status} ${JSON.stringify(reply.body).slice(0, 300)}`);
+    bytes = reply.bytes;
   }
   return { ms, bytes };
 }
-
-const bearer = (token: string | undefined): Record<string, string> => (token === undefined ? {} : { authorization: `Bearer ${token}` });
 
 export const scale = defineScenario({
   name: "scale",
@@ -67,13 +64,12 @@ export const scale = defineScenario({
       masterUse.stop();
 
       // What people read in a big cell: the first page of the job list, a page further on, and one big job.
-      const gateway = cell.cell.gateway;
-      const token = adminTokenOf(cell.cell);
-      const firstPage = await timeReads(`${gateway}/v1/jobs?user=loadtest`, token, options.reads);
+      const gateway = cell.gateway;
+      const firstPage = await timeReads(gateway, "/v1/jobs?user=loadtest", options.reads);
       const biggest = jobs.reduce((best, job) => (job.replicas > best.replicas ? job : best));
-      const jobView = await timeReads(`${gateway}/v1/jobs/${biggest.name}.loadtest.local`, token, options.reads);
-      const listed = (await (await fetch(`${gateway}/v1/jobs?limit=1000`, { headers: bearer(token) })).json()) as { continue?: string };
-      const laterPage = await timeReads(`${gateway}/v1/jobs?limit=1000${listed.continue === undefined ? "" : `&continue=${encodeURIComponent(listed.continue)}`}`, token, options.reads);
+      const jobView = await timeReads(gateway, `/v1/jobs/${biggest.name}.loadtest.local`, options.reads);
+      const listed = (await gateway.send<{ continue?: string }>("GET", "/v1/jobs?limit=1000")).body;
+      const laterPage = await timeReads(gateway, `/v1/jobs?limit=1000${listed.continue === undefined ? "" : `&continue=${encodeURIComponent(listed.continue)}`}`, options.reads);
 
       const acknowledged = new Set<string>();
       const failoverMs: number[] = [];

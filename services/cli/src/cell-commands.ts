@@ -22,12 +22,14 @@ export function addCellCommands(program: Command): void {
     .option("--cells <names>", "a federation: these cells (e.g. a,b,c), each with its own redis-server, masters, scheduler and borglets, behind the gateways", cellList)
     .option("--gateways <n>", "how many gateways (with --cells they federate every cell)", positiveInteger("--gateways", 9), 1)
     .option("--nats-per-cell", "with --cells: each cell its own nats-server, joined into one super-cluster by NATS gateways (see deploy/nats/)")
+    .option("--tls", "NATS and the gateway speak TLS, with a CA of the cell's own (DIR/tls/ca.crt, which the CLI trusts for this cell); default with --hosts, whose traffic crosses hosts")
+    .option("--no-tls", "with --hosts: plain NATS and HTTP")
     .option(
       "--hosts <n>",
       `a multi-host cell (root only): n network namespaces on one bridge as hosts (1 to ${MAX_HOSTS}), one borglet each; with 3 or more, a NATS cluster and Redis with Sentinels over them`,
       hostCount,
     )
-    .action(async (options: { borglets: number; masters: number; cell: string; admin: string; cells?: string[]; gateways: number; natsPerCell?: boolean; hosts?: number }, command: Command) => {
+    .action(async (options: { borglets: number; masters: number; cell: string; admin: string; cells?: string[]; gateways: number; natsPerCell?: boolean; hosts?: number; tls?: boolean }, command: Command) => {
       if (options.natsPerCell === true && options.cells === undefined) throw new InvalidArgumentError("--nats-per-cell needs --cells: a single cell has one nats-server anyway");
       if (options.hosts !== undefined) {
         const clash = ["borglets", "cells", "natsPerCell", "gateways"].find((name) => command.getOptionValueSource(name) === "cli");
@@ -42,10 +44,11 @@ export function addCellCommands(program: Command): void {
         ...(options.natsPerCell === true ? { natsPerCell: true } : {}),
         ...(options.hosts === undefined ? { gateways: Math.max(1, options.gateways), borglets: options.borglets } : { hosts: options.hosts }),
         masters: Math.max(1, options.masters),
+        ...(command.getOptionValueSource("tls") === "cli" ? { tls: options.tls === true } : {}),
         onProgress: (message) => process.stderr.write(`  ${message}\n`),
       });
       const what = started.cells === undefined ? `cell '${started.cell}' is up` : `cells ${started.cells.map((c) => c.cell).join(", ")} are up behind ${(started.gateways ?? [started.gateway]).length} gateway(s)`;
-      process.stderr.write(`${what}; logs in ${dir}/logs\n`);
+      process.stderr.write(`${what}; logs in ${dir}/logs${started.tls === undefined ? "" : `; TLS with the cell's own CA, ${started.tls.ca} (the CLI trusts it here; elsewhere give --tls-ca)`}\n`);
       process.stdout.write(`${(started.gateways ?? [started.gateway]).join("\n")}\n`);
     });
 

@@ -1,5 +1,7 @@
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { checkContextName, checkedContext, configPath, contextNamed, readConfig, writeConfig } from "./contexts.js";
+import { readCaFile } from "./credentials.js";
 import { table } from "./format.js";
 import { print } from "./program.js";
 
@@ -8,14 +10,15 @@ export function addConfigCommands(program: Command): void {
   const config = program.command("config").description(`the cells you work with and your token for each (kept in ${configPath()})`);
   config
     .command("set-context")
-    .description("save (or change) a cell, given the global --gateway URL (required) and --token TOKEN (yours there; corral user add prints one); the first one saved becomes current")
+    .description("save (or change) a cell, given the global --gateway URL (required), --token TOKEN (yours there; corral user add prints one) and, for an HTTPS gateway with a CA of its own, --tls-ca FILE; the first one saved becomes current")
     .argument("<name>", "a name for it, e.g. prod")
     .action((name: string) => {
       checkContextName(name);
       // --gateway and --token are the program's own options, which commander takes wherever they stand.
-      const { gateway, token } = program.opts<{ gateway?: string; token?: string }>();
+      const { gateway, token, tlsCa } = program.opts<{ gateway?: string; token?: string; tlsCa?: string }>();
       if (gateway === undefined) throw new Error("set-context needs --gateway URL, e.g. corral config set-context prod --gateway http://10.0.0.5:8080 --token TOKEN");
-      const context = checkedContext({ gateway, ...(token === undefined ? {} : { token }) });
+      if (tlsCa !== undefined) readCaFile(tlsCa);
+      const context = checkedContext({ gateway, ...(token === undefined ? {} : { token }), ...(tlsCa === undefined ? {} : { ca: resolve(tlsCa) }) });
       const current = readConfig();
       writeConfig({ ...current, currentContext: current.currentContext ?? name, contexts: { ...current.contexts, [name]: context } });
       process.stderr.write(`context ${name} saved${(current.currentContext ?? name) === name ? " (current)" : ""}\n`);

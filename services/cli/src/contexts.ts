@@ -8,7 +8,12 @@ import { NAME_PATTERN } from "@corral/contracts";
  * The user's cells, as kubectl's contexts: each a gateway URL and the token to show it,
  * one of them current. The file holds tokens, so it is the user's alone (mode 600).
  */
-const contextSchema = z.strictObject({ gateway: z.url({ protocol: /^https?$/, error: "a gateway URL, e.g. http://10.0.0.5:8080" }), token: z.string().min(1).optional() });
+const contextSchema = z.strictObject({
+  gateway: z.url({ protocol: /^https?$/, error: "a gateway URL, e.g. http://10.0.0.5:8080" }),
+  token: z.string().min(1).optional(),
+  /** the CA certificate file its HTTPS certificate is checked against */
+  ca: z.string().min(1).optional(),
+});
 const configSchema = z.strictObject({
   currentContext: z.string().optional(),
   contexts: z.record(z.string().regex(NAME_PATTERN), contextSchema).default({}),

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { adminTokenOf, readCellFile } from "@corral/launcher";
 import { contextNamed, readConfig } from "./contexts.js";
@@ -6,6 +7,8 @@ import { contextNamed, readConfig } from "./contexts.js";
 export interface Target {
   gateway: string;
   token: string | undefined;
+  /** the CA certificate file an HTTPS gateway is checked against, when not the system's */
+  ca?: string | undefined;
   from: string;
 }
 
@@ -16,6 +19,7 @@ export interface TargetOptions {
   gateway?: string;
   context?: string;
   token?: string;
+  tlsCa?: string;
 }
 
 const trimmed = (url: string) => url.replace(/\/$/, "");
@@ -26,23 +30,42 @@ const trimmed = (url: string) => url.replace(/\/$/, "");
  * else `$CORRAL_TOKEN`, else the one saved with that cell (for a local cell, its admin token).
  */
 export function resolveTarget(options: TargetOptions): Target {
+  const target = resolveSaved(options);
+  // --tls-ca wins over what was saved with the cell, as --token does.
+  return options.tlsCa === undefined ? target : { ...target, ca: resolve(options.tlsCa) };
+}
+
+function resolveSaved(options: TargetOptions): Target {
   const explicit = options.token ?? (process.env["CORRAL_TOKEN"] || undefined);
   if (options.context !== undefined) {
     const context = contextNamed(readConfig(), options.context);
-    return { gateway: trimmed(options.gateway ?? context.gateway), token: explicit ?? context.token, from: `context ${options.context}` };
+    return { gateway: trimmed(options.gateway ?? context.gateway), token: explicit ?? context.token, ca: context.ca, from: `context ${options.context}` };
   }
   const dir = resolve(options.dir);
   const local = readCellFile(dir);
   if (options.gateway !== undefined) {
     const gateway = trimmed(options.gateway);
-    const saved = local !== undefined && trimmed(local.gateway) === gateway ? adminTokenOf(local) : Object.values(readConfig().contexts).find((context) => trimmed(context.gateway) === gateway)?.token;
-    return { gateway, token: explicit ?? saved, from: "--gateway" };
+    if (local !== undefined && trimmed(local.gateway) === gateway) return { gateway, token: explicit ?? adminTokenOf(local), ca: local.tls?.ca, from: "--gateway" };
+    const saved = Object.values(readConfig().contexts).find((context) => trimmed(context.gateway) === gateway);
+    return { gateway, token: explicit ?? saved?.token, ca: saved?.ca, from: "--gateway" };
   }
-  if (local !== undefined) return { gateway: local.gateway, token: explicit ?? adminTokenOf(local), from: `the local cell in ${dir}` };
+  if (local !== undefined) return { gateway: local.gateway, token: explicit ?? adminTokenOf(local), ca: local.tls?.ca, from: `the local cell in ${dir}` };
   const config = readConfig();
   if (!options.dirGiven && config.currentContext !== undefined) {
     const context = contextNamed(config, config.currentContext);
-    return { gateway: trimmed(context.gateway), token: explicit ?? context.token, from: `context ${config.currentContext}` };
+    return { gateway: trimmed(context.gateway), token: explicit ?? context.token, ca: context.ca, from: `context ${config.currentContext}` };
   }
   throw new Error(`no local cell in ${dir} and no current context: start one with 'corral cell up', point at a gateway with --gateway URL, or save one with 'corral config set-context NAME --gateway URL --token TOKEN'`);
+}
+
+/** A CA certificate for --tls-ca, read once here so a wrong path is named, not reported as a failed connection. */
+export function readCaFile(path: string): string {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (error) {
+    throw new Error(`--tls-ca: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+  if (!text.includes("-----BEGIN CERTIFICATE-----")) throw new Error(`--tls-ca: ${path} holds no PEM certificate`);
+  return text;
 }

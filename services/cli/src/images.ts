@@ -1,7 +1,7 @@
 import { resolve } from "node:path";
 import { SingleBar, Presets } from "cli-progress";
-import { connectNats, createLogger, readNatsCredentials, type NatsConnection, type NatsCredentials } from "@corral/kit";
-import { operatorCredentialsOf, readCellFile } from "@corral/launcher";
+import { connectNats, createLogger, readNatsCredentials, type NatsConnectOptions, type NatsConnection } from "@corral/kit";
+import { operatorNatsOptions, readCellFile } from "@corral/launcher";
 import { listImages, pushImage, readImageSource, type ImageRecord, type PushResult } from "@corral/images";
 import { bytes, table } from "./format.js";
 
@@ -9,20 +9,25 @@ import { bytes, table } from "./format.js";
 export interface ImageCell {
   nats: string;
   cell: string;
-  credentials?: NatsCredentials | undefined;
+  signIn: NatsConnectOptions;
 }
 
-export function imageCell(dir: string, nats: string | undefined, cell: string | undefined, credentialsFile: string | undefined): ImageCell {
+export function imageCell(dir: string, nats: string | undefined, cell: string | undefined, credentialsFile: string | undefined, tlsCa: string | undefined): ImageCell {
   const file = readCellFile(resolve(dir));
   const url = nats ?? file?.nats;
   if (url === undefined) throw new Error(`no local cell in ${resolve(dir)}: start one with 'corral cell up', or give --nats URL (and --cell NAME)`);
-  // Another cell's NATS takes the credentials given for it, never the local cell's.
-  const credentials = credentialsFile !== undefined ? readNatsCredentials(credentialsFile) : nats === undefined && file !== undefined ? operatorCredentialsOf(file) : undefined;
-  return { nats: url, cell: cell ?? file?.cell ?? "local", credentials };
+  // Another cell's NATS takes the credentials and CA given for it, never the local cell's.
+  const local = nats === undefined && file !== undefined ? operatorNatsOptions(file) : {};
+  const signIn: NatsConnectOptions = {
+    ...local,
+    ...(credentialsFile === undefined ? {} : { credentials: readNatsCredentials(credentialsFile) }),
+    ...(tlsCa === undefined ? {} : { tlsCa }),
+  };
+  return { nats: url, cell: cell ?? file?.cell ?? "local", signIn };
 }
 
 async function withNats<T>(where: ImageCell, use: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connectNats(where.nats, "corral-cli", createLogger("cli", where.cell, { level: "warn" }), undefined, where.credentials);
+  const nc = await connectNats(where.nats, "corral-cli", createLogger("cli", where.cell, { level: "warn" }), where.signIn);
   try {
     return await use(nc);
   } finally {

@@ -1,13 +1,14 @@
 import { resolve } from "node:path";
 import { Command } from "commander";
 import { GatewayClient } from "@corral/client";
-import { resolveTarget, type Target } from "./credentials.js";
+import { readCaFile, resolveTarget, type Target } from "./credentials.js";
 
 interface GlobalOptions {
   dir: string;
   gateway?: string;
   context?: string;
   token?: string;
+  tlsCa?: string;
 }
 
 /** The `corral` command with the options every subcommand shares; subcommands are added to it. */
@@ -19,6 +20,7 @@ export function createProgram(): Command {
     .option("--gateway <url>", "a gateway URL, instead of the local cell in --dir")
     .option("--context <name>", "a cell saved with 'corral config set-context', instead of the current one")
     .option("--token <token>", "the bearer token to act with (default: $CORRAL_TOKEN, else the one saved for the cell; a local cell's admin token)")
+    .option("--tls-ca <file>", "the CA certificate an HTTPS gateway's certificate is checked against (default: the one saved with the cell; a local cell's own CA)")
     .showHelpAfterError();
 }
 
@@ -28,13 +30,20 @@ export function localCellDir(program: Command): string {
 
 /** The gateway and token every command that talks to a cell uses (credentials.ts has the order). */
 export function target(program: Command): Target {
-  const { dir, gateway, context, token } = program.opts<GlobalOptions>();
-  return resolveTarget({ dir, dirGiven: program.getOptionValueSource("dir") === "cli", ...(gateway === undefined ? {} : { gateway }), ...(context === undefined ? {} : { context }), ...(token === undefined ? {} : { token }) });
+  const { dir, gateway, context, token, tlsCa } = program.opts<GlobalOptions>();
+  return resolveTarget({
+    dir,
+    dirGiven: program.getOptionValueSource("dir") === "cli",
+    ...(gateway === undefined ? {} : { gateway }),
+    ...(context === undefined ? {} : { context }),
+    ...(token === undefined ? {} : { token }),
+    ...(tlsCa === undefined ? {} : { tlsCa }),
+  });
 }
 
 export function gatewayClient(program: Command): GatewayClient {
-  const { gateway, token } = target(program);
-  return new GatewayClient(gateway, { token });
+  const { gateway, token, ca } = target(program);
+  return new GatewayClient(gateway, { token, ...(ca === undefined ? {} : { ca: readCaFile(ca) }) });
 }
 
 /** Every command's answer: JSON for scripts with --json, otherwise the text `human` makes. */

@@ -1,9 +1,10 @@
+import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
-import Fastify from "fastify";
+import Fastify, { type FastifyInstance } from "fastify";
 import { z } from "zod";
 import { cellNameSchema, userNameSchema } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
-import { ensureAuditStream, flag, jsReplicasFlag, LeaderChanges, parsedFlag, secretFromFlag, startService } from "@corral/kit";
+import { ensureAuditStream, flag, fromFlag, jsReplicasFlag, LeaderChanges, parsedFlag, readSecretPem, secretFromFlag, startService } from "@corral/kit";
 import { AuditLog } from "./auth/audit-log.js";
 import { requireIdentity } from "./auth/authenticate.js";
 import { UserRegistry } from "./auth/user-registry.js";
@@ -40,18 +41,29 @@ const { flags, log, metrics, nc, onStop } = await startService({
     jsReplicas: jsReplicasFlag,
     adminUser: flag("the name of the cell's first admin, whose token is in --admin-token-file", userNameSchema, { default: "admin" }),
     adminTokenFile: flag("a file (mode 600) holding the first admin's bearer token on its first line; empty: only the users in the cell's user bucket", z.string(), { default: "" }),
+    tlsCert: flag("the certificate (PEM) the API serves HTTPS with, with --tls-key; empty: plain HTTP", z.string(), { default: "" }),
+    tlsKey: flag("its private key (PEM, mode 600)", z.string(), { default: "" }),
     federationLeaseTtl: flag("how long the federation reconciler's lease lasts unrenewed", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "3s" }),
   },
   check: (flags) =>
     flags.cells.length > 0 && !flags.cells.includes(flags.cell)
       ? `--cell ${flags.cell} is not one of --cells ${flags.cells.join(",")}; the home cell must be one of the federation's`
-      : undefined,
+      : (flags.tlsCert === "") !== (flags.tlsKey === "")
+        ? "--tls-cert and --tls-key go together: give both to serve HTTPS, or neither"
+        : undefined,
   connectionName: (flags) => `gateway@${flags.cell}`,
 });
 // Fastify's own logger stays off: the gateway logs what matters through its pino logger.
 // A client that takes longer than this to send its request (headers and body) is cut off,
 // so slow senders cannot hold connections open; answers (the live stream) are not limited.
-const app = Fastify({ logger: false, bodyLimit: 1_048_576, requestTimeout: 30_000, http: { headersTimeout: 10_000, connectionsCheckingInterval: 1000 } });
+const serverOptions = { headersTimeout: 10_000, connectionsCheckingInterval: 1000 };
+const tls = flags.tlsCert === "" ? undefined : fromFlag(() => ({ cert: readFileSync(flags.tlsCert, "utf8"), key: readSecretPem(flags.tlsKey, "--tls-key") }), "corral-gateway");
+const scheme = tls === undefined ? "http" : "https";
+// An HTTPS server is typed apart from an HTTP one; the routes use neither's own API.
+const app =
+  tls === undefined
+    ? Fastify({ logger: false, bodyLimit: 1_048_576, requestTimeout: 30_000, http: serverOptions })
+    : (Fastify({ logger: false, bodyLimit: 1_048_576, requestTimeout: 30_000, https: { ...serverOptions, ...tls } }) as unknown as FastifyInstance);
 // Raw spec text is accepted too: `curl --data-binary @job.borg -H 'content-type: text/plain'`.
 app.addContentTypeParser("text/plain", { parseAs: "string" }, (_request, body, done) => done(null, { source: body, format: "borg" }));
 app.addContentTypeParser("application/yaml", { parseAs: "string" }, (_request, body, done) => done(null, { source: body, format: "yaml" }));
@@ -96,4 +108,4 @@ onStop(async () => {
   await federation?.stop();
   await app.close();
 });
-log.info({ url: `http://${flags.host}:${flags.port}` }, "gateway listening");
+log.info({ url: `${scheme}://${flags.host}:${flags.port}` }, "gateway listening");

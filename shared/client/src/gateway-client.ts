@@ -1,3 +1,4 @@
+import { Agent, fetch } from "undici";
 import type { ApiErrorBody, ApiIssue, AuditRecord, CellSummary, FederatedJobView, HistoryEntry, Identity, JobPlan, JobView, NodeView, Role, UserView, WhyPending } from "@corral/contracts";
 
 /** A refusal from the gateway (with its status and code), or no gateway at all (status 0, `unavailable`). */
@@ -36,6 +37,8 @@ export interface GatewayClientOptions {
   token: string | undefined;
   /** a request that takes longer fails (default 30 s) */
   timeoutMs?: number;
+  /** the CA certificate (PEM text) an HTTPS gateway's certificate must be signed by; default: the system's */
+  ca?: string | undefined;
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
@@ -48,6 +51,8 @@ const DEFAULT_TIMEOUT_MS = 30_000;
 export class GatewayClient {
   private readonly token: string | undefined;
   private readonly timeoutMs: number;
+  /** trusts the cell's own CA, where one was given */
+  private readonly dispatcher: Agent | undefined;
   private identity: Promise<Identity> | undefined;
 
   constructor(
@@ -56,6 +61,7 @@ export class GatewayClient {
   ) {
     this.token = options.token;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.dispatcher = options.ca === undefined ? undefined : new Agent({ connect: { ca: options.ca } });
   }
 
   /**
@@ -64,9 +70,10 @@ export class GatewayClient {
    * token's. Throws ApiError only when no gateway answers.
    */
   async send<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GatewayReply<T>> {
-    let response: Response;
+    let response: Awaited<ReturnType<typeof fetch>>;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
+        ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
         method,
         headers: {
           ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),

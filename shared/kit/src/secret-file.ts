@@ -6,6 +6,19 @@ import { readFileSync, statSync } from "node:fs";
  * is refused: the secret is no longer one.
  */
 export function readSecretFile(path: string, flag: string): string {
+  const secret = readOwnersFile(path, flag).split("\n")[0]!.trim();
+  if (secret === "") throw new Error(`${flag}: ${path} is empty; it should hold the secret on its first line`);
+  return secret;
+}
+
+/** A private key (PEM, several lines) from a file only its owner may read, refused otherwise as readSecretFile refuses. */
+export function readSecretPem(path: string, flag: string): string {
+  const pem = readOwnersFile(path, flag);
+  if (!pem.includes("PRIVATE KEY-----")) throw new Error(`${flag}: ${path} holds no PEM private key`);
+  return pem;
+}
+
+function readOwnersFile(path: string, flag: string): string {
   let mode: number;
   try {
     mode = statSync(path).mode;
@@ -13,9 +26,7 @@ export function readSecretFile(path: string, flag: string): string {
     throw new Error(`${flag}: cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
   }
   if ((mode & 0o077) !== 0) throw new Error(`${flag}: ${path} may be read by others (mode ${(mode & 0o777).toString(8)}); make it the owner's alone: chmod 600 ${path}`);
-  const secret = readFileSync(path, "utf8").split("\n")[0]!.trim();
-  if (secret === "") throw new Error(`${flag}: ${path} is empty; it should hold the secret on its first line`);
-  return secret;
+  return readFileSync(path, "utf8");
 }
 
 /**

@@ -1,6 +1,6 @@
 // Who a cell the launcher starts is made of, as NATS sees it: one client per process.
 import { connect } from "@nats-io/transport-node";
-import { readNatsCredentials, type NatsCredentials } from "@corral/kit";
+import { readNatsCredentials, type NatsConnectOptions } from "@corral/kit";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { authorizeNatsClients, natsCredentialsFile, OPERATOR_CLIENT, type NatsClient } from "./nats-clients.js";
@@ -48,7 +48,10 @@ export async function admitNatsClients(cell: CellFile, clients: readonly NatsCli
   }
 }
 
-/** How the cell owner's tools sign in to a started cell's NATS (none for cells of older versions, which let anyone in). */
-export function operatorCredentialsOf(cell: Pick<CellFile, "natsAuth">): NatsCredentials | undefined {
-  return cell.natsAuth === undefined ? undefined : readNatsCredentials(natsCredentialsFile(cell.natsAuth, OPERATOR_CLIENT));
+/** How the cell owner's tools sign in to a started cell's NATS (no credentials for cells of older versions, which let anyone in), and the CA they trust when it runs TLS. */
+export function operatorNatsOptions(cell: Pick<CellFile, "natsAuth" | "tls">): NatsConnectOptions {
+  return {
+    ...(cell.natsAuth === undefined ? {} : { credentials: readNatsCredentials(natsCredentialsFile(cell.natsAuth, OPERATOR_CLIENT)) }),
+    ...(cell.tls === undefined ? {} : { tlsCa: cell.tls.ca }),
+  };
 }

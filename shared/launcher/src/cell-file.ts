@@ -47,6 +47,8 @@ const cellFileSchema = z.object({
   redisPasswordFile: z.string().optional(),
   /** every client's NATS credentials and the servers' authorization config (absent in cell files of older versions) */
   natsAuth: z.object({ dir: z.string(), config: z.string() }).optional(),
+  /** the cell's CA and its servers' certificate, when NATS and the gateway run TLS */
+  tls: z.object({ ca: z.string(), cert: z.string(), key: z.string() }).optional(),
   /** the masters' leader key and its public half (absent in cell files of older versions) */
   leaderKey: z.object({ privateKeyFile: z.string(), publicKeyFile: z.string() }).optional(),
 });

@@ -26,6 +26,11 @@ export interface CellOptions {
   hollow?: { processes: number; machinesEach: number };
   /** resources each borglet announces; default: the host's */
   borgletCapacity?: { cpu?: number; ram?: string; disk?: string };
+  /**
+   * NATS and the gateway speak TLS, with a CA of the cell's own (DIR/tls/). Default: on for a
+   * multi-host cell, whose traffic crosses hosts; off on one host, where it stays on loopback.
+   */
+  tls?: boolean;
   /** the most processes and threads one host task may have (each borglet's --task-pids-max); default the borglet's */
   taskPidsMax?: number;
   /** attributes of borglet i (rack, power, arch, …); default: each machine its own rack */

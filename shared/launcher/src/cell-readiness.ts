@@ -1,6 +1,8 @@
 import { join } from "node:path";
+import { Agent, fetch } from "undici";
 import { isSameProcessAlive } from "@corral/kit";
 import { adminTokenOf } from "./cell-secrets.js";
+import { cellCaOf } from "./cell-tls.js";
 import type { CellFile } from "./cell-file.js";
 import { waitUntil, type StartedProcess } from "./processes.js";
 
@@ -12,6 +14,9 @@ export async function waitForMachinesUp(cell: CellFile, processes: readonly Star
   const federated = cell.cells !== undefined;
   const token = adminTokenOf(cell);
   const headers: Record<string, string> = token === undefined ? {} : { authorization: `Bearer ${token}` };
+  // An HTTPS gateway is checked against the cell's own CA.
+  const ca = cellCaOf(cell);
+  const dispatcher = ca === undefined ? undefined : new Agent({ connect: { ca } });
   await waitUntil(
     `the gateway at ${cell.gateway} to see ${perCell} machines up in ${federated ? "each cell" : "the cell"} (logs: ${join(cell.dir, "logs")})`,
     async () => {
@@ -21,7 +26,7 @@ export async function waitForMachinesUp(cell: CellFile, processes: readonly Star
         for (const cellName of cellNames) {
           try {
             const query = federated ? `?cell=${cellName}` : "";
-            const response = await fetch(`${url}/v1/nodes${query}`, { headers, signal: AbortSignal.timeout(2000) });
+            const response = await fetch(`${url}/v1/nodes${query}`, { headers, signal: AbortSignal.timeout(2000), ...(dispatcher === undefined ? {} : { dispatcher }) });
             if (!response.ok) return false;
             const body = (await response.json()) as { nodes?: { state: string }[] };
             if ((body.nodes ?? []).filter((n) => n.state === "up").length < perCell) return false;

@@ -10,7 +10,8 @@ import { DEFAULT_ADMIN, ensureAdminToken, ensureLeaderKey, ensureRedisPassword }
 import { authorizeNatsClients, natsAuthOf, natsCredentialsFile, OPERATOR_CLIENT } from "./nats-clients.js";
 import { cellClients, operatorClients } from "./cell-clients.js";
 import { startNatsServer, startRedisServer, waitForJetStream } from "./servers.js";
-import { startNatsCluster, startSentinelGroup, startSuperCluster, type StartContext } from "./server-groups.js";
+import { jetStreamWait, natsAuthOptions, startNatsCluster, startSentinelGroup, startSuperCluster, type StartContext } from "./server-groups.js";
+import { ensureCellTls } from "./cell-tls.js";
 import { LOOPBACK } from "./processes.js";
 import { requireExecutable } from "./executables.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
@@ -94,7 +95,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
   const cell: CellFile = {
     cell: cellNames[0]!,
     dir,
-    gateway: `http://127.0.0.1:${gatewayPorts[0]!.http}`,
+    gateway: `${options.tls === true ? "https" : "http"}://127.0.0.1:${gatewayPorts[0]!.http}`,
     dns: `127.0.0.1:${gatewayPorts[0]!.dns}`,
     nats: natsUrl(0),
     redis: `redis://127.0.0.1:${redisPorts[0]}`,
@@ -105,12 +106,13 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     redisPasswordFile: ensureRedisPassword(dir),
     natsAuth: natsAuthOf(dir),
     leaderKey: ensureLeaderKey(dir),
+    ...(options.tls === true ? { tls: ensureCellTls(dir, [LOOPBACK.address]) } : {}),
   };
-  const signIn = { natsAuth: cell.natsAuth!, leaderKey: cell.leaderKey! };
+  const signIn = { natsAuth: cell.natsAuth!, leaderKey: cell.leaderKey!, tls: cell.tls };
   if (federated) {
     cell.cells = cellNames.map((name, i) => ({ cell: name, redis: `redis://127.0.0.1:${redisPorts[i]}`, ...(natsPerCell ? { nats: natsUrl(i) } : {}) }));
   }
-  if (federated || gatewayCount > 1) cell.gateways = gatewayPorts.map((ports) => `http://127.0.0.1:${ports.http}`);
+  if (federated || gatewayCount > 1) cell.gateways = gatewayPorts.map((ports) => `${options.tls === true ? "https" : "http"}://127.0.0.1:${ports.http}`);
   // Processes of a federation's cells carry the cell's name: `a-master-0`, `a-borglet-1`.
   const named = (cellName: string, name: string) => (federated ? `${cellName}-${name}` : name);
   const gatewayName = (i: number) => (gatewayCount === 1 ? "gateway" : `gateway-${i}`);
@@ -124,13 +126,13 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     ],
     "replace",
   );
-  const context: StartContext = { dir, processes, progress, track, natsSignIn: { authConfig: signIn.natsAuth.config, credentials: readNatsCredentials(natsCredentialsFile(signIn.natsAuth, OPERATOR_CLIENT)) } };
+  const context: StartContext = { dir, processes, progress, track, natsSignIn: { authConfig: signIn.natsAuth.config, credentials: readNatsCredentials(natsCredentialsFile(signIn.natsAuth, OPERATOR_CLIENT)), tls: cell.tls } };
   try {
     if (natsPerCell) await startSuperCluster(context, cellNames, natsPorts);
     else if (natsServers > 1) await startNatsCluster(context, cellNames[0]!, natsPorts.map((port) => ({ port, on: LOOPBACK })));
     else {
       progress(`nats-server on port ${natsPorts[0]}`);
-      await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]!, onSpawned: track, authConfig: signIn.natsAuth.config });
+      await startNatsServer({ dir: join(dir, "nats"), port: natsPorts[0]!, onSpawned: track, ...natsAuthOptions(context) });
     }
     let borglets = 0;
     const portRanges: [number, number][] = [];
@@ -149,7 +151,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
       // cell's names bucket, so let each cell's leader create its own (in its cell's cluster) first.
       progress("waiting for each cell's leader to open its names bucket in its own NATS cluster");
       const died = () => processes.find((p) => !isSameProcessAlive(p))?.name;
-      await Promise.all(cellNames.map((cellName, c) => waitForJetStream(natsUrl(c), { stream: `KV_${bnsBucket(cellName)}`, timeoutMs: 60_000, died, credentials: context.natsSignIn!.credentials })));
+      await Promise.all(cellNames.map((cellName, c) => waitForJetStream(natsUrl(c), { stream: `KV_${bnsBucket(cellName)}`, timeoutMs: 60_000, died, ...jetStreamWait(context) })));
     }
     for (const [i, ports] of gatewayPorts.entries()) {
       const name = gatewayName(i);

@@ -16,7 +16,8 @@ import { waitForMachinesUp } from "./cell-readiness.js";
 import { requireExecutable, systemExecutable } from "./executables.js";
 import { HostNetwork, newTag } from "./host-network.js";
 import type { Placement, StartedProcess } from "./processes.js";
-import { natsUrlOf, startNatsCluster, startSentinelGroup, type ServerSeat, type StartContext } from "./server-groups.js";
+import { natsAuthOptions, natsUrlOf, startNatsCluster, startSentinelGroup, type ServerSeat, type StartContext } from "./server-groups.js";
+import { ensureCellTls } from "./cell-tls.js";
 import { startNatsServer, startRedisServer } from "./servers.js";
 import { borgletArgs, gatewayArgs, launchService, masterArgs, metricsArgs, schedulerArgs, startHollowBorglet, type CellSignIn } from "./service-launch.js";
 import { guardWithStarter, releaseFromStarter } from "./starter-guard.js";
@@ -89,8 +90,10 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
   const replicated = hosts.length >= REPLICATED_FROM_HOSTS;
   const natsSeats: ServerSeat[] = (replicated ? [0, 1, 2] : [0]).map((index) => ({ port: PORTS.nats, on: on(index) }));
   const primary: ServerSeat = { port: PORTS.redis, on: on(replicated ? 1 : 0) };
+  // Its traffic crosses hosts: TLS unless asked not to, with every host's address in the certificate.
+  if (options.tls !== false) cell.tls = ensureCellTls(dir, hosts.map((host) => host.address));
   Object.assign(cell, {
-    gateway: `http://${hosts[0]!.address}:${PORTS.gateway}`,
+    gateway: `${cell.tls === undefined ? "http" : "https"}://${hosts[0]!.address}:${PORTS.gateway}`,
     dns: `${hosts[0]!.address}:${PORTS.dns}`,
     nats: natsSeats.map(natsUrlOf).join(","),
     redis: `redis://${primary.on.address}:${primary.port}`,
@@ -105,9 +108,9 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
       processes.push(started);
       writeCellFile(cell);
     },
-    natsSignIn: { authConfig: cell.natsAuth!.config, credentials: readNatsCredentials(natsCredentialsFile(cell.natsAuth!, OPERATOR_CLIENT)) },
+    natsSignIn: { authConfig: cell.natsAuth!.config, credentials: readNatsCredentials(natsCredentialsFile(cell.natsAuth!, OPERATOR_CLIENT)), tls: cell.tls },
   };
-  const signIn = { natsAuth: cell.natsAuth!, leaderKey: cell.leaderKey! };
+  const signIn = { natsAuth: cell.natsAuth!, leaderKey: cell.leaderKey!, tls: cell.tls };
   // Several services share a host: each gets the host's next metrics port.
   const nextMetricsPort = new Map<string, number>();
   const metricsPortOn = (place: Placement): number => {
@@ -121,7 +124,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
     if (replicated) await startNatsCluster(context, cellName, natsSeats);
     else {
       progress(`nats-server at ${natsUrlOf(natsSeats[0]!)}`);
-      await startNatsServer({ dir: join(dir, "nats"), port: PORTS.nats, onSpawned: context.track, on: natsSeats[0]!.on, authConfig: signIn.natsAuth.config });
+      await startNatsServer({ dir: join(dir, "nats"), port: PORTS.nats, onSpawned: context.track, on: natsSeats[0]!.on, ...natsAuthOptions(context) });
     }
     progress(`redis-server at ${primary.on.address}:${primary.port}`);
     await startRedisServer({ dir: join(dir, "redis"), port: primary.port, durability: options.redisDurability ?? "everysec", onSpawned: context.track, on: primary.on, passwordFile: cell.redisPasswordFile! });

@@ -3,6 +3,7 @@
 // placement: loopback on this machine, or a host of a multi-host cell.
 import { join } from "node:path";
 import { isSameProcessAlive, type NatsCredentials } from "@corral/kit";
+import type { CellTls } from "./cell-tls.js";
 import { freePort } from "./ports.js";
 import { LOOPBACK, type Placement, type StartedProcess } from "./processes.js";
 import { startNatsServer, startRedisSentinel, startRedisServer, waitForJetStream, type NatsGatewayRemote, type RedisDurability } from "./servers.js";
@@ -15,12 +16,18 @@ export interface StartContext {
   progress: (message: string) => void;
   track: (started: StartedProcess) => void;
   /** the cell's NATS authorization config and the operator's credentials, to wait on JetStream with */
-  natsSignIn?: { authConfig: string; credentials: NatsCredentials };
+  natsSignIn?: { authConfig: string; credentials: NatsCredentials; tls?: CellTls | undefined };
 }
 
 /** The options that make a nats-server of the cell require sign-in, and let the launcher wait on it signed in. */
-const natsAuthOptions = (context: StartContext) => (context.natsSignIn === undefined ? {} : { authConfig: context.natsSignIn.authConfig });
-const jetStreamWait = (context: StartContext) => (context.natsSignIn === undefined ? {} : { credentials: context.natsSignIn.credentials });
+export const natsAuthOptions = (context: StartContext) => {
+  const signIn = context.natsSignIn;
+  return signIn === undefined ? {} : { authConfig: signIn.authConfig, ...(signIn.tls === undefined ? {} : { tls: signIn.tls }) };
+};
+export const jetStreamWait = (context: StartContext) => {
+  const signIn = context.natsSignIn;
+  return signIn === undefined ? {} : { credentials: signIn.credentials, ...(signIn.tls === undefined ? {} : { tlsCa: signIn.tls.ca }) };
+};
 
 const deadProcess = (processes: readonly StartedProcess[]) => () => processes.find((p) => !isSameProcessAlive(p))?.name;
 

@@ -4,6 +4,7 @@ import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
 import { readSecretFile, type NatsCredentials } from "@corral/kit";
 import { requireExecutable } from "./executables.js";
+import type { CellTls } from "./cell-tls.js";
 import { LOOPBACK, startDetached, tcpAnswers, waitUntil, type Placement, type StartedProcess } from "./processes.js";
 
 export interface ServerOptions {
@@ -53,6 +54,8 @@ export interface NatsServerOptions extends ServerOptions {
   superCluster?: NatsSuperClusterOptions;
   /** the cell's authorization config (nats-clients.ts): only the clients it lists may connect. None: anyone may */
   authConfig?: string;
+  /** the cell's TLS (cell-tls.ts): clients, routes and gateways all speak TLS. None: plain */
+  tls?: CellTls;
 }
 
 /** A nats.conf string value: quoted, so names and URLs never clash with the config syntax. */
@@ -64,13 +67,15 @@ const quoted = (value: string) => JSON.stringify(value);
  * has no flag: the payload limit and, in a super-cluster, the cluster and gateway blocks.
  * deploy/nats/ holds the same blocks for servers on separate hosts, with the reasons.
  */
-export function natsServerConfig(options: { host?: string; superCluster?: NatsSuperClusterOptions; authInclude?: string } = {}): string {
+export function natsServerConfig(options: { host?: string; serverName?: string; superCluster?: NatsSuperClusterOptions; authInclude?: string; tls?: CellTls } = {}): string {
   const host = options.host ?? "127.0.0.1";
   const lines = [
     "# Written by corral's local launcher (shared/launcher/src/servers.ts); rewritten at every start.",
     "# A large cell's work snapshot and machine list exceed the 1 MB default payload.",
     "max_payload: 8MB",
   ];
+  // In the file, not a flag: a reload (SIGHUP) refuses a config whose server name differs from the running one's.
+  if (options.serverName !== undefined) lines.push(`server_name: ${quoted(options.serverName)}`);
   if (options.authInclude !== undefined) {
     lines.push(
       "",
@@ -79,6 +84,20 @@ export function natsServerConfig(options: { host?: string; superCluster?: NatsSu
       `include ${quoted(options.authInclude)}`,
     );
   }
+  // A handshake on a busy machine takes longer than nats-server's default half second.
+  const tlsBlock = (indent: string, verify: boolean) =>
+    options.tls === undefined
+      ? []
+      : [
+          `${indent}tls {`,
+          `${indent}  cert_file: ${quoted(options.tls.cert)}`,
+          `${indent}  key_file: ${quoted(options.tls.key)}`,
+          `${indent}  ca_file: ${quoted(options.tls.ca)}`,
+          ...(verify ? [`${indent}  verify: true`] : []),
+          `${indent}  timeout: 10`,
+          `${indent}}`,
+        ];
+  if (options.tls !== undefined) lines.push("", "# Clients speak TLS: the cell's CA signed this server's certificate.", ...tlsBlock("", false));
   const sc = options.superCluster;
   if (sc !== undefined) {
     const self = `nats://${host}:${sc.routePort}`;
@@ -90,6 +109,8 @@ export function natsServerConfig(options: { host?: string; superCluster?: NatsSu
       `  name: ${quoted(sc.cluster)}`,
       `  listen: ${quoted(`${host}:${sc.routePort}`)}`,
       `  routes: [${(sc.routes ?? [self]).map(quoted).join(", ")}]`,
+      // Routes, as gateways below, prove themselves both ways with the cell's certificate.
+      ...tlsBlock("  ", true),
       "}",
     );
   }
@@ -105,6 +126,7 @@ export function natsServerConfig(options: { host?: string; superCluster?: NatsSu
       "  gateways: [",
       ...sc.gateways.map((remote) => `    { name: ${quoted(remote.name)}, urls: [${remote.urls.map(quoted).join(", ")}] }`),
       "  ]",
+      ...tlsBlock("  ", true),
       "}",
     );
   }
@@ -125,16 +147,18 @@ export async function startNatsServer(options: NatsServerOptions): Promise<Start
     config,
     natsServerConfig({
       host: on.address,
+      serverName: options.serverName ?? `corral-${options.port}`,
       ...(options.superCluster === undefined ? {} : { superCluster: options.superCluster }),
       // nats-server resolves an include against the including file's directory, even an absolute path
       ...(options.authConfig === undefined ? {} : { authInclude: relative(options.dir, options.authConfig) }),
+      ...(options.tls === undefined ? {} : { tls: options.tls }),
     }),
   );
   const started = startDetached(
     "nats",
     options.name ?? "nats-server",
     binary,
-    ["-c", config, "-a", on.address, "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream"), "-n", options.serverName ?? `corral-${options.port}`],
+    ["-c", config, "-a", on.address, "-p", String(options.port), "-js", "-sd", join(options.dir, "jetstream")],
     { log: join(options.dir, "nats-server.log"), on },
   );
   options.onSpawned?.(started);
@@ -156,9 +180,14 @@ export async function waitForJetStream(
     died?: () => string | undefined;
     /** how to sign in, where the servers require it */
     credentials?: NatsCredentials;
+    /** the CA the servers' certificates are checked against, where they speak TLS */
+    tlsCa?: string;
   } = {},
 ): Promise<void> {
-  const signIn = options.credentials === undefined ? {} : { authenticator: options.credentials.authenticator, inboxPrefix: options.credentials.inboxPrefix };
+  const signIn = {
+    ...(options.credentials === undefined ? {} : { authenticator: options.credentials.authenticator, inboxPrefix: options.credentials.inboxPrefix }),
+    ...(options.tlsCa === undefined ? {} : { tls: { caFile: options.tlsCa } }),
+  };
   const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...signIn });
   try {
     const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });

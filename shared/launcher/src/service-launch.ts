@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { tasksRunAsStarter } from "./cell-binaries.js";
 import type { CellAdmin, LeaderKeyFiles } from "./cell-secrets.js";
 import { natsCredentialsFile, type NatsAuth } from "./nats-clients.js";
+import type { CellTls } from "./cell-tls.js";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { freePort } from "./ports.js";
@@ -47,10 +48,12 @@ export function launchService(
 export interface CellSignIn {
   natsAuth: NatsAuth;
   leaderKey: LeaderKeyFiles;
+  /** the cell's TLS, when its NATS speaks it */
+  tls?: CellTls | undefined;
 }
 
 function natsSignInArgs(cell: CellSignIn, name: string): string[] {
-  return ["--nats-credentials", natsCredentialsFile(cell.natsAuth, name)];
+  return ["--nats-credentials", natsCredentialsFile(cell.natsAuth, name), ...(cell.tls === undefined ? [] : ["--tls-ca", cell.tls.ca])];
 }
 
 export function borgletArgs(
@@ -99,6 +102,7 @@ export function gatewayArgs(
 ): string[] {
   return [
     ...natsSignInArgs(cell, name),
+    ...(cell.tls === undefined ? [] : ["--tls-cert", cell.tls.cert, "--tls-key", cell.tls.key]),
     "--cell", cell.cell,
     "--nats", cell.nats,
     "--host", listen.address,

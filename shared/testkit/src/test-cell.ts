@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
 import { callRpc, connectNats, createLogger, isSameProcessAlive, readNatsCredentials, type NatsConnection } from "@corral/kit";
-import { adminTokenOf, natsCredentialsFile, operatorCredentialsOf, redisPasswordOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
+import { adminTokenOf, cellCaOf, natsCredentialsFile, operatorNatsOptions, redisPasswordOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
 
 export const TEST_USER = "tester";
 
@@ -50,7 +50,7 @@ export class TestCell {
    * callers that restarted them pass a longer wait.
    */
   async leader(waitMs = 20_000) {
-    this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell), undefined, operatorCredentialsOf(this.cell));
+    this.nats ??= await connectNats(this.cell.nats, "testkit", createLogger("testkit", this.cell.cell), operatorNatsOptions(this.cell));
     return callRpc(this.nats, subjects.api(this.cell.cell, "stats"), masterStats, this.cell.cell, { collectGarbage: false }, { timeoutMs: 2000, retryForMs: waitMs, idempotent: true });
   }
 
@@ -61,7 +61,7 @@ export class TestCell {
    */
   connectAs(client: string): Promise<NatsConnection> {
     if (this.cell.natsAuth === undefined) throw new Error("this cell's NATS takes no credentials");
-    return connectNats(this.cell.nats, `test-as-${client}`, createLogger("testkit", this.cell.cell), undefined, readNatsCredentials(natsCredentialsFile(this.cell.natsAuth, client)));
+    return connectNats(this.cell.nats, `test-as-${client}`, createLogger("testkit", this.cell.cell), { ...operatorNatsOptions(this.cell), credentials: readNatsCredentials(natsCredentialsFile(this.cell.natsAuth, client)) });
   }
 
   static async start(label: string, options: Partial<CellOptions> = {}): Promise<TestCell> {
@@ -129,7 +129,7 @@ export class TestCell {
   }
 
   clientWith(token: string | undefined): GatewayClient {
-    return new GatewayClient(this.gateway, { token, timeoutMs: 60_000 });
+    return new GatewayClient(this.gateway, { token, timeoutMs: 60_000, ca: cellCaOf(this.cell) });
   }
 
   /** A request answered however the gateway answers it: tests assert on refusals too. */

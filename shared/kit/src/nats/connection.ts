@@ -5,15 +5,28 @@ import type { NatsCredentials } from "./credentials.js";
 
 export type { NatsConnection, Subscription, Msg } from "@nats-io/transport-node";
 
+/** How a client signs in and what it trusts. */
+export interface NatsConnectOptions {
+  /** counts disconnects and errors */
+  metrics?: ConnectionMetrics | undefined;
+  /** its NKey; a server that requires sign-in refuses anyone without */
+  credentials?: NatsCredentials | undefined;
+  /** the CA certificate file the servers' certificates must be signed by: given, the connection is TLS */
+  tlsCa?: string | undefined;
+}
+
 /**
  * Connects and keeps reconnecting forever: a NATS restart must never end a service.
  * Disconnects and server errors are logged, and counted when `metrics` is given. With
  * `credentials`, signs in with them and takes replies on the client's own inbox prefix
  * (a server that requires sign-in refuses anyone without).
  */
-export async function connectNats(servers: string | readonly string[], name: string, log: Logger, metrics?: ConnectionMetrics, credentials?: NatsCredentials): Promise<NatsConnection> {
+export async function connectNats(servers: string | readonly string[], name: string, log: Logger, options: NatsConnectOptions = {}): Promise<NatsConnection> {
+  const { credentials, tlsCa } = options;
   const nc = await connect({
     ...(credentials === undefined ? {} : { authenticator: credentials.authenticator, inboxPrefix: credentials.inboxPrefix }),
+    // With the cell's CA: TLS, and a server whose certificate it did not sign is refused.
+    ...(tlsCa === undefined ? {} : { tls: { caFile: tlsCa } }),
     // A cell on a NATS cluster is given as a comma-separated list: any server of it will do.
     servers: typeof servers === "string" ? servers.split(",").map((server) => server.trim()) : [...servers],
     name,
@@ -29,7 +42,7 @@ export async function connectNats(servers: string | readonly string[], name: str
     // a measurable share of a busy service's cpu, for a stack callRpc replaces with its own error.
     noAsyncTraces: true,
   });
-  const counters = metrics?.nats;
+  const counters = options.metrics?.nats;
   void (async () => {
     for await (const status of nc.status()) {
       if (status.type === "disconnect" || status.type === "reconnect") log.warn({ nats: status.type }, "nats connection changed");

@@ -32,7 +32,12 @@ export const sharedFlags = (name: NameFlag) => ({
     { default: "nats://127.0.0.1:4222" },
   ),
   natsCredentials: flag(
-    "the file (mode 600) of the NKey seed this service signs in to NATS with; `corral cell up` makes one per service, `corral nats-auth` for other cells. Empty: no sign-in, which a cell's servers refuse",
+    "the file (mode 600) of the NKey seed this service signs in to NATS with; `corral cell up` makes one per service, `corral cell credentials` for other cells. Empty: no sign-in, which a cell's servers refuse",
+    z.string(),
+    { default: "" },
+  ),
+  tlsCa: flag(
+    "the CA certificate (PEM) the cell's NATS servers' certificates are checked against; given, the connection is TLS. Empty: plain NATS",
     z.string(),
     { default: "" },
   ),
@@ -90,7 +95,7 @@ export async function startService<D extends FlagDefinitions>(setup: ServiceSetu
   // Before connecting, so that trouble connecting shows in the metrics.
   await metrics.serve(flags, log);
   const credentials = flags.natsCredentials === "" ? undefined : fromFlag(() => readNatsCredentials(flags.natsCredentials), program);
-  const nc = await connectNats(flags.nats, setup.connectionName(flags), log, metrics.connections, credentials).catch((error: unknown) => {
+  const nc = await connectNats(flags.nats, setup.connectionName(flags), log, { metrics: metrics.connections, credentials, ...(flags.tlsCa === "" ? {} : { tlsCa: flags.tlsCa }) }).catch((error: unknown) => {
     // Refused credentials will not start working by retrying: say so and stop, as for a bad flag.
     if (error instanceof AuthorizationError || /authorization/i.test((error as Error).message)) {
       process.stderr.write(`${program}: NATS refused to let this service sign in (${(error as Error).message}): check --nats-credentials${flags.natsCredentials === "" ? " (none was given)" : ` (${flags.natsCredentials})`} and that the servers' config lists its public key\n`);
