@@ -22,6 +22,8 @@ command -v promtool >/dev/null 2>&1 || need+=(prometheus)
 [ -x /usr/sbin/nft ] || need+=(nftables)
 command -v nsenter >/dev/null 2>&1 || need+=(util-linux)
 command -v curl >/dev/null 2>&1 || need+=(curl)
+# Docker's seccomp profile, as Debian ships it: containers run under it.
+[ -f /usr/share/containers/seccomp.json ] || need+=(golang-github-containers-common)
 # openssl makes a TLS cell's own CA and certificates.
 command -v openssl >/dev/null 2>&1 || need+=(openssl)
 # Debian's chromium, driven by playwright-core in the web UI's tests.

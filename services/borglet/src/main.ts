@@ -17,6 +17,8 @@ import { AllocCgroups } from "./runtime/alloc-cgroups.js";
 import { imageRoots } from "./runtime/image-roots.js";
 import { checkIsolation } from "./runtime/isolation-check.js";
 import { detectCgroupVersion } from "./runtime/cgroups.js";
+import { CAPABILITIES } from "./runtime/oci-config.js";
+import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, type OciSeccomp } from "./runtime/seccomp-profile.js";
 import type { TaskPidsLimit } from "./task-pids-cgroup.js";
 
 const wholeNumber = (example: string) => z.coerce.number({ error: `a whole number, like ${example}` }).int(`a whole number, like ${example}`);
@@ -71,6 +73,11 @@ const { flags, log, metrics, nc, onStop } = await startService({
         .array(z.string().regex(/^[a-z0-9_.-]+=.*$/, "key=value, like zone=eu-1"))
         .transform((pairs) => Object.fromEntries(pairs.map((pair) => [pair.slice(0, pair.indexOf("=")), pair.slice(pair.indexOf("=") + 1)]))),
       { multiple: true },
+    ),
+    seccompProfile: flag(
+      `the seccomp profile containers run under (Docker's form, as Debian's containers-common ships it); 'unconfined': none`,
+      z.string().min(1),
+      { default: DEFAULT_SECCOMP_PROFILE },
     ),
     taskPidsMax: flag(
       "the most processes and threads one host task may have at once (its own pids cgroup; a fork bomb stops there); 0: no limit. Needs root, as --task-uids does",
@@ -163,6 +170,19 @@ function pidsLimitFor(cgroupParent: string): TaskPidsLimit | undefined {
   return { version, parent: cgroupParent, max: flags.taskPidsMax };
 }
 
+/** The seccomp filter for containers, or why there is none: a profile that cannot be read keeps containers from running, never runs them unfiltered. */
+function seccompOf(): { ok: true; profile: OciSeccomp | undefined } | { ok: false; problem: string } {
+  if (flags.seccompProfile === "unconfined") {
+    log.warn("--seccomp-profile unconfined: containers may make any system call");
+    return { ok: true, profile: undefined };
+  }
+  try {
+    return { ok: true, profile: loadSeccompProfile(flags.seccompProfile, CAPABILITIES) };
+  } catch (error) {
+    return { ok: false, problem: `${(error as Error).message}; install Debian's golang-github-containers-common for the default profile, or give --seccomp-profile` };
+  }
+}
+
 async function runReal(): Promise<void> {
   const dataDir = resolve(flags.dataDir);
   mkdirSync(dataDir, { recursive: true });
@@ -172,7 +192,9 @@ async function runReal(): Promise<void> {
   if (!support.ok) log.warn({ problem: support.problem }, "isolated runtime unavailable: jobs with an image will fail here");
   // Many borglets may share a host (local cells, tests): each makes its tasks' cgroups under its own.
   const cgroupParent = borgletCgroupPath(flags.name, dataDir);
-  const isolation = support.ok
+  const seccomp = seccompOf();
+  if (support.ok && !seccomp.ok) log.warn({ problem: seccomp.problem }, "isolated runtime unavailable: jobs with an image will fail here");
+  const isolation = support.ok && seccomp.ok
     ? {
         ok: true as const,
         runtime: {
@@ -185,9 +207,10 @@ async function runReal(): Promise<void> {
           prepareRoot: imageRoots(nc, flags.cell, dataDir, log),
           // Two per core: part of each start waits (the mount, runc's handshake with its init), not computes.
           starts: new StartGate(flags.containerStarts === "auto" ? Math.max(1, Math.round((2 * availableParallelism()) / flags.hostShare)) : flags.containerStarts),
+          seccomp: seccomp.profile,
         },
       }
-    : { ok: false as const, problem: support.problem };
+    : { ok: false as const, problem: support.ok ? (seccomp as { problem: string }).problem : support.problem };
   const taskUids = taskUidsFor(dataDir);
   const pidsLimit = pidsLimitFor(cgroupParent);
   const runtime = new HostRuntime(

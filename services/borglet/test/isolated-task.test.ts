@@ -1,5 +1,7 @@
 import test from "ava";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile } from "../src/runtime/seccomp-profile.js";
+import { CAPABILITIES } from "../src/runtime/oci-config.js";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
@@ -14,7 +16,7 @@ import { Spawner } from "../src/spawner.js";
 import { StartGate } from "../src/start-gate.js";
 
 const MIB = 1024 ** 2;
-const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true"];
+const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true", "chroot", "grep"];
 
 /** A real root filesystem per task: a static busybox and its applets. */
 function taskRoot(): PreparedRoot {
@@ -27,7 +29,7 @@ const support = checkIsolation();
 const CGROUP_PARENT = `/corral/isolated-test-${process.pid}`;
 const dataDir = mkdtempSync(join(tmpdir(), "corral-isolated-"));
 const runtime: IsolatedRuntime | undefined = support.ok
-  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async () => taskRoot(), starts: new StartGate(2) }
+  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async () => taskRoot(), starts: new StartGate(2), seccomp: loadSeccompProfile(DEFAULT_SECCOMP_PROFILE, CAPABILITIES) }
   : undefined;
 /** runc is started through a spawn helper, as in the borglet */
 const spawner = new Spawner(createLogger("borglet-test", "test"));
@@ -89,6 +91,18 @@ test("a task sees only its own processes, its task name as hostname, and its env
   t.true(Number(processCount) <= 4, `saw ${processCount} lines of ps`);
   t.regex(environment!, /^hello \d+\.box\.alice\.local$/);
   t.regex(init!, /^\/bin\/sh -c /, "the task is pid 1 of its own pid namespace");
+});
+
+test("a container runs under the seccomp profile, with no new privileges and few capabilities", async (t) => {
+  // Which calls the filter refuses is checked on the profile itself (seccomp-profile.test.ts):
+  // Docker's profile answers EPERM where a missing capability would too, so from inside, the
+  // filter shows as the process's seccomp mode.
+  const result = await runToEnd(lease("chroot / true 2>&1; grep -E '^(Seccomp|Seccomp_filters|NoNewPrivs|CapEff):' /proc/self/status"));
+  t.is(result.exit?.exitCode, 0, result.failed ?? result.stdout);
+  t.regex(result.stdout, /Operation not permitted/, "chroot refused");
+  t.regex(result.stdout, /^Seccomp:\s+2$/m, "in seccomp filter mode");
+  t.regex(result.stdout, /^NoNewPrivs:\s+1$/m);
+  t.regex(result.stdout, /^CapEff:\s+0000000020000420$/m, "only CAP_KILL, CAP_NET_BIND_SERVICE and CAP_AUDIT_WRITE");
 });
 
 test("a task over its memory limit is killed by the kernel and reported as OOM", async (t) => {
@@ -157,6 +171,12 @@ test("a host volume under --host-volumes is mounted (read-only when asked); one 
   t.is(mounted.stdout, "from the host\nread-only\n");
   const refused = await runToEnd(lease("true", 32, { volumes: [{ host: "/etc", path: "/host-etc", readOnly: false }] }));
   t.regex(refused.failed ?? "", /host directory \/etc is not under the directories node-a lets jobs mount \(--host-volumes: .*shared\)/);
+  // A way out of the allowed directory, by a link or by '..', is judged by where it leads.
+  symlinkSync("/etc", join(dataDir, "shared", "etc-link"));
+  for (const sneaky of [join(dataDir, "shared", "etc-link"), `${join(dataDir, "shared")}/../../../etc`]) {
+    const escaped = await runToEnd(lease("cat /host-etc/hostname", 32, { volumes: [{ host: sneaky, path: "/host-etc", readOnly: true }] }));
+    t.regex(escaped.failed ?? `it ran: ${escaped.stdout}`, /\(it leads to \/etc\) is not under the directories/);
+  }
 });
 
 /** Where the kernel says a process's memory is accounted (cgroup v1's memory hierarchy, or v2's one). */

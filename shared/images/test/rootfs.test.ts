@@ -61,6 +61,9 @@ test("a task's root file system shows the image with deletions applied, and its 
   const b = await mountRootfs(lowerDirs, taskB);
   try {
     t.deepEqual((await readdir(join(a.rootfs, "data"))).sort(), ["keep"], "the whiteout hides remove-me");
+    // A setuid file or a device node in an image gives nothing.
+    const options = (await readFile("/proc/self/mounts", "utf8")).split("\n").find((line) => line.split(" ")[1] === a.rootfs)?.split(" ")[3] ?? "";
+    t.true(options.split(",").includes("nosuid") && options.split(",").includes("nodev"), `mounted ${options}`);
     t.deepEqual(await readdir(join(a.rootfs, "etc", "app")), ["new.conf"], "the opaque directory hides old*.conf");
     // The image's own busybox runs in it, chrooted, and writes a file.
     const out = await run("chroot", [a.rootfs, "/bin/sh", "-c", "/bin/busybox cat /etc/app/new.conf && echo mine > /data/written-by-a"]);

@@ -1,7 +1,7 @@
 // What a task's container is given from this machine: the job's volumes as bind mounts, with the
 // checks that keep a job from mounting what it must not, and its environment. Apart from
 // IsolatedTask because these are the machine's rules for containers, not steps of a task's life.
-import { existsSync, mkdirSync } from "node:fs";
+import { existsSync, mkdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
 import { taskEnvironment } from "../task-process.js";
@@ -16,14 +16,21 @@ export function volumeBinds(lease: Lease, hostVolumeDirs: readonly string[], nod
   const binds: { source: string; destination: string; readOnly: boolean }[] = [];
   for (const volume of lease.volumes ?? []) {
     if (volume.host !== undefined) {
-      // Any job could otherwise mount /etc, or other users' volumes, read-write as root.
-      const allowed = hostVolumeDirs.some((dir) => volume.host === dir || volume.host!.startsWith(`${dir.replace(/\/$/, "")}/`));
+      if (!existsSync(volume.host)) return `volume ${volume.path}: host directory ${volume.host} does not exist on ${node}`;
+      // Any job could otherwise mount /etc, or other users' volumes, read-write as root. The
+      // check is on where the path really leads: a symbolic link or '..' under an allowed
+      // directory must not reach outside it. What is mounted is that resolved path.
+      const real = realpathSync(volume.host);
+      const allowed = hostVolumeDirs.some((dir) => {
+        const root = existsSync(dir) ? realpathSync(dir) : dir;
+        return real === root || real.startsWith(`${root.replace(/\/$/, "")}/`);
+      });
       if (!allowed) {
         const dirs = hostVolumeDirs.length === 0 ? "none" : hostVolumeDirs.join(", ");
-        return `volume ${volume.path}: host directory ${volume.host} is not under the directories ${node} lets jobs mount (--host-volumes: ${dirs}); use a named volume, or ask the machine's operator`;
+        const resolved = real === volume.host ? "" : ` (it leads to ${real})`;
+        return `volume ${volume.path}: host directory ${volume.host}${resolved} is not under the directories ${node} lets jobs mount (--host-volumes: ${dirs}); use a named volume, or ask the machine's operator`;
       }
-      if (!existsSync(volume.host)) return `volume ${volume.path}: host directory ${volume.host} does not exist on ${node}`;
-      binds.push({ source: volume.host, destination: volume.path, readOnly: volume.readOnly });
+      binds.push({ source: real, destination: volume.path, readOnly: volume.readOnly });
       continue;
     }
     const source = join(dataDir, "volumes", user, volume.volume!);

@@ -5,6 +5,7 @@ import type { CommandRunner } from "@corral/images";
 import type { CgroupVersion } from "./cgroups.js";
 import type { AllocCgroups } from "./alloc-cgroups.js";
 import type { StartGate } from "../start-gate.js";
+import type { OciSeccomp } from "./seccomp-profile.js";
 
 /** A root filesystem made ready for one task, and how to take it down again. */
 export interface PreparedRoot {
@@ -32,4 +33,6 @@ export interface IsolatedRuntime {
   prepareRoot: RootfsProvider;
   /** container starts at once on this borglet: the rest wait their turn (see StartGate) */
   starts: StartGate;
+  /** the seccomp filter every container runs under; undefined only when the operator asked for none (--seccomp-profile unconfined) */
+  seccomp: OciSeccomp | undefined;
 }

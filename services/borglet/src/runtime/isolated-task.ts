@@ -156,6 +156,7 @@ export class IsolatedTask {
       ramBytes: this.lease.requirements.ram,
       band: this.lease.priority,
       binds,
+      seccomp: this.runtime.seccomp,
     })));
     this.launch(root);
     return true;

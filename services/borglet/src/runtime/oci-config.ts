@@ -1,5 +1,6 @@
 import { readFileSync } from "node:fs";
 import type { PriorityBand } from "@corral/contracts";
+import type { OciSeccomp } from "./seccomp-profile.js";
 
 /** What a task's container is made of; the rest is the same for every task. */
 export interface ContainerShape {
@@ -14,6 +15,8 @@ export interface ContainerShape {
   band: PriorityBand | undefined;
   /** bind mounts: a machine directory (a host path or a named volume's directory) at a path in the container */
   binds: { source: string; destination: string; readOnly: boolean }[];
+  /** the system calls it may make (seccomp-profile.ts); none: the machine chose to run containers unconfined */
+  seccomp: OciSeccomp | undefined;
 }
 
 /** The image's own search path when it sets none, as Docker's default. */
@@ -44,13 +47,14 @@ export function cpuShares(cpu: number, band: PriorityBand | undefined): number {
   return Math.max(2, Math.min(262_144, Math.round(cpu * SHARES_PER_CORE * BAND_SHARE_WEIGHT[band ?? "batch"])));
 }
 
-const CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
+/** What a container's root keeps of root's powers: fewer than Docker's default set. */
+export const CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
 /**
  * An OCI runtime config for runc: pid, mount, uts and ipc namespaces (the host's network, so
  * the task listens on the ports its lease gives it), the task's name as hostname, cgroup
- * limits (memory as a hard limit, cpu as shares, pids), and the kernel interfaces a
- * container must not touch masked or read-only.
+ * limits (memory as a hard limit, cpu as shares, pids), the kernel interfaces a container
+ * must not touch masked or read-only, few capabilities, no new privileges, and a seccomp filter.
  */
 export function ociConfig(shape: ContainerShape): object {
   const shares = cpuShares(shape.cpu, shape.band);
@@ -87,6 +91,7 @@ export function ociConfig(shape: ContainerShape): object {
       },
       cgroupsPath: shape.cgroupsPath,
       namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }],
+      ...(shape.seccomp === undefined ? {} : { seccomp: shape.seccomp }),
       maskedPaths: ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
       readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],
     },

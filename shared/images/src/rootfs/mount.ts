@@ -85,7 +85,7 @@ function lowerdirOption(lowerDirs: readonly string[]): { lowerdir: string; cwd: 
 /**
  * Mounts a task's root file system at `<taskDir>/rootfs`: the image's layers (bottom first,
  * as LayerStore.ensure gives them) read-only and shared with every other task of the image,
- * under a writable upper layer of the task's own in `<taskDir>/upper`. Mounting what is
+ * under a writable upper layer of the task's own in `<taskDir>/upper`, nosuid and nodev. Mounting what is
  * already mounted returns it as it is (a restarted borglet finds its tasks' mounts).
  */
 export async function mountRootfs(lowerDirs: readonly string[], taskDir: string, run: CommandRunner = forkFromHere): Promise<MountedRootfs> {
@@ -97,7 +97,9 @@ export async function mountRootfs(lowerDirs: readonly string[], taskDir: string,
   await mkdir(workDir, { recursive: true, mode: 0o700 });
   await mkdir(rootfs, { recursive: true, mode: 0o755 });
   const { lowerdir, cwd } = lowerdirOption(lowerDirs);
-  const options = `lowerdir=${lowerdir},upperdir=${upperDir},workdir=${workDir}`;
+  // nosuid and nodev: a setuid file or a device node in an image (or written by a task) gives
+  // nothing; the container's own /dev is a tmpfs of its own.
+  const options = `nosuid,nodev,lowerdir=${lowerdir},upperdir=${upperDir},workdir=${workDir}`;
   if (options.length > MAX_MOUNT_OPTIONS) {
     throw new ImageError("unsupported", `an image of ${lowerDirs.length} layers is too deep for one overlayfs mount (${options.length} bytes of options, the kernel takes ${MAX_MOUNT_OPTIONS})`);
   }
