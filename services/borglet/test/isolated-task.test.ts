@@ -16,12 +16,15 @@ import { Spawner } from "../src/spawner.js";
 import { StartGate } from "../src/start-gate.js";
 
 const MIB = 1024 ** 2;
-const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true", "chroot", "grep"];
+const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true", "chroot", "grep", "id"];
 
 /** A real root filesystem per task: a static busybox and its applets. */
-function taskRoot(): PreparedRoot {
-  const rootfs = busyboxRoot("isolated-task", { applets: APPLETS });
-  return { rootfs, env: ["PATH=/bin"], release: async () => rmSync(join(rootfs, ".."), { recursive: true, force: true }) };
+/** The test's image: busybox, with a passwd and group of its own; `user:…` images say USER is that. */
+function taskRoot(image: string): PreparedRoot {
+  const files = { "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n", "/etc/group": "root:x:0:\napp:x:1000:\nstaff:x:50:\n" };
+  const rootfs = busyboxRoot("isolated-task", { applets: APPLETS, files });
+  const user = image.startsWith("user:") ? image.slice("user:".length) : undefined;
+  return { rootfs, env: ["PATH=/bin"], ...(user === undefined ? {} : { user }), release: async () => rmSync(join(rootfs, ".."), { recursive: true, force: true }) };
 }
 
 const support = checkIsolation();
@@ -29,7 +32,7 @@ const support = checkIsolation();
 const CGROUP_PARENT = `/corral/isolated-test-${process.pid}`;
 const dataDir = mkdtempSync(join(tmpdir(), "corral-isolated-"));
 const runtime: IsolatedRuntime | undefined = support.ok
-  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async () => taskRoot(), starts: new StartGate(2), seccomp: loadSeccompProfile(DEFAULT_SECCOMP_PROFILE, CAPABILITIES) }
+  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async (image) => taskRoot(image), starts: new StartGate(2), seccomp: loadSeccompProfile(DEFAULT_SECCOMP_PROFILE, CAPABILITIES) }
   : undefined;
 /** runc is started through a spawn helper, as in the borglet */
 const spawner = new Spawner(createLogger("borglet-test", "test"));
@@ -103,6 +106,19 @@ test("a container runs under the seccomp profile, with no new privileges and few
   t.regex(result.stdout, /^Seccomp:\s+2$/m, "in seccomp filter mode");
   t.regex(result.stdout, /^NoNewPrivs:\s+1$/m);
   t.regex(result.stdout, /^CapEff:\s+0000000020000420$/m, "only CAP_KILL, CAP_NET_BIND_SERVICE and CAP_AUDIT_WRITE");
+});
+
+test("a container runs as the image's USER, looked up in the image's own files; a name it does not have fails the task, naming it", async (t) => {
+  for (const [user, expected] of [["app", "1000 1000"], ["1000:staff", "1000 50"], ["4242", "4242 0"], ["app:50", "1000 50"]] as const) {
+    const result = await runToEnd(lease("echo $(id -u) $(id -g)", 32, { image: `user:${user}` }));
+    t.is(result.stdout.trim(), expected, `USER ${user}: ${result.failed ?? ""}`);
+  }
+  const root = await runToEnd(lease("id -u"));
+  t.is(root.stdout.trim(), "0", "no USER: root");
+  const missing = await runToEnd(lease("true", 32, { image: "user:nobody-here" }));
+  t.regex(missing.failed ?? "", /image user:nobody-here: the image's USER 'nobody-here' names 'nobody-here', which is not in the image's \/etc\/passwd/);
+  const badGroup = await runToEnd(lease("true", 32, { image: "user:app:wheel" }));
+  t.regex(badGroup.failed ?? "", /names group 'wheel', which is not in the image's \/etc\/group/);
 });
 
 test("a task over its memory limit is killed by the kernel and reported as OOM", async (t) => {

@@ -22,6 +22,7 @@ export function imageRoots(nc: NatsConnection, cell: string, dataDir: string, lo
       rootfs: mounted.rootfs,
       env: Object.entries(record.config.env ?? {}).map(([key, value]) => `${key}=${value}`),
       ...(record.config.workingDir === undefined || record.config.workingDir === "" ? {} : { workingDir: record.config.workingDir }),
+      ...(record.config.user === undefined || record.config.user === "" ? {} : { user: record.config.user }),
       release: () => unmountRootfs(taskDir, run),
     };
   };

@@ -13,6 +13,8 @@ export interface PreparedRoot {
   /** the image's own environment (`KEY=value`) and working directory, when it has them */
   env: string[];
   workingDir?: string;
+  /** the image's USER, as its config gives it (a name, uid, name:group or uid:gid) */
+  user?: string;
   release(): Promise<void>;
 }
 

@@ -10,6 +10,7 @@ import { execInContainer } from "./exec-in-container.js";
 import { removeTaskRecordIfOurs, writeTaskRecord } from "../task-record.js";
 import { terminate } from "../task-process.js";
 import type { Spawner } from "../spawner.js";
+import { imageUser } from "./image-user.js";
 import { findInRoot } from "./path-in-root.js";
 import type { IsolatedRuntime, PreparedRoot } from "./isolated-runtime.js";
 import { containerEnvironment, volumeBinds } from "./container-setup.js";
@@ -141,6 +142,8 @@ export class IsolatedTask {
     const imagePath = root.env.find((entry) => entry.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
     const binary = findInRoot(root.rootfs, this.lease.binary, imagePath);
     if (binary.path === undefined) return { failed: `binary '${this.lease.binary}' not found in image ${image} (looked in ${binary.searched.slice(0, 6).join(", ")})` };
+    const user = imageUser(root.rootfs, root.user);
+    if ("problem" in user) return { failed: `image ${image}: ${user.problem}` };
     if (this.lease.alloc !== undefined && this.lease.allocSize !== undefined) {
       this.runtime.allocCgroups.enter(this.lease.alloc, this.lease.allocSize, this.lease.allocPriority ?? this.lease.priority);
       this.inAlloc = this.lease.alloc;
@@ -157,6 +160,7 @@ export class IsolatedTask {
       band: this.lease.priority,
       binds,
       seccomp: this.runtime.seccomp,
+      user,
     })));
     this.launch(root);
     return true;

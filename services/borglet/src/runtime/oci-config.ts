@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import type { PriorityBand } from "@corral/contracts";
 import type { OciSeccomp } from "./seccomp-profile.js";
+import type { ContainerUser } from "./image-user.js";
 
 /** What a task's container is made of; the rest is the same for every task. */
 export interface ContainerShape {
@@ -15,6 +16,8 @@ export interface ContainerShape {
   band: PriorityBand | undefined;
   /** bind mounts: a machine directory (a host path or a named volume's directory) at a path in the container */
   binds: { source: string; destination: string; readOnly: boolean }[];
+  /** who its process runs as: the image's USER (image-user.ts) */
+  user: ContainerUser;
   /** the system calls it may make (seccomp-profile.ts); none: the machine chose to run containers unconfined */
   seccomp: OciSeccomp | undefined;
 }
@@ -62,7 +65,7 @@ export function ociConfig(shape: ContainerShape): object {
     ociVersion: "1.0.2",
     process: {
       terminal: false,
-      user: { uid: 0, gid: 0 },
+      user: { uid: shape.user.uid, gid: shape.user.gid },
       args: shape.args,
       env: Object.entries(shape.env).map(([key, value]) => `${key}=${value}`),
       cwd: shape.cwd,

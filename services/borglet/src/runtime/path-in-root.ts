@@ -9,6 +9,11 @@ const MAX_SYMLINKS = 40;
  * not the host's). Returns the path inside the root of an executable regular file, or undefined.
  */
 export function executableInRoot(root: string, path: string): string | undefined {
+  return regularFileInRoot(root, path, true);
+}
+
+/** As executableInRoot, for any regular file (an image's /etc/passwd, which may be a link into it). */
+export function regularFileInRoot(root: string, path: string, executable = false): string | undefined {
   let current = posix.normalize(path);
   for (let hops = 0; hops <= MAX_SYMLINKS; hops++) {
     const parts = current.split("/").filter((part) => part !== "");
@@ -30,7 +35,7 @@ export function executableInRoot(root: string, path: string): string | undefined
         break;
       }
       resolved = candidate;
-      if (i === parts.length - 1) return stat.isFile() && (stat.mode & 0o111) !== 0 ? resolved : undefined;
+      if (i === parts.length - 1) return stat.isFile() && (!executable || (stat.mode & 0o111) !== 0) ? resolved : undefined;
     }
     if (!redirected) return undefined;
   }
