@@ -1,7 +1,8 @@
 import test from "ava";
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { JobView } from "@corral/contracts";
+import { borgletCgroupPath } from "@corral/kit";
 import { eventually, processExists, TestCell } from "@corral/testkit";
 import { pushBusyboxImage } from "./support/busybox-image.js";
 
@@ -53,4 +54,25 @@ test.serial("a task killed while its borglet was down is stopped once the borgle
   // written off with its tasks); the adopted process is then revoked as not assigned there.
   await eventually("the adopted process stopped", () => (processExists(pid) ? undefined : true), 15_000);
   await eventually("its overlay unmounted", () => (readFileSync("/proc/mounts", "utf8").includes(join(cell.cell.dir, "borglets")) ? undefined : true), 10_000);
+});
+
+test.serial("an adopted host task's stop reaches what it forked out of its process group: its pids cgroup is found again by its task and run", async (t) => {
+  // The task's child leaves its process group (setsid), which a group signal alone would miss.
+  const job = await running((await cell.submit("job forker = { binary = '/bin/sh' args = ['-c', 'setsid sleep 600 & exec sleep 600'] requirements = { cpu = 0.01 ram = 8M } replicas = 1 grace = 1s }")).id);
+  const cgroup = join("/sys/fs/cgroup/pids", borgletCgroupPath("borglet-0", join(cell.cell.dir, "borglets", "borglet-0")), `task-0.${job.id}-0`);
+  const inCgroup = await eventually("both processes in the task's cgroup", () => {
+    const pids = readFileSync(join(cgroup, "cgroup.procs"), "utf8").trim().split("\n").filter((line) => line !== "").map(Number);
+    return pids.length === 2 ? pids : undefined;
+  }, 20_000);
+  const escaped = inCgroup.find((pid) => pid !== job.tasks[0]!.pid)!;
+  t.not(readFileSync(`/proc/${escaped}/stat`, "utf8").split(" ")[4], String(job.tasks[0]!.pid), "the child has a process group of its own");
+  const adoptions = () => (cell.logOf("borglet-0").match(/adopted a task left running/g) ?? []).length;
+  const before = adoptions();
+  cell.kill("borglet-0", "SIGKILL");
+  await cell.exited("borglet-0");
+  await cell.restart("borglet-0");
+  await eventually("the borglet adopted it", () => (adoptions() > before ? true : undefined), 60_000);
+  await cell.client.kill(job.id, "0s");
+  await eventually("the task and its escaped child stopped", () => (inCgroup.some(processExists) ? undefined : true), 30_000);
+  await eventually("its cgroup removed", () => (existsSync(cgroup) ? undefined : true), 10_000);
 });

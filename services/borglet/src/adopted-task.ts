@@ -12,6 +12,7 @@ import type { TaskExit } from "./host-task.js";
 import { TaskCgroup, type CgroupUsage } from "./runtime/cgroups.js";
 import type { IsolatedRuntime } from "./runtime/isolated-runtime.js";
 import { removeTaskRecordIfOurs, type TaskRecordFile } from "./task-record.js";
+import type { TaskPidsCgroup } from "./task-pids-cgroup.js";
 
 const run = promisify(execFile);
 /** An adopted task is not our child, so its end is noticed by looking: this often. */
@@ -36,6 +37,8 @@ export class AdoptedTask {
     private readonly recordPath: string,
     private readonly runtime: IsolatedRuntime | undefined,
     onExit: (exit: TaskExit) => void,
+    /** a host task's pids cgroup, which holds every process it forked */
+    private readonly pids?: TaskPidsCgroup,
   ) {
     this.lease = record.lease;
     this.pid = record.container?.pid ?? record.pid;
@@ -68,8 +71,9 @@ export class AdoptedTask {
     this.stopping = { revoked, killTimer: terminate((signal) => this.signal(signal), gracePeriodMs) };
   }
 
-  /** Host tasks: their process group; containers: their init (its pid namespace dies with it). */
+  /** Host tasks: their process group (and at SIGKILL, all in their cgroup); containers: their init (its pid namespace dies with it). */
   private signal(signal: NodeJS.Signals): void {
+    if (signal === "SIGKILL" && this.pids !== undefined) void this.pids.killAllAndRemove();
     if (!isSameProcessAlive(this.watched)) return;
     try {
       process.kill(this.record.container === undefined ? -this.record.pid : this.record.container.pid, signal);
@@ -89,6 +93,8 @@ export class AdoptedTask {
       await unmountRootfs(join(container.bundle, "fs")).catch(() => {});
       rmSync(container.bundle, { recursive: true, force: true });
     }
+    // As for a run of this borglet's own: nothing it started outlives it.
+    if (this.pids !== undefined) await this.pids.killAllAndRemove();
     removeTaskRecordIfOurs(this.recordPath, this.record.pid);
     return exit;
   }

@@ -118,11 +118,16 @@ export class HostRuntime implements TaskRuntime {
     for (const { path, record } of records) {
       const alive = isSameProcessAlive(record.container ?? record);
       if (!alive && record.container === undefined) {
+        // It ended while no borglet watched: what it forked and left dies now, as it would have then.
+        if (this.options.pidsLimit !== undefined) void new TaskPidsCgroup(this.options.pidsLimit, record.taskId, record.incarnation).killAllAndRemove();
         removeTaskRecordIfOurs(path, record.pid);
         continue;
       }
       // A container that ended meanwhile is adopted too, just long enough to clear what it left.
-      const task: AdoptedTask = new AdoptedTask(record, path, runtime, (exit) => exited(task, exit));
+      const pidsLimit = this.options.pidsLimit;
+      // A host run's cgroup is named by its task and incarnation, as HostRuntime.start made it.
+      const pids = record.container === undefined && pidsLimit !== undefined ? new TaskPidsCgroup(pidsLimit, record.taskId, record.incarnation) : undefined;
+      const task: AdoptedTask = new AdoptedTask(record, path, runtime, (exit) => exited(task, exit), pids);
       if (!alive) continue;
       this.log.info({ job: record.taskId.split(".").slice(1).join("."), task: record.taskId, pid: task.pid, incarnation: record.incarnation, runtime: record.runtime }, "adopted a task left running");
       adopted.push(task);
