@@ -55,7 +55,7 @@ async function makeLeader(name: string): Promise<void> {
 
 /** The epochs of the change log entries committed after `sinceMs` (stream ids are Redis's clock, which is this machine's). */
 async function epochsCommittedAfter(sinceMs: number): Promise<number[]> {
-  const redis = connectRedis(cell.cell.redis, createLogger("test", "multi-host"), { password: cell.redisPassword });
+  const redis = connectRedis(cell.cell.redis, createLogger("test", "multi-host"), { password: cell.redisPassword, tlsCa: cell.cell.tls?.ca });
   try {
     return (await readLogAfter(redis, cell.cell.cell, `${sinceMs}-0`)).map((entry) => entry.epoch);
   } finally {
@@ -103,7 +103,8 @@ test.serial("cell status lists the hosts with their processes; servers, masters 
   t.true(cell.cell.gateway.includes(status.hosts[0]!.address), "the gateway answers at host 0's address");
   // Its traffic crosses hosts, so it is TLS by default: the gateway over HTTPS, NATS (clients and routes) with the cell's CA.
   t.regex(cell.cell.gateway, /^https:\/\//);
-  t.true(cell.cell.processes.filter((p) => ["master", "scheduler", "borglet", "gateway"].includes(p.role)).every((p) => p.args.includes("--tls-ca")), "every service checks NATS's certificate");
+  t.true(cell.cell.processes.filter((p) => ["master", "scheduler", "borglet", "gateway"].includes(p.role)).every((p) => p.args.includes("--tls-ca")), "every service checks the servers' certificates");
+  t.true(["redis-server", "redis-replica-0", "redis-replica-1"].every((name) => cell.process(name).args.includes("--tls-port")), "Redis and its replicas take only TLS");
   for (const host of status.hosts) for (const p of host.processes) t.true(processExists(p.pid), `${p.name} runs`);
 });
 
@@ -197,7 +198,7 @@ test.serial("one NATS server's host cut off: submissions, scheduling and failove
 
 test.serial("the Redis primary's host cut off: Sentinel promotes a replica, the masters follow, and nothing acknowledged is lost", async (t) => {
   await makeLeader("master-0");
-  const sentinel = new Redis({ host: hostOf("redis-sentinel-0").address, port: 26379, lazyConnect: true, maxRetriesPerRequest: 1, password: cell.redisPassword! });
+  const sentinel = new Redis({ host: hostOf("redis-sentinel-0").address, port: 26379, lazyConnect: true, maxRetriesPerRequest: 1, ...cell.redisOptions });
   t.teardown(() => sentinel.disconnect());
   const primaryAddress = async () => ((await sentinel.call("SENTINEL", "get-master-addr-by-name", cell.cell.cell)) as string[])[0]!;
   const primaryAtStart = await primaryAddress();
@@ -227,7 +228,7 @@ test.serial("the Redis primary's host cut off: Sentinel promotes a replica, the 
   await heal();
   const jobs = new Set((await cell.jobs()).map((job) => job.id));
   t.deepEqual(acknowledged.filter((id) => !jobs.has(id)), [], "every acknowledged job is kept");
-  const old = new Redis({ host: primaryHost.address, port: 6379, lazyConnect: true, maxRetriesPerRequest: 1, password: cell.redisPassword! });
+  const old = new Redis({ host: primaryHost.address, port: 6379, lazyConnect: true, maxRetriesPerRequest: 1, ...cell.redisOptions });
   t.teardown(() => old.disconnect());
   await eventually("the old primary to rejoin as a replica", async () => (/role:slave/.test(await old.info("replication").catch(() => "")) ? true : undefined), 60_000);
 });

@@ -58,3 +58,17 @@ test("NATS takes only TLS connections checked against the cell's CA, even with v
   t.truthy(trusted.info?.tls_required, "the server requires TLS");
   await trusted.close();
 });
+
+test("Redis takes only TLS too: the masters reach it with the cell's CA and password, a plain-text client gets nothing", async (t) => {
+  const port = Number(new URL(cell.cell.redis).port);
+  const { Redis } = await import("ioredis");
+  const plain = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 3000, retryStrategy: () => null, password: cell.redisPassword! });
+  t.teardown(() => plain.disconnect());
+  await t.throwsAsync(plain.connect().then(() => plain.ping()));
+  const secure = new Redis({ host: "127.0.0.1", port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null, ...cell.redisOptions });
+  t.teardown(() => secure.disconnect());
+  await secure.connect();
+  t.is(await secure.ping(), "PONG");
+  // The leader's state is there, written over that TLS connection.
+  t.true((await secure.keys(`*`)).length > 0);
+});

@@ -14,6 +14,7 @@ interface CellStoreOptions {
   redis?: string;
   cell?: string;
   redisPasswordFile?: string;
+  redisTlsCa?: string;
 }
 
 /** `corral checkpoint inspect|save` and `corral simulate`: the cell's stored state in Redis, read directly. */
@@ -26,6 +27,7 @@ export function addCheckpointCommands(program: Command): void {
     .option("--redis <url>", "the cell's Redis, instead of the local cell's in --dir")
     .option("--cell <name>", "the cell's name, instead of the local cell's")
     .option("--redis-password-file <file>", "with --redis: a file (mode 600) with its password (a local cell's is found in --dir)")
+    .option("--redis-tls-ca <file>", "with --redis: the CA its TLS certificate is checked against (a local cell's is found in --dir)")
     .option("--json", "print JSON for scripts")
     .action(async (options: CellStoreOptions & { json?: boolean }) => {
       const report = await withCellStore(program, options, (_store, cellName, redis) => inspectCheckpoint(redis, cellName));
@@ -39,6 +41,7 @@ export function addCheckpointCommands(program: Command): void {
     .option("--redis <url>", "the cell's Redis, instead of the local cell's in --dir")
     .option("--cell <name>", "the cell's name, instead of the local cell's")
     .option("--redis-password-file <file>", "with --redis: a file (mode 600) with its password (a local cell's is found in --dir)")
+    .option("--redis-tls-ca <file>", "with --redis: the CA its TLS certificate is checked against (a local cell's is found in --dir)")
     .action(async (file: string, options: CellStoreOptions) => {
       const { header, records } = await withCellStore(program, options, (store) => store.current());
       writeFileSync(file, encodeCheckpoint(header, records));
@@ -55,6 +58,7 @@ export function addCheckpointCommands(program: Command): void {
     .option("--redis <url>", "with --checkpoint live: the cell's Redis")
     .option("--cell <name>", "with --checkpoint live: the cell's name")
     .option("--redis-password-file <file>", "with --redis: a file (mode 600) with its password (a local cell's is found in --dir)")
+    .option("--redis-tls-ca <file>", "with --redis: the CA its TLS certificate is checked against (a local cell's is found in --dir)")
     .option("--json", "print JSON for scripts")
     .action(async (options: CellStoreOptions & { checkpoint: string; machines?: number; seed: number; policy: string; json?: boolean }) => {
       const policies = options.policy === "all" ? [...POLICIES] : POLICIES.filter((policy) => policy === options.policy);
@@ -69,8 +73,8 @@ export function addCheckpointCommands(program: Command): void {
     });
 }
 
-/** The cell's Redis, its password and the cell's name: from --redis, --redis-password-file and --cell, or from the local cell in --dir. */
-function cellStore(program: Command, options: CellStoreOptions): { url: string; cell: string; password: string | undefined } {
+/** The cell's Redis, its password (and CA, when it speaks TLS) and the cell's name: from --redis, --redis-password-file, --redis-tls-ca and --cell, or from the local cell in --dir. */
+function cellStore(program: Command, options: CellStoreOptions): { url: string; cell: string; password: string | undefined; tlsCa: string | undefined } {
   const dir = localCellDir(program);
   const local = options.redis === undefined || options.cell === undefined ? readCellFile(dir) : undefined;
   const url = options.redis ?? local?.redis;
@@ -78,12 +82,13 @@ function cellStore(program: Command, options: CellStoreOptions): { url: string; 
   if (url === undefined || cellName === undefined) throw new Error(`no local cell in ${dir}: give --redis URL and --cell NAME`);
   if (!NAME_PATTERN.test(cellName)) throw new InvalidArgumentError(`--cell must match ${NAME_PATTERN.source}`);
   const password = options.redisPasswordFile !== undefined ? readSecretFile(options.redisPasswordFile, "--redis-password-file") : options.redis === undefined && local !== undefined ? redisPasswordOf(local) : undefined;
-  return { url, cell: cellName, password };
+  const tlsCa = options.redisTlsCa ?? (options.redis === undefined ? local?.tls?.ca : undefined);
+  return { url, cell: cellName, password, tlsCa };
 }
 
 async function withCellStore<T>(program: Command, options: CellStoreOptions, work: (store: CheckpointStore, cell: string, redis: Redis) => Promise<T>): Promise<T> {
-  const { url, cell: cellName, password } = cellStore(program, options);
-  const redis = await connectRedisOnce(url, { password });
+  const { url, cell: cellName, password, tlsCa } = cellStore(program, options);
+  const redis = await connectRedisOnce(url, { password, tlsCa });
   try {
     return await work(new CheckpointStore(redis, cellName, RECORDS_VERSION, READABLE_RECORDS_VERSIONS), cellName, redis);
   } finally {

@@ -46,7 +46,9 @@ const quota = flags.quota === "" ? undefined : loadQuotaFile(flags.quota);
 log.info(quota === undefined ? { quota: "none" } : { quota: flags.quota, users: Object.keys(quota.users).length }, quota === undefined ? "no quota file: every user is unlimited" : "quota loaded");
 const signer = fromFlag(() => LeaderSigner.fromFile(flags.leaderKeyFile), "corral-master");
 const redisPassword = secretFromFlag(flags.redisPasswordFile, "--redis-password-file", "corral-master");
-const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections, password: redisPassword });
+// The cell's servers speak TLS when it has a CA (--tls-ca): NATS and Redis alike.
+const redisTlsCa = flags.tlsCa === "" ? undefined : flags.tlsCa;
+const redis = connectRedis(flags.redis, log, { commandTimeoutMs: Math.max(5000, flags.leaseTtl), metrics: metrics.connections, password: redisPassword, tlsCa: redisTlsCa });
 // Commits and won epochs alike wait for the replicas: a promoted replica then has both.
 const replicaWait = flags.redisWaitReplicas > 0 ? { replicas: flags.redisWaitReplicas, timeoutMs: flags.redisWaitTimeout } : undefined;
 const store = new FencedStore(redis, flags.cell, replicaWait);
@@ -59,6 +61,7 @@ const lease = new LeaderLease(redis, flags.cell, flags.name, flags.leaseTtl, rep
 const leaseKeeper = new LeaseKeeper({
   redisUrl: flags.redis,
   redisPassword,
+  redisTlsCa,
   cell: flags.cell,
   candidate: flags.name,
   ttlMs: flags.leaseTtl,

@@ -126,7 +126,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     ],
     "replace",
   );
-  const context: StartContext = { dir, processes, progress, track, natsSignIn: { authConfig: signIn.natsAuth.config, credentials: readNatsCredentials(natsCredentialsFile(signIn.natsAuth, OPERATOR_CLIENT)), tls: cell.tls } };
+  const context: StartContext = { dir, processes, progress, track, natsSignIn: { authConfig: signIn.natsAuth.config, credentials: readNatsCredentials(natsCredentialsFile(signIn.natsAuth, OPERATOR_CLIENT)) }, tls: cell.tls };
   try {
     if (natsPerCell) await startSuperCluster(context, cellNames, natsPorts);
     else if (natsServers > 1) await startNatsCluster(context, cellNames[0]!, natsPorts.map((port) => ({ port, on: LOOPBACK })));
@@ -139,7 +139,7 @@ export async function startLocalCell(options: CellOptions): Promise<CellFile> {
     for (const [c, cellName] of cellNames.entries()) {
       const member = { cell: cellName, nats: natsUrl(c), redis: `redis://127.0.0.1:${redisPorts[c]}`, dir, redisPasswordFile: cell.redisPasswordFile, ...signIn };
       progress(`${federated ? `cell ${cellName}: ` : ""}redis-server on port ${redisPorts[c]}`);
-      await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track, passwordFile: cell.redisPasswordFile! });
+      await startRedisServer({ dir: join(dir, federated ? `redis-${cellName}` : "redis"), port: redisPorts[c]!, durability: options.redisDurability ?? "everysec", name: named(cellName, "redis-server"), onSpawned: track, passwordFile: cell.redisPasswordFile!, tls: cell.tls });
       if (options.redisSentinels === true) {
         member.redis = await startSentinelGroup(context, cellName, { port: redisPorts[c]!, on: LOOPBACK }, options.redisDurability ?? "everysec", {}, cell.redisPasswordFile);
         cell.redis = member.redis;

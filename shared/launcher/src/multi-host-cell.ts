@@ -108,7 +108,8 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
       processes.push(started);
       writeCellFile(cell);
     },
-    natsSignIn: { authConfig: cell.natsAuth!.config, credentials: readNatsCredentials(natsCredentialsFile(cell.natsAuth!, OPERATOR_CLIENT)), tls: cell.tls },
+    natsSignIn: { authConfig: cell.natsAuth!.config, credentials: readNatsCredentials(natsCredentialsFile(cell.natsAuth!, OPERATOR_CLIENT)) },
+    tls: cell.tls,
   };
   const signIn = { natsAuth: cell.natsAuth!, leaderKey: cell.leaderKey!, tls: cell.tls };
   // Several services share a host: each gets the host's next metrics port.
@@ -127,7 +128,7 @@ export async function startMultiHostCell(options: CellOptions & { hosts: number 
       await startNatsServer({ dir: join(dir, "nats"), port: PORTS.nats, onSpawned: context.track, on: natsSeats[0]!.on, ...natsAuthOptions(context) });
     }
     progress(`redis-server at ${primary.on.address}:${primary.port}`);
-    await startRedisServer({ dir: join(dir, "redis"), port: primary.port, durability: options.redisDurability ?? "everysec", onSpawned: context.track, on: primary.on, passwordFile: cell.redisPasswordFile! });
+    await startRedisServer({ dir: join(dir, "redis"), port: primary.port, durability: options.redisDurability ?? "everysec", onSpawned: context.track, on: primary.on, passwordFile: cell.redisPasswordFile!, tls: cell.tls });
     if (replicated) cell.redis = await startSentinelGroup(context, cellName, primary, options.redisDurability ?? "everysec", {
         // Two replicas: the masters wait for one on every commit, so one lost still leaves one to wait for.
         replicas: [2, 0].map((index) => ({ port: PORTS.redis, on: on(index) })),

@@ -1,6 +1,7 @@
 import { spawn } from "node:child_process";
-import { closeSync, openSync } from "node:fs";
+import { closeSync, openSync, readFileSync } from "node:fs";
 import { connect } from "node:net";
+import { connect as connectTls } from "node:tls";
 import { setTimeout as sleep } from "node:timers/promises";
 import { isSameProcessAlive, processStartTime, type ProcessIdentity } from "@corral/kit";
 import { systemExecutable } from "./executables.js";
@@ -101,16 +102,17 @@ export async function waitUntil(what: string, check: () => Promise<boolean> | bo
   }
 }
 
-export function tcpAnswers(port: number, probe?: { send: string; expect: string }, host = LOOPBACK.address): Promise<boolean> {
+/** Whether something answers at host:port (with `probe`, answers it as expected); with `tlsCa`, over TLS, its certificate checked against that CA. */
+export function tcpAnswers(port: number, probe?: { send: string; expect: string }, host = LOOPBACK.address, tlsCa?: string): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = connect({ port, host });
+    const socket = tlsCa === undefined ? connect({ port, host }) : connectTls({ port, host, ca: readFileSync(tlsCa, "utf8") });
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(1000, () => done(false));
     socket.once("error", () => done(false));
-    socket.once("connect", () => {
+    socket.once(tlsCa === undefined ? "connect" : "secureConnect", () => {
       if (probe === undefined) return done(true);
       socket.write(probe.send);
       let received = "";

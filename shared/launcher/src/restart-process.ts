@@ -22,8 +22,7 @@ export async function restartProcess(stopped: StartedProcess, onSpawned?: (start
     return started;
   };
   if (stopped.role !== "nats" && stopped.role !== "redis") return spawned();
-  const port = Number(stopped.args[stopped.args.indexOf(stopped.role === "nats" ? "-p" : "--port") + 1]);
-  const probe = stopped.role === "nats" ? { send: "PING\r\n", expect: "INFO" } : redisProbeFor(stopped.args);
+  const { port, probe, tlsCa } = stopped.role === "nats" ? { port: Number(stopped.args[stopped.args.indexOf("-p") + 1]), probe: { send: "PING\r\n", expect: "INFO" }, tlsCa: undefined } : redisProbeFor(stopped.args);
   // A server killed a moment ago may not have let its port go yet (a CI run once saw a
   // restarted redis-server refused with "Address already in use"): wait for the port, and
   // start again should the server still exit at once.
@@ -34,7 +33,7 @@ export async function restartProcess(stopped: StartedProcess, onSpawned?: (start
     let exited = false;
     await waitUntil(`${stopped.name} on ${port} (log: ${stopped.log})`, async () => {
       exited = !isSameProcessAlive(started);
-      return exited || tcpAnswers(port, probe, stopped.address);
+      return exited || tcpAnswers(port, probe, stopped.address, tlsCa);
     }, 15_000);
     if (!exited) return started;
     if (attempt === 3) throw new Error(`${stopped.name} exited on restart ${attempt} times; see ${stopped.log} and its own log in its data directory`);

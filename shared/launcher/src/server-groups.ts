@@ -16,18 +16,20 @@ export interface StartContext {
   progress: (message: string) => void;
   track: (started: StartedProcess) => void;
   /** the cell's NATS authorization config and the operator's credentials, to wait on JetStream with */
-  natsSignIn?: { authConfig: string; credentials: NatsCredentials; tls?: CellTls | undefined };
+  natsSignIn?: { authConfig: string; credentials: NatsCredentials };
+  /** the cell's TLS: its NATS and Redis servers speak only TLS */
+  tls?: CellTls | undefined;
 }
 
 /** The options that make a nats-server of the cell require sign-in, and let the launcher wait on it signed in. */
-export const natsAuthOptions = (context: StartContext) => {
-  const signIn = context.natsSignIn;
-  return signIn === undefined ? {} : { authConfig: signIn.authConfig, ...(signIn.tls === undefined ? {} : { tls: signIn.tls }) };
-};
-export const jetStreamWait = (context: StartContext) => {
-  const signIn = context.natsSignIn;
-  return signIn === undefined ? {} : { credentials: signIn.credentials, ...(signIn.tls === undefined ? {} : { tlsCa: signIn.tls.ca }) };
-};
+export const natsAuthOptions = (context: StartContext) => ({
+  ...(context.natsSignIn === undefined ? {} : { authConfig: context.natsSignIn.authConfig }),
+  ...(context.tls === undefined ? {} : { tls: context.tls }),
+});
+export const jetStreamWait = (context: StartContext) => ({
+  ...(context.natsSignIn === undefined ? {} : { credentials: context.natsSignIn.credentials }),
+  ...(context.tls === undefined ? {} : { tlsCa: context.tls.ca }),
+});
 
 const deadProcess = (processes: readonly StartedProcess[]) => () => processes.find((p) => !isSameProcessAlive(p))?.name;
 
@@ -104,7 +106,7 @@ export async function startSentinelGroup(
   seats: { replicas?: readonly ServerSeat[]; sentinels?: readonly ServerSeat[] } = {},
   passwordFile?: string,
 ): Promise<string> {
-  const auth = passwordFile === undefined ? {} : { passwordFile };
+  const auth = { ...(passwordFile === undefined ? {} : { passwordFile }), tls: context.tls };
   const replicas = seats.replicas ?? [{ port: await freePort(), on: LOOPBACK }];
   context.progress(`redis replica${replicas.length === 1 ? "" : "s"} at ${replicas.map((seat) => `${seat.on.address}:${seat.port}`).join(", ")}, and three Sentinels`);
   for (const [i, replica] of replicas.entries()) {

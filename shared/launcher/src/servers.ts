@@ -216,7 +216,17 @@ export async function waitForJetStream(
 export type RedisDurability = "everysec" | "always" | "none";
 
 /** redis-server with an append-only file (docs/architecture.md § What is stored: nothing acknowledged is lost). */
-export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: { address: string; port: number }; passwordFile?: string }): Promise<StartedProcess> {
+/**
+ * A Redis server's or Sentinel's TLS: it listens only with TLS on its port, presents the
+ * cell's certificate, and speaks TLS to the servers it replicates from or watches. Clients
+ * need not present certificates (the password is their proof); they check the server's.
+ */
+function redisTlsArgs(tls: CellTls | undefined, port: number): string[] {
+  if (tls === undefined) return ["--port", String(port)];
+  return ["--port", "0", "--tls-port", String(port), "--tls-cert-file", tls.cert, "--tls-key-file", tls.key, "--tls-ca-cert-file", tls.ca, "--tls-auth-clients", "no", "--tls-replication", "yes"];
+}
+
+export async function startRedisServer(options: ServerOptions & { durability?: RedisDurability; replicaOf?: { address: string; port: number }; passwordFile?: string; tls?: CellTls | undefined }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
   mkdirSync(options.dir, { recursive: true });
   const password = options.passwordFile === undefined ? undefined : readSecretFile(options.passwordFile, "the Redis password file");
@@ -231,7 +241,7 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
     binary,
     [
       ...config,
-      "--port", String(options.port),
+      ...redisTlsArgs(options.tls, options.port),
       "--bind", on.address,
       "--dir", options.dir,
       "--save", "",
@@ -245,7 +255,7 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
   );
   options.onSpawned?.(started);
   // PONG only once the AOF is loaded; during loading Redis answers -LOADING.
-  await waitUntil(`redis-server on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password), on.address), 15_000);
+  await waitUntil(`redis-server on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password), on.address, options.tls?.ca), 15_000);
   return started;
 }
 
@@ -263,11 +273,18 @@ function redisProbe(password: string | undefined): { send: string; expect: strin
   return { send: `${password === undefined ? "" : `AUTH ${password}\r\n`}PING\r\n`, expect: "+PONG" };
 }
 
-/** How to tell a redis-server started by startRedisServer answers again after a restart: its password is in its own config. */
-export function redisProbeFor(args: readonly string[]): { send: string; expect: string } {
+/**
+ * How to tell a redis-server started by startRedisServer answers again after a restart: its
+ * port (the TLS one, when it has one), its password (in its own config), and the CA its
+ * certificate is checked against.
+ */
+export function redisProbeFor(args: readonly string[]): { port: number; probe: { send: string; expect: string }; tlsCa?: string } {
   const config = args[0]?.endsWith(`/${AUTH_CONFIG}`) === true ? args[0] : undefined;
   const password = config === undefined ? undefined : /^requirepass (\S+)$/m.exec(readFileSync(config, "utf8"))?.[1];
-  return redisProbe(password);
+  const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
+  const tlsPort = valueOf("--tls-port");
+  const tlsCa = valueOf("--tls-ca-cert-file");
+  return { port: Number(tlsPort ?? valueOf("--port")), probe: redisProbe(password), ...(tlsCa === undefined ? {} : { tlsCa }) };
 }
 
 /**
@@ -275,7 +292,7 @@ export function redisProbeFor(args: readonly string[]): { send: string; expect: 
  * as master group `group`: with its peers (a quorum of 2 of 3), it promotes the replica when
  * the primary has not answered for a second.
  */
-export async function startRedisSentinel(options: ServerOptions & { primary: { address: string; port: number }; group: string; quorum: number; passwordFile?: string }): Promise<StartedProcess> {
+export async function startRedisSentinel(options: ServerOptions & { primary: { address: string; port: number }; group: string; quorum: number; passwordFile?: string; tls?: CellTls | undefined }): Promise<StartedProcess> {
   const binary = requireExecutable("redis-server");
   const on = options.on ?? LOOPBACK;
   mkdirSync(options.dir, { recursive: true });
@@ -288,7 +305,10 @@ export async function startRedisSentinel(options: ServerOptions & { primary: { a
   writeFileSync(
     config,
     [
-      `port ${options.port}`,
+      // With TLS, the port takes only TLS, and the Sentinel speaks TLS to the servers and its peers.
+      ...(options.tls === undefined
+        ? [`port ${options.port}`]
+        : ["port 0", `tls-port ${options.port}`, `tls-cert-file ${options.tls.cert}`, `tls-key-file ${options.tls.key}`, `tls-ca-cert-file ${options.tls.ca}`, "tls-auth-clients no", "tls-replication yes"]),
       `bind ${on.address}`,
       "protected-mode no",
       `dir ${options.dir}`,
@@ -306,6 +326,6 @@ export async function startRedisSentinel(options: ServerOptions & { primary: { a
   chmodSync(config, 0o600);
   const started = startDetached("redis", options.name ?? "redis-sentinel", binary, [config, "--sentinel"], { log: join(options.dir, "sentinel.out"), on });
   options.onSpawned?.(started);
-  await waitUntil(`redis sentinel on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password), on.address), 15_000);
+  await waitUntil(`redis sentinel on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password), on.address, options.tls?.ca), 15_000);
   return started;
 }

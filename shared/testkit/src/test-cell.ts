@@ -118,6 +118,13 @@ export class TestCell {
     return token;
   }
 
+  /** How a test reaches the cell's Redis and Sentinels itself: their password, and the CA when they speak TLS (ioredis's own options). */
+  get redisOptions(): { password?: string; tls?: { ca: string } } {
+    const password = this.redisPassword;
+    const ca = cellCaOf(this.cell);
+    return { ...(password === undefined ? {} : { password }), ...(ca === undefined ? {} : { tls: { ca } }) };
+  }
+
   /** The password of the cell's Redis and Sentinels, for tests that read its state directly. */
   get redisPassword(): string | undefined {
     return redisPasswordOf(this.cell);

@@ -1,12 +1,12 @@
 import { Redis } from "ioredis";
 import type { Logger } from "../logger.js";
 import type { ConnectionMetrics } from "../metrics/connection-metrics.js";
-import { newRedis, redactedRedisAddress } from "./redis-address.js";
+import { newRedis, redactedRedisAddress, type RedisAccess } from "./redis-address.js";
 
 export { Redis };
 
 /** A connection that retries forever: Redis restarts must not end a service. */
-export function connectRedis(address: string, log: Logger, options: { commandTimeoutMs?: number; metrics?: ConnectionMetrics; password?: string | undefined } = {}): Redis {
+export function connectRedis(address: string, log: Logger, options: { commandTimeoutMs?: number; metrics?: ConnectionMetrics } & RedisAccess = {}): Redis {
   const redis = newRedis(
     address, {
       maxRetriesPerRequest: null,
@@ -16,7 +16,7 @@ export function connectRedis(address: string, log: Logger, options: { commandTim
       retryStrategy: (attempt) => Math.min(50 * attempt, 1000),
       lazyConnect: false,
     },
-    options.password,
+    { password: options.password, tlsCa: options.tlsCa },
   );
   return watchRedis(redis, log, options.metrics);
 }
@@ -47,8 +47,8 @@ export function watchRedis(redis: Redis, log: Logger, metrics?: ConnectionMetric
 }
 
 /** A connection for a one-shot command-line tool: one attempt, and a clear error when Redis is not there. */
-export async function connectRedisOnce(url: string, options: { timeoutMs?: number; password?: string | undefined } = {}): Promise<Redis> {
-  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: options.timeoutMs ?? 3000, retryStrategy: () => null }, options.password);
+export async function connectRedisOnce(url: string, options: { timeoutMs?: number } & RedisAccess = {}): Promise<Redis> {
+  const redis = newRedis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: options.timeoutMs ?? 3000, retryStrategy: () => null }, { password: options.password, tlsCa: options.tlsCa });
   redis.on("error", () => {}); // the failed connect below reports it
   try {
     await redis.connect();

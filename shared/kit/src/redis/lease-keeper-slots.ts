@@ -18,6 +18,8 @@ export interface LeaseKeeperOptions {
   redisUrl: string;
   /** the password, handed to the worker thread in memory */
   redisPassword?: string | undefined;
+  /** the CA file its TLS connection checks the servers against, when they speak TLS */
+  redisTlsCa?: string | undefined;
   cell: string;
   candidate: string;
   ttlMs: number;

@@ -20,7 +20,7 @@ const redis = newRedis(
     commandTimeout: Math.max(100, Math.floor(options.stepDownAfterMs / 2)),
     retryStrategy: (attempt) => Math.min(50 * attempt, 500),
   },
-  options.redisPassword,
+  { password: options.redisPassword, tlsCa: options.redisTlsCa },
 );
 redis.on("error", () => {}); // a renewal that fails is reported through the slots, not here
 const lease = new LeaderLease(redis, options.cell, options.candidate, options.ttlMs);

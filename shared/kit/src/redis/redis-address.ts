@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 // Where a cell's Redis is: one server (redis://host:port[/db]) or a Sentinel-watched group
 // (sentinel://h1:26379,h2:26379,h3:26379/NAME), which ioredis follows through a promotion.
 import { Redis, type RedisOptions } from "ioredis";
@@ -69,18 +70,29 @@ class SentinelFollowingRedis extends Redis {
   }
 }
 
+/** How a client gets into the cell's Redis: its password, and the CA its servers' certificates are signed by when they speak TLS. */
+export interface RedisAccess {
+  password?: string | undefined;
+  /** the CA certificate file; given, every connection (to servers and Sentinels) is TLS */
+  tlsCa?: string | undefined;
+}
+
 /**
  * A connection to the address's primary, with the options given; through a Sentinel, it
- * follows a promotion. `password` (read from a file, never a flag) is the servers' and the
+ * follows a promotion. The password (read from a file, never a flag) is the servers' and the
  * Sentinels' own; one in the address itself still works.
  */
-export function newRedis(text: string, options: RedisOptions, password?: string): Redis {
+export function newRedis(text: string, options: RedisOptions, access: RedisAccess = {}): Redis {
   const address = parseRedisAddress(text);
+  const { password } = access;
   const auth = password === undefined ? {} : { password };
-  if (address.kind === "server") return new Redis(address.url, { ...options, ...auth });
+  const tls = access.tlsCa === undefined ? undefined : { ca: readFileSync(access.tlsCa, "utf8") };
+  if (address.kind === "server") return new Redis(address.url, { ...options, ...auth, ...(tls === undefined ? {} : { tls }) });
   return new SentinelFollowingRedis({
     ...options,
     ...(password === undefined ? {} : { password, sentinelPassword: password }),
+    // TLS to the Sentinels and to the primary they name alike.
+    ...(tls === undefined ? {} : { tls, sentinelTLS: tls, enableTLSForSentinelMode: true }),
     sentinels: address.sentinels,
     name: address.name,
     db: address.db,

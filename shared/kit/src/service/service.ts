@@ -37,7 +37,7 @@ export const sharedFlags = (name: NameFlag) => ({
     { default: "" },
   ),
   tlsCa: flag(
-    "the CA certificate (PEM) the cell's NATS servers' certificates are checked against; given, the connection is TLS. Empty: plain NATS",
+    "the CA certificate (PEM) the cell's servers' certificates are checked against; given, connections to NATS (and the masters' to Redis) are TLS. Empty: plain",
     z.string(),
     { default: "" },
   ),
