@@ -1,5 +1,5 @@
 import test from "ava";
-import { existsSync, readFileSync, statSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import type { JobView } from "@corral/contracts";
 import { borgletCgroupPath, isSameProcessAlive, processStartTime } from "@corral/kit";
@@ -77,6 +77,19 @@ test("a user's task runs as their own uid, with a sandbox and logs that are thei
 
   await cell.client.kill(alice.id, "0s");
   await eventually("the sandbox removed with the run", () => (existsSync(sandbox) ? undefined : true), 20_000);
+});
+
+test("a setuid-root program gives a task nothing: host tasks run with no_new_privs", async (t) => {
+  // A root-owned copy of id with the setuid bit, where the task can reach it.
+  const dir = join(cell.cell.dir, "setuid");
+  mkdirSync(dir, { mode: 0o755 });
+  copyFileSync("/usr/bin/id", join(dir, "id"));
+  chmodSync(join(dir, "id"), 0o4755);
+  const job = (await cell.clientWith(tokens["alice"]).submit(shellJob("suid", `${join(dir, "id")} -u; grep NoNewPrivs /proc/self/status`), "suid.borg")).job;
+  await eventually(`${job.id} done`, async () => ((await cell.job(job.id)).summary.dead === 1 ? true : undefined), 30_000);
+  const [euid, flag] = (await logsOf(job)).trim().split("\n");
+  t.true(Number(euid) >= 2_000_000, `the setuid program ran as the task's own uid, not ${euid}`);
+  t.regex(flag ?? "", /^NoNewPrivs:\s+1$/);
 });
 
 test("root on the machine is for admins' jobs alone", async (t) => {

@@ -7,10 +7,11 @@ import { SCENARIOS } from "./scenarios/index.js";
 import { runOnHosts } from "./harness/load-cell.js";
 import { parseHostCount } from "@corral/launcher";
 
-const USAGE = `usage: npm run load -- <scenario> [--option value …] [--hosts N] [--out FILE]
+const USAGE = `usage: npm run load -- <scenario> [--option value …] [--hosts N] [--tls on|off] [--out FILE]
        npm run load -- compare A.json B.json
 
 --hosts N: the scenario's cell over N hosts (network namespaces, root only; see corral cell up --hosts)
+--tls on|off: NATS, Redis and the gateway over TLS with the cell's own CA (default: on with --hosts, off without)
 
 scenarios:
 ${SCENARIOS.map((s) => `  ${s.name.padEnd(16)} ${s.description}`).join("\n")}`;
@@ -33,11 +34,12 @@ async function main(argv: string[]): Promise<number> {
   const scenario = SCENARIOS.find((s) => s.name === name);
   if (scenario === undefined) throw new Error(`no scenario '${name}'\n${USAGE}`);
   const kebab = (key: string) => key.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
-  const known = Object.fromEntries([...Object.keys(scenario.options.shape), "out", "hosts"].map((key) => [kebab(key), { type: "string" as const }]));
+  const known = Object.fromEntries([...Object.keys(scenario.options.shape), "out", "hosts", "tls"].map((key) => [kebab(key), { type: "string" as const }]));
   const { values } = parseArgs({ args: rest, options: known, strict: true, allowPositionals: false });
-  const { out, hosts, ...flags } = values;
+  const { out, hosts, tls, ...flags } = values;
   const hostCount = hosts === undefined ? undefined : parseHostCount(hosts, "--hosts");
-  runOnHosts(hostCount);
+  if (tls !== undefined && tls !== "on" && tls !== "off") throw new Error(`--tls ${tls}: on or off`);
+  runOnHosts(hostCount, tls === undefined ? undefined : tls === "on");
   const parsed = scenario.options.safeParse(Object.fromEntries(Object.entries(flags).map(([key, value]) => [camelCase(key), value])));
   if (!parsed.success) {
     const { message } = describeZodError(parsed.error);
@@ -46,7 +48,8 @@ async function main(argv: string[]): Promise<number> {
   const startedAt = new Date().toISOString();
   process.stderr.write(`${scenario.name}: ${JSON.stringify(parsed.data)}\n`);
   const ran = await scenario.run(parsed.data);
-  const outcome = hostCount === undefined ? ran : { ...ran, config: { ...ran.config, hosts: hostCount } };
+  const placed = hostCount === undefined ? ran : { ...ran, config: { ...ran.config, hosts: hostCount } };
+  const outcome = tls === undefined ? placed : { ...placed, config: { ...placed.config, tls: tls === "on" } };
   const result: RunResult = { scenario: scenario.name, startedAt, finishedAt: new Date().toISOString(), environment: environment(), ...outcome };
   const files = writeResult(result, typeof out === "string" ? out : undefined);
   process.stdout.write(`${summaryTable(result)}\n`);

@@ -11,9 +11,12 @@ export const LOAD_USER = "loadtest";
 
 /** The hosts of the multi-host cell every LoadCell of this run starts on (`--hosts`); none: one host. */
 let runHosts: number | undefined;
+/** Whether its servers speak TLS (`--tls on|off`); undefined: the launcher's default (on with hosts, off without). */
+let runTls: boolean | undefined;
 
-export function runOnHosts(hosts: number | undefined): void {
+export function runOnHosts(hosts: number | undefined, tls?: boolean): void {
   runHosts = hosts;
+  runTls = tls;
 }
 
 export function refuseHosts(what: string): void {
@@ -94,7 +97,7 @@ export class LoadCell {
     const dir = testDir(`load-${label}`);
     process.stderr.write(`  cell directory ${dir} (the cell stops with this run, however it ends)\n`);
     const settings = { masters: 3, heartbeatMs: 2000, downAfterMs: 6000, ...options };
-    const hosts = runHosts === undefined ? {} : { hosts: runHosts };
+    const hosts = { ...(runHosts === undefined ? {} : { hosts: runHosts }), ...(runTls === undefined ? {} : { tls: runTls }) };
     const cell = await startLocalCell({ ...settings, ...hosts, hollow: { processes: 0, machinesEach: 0 }, dir, dieWithStarter: true, admin: LOAD_USER, onProgress: (m) => process.stderr.write(`  ${m}\n`) });
     const log = createLogger("load-test", cell.cell);
     const nc = await connectNats(cell.nats, "load-test", log, operatorNatsOptions(cell)).catch(async (error: unknown) => {

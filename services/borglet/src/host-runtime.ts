@@ -34,6 +34,8 @@ export interface HostRuntimeOptions {
   taskUids?: TaskUids;
   /** each host task in a pids cgroup of its own with this limit; undefined: none (the borglet is not root) */
   pidsLimit?: TaskPidsLimit;
+  /** setpriv, to start host tasks with no_new_privs (a setuid file gives them nothing) */
+  setpriv?: string;
 }
 
 export class HostRuntime implements TaskRuntime {
@@ -102,7 +104,7 @@ export class HostRuntime implements TaskRuntime {
     }
     const pids = this.options.pidsLimit === undefined ? undefined : new TaskPidsCgroup(this.options.pidsLimit, lease.taskId, lease.incarnation);
     // Reported as starting until its turn in the start queue comes.
-    return new HostTask(lease, host, binary.path, taskPaths(dataDir, lease.taskId), this.spawner, lifecycle, runAs, pids);
+    return new HostTask(lease, host, binary.path, taskPaths(dataDir, lease.taskId), this.spawner, lifecycle, runAs, pids, this.options.setpriv);
   }
 
   /**

@@ -82,14 +82,18 @@ export class HostTask {
     private readonly runAs?: RunAs,
     /** its own pids cgroup (with the machine's limit), which holds every process it forks */
     private readonly pids?: TaskPidsCgroup,
+    /** util-linux's setpriv, which starts it with no_new_privs: a setuid file it runs gives it nothing */
+    setpriv?: string,
   ) {
-    const args = lease.args.map((arg) => substitutePorts(arg, lease.ports));
+    const taskArgs = lease.args.map((arg) => substitutePorts(arg, lease.ports));
+    // setpriv sets the flag and execs the task in place: the pid is the task's own.
+    const [file, args] = setpriv === undefined ? [binaryPath, taskArgs] : [setpriv, ["--no-new-privs", "--", binaryPath, ...taskArgs]];
     const home = runAs === undefined ? { HOME: process.env["HOME"] ?? "/" } : { HOME: runAs.sandbox, USER: runAs.user, LOGNAME: runAs.user };
     this.env = { PATH: process.env["PATH"] ?? "/usr/local/bin:/usr/bin:/bin", ...home, ...taskEnvironment(lease, host) };
     const record = { path: paths.record, fields: { taskId: lease.taskId, incarnation: lease.incarnation, lease, runtime: "host" as const } };
     const identity = runAs === undefined ? {} : { uid: runAs.uid, gid: runAs.gid, sandbox: runAs.sandbox };
     this.cancelSpawn = spawner.spawn(
-      { file: binaryPath, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record, ...identity, ...(pids === undefined ? {} : { pidsCgroup: pids.request() }) },
+      { file, args, env: this.env, stdout: paths.stdout, stderr: paths.stderr, record, ...identity, ...(pids === undefined ? {} : { pidsCgroup: pids.request() }) },
       {
         spawned: (pid) => this.spawned(pid),
         failed: (message) => {

@@ -147,6 +147,16 @@ function taskUidsFor(dataDir: string): TaskUids | undefined {
   return new TaskUids(dataDir, flags.taskUids);
 }
 
+/** util-linux's setpriv, from the system's own directories: host tasks start through it with no_new_privs. */
+function setprivPath(): string {
+  const found = ["/usr/bin/setpriv", "/bin/setpriv"].find((path) => existsSync(path));
+  if (found === undefined) {
+    process.stderr.write("corral-borglet: setpriv was not found in /usr/bin or /bin; host tasks start through it (no_new_privs). Install util-linux\n");
+    process.exit(2);
+  }
+  return found;
+}
+
 /**
  * The pids limit of each host task: a cgroup of its own needs root and a pids controller.
  * Without them the borglet says so and runs tasks unlimited, as before; asked for a limit
@@ -224,6 +234,7 @@ async function runReal(): Promise<void> {
       isolation,
       ...(taskUids === undefined ? {} : { taskUids }),
       ...(pidsLimit === undefined ? {} : { pidsLimit }),
+      setpriv: setprivPath(),
     },
     log,
   );
