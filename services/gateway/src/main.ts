@@ -7,6 +7,7 @@ import { parseDuration } from "@corral/spec";
 import { ensureAuditStream, flag, fromFlag, jsReplicasFlag, LeaderChanges, parsedFlag, readSecretPem, secretFromFlag, startService } from "@corral/kit";
 import { AuditLog } from "./auth/audit-log.js";
 import { requireIdentity } from "./auth/authenticate.js";
+import { OidcVerifier } from "./auth/oidc.js";
 import { UserRegistry } from "./auth/user-registry.js";
 import { httpError } from "./http-errors.js";
 import { DnsServer } from "./dns-server.js";
@@ -43,6 +44,9 @@ const { flags, log, metrics, nc, onStop } = await startService({
     adminTokenFile: flag("a file (mode 600) holding the first admin's bearer token on its first line; empty: only the users in the cell's user bucket", z.string(), { default: "" }),
     tlsCert: flag("the certificate (PEM) the API serves HTTPS with, with --tls-key; empty: plain HTTP", z.string(), { default: "" }),
     tlsKey: flag("its private key (PEM, mode 600)", z.string(), { default: "" }),
+    oidcIssuer: flag("an OpenID Connect issuer whose JWTs sign users in (its discovery document and keys are fetched from it); empty: the cell's own tokens only", z.string(), { default: "" }),
+    oidcAudience: flag("with --oidc-issuer: what the tokens' audience must include (this cell's client id there)", z.string(), { default: "" }),
+    oidcUsernameClaim: flag("with --oidc-issuer: the claim holding the user's name in the cell", z.string().min(1), { default: "preferred_username" }),
     federationLeaseTtl: flag("how long the federation reconciler's lease lasts unrenewed", duration.refine((ms) => ms >= 500, "at least 500ms"), { default: "3s" }),
   },
   check: (flags) =>
@@ -50,7 +54,9 @@ const { flags, log, metrics, nc, onStop } = await startService({
       ? `--cell ${flags.cell} is not one of --cells ${flags.cells.join(",")}; the home cell must be one of the federation's`
       : (flags.tlsCert === "") !== (flags.tlsKey === "")
         ? "--tls-cert and --tls-key go together: give both to serve HTTPS, or neither"
-        : undefined,
+        : (flags.oidcIssuer === "") !== (flags.oidcAudience === "")
+          ? "--oidc-issuer and --oidc-audience go together: a token for any audience would do otherwise"
+          : undefined,
   connectionName: (flags) => `gateway@${flags.cell}`,
 });
 // Fastify's own logger stays off: the gateway logs what matters through its pino logger.
@@ -82,7 +88,8 @@ const adminToken = secretFromFlag(flags.adminTokenFile, "--admin-token-file", "c
 const users = new UserRegistry(nc, flags.cell, log, flags.jsReplicas, adminToken === undefined ? undefined : { name: flags.adminUser, token: adminToken });
 await users.start();
 if (adminToken === undefined && users.list().length === 0) log.warn("no users, and no --admin-token-file: every request will be refused as unauthenticated");
-requireIdentity(app, users);
+const oidc = flags.oidcIssuer === "" ? undefined : new OidcVerifier({ issuer: flags.oidcIssuer, audience: flags.oidcAudience, usernameClaim: flags.oidcUsernameClaim }, log);
+requireIdentity(app, users, oidc);
 await ensureAuditStream(nc, flags.cell, flags.jsReplicas, log);
 new AuditLog(nc, flags.cell, flags.name, log).recordChanges(app);
 const federation =

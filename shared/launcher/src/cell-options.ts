@@ -31,6 +31,8 @@ export interface CellOptions {
    * multi-host cell, whose traffic crosses hosts; off on one host, where it stays on loopback.
    */
   tls?: boolean;
+  /** an OpenID Connect issuer whose tokens sign the cell's users in at its gateways, besides the cell's own tokens */
+  oidc?: { issuer: string; audience: string; usernameClaim?: string };
   /** the most processes and threads one host task may have (each borglet's --task-pids-max); default the borglet's */
   taskPidsMax?: number;
   /** attributes of borglet i (rack, power, arch, …); default: each machine its own rack */

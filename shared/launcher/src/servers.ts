@@ -188,7 +188,20 @@ export async function waitForJetStream(
     ...(options.credentials === undefined ? {} : { authenticator: options.credentials.authenticator, inboxPrefix: options.credentials.inboxPrefix }),
     ...(options.tlsCa === undefined ? {} : { tls: { caFile: options.tlsCa } }),
   };
-  const nc = await connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250, ...signIn });
+  // A first dial that a loaded machine answers late is tried again, within the wait's own limit.
+  const timeoutMs = options.timeoutMs ?? 30_000;
+  let timer: NodeJS.Timeout | undefined;
+  const connecting = connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, ...signIn });
+  const nc = await Promise.race([
+    connecting,
+    new Promise<never>((_resolve, reject) => {
+      timer = setTimeout(() => {
+        // A connection that comes after all is closed, not left retrying.
+        void connecting.then((late) => late.close()).catch(() => {});
+        reject(new Error(`timed out after ${timeoutMs} ms connecting to ${url}`));
+      }, timeoutMs);
+    }),
+  ]).finally(() => clearTimeout(timer));
   try {
     const jsm = await jetstreamManager(nc, { checkAPI: false, timeout: 1000 });
     const what = options.stream === undefined ? `JetStream at ${url} (a meta leader elected)` : `stream ${options.stream} at ${url}`;
@@ -205,7 +218,7 @@ export async function waitForJetStream(
           return false;
         }
       },
-      options.timeoutMs ?? 30_000,
+      timeoutMs,
       200,
     );
   } finally {

@@ -97,7 +97,7 @@ export function schedulerArgs(cell: { cell: string; nats: string } & CellSignIn,
 export function gatewayArgs(
   cell: { cell: string; nats: string; admin?: CellAdmin | undefined } & CellSignIn,
   listen: { address: string; port: number; dnsPort: number },
-  options: Pick<CellOptions, "jsReplicas" | "natsServers" | "cellDownAfterMs"> & { federation?: { cells: readonly string[]; name: string } },
+  options: Pick<CellOptions, "jsReplicas" | "natsServers" | "cellDownAfterMs" | "oidc"> & { federation?: { cells: readonly string[]; name: string } },
   name: string,
 ): string[] {
   return [
@@ -112,6 +112,7 @@ export function gatewayArgs(
     ...(options.federation === undefined ? [] : ["--cells", options.federation.cells.join(","), "--name", options.federation.name]),
     ...(options.cellDownAfterMs === undefined ? [] : ["--cell-down-after", `${options.cellDownAfterMs}ms`]),
     ...(cell.admin === undefined ? [] : ["--admin-user", cell.admin.user, "--admin-token-file", cell.admin.tokenFile]),
+    ...(options.oidc === undefined ? [] : ["--oidc-issuer", options.oidc.issuer, "--oidc-audience", options.oidc.audience, ...(options.oidc.usernameClaim === undefined ? [] : ["--oidc-username-claim", options.oidc.usernameClaim])]),
   ];
 }
 

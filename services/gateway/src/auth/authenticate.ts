@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyRequest } from "fastify";
 import { CorralError, type Identity } from "@corral/contracts";
 import { bearerToken } from "@corral/kit";
 import type { UserRegistry } from "./user-registry.js";
+import { looksLikeJwt, type OidcVerifier } from "./oidc.js";
 
 declare module "fastify" {
   interface FastifyRequest {
@@ -43,7 +44,7 @@ function crossSite(request: FastifyRequest): string | undefined {
  * pages or from outside a browser (403 `forbidden`). Both are checked before the body is
  * read, so a refused request costs little and changes nothing.
  */
-export function requireIdentity(app: FastifyInstance, users: UserRegistry): void {
+export function requireIdentity(app: FastifyInstance, users: UserRegistry, oidc?: OidcVerifier): void {
   app.decorateRequest("identity", undefined as unknown as Identity);
   app.addHook("onRequest", async (request) => {
     const path = request.url.split("?")[0] ?? "";
@@ -54,6 +55,13 @@ export function requireIdentity(app: FastifyInstance, users: UserRegistry): void
     }
     const bearer = bearerToken(request.headers.authorization);
     if ("missing" in bearer) throw new CorralError("unauthenticated", bearer.missing, "authorization");
+    if (oidc !== undefined && looksLikeJwt(bearer.token)) {
+      const name = await oidc.userOf(bearer.token);
+      const known = users.named(name);
+      if (known === undefined) throw new CorralError("forbidden", `${name} signed in through OIDC but is not a user of this cell; an admin adds them with: corral user add ${name} --role user`, "authorization");
+      request.identity = known;
+      return;
+    }
     const identity = users.identify(bearer.token);
     if (identity === undefined) throw new CorralError("unauthenticated", "the bearer token is not one this cell issued, or it was revoked; ask an admin for a new one (corral user add)", "authorization");
     request.identity = identity;

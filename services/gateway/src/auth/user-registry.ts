@@ -64,6 +64,13 @@ export class UserRegistry {
     return record === undefined ? undefined : { name: record.name, role: record.role };
   }
 
+  /** A user of the cell by name, as someone an OIDC issuer vouched for; undefined: not a user here (or revoked). */
+  named(name: string): Identity | undefined {
+    if (this.bootstrap !== undefined && name === this.bootstrap.name) return { name, role: "admin" };
+    const record = this.byName.get(name)?.record;
+    return record === undefined ? undefined : { name: record.name, role: record.role };
+  }
+
   list(): UserView[] {
     const users = [...this.byName.values()].flatMap((entry) => (entry.record === undefined ? [] : [withoutHash(entry.record)]));
     if (this.bootstrap !== undefined) users.push({ name: this.bootstrap.name, role: "admin", createdAt: "", createdBy: this.bootstrap.name });
