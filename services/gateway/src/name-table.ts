@@ -1,6 +1,6 @@
 import type { KV } from "@nats-io/kv";
 import { bnsBucket, bnsRecordSchema, BNS_DOMAIN, jobId, taskId, type BnsRecord, type BnsTask } from "@corral/contracts";
-import { openKvBucket, safeJson, type Logger, type NatsConnection } from "@corral/kit";
+import { followKv, openKvBucket, safeJson, type Logger, type NatsConnection } from "@corral/kit";
 
 /** What a name resolves to: tasks with an address and their own names (SRV targets), and the job's record. */
 export interface Resolution {
@@ -41,17 +41,16 @@ export class NameTable implements NameResolver {
 
   async start(): Promise<void> {
     const kv: KV = await openKvBucket(this.nc, bnsBucket(this.cell), { history: 1, replicas: this.jsReplicas }, this.log);
-    const watch = await kv.watch();
-    this.stopWatching = () => watch.stop();
-    void (async () => {
-      for await (const entry of watch) {
-        if (entry.operation !== "PUT") {
-          this.records.delete(entry.key);
-          continue;
-        }
-        this.records.set(entry.key, { text: entry.string() });
-      }
-    })();
+    // A reopened watch replays the bucket, so what it missed meanwhile is caught up.
+    this.stopWatching = followKv(
+      () => kv.watch(),
+      (entry) => {
+        if (entry.operation !== "PUT") this.records.delete(entry.key);
+        else this.records.set(entry.key, { text: entry.string() });
+      },
+      this.log,
+      bnsBucket(this.cell),
+    );
   }
 
   stop(): void {

@@ -41,7 +41,7 @@ export async function admitNatsClients(cell: CellFile, clients: readonly NatsCli
   const credentials = readNatsCredentials(natsCredentialsFile(cell.natsAuth, clients[0]!.name));
   for (const url of cell.nats.split(",")) {
     await waitUntil(`${url} to take the new NATS clients`, async () => {
-      const nc = await connect({ servers: url, authenticator: credentials.authenticator, inboxPrefix: credentials.inboxPrefix, reconnect: false }).catch(() => undefined);
+      const nc = await connect({ servers: url, authenticator: credentials.authenticator, inboxPrefix: credentials.inboxPrefix, reconnect: false, ...(cell.tls === undefined ? {} : { tls: { caFile: cell.tls.ca } }) }).catch(() => undefined);
       await nc?.close();
       return nc !== undefined;
     }, 15_000, 100);

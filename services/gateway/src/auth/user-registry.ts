@@ -1,6 +1,6 @@
 import { KvWatchInclude, type KV, type KvEntry } from "@nats-io/kv";
 import { CorralError, userRecordSchema, usersBucket, type Identity, type Role, type UserRecord, type UserView } from "@corral/contracts";
-import { newToken, openKvBucket, safeJson, tokenSha256, type Logger, type NatsConnection } from "@corral/kit";
+import { followKv, newToken, openKvBucket, safeJson, tokenSha256, type Logger, type NatsConnection } from "@corral/kit";
 
 const KEY_PREFIX = "user.";
 
@@ -40,16 +40,25 @@ export class UserRegistry {
   async start(): Promise<void> {
     const kv = await openKvBucket(this.nc, usersBucket(this.cell), { history: 1, replicas: this.jsReplicas }, this.log);
     this.kv = kv;
-    // Watch first, then read what is there: an update in between arrives on the watch, and revisions order the two.
-    const watch = await kv.watch({ key: `${KEY_PREFIX}>`, include: KvWatchInclude.UpdatesOnly });
-    this.stopWatching = () => watch.stop();
-    for await (const key of await kv.keys(`${KEY_PREFIX}>`)) {
-      const entry = await kv.get(key);
-      if (entry !== null) this.apply(entry);
-    }
-    void (async () => {
-      for await (const entry of watch) this.apply(entry);
-    })();
+    // Watch first, then read what is there: an update in between arrives on the watch, and
+    // revisions order the two. Done again whenever the watch is reopened after a failure.
+    const open = async () => {
+      const watch = await kv.watch({ key: `${KEY_PREFIX}>`, include: KvWatchInclude.UpdatesOnly });
+      try {
+        for await (const key of await kv.keys(`${KEY_PREFIX}>`)) {
+          const entry = await kv.get(key);
+          if (entry !== null) this.apply(entry);
+        }
+      } catch (error) {
+        watch.stop();
+        throw error;
+      }
+      return watch;
+    };
+    // The first read completes before the gateway serves; later ones happen as the watch is reopened.
+    const first = await open();
+    let opened = false;
+    this.stopWatching = followKv(async () => (opened ? open() : ((opened = true), first)), (entry) => this.apply(entry), this.log, usersBucket(this.cell));
   }
 
   stop(): void {

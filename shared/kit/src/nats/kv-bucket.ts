@@ -1,4 +1,4 @@
-import { Kvm, type KV, type KvOptions } from "@nats-io/kv";
+import { Kvm, type KV, type KvOptions, type KvWatchEntry } from "@nats-io/kv";
 import type { NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
 import { reportFewerReplicas } from "./jetstream-replicas.js";
@@ -20,4 +20,36 @@ export async function openKvBucket(nc: NatsConnection, bucket: string, options: 
     if (!/not found/i.test((error as Error).message)) throw error;
   }
   return kvm.create(bucket, options);
+}
+
+/** What a watch of a KV bucket yields, as `kv.watch()` gives it. */
+export type KvWatch = Awaited<ReturnType<KV["watch"]>>;
+
+/**
+ * Follows a bucket for as long as the process runs. A watch that fails (its consumer lost by
+ * the server, a request a busy machine let time out) or ends is logged and opened again after
+ * `retryMs`, so one hiccup neither ends the process (an unhandled rejection) nor leaves it
+ * following nothing. `open` makes the watch and, when it starts from now on rather than
+ * replaying, reads what is there: called again on every reopening. Returns how to stop.
+ */
+export function followKv(open: () => Promise<KvWatch>, apply: (entry: KvWatchEntry) => void, log: Logger, what: string, retryMs = 1000): () => void {
+  let stopped = false;
+  let current: KvWatch | undefined;
+  void (async () => {
+    while (!stopped) {
+      try {
+        current = await open();
+        if (stopped) current.stop();
+        for await (const entry of current) apply(entry);
+        if (!stopped) log.warn({ watch: what }, "a watch ended; watching again");
+      } catch (error) {
+        if (!stopped) log.error({ watch: what, err: (error as Error).message }, "a watch failed; watching again");
+      }
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, retryMs));
+    }
+  })();
+  return () => {
+    stopped = true;
+    current?.stop();
+  };
 }

@@ -71,20 +71,43 @@ export async function consumeWorkQueue(
   log: Logger,
   handle: (message: JsMsg) => void,
 ): Promise<() => Promise<void>> {
-  const consumer = await jetstream(nc).consumers.get(options.stream, options.consumer);
-  // Short pull expiry: a consumer that died holds on to messages only this long before
-  // the server gives them to the next one (with ack_wait, the redelivery delay).
-  const messages = await consumer.consume({ max_messages: 512, expires: options.pullExpiresMs });
+  const consume = async () => {
+    const consumer = await jetstream(nc).consumers.get(options.stream, options.consumer);
+    // Short pull expiry: a consumer that died holds on to messages only this long before
+    // the server gives them to the next one (with ack_wait, the redelivery delay).
+    return consumer.consume({ max_messages: 512, expires: options.pullExpiresMs });
+  };
+  // The first consume must work (the caller retries a leader's setup); a later failure (a busy
+  // machine let a pull time out, the server lost the consumer) is logged and consumed again,
+  // never left to end the process or to stop the queue quietly.
+  let messages = await consume();
+  let stopped = false;
   void (async () => {
-    for await (const message of messages) {
+    for (;;) {
       try {
-        handle(message);
+        for await (const message of messages) {
+          try {
+            handle(message);
+          } catch (error) {
+            log.error({ err: (error as Error).message, stream: options.stream }, "work queue handler failed");
+          }
+        }
+        if (!stopped) log.warn({ stream: options.stream }, "the work queue's consumer ended; consuming again");
       } catch (error) {
-        log.error({ err: (error as Error).message, stream: options.stream }, "work queue handler failed");
+        if (!stopped) log.error({ err: (error as Error).message, stream: options.stream }, "the work queue's consumer failed; consuming again");
+      }
+      if (stopped) return;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      if (stopped) return;
+      try {
+        messages = await consume();
+      } catch (error) {
+        log.error({ err: (error as Error).message, stream: options.stream }, "could not consume the work queue again; trying again");
       }
     }
   })();
   return async () => {
+    stopped = true;
     await messages.close();
   };
 }
