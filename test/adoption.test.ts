@@ -72,7 +72,10 @@ test.serial("an adopted host task's stop reaches what it forked out of its proce
   await cell.exited("borglet-0");
   await cell.restart("borglet-0");
   await eventually("the borglet adopted it", () => (adoptions() > before ? true : undefined), 60_000);
+  const sandbox = join(cell.cell.dir, "borglets", "borglet-0", "sandboxes", `0.${job.id}-0`);
+  t.true(existsSync(sandbox), "the run has its sandbox");
   await cell.client.kill(job.id, "0s");
   await eventually("the task and its escaped child stopped", () => (inCgroup.some(processExists) ? undefined : true), 30_000);
   await eventually("its cgroup removed", () => (existsSync(cgroup) ? undefined : true), 10_000);
+  await eventually("its sandbox removed with it, though another borglet started it", () => (existsSync(sandbox) ? undefined : true), 10_000);
 });

@@ -43,7 +43,7 @@ async function running(job: JobView): Promise<JobView> {
 test("a user's task runs as their own uid, with a sandbox and logs that are theirs alone; another user's task can neither read them nor signal it", async (t) => {
   const alice = (await cell.clientWith(tokens["alice"]).submit(shellJob("keeper", "id -u; echo kept > $HOME/secret; pwd; sleep 600"), "keeper.borg")).job;
   const aliceRunning = await running(alice);
-  const sandbox = join(cell.cell.dir, "borglets", "borglet-0", "sandboxes", `0.${alice.id}`);
+  const sandbox = join(cell.cell.dir, "borglets", "borglet-0", "sandboxes", `0.${alice.id}-0`);
   const [uidLine, pwd] = (await eventually("alice's task to write", async () => {
     const lines = (await logsOf(alice)).trim().split("\n");
     return lines.length >= 2 ? lines : undefined;

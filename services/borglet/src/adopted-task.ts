@@ -39,6 +39,8 @@ export class AdoptedTask {
     onExit: (exit: TaskExit) => void,
     /** a host task's pids cgroup, which holds every process it forked */
     private readonly pids?: TaskPidsCgroup,
+    /** a host run's sandbox, removed when it ends as its borglet would have removed it */
+    private readonly sandbox?: string,
   ) {
     this.lease = record.lease;
     this.pid = record.container?.pid ?? record.pid;
@@ -95,6 +97,7 @@ export class AdoptedTask {
     }
     // As for a run of this borglet's own: nothing it started outlives it.
     if (this.pids !== undefined) await this.pids.killAllAndRemove();
+    if (this.sandbox !== undefined) rmSync(this.sandbox, { recursive: true, force: true });
     removeTaskRecordIfOurs(this.recordPath, this.record.pid);
     return exit;
   }

@@ -1,12 +1,12 @@
 // The runtime of a real machine: tasks as processes (HostTask) or containers (IsolatedTask),
 // tasks a previous borglet left running adopted again, captured logs read and rotated.
-import { mkdirSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
 import { isSameProcessAlive, type Logger } from "@corral/kit";
 import { AdoptedTask } from "./adopted-task.js";
 import { resolveBinary } from "./binaries.js";
-import { HostTask, taskPaths, type RunAs, type TaskExit } from "./host-task.js";
+import { HostTask, sandboxOf, taskPaths, type RunAs, type TaskExit } from "./host-task.js";
 import { readLog } from "./log-reader.js";
 import { IsolatedTask } from "./runtime/isolated-task.js";
 import type { IsolatedRuntime } from "./runtime/isolated-runtime.js";
@@ -97,7 +97,7 @@ export class HostRuntime implements TaskRuntime {
       const user = lease.taskId.split(".")[2]!;
       try {
         // The spawn helper makes the sandbox, fresh for each run and its owner's alone (0700): another user's task cannot look in.
-        runAs = { user, ...this.options.taskUids.of(user), sandbox: join(dataDir, "sandboxes", lease.taskId) };
+        runAs = { user, ...this.options.taskUids.of(user), sandbox: sandboxOf(dataDir, lease.taskId, lease.incarnation) };
       } catch (error) {
         return { failed: `no uid for ${user} on this machine: ${(error as Error).message}` };
       }
@@ -119,9 +119,12 @@ export class HostRuntime implements TaskRuntime {
     const adopted: RunningTask[] = [];
     for (const { path, record } of records) {
       const alive = isSameProcessAlive(record.container ?? record);
+      // A host run as its owner's uid had a sandbox of its own, which goes with it.
+      const sandbox = record.container === undefined && this.options.taskUids !== undefined ? sandboxOf(this.options.dataDir, record.taskId, record.incarnation) : undefined;
       if (!alive && record.container === undefined) {
-        // It ended while no borglet watched: what it forked and left dies now, as it would have then.
+        // It ended while no borglet watched: what it forked and left dies now, as it would have then, and its sandbox goes.
         if (this.options.pidsLimit !== undefined) void new TaskPidsCgroup(this.options.pidsLimit, record.taskId, record.incarnation).killAllAndRemove();
+        if (sandbox !== undefined) rmSync(sandbox, { recursive: true, force: true });
         removeTaskRecordIfOurs(path, record.pid);
         continue;
       }
@@ -129,7 +132,7 @@ export class HostRuntime implements TaskRuntime {
       const pidsLimit = this.options.pidsLimit;
       // A host run's cgroup is named by its task and incarnation, as HostRuntime.start made it.
       const pids = record.container === undefined && pidsLimit !== undefined ? new TaskPidsCgroup(pidsLimit, record.taskId, record.incarnation) : undefined;
-      const task: AdoptedTask = new AdoptedTask(record, path, runtime, (exit) => exited(task, exit), pids);
+      const task: AdoptedTask = new AdoptedTask(record, path, runtime, (exit) => exited(task, exit), pids, sandbox);
       if (!alive) continue;
       this.log.info({ job: record.taskId.split(".").slice(1).join("."), task: record.taskId, pid: task.pid, incarnation: record.incarnation, runtime: record.runtime }, "adopted a task left running");
       adopted.push(task);

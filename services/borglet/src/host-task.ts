@@ -35,6 +35,11 @@ export function taskPaths(dataDir: string, taskId: string): TaskPaths {
   };
 }
 
+/** A run's sandbox: its own per run (the next run of the task starts from an empty one, even while this one is still being stopped). */
+export function sandboxOf(dataDir: string, taskId: string, incarnation: number): string {
+  return join(dataDir, "sandboxes", `${taskId}-${incarnation}`);
+}
+
 /** Who a host task runs as when not as the borglet itself: its owner's uid and gid here, with a sandbox (its home and working directory) that is theirs alone. */
 export interface RunAs {
   user: string;
