@@ -47,8 +47,24 @@ function startTime(pid) {
   }
 }
 
-/** This process's own cgroup in the hierarchy of `controller` ("" for v2), from /proc/self/cgroup. @param {string} controller */
+/** @type {Map<string, string>} */
+const ownCgroups = new Map();
+
+/**
+ * This process's own cgroup in the hierarchy of `controller` ("" for v2), from /proc/self/cgroup;
+ * read once per controller, since the helper always returns to it.
+ * @param {string} controller
+ */
 function ownCgroup(controller) {
+  const known = ownCgroups.get(controller);
+  if (known !== undefined) return known;
+  const found = readOwnCgroup(controller);
+  ownCgroups.set(controller, found);
+  return found;
+}
+
+/** @param {string} controller */
+function readOwnCgroup(controller) {
   for (const line of readFileSync("/proc/self/cgroup", "utf8").split("\n")) {
     const [, controllers, path] = line.split(":");
     if (controllers !== undefined && path !== undefined && controllers.split(",").includes(controller)) return path;

@@ -1,6 +1,6 @@
 // Who a cell the launcher starts is made of, as NATS sees it: one client per process.
 import { connect } from "@nats-io/transport-node";
-import { readNatsCredentials, type NatsConnectOptions } from "@corral/kit";
+import { readNatsCredentials, signInOptions, type NatsConnectOptions } from "@corral/kit";
 import type { CellFile } from "./cell-file.js";
 import type { CellOptions } from "./cell-options.js";
 import { authorizeNatsClients, natsCredentialsFile, OPERATOR_CLIENT, type NatsClient } from "./nats-clients.js";
@@ -27,7 +27,6 @@ export function operatorClients(cell: string, admin: string): NatsClient[] {
   ];
 }
 
-
 /**
  * Lets more clients into a running cell (hollow fleets a load test adds): lists them in the
  * servers' config, has every nats-server of the cell read it again (SIGHUP), and returns
@@ -41,7 +40,7 @@ export async function admitNatsClients(cell: CellFile, clients: readonly NatsCli
   const credentials = readNatsCredentials(natsCredentialsFile(cell.natsAuth, clients[0]!.name));
   for (const url of cell.nats.split(",")) {
     await waitUntil(`${url} to take the new NATS clients`, async () => {
-      const nc = await connect({ servers: url, authenticator: credentials.authenticator, inboxPrefix: credentials.inboxPrefix, reconnect: false, ...(cell.tls === undefined ? {} : { tls: { caFile: cell.tls.ca } }) }).catch(() => undefined);
+      const nc = await connect({ servers: url, reconnect: false, ...signInOptions({ credentials, tlsCa: cell.tls?.ca }) }).catch(() => undefined);
       await nc?.close();
       return nc !== undefined;
     }, 15_000, 100);

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { newLeaderKeyPair, newToken, readSecretFile } from "@corral/kit";
+import { newLeaderKeyPair, newToken, readSecretFile, readSecretPem } from "@corral/kit";
 
 /** The local cell's first admin: the name, and the file (mode 600) holding its token, which the gateway and the CLI both read. */
 export interface CellAdmin {
@@ -38,7 +38,7 @@ export interface LeaderKeyFiles {
 export function ensureLeaderKey(dir: string): LeaderKeyFiles {
   const files = { privateKeyFile: join(dir, "leader.key"), publicKeyFile: join(dir, "leader.pub") };
   if (existsSync(files.privateKeyFile) && existsSync(files.publicKeyFile)) {
-    readSecretFile(files.privateKeyFile, "the cell's leader key");
+    readSecretPem(files.privateKeyFile, "the cell's leader key");
     return files;
   }
   const pair = newLeaderKeyPair();

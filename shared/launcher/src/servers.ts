@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { readSecretFile, type NatsCredentials } from "@corral/kit";
+import { readSecretFile, signInOptions, type NatsCredentials } from "@corral/kit";
 import { requireExecutable } from "./executables.js";
 import type { CellTls } from "./cell-tls.js";
 import { LOOPBACK, startDetached, tcpAnswers, waitUntil, type Placement, type StartedProcess } from "./processes.js";
@@ -184,14 +184,10 @@ export async function waitForJetStream(
     tlsCa?: string;
   } = {},
 ): Promise<void> {
-  const signIn = {
-    ...(options.credentials === undefined ? {} : { authenticator: options.credentials.authenticator, inboxPrefix: options.credentials.inboxPrefix }),
-    ...(options.tlsCa === undefined ? {} : { tls: { caFile: options.tlsCa } }),
-  };
   // A first dial that a loaded machine answers late is tried again, within the wait's own limit.
   const timeoutMs = options.timeoutMs ?? 30_000;
   let timer: NodeJS.Timeout | undefined;
-  const connecting = connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, ...signIn });
+  const connecting = connect({ servers: url, maxReconnectAttempts: -1, reconnectTimeWait: 250, waitOnFirstConnect: true, ...signInOptions(options) });
   const nc = await Promise.race([
     connecting,
     new Promise<never>((_resolve, reject) => {

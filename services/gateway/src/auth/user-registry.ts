@@ -56,9 +56,7 @@ export class UserRegistry {
       return watch;
     };
     // The first read completes before the gateway serves; later ones happen as the watch is reopened.
-    const first = await open();
-    let opened = false;
-    this.stopWatching = followKv(async () => (opened ? open() : ((opened = true), first)), (entry) => this.apply(entry), this.log, usersBucket(this.cell));
+    this.stopWatching = followKv(open, (entry) => this.apply(entry), this.log, usersBucket(this.cell), { first: await open() });
   }
 
   stop(): void {

@@ -1,6 +1,6 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, sign, verify, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { readSecretFile } from "../secret-file.js";
+import { readSecretPem } from "../secret-file.js";
 
 /**
  * A leader proves its term to the machines: it signs "leader of <cell> at epoch <n>" with the
@@ -22,8 +22,8 @@ export class LeaderSigner {
 
   /** The masters' private key from its file (mode 600, PEM). */
   static fromFile(path: string, flag = "--leader-key-file"): LeaderSigner {
-    readSecretFile(path, flag);
-    return new LeaderSigner(checkedKey(() => createPrivateKey(readFileSync(path)), path, flag));
+    const pem = readSecretPem(path, flag);
+    return new LeaderSigner(checkedKey(() => createPrivateKey(pem), path, flag));
   }
 
   static fromPem(pem: string): LeaderSigner {

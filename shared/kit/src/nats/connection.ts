@@ -1,4 +1,4 @@
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect, type ConnectionOptions, type NatsConnection } from "@nats-io/transport-node";
 import type { Logger } from "../logger.js";
 import type { ConnectionMetrics } from "../metrics/connection-metrics.js";
 import type { NatsCredentials } from "./credentials.js";
@@ -16,17 +16,27 @@ export interface NatsConnectOptions {
 }
 
 /**
+ * The client options that sign in with `credentials` (replies then come to the client's own
+ * inbox prefix) and, with `tlsCa`, speak TLS to servers that CA signed: one mapping for every
+ * connection to a cell, long-lived or a probe.
+ */
+export function signInOptions(options: Pick<NatsConnectOptions, "credentials" | "tlsCa">): Pick<ConnectionOptions, "authenticator" | "inboxPrefix" | "tls"> {
+  const { credentials, tlsCa } = options;
+  return {
+    ...(credentials === undefined ? {} : { authenticator: credentials.authenticator, inboxPrefix: credentials.inboxPrefix }),
+    ...(tlsCa === undefined ? {} : { tls: { caFile: tlsCa } }),
+  };
+}
+
+/**
  * Connects and keeps reconnecting forever: a NATS restart must never end a service.
  * Disconnects and server errors are logged, and counted when `metrics` is given. With
  * `credentials`, signs in with them and takes replies on the client's own inbox prefix
  * (a server that requires sign-in refuses anyone without).
  */
 export async function connectNats(servers: string | readonly string[], name: string, log: Logger, options: NatsConnectOptions = {}): Promise<NatsConnection> {
-  const { credentials, tlsCa } = options;
   const nc = await connect({
-    ...(credentials === undefined ? {} : { authenticator: credentials.authenticator, inboxPrefix: credentials.inboxPrefix }),
-    // With the cell's CA: TLS, and a server whose certificate it did not sign is refused.
-    ...(tlsCa === undefined ? {} : { tls: { caFile: tlsCa } }),
+    ...signInOptions(options),
     // A cell on a NATS cluster is given as a comma-separated list: any server of it will do.
     servers: typeof servers === "string" ? servers.split(",").map((server) => server.trim()) : [...servers],
     name,

@@ -30,22 +30,26 @@ export type KvWatch = Awaited<ReturnType<KV["watch"]>>;
  * the server, a request a busy machine let time out) or ends is logged and opened again after
  * `retryMs`, so one hiccup neither ends the process (an unhandled rejection) nor leaves it
  * following nothing. `open` makes the watch and, when it starts from now on rather than
- * replaying, reads what is there: called again on every reopening. Returns how to stop.
+ * replaying, reads what is there: called again on every reopening. With `first`, that watch
+ * (opened by a caller that had to read before going on) is followed before any is opened
+ * here. Returns how to stop.
  */
-export function followKv(open: () => Promise<KvWatch>, apply: (entry: KvWatchEntry) => void, log: Logger, what: string, retryMs = 1000): () => void {
+export function followKv(open: () => Promise<KvWatch>, apply: (entry: KvWatchEntry) => void, log: Logger, what: string, options: { first?: KvWatch; retryMs?: number } = {}): () => void {
   let stopped = false;
   let current: KvWatch | undefined;
+  let first = options.first;
   void (async () => {
     while (!stopped) {
       try {
-        current = await open();
+        current = first ?? (await open());
+        first = undefined;
         if (stopped) current.stop();
         for await (const entry of current) apply(entry);
         if (!stopped) log.warn({ watch: what }, "a watch ended; watching again");
       } catch (error) {
         if (!stopped) log.error({ watch: what, err: (error as Error).message }, "a watch failed; watching again");
       }
-      if (!stopped) await new Promise((resolve) => setTimeout(resolve, retryMs));
+      if (!stopped) await new Promise((resolve) => setTimeout(resolve, options.retryMs ?? 1000));
     }
   })();
   return () => {
