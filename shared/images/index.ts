@@ -9,5 +9,6 @@ export { imageRecordSchema, layerRefSchema, type ImageRecord, type LayerRef } fr
 export { pushImage, type PushProgress, type PushResult } from "./src/registry/push.js";
 export { listImages, resolveImage } from "./src/registry/catalog.js";
 export { LayerStore, type EnsuredImage, type LayerStoreOptions, type LayerStoreProgress } from "./src/layers/layer-store.js";
+export { shiftLayer, type IdShift } from "./src/layers/shift-layer.js";
 export { OPAQUE_XATTR } from "./src/layers/deferred-entries.js";
 export { mountPointsIn, mountRootfs, unmountRootfs, type CommandRunner, type MountedRootfs } from "./src/rootfs/mount.js";

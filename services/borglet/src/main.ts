@@ -6,7 +6,7 @@ import { borgletCgroupPath, flag, fromFlag, LeaderVerifier, parsedFlag, startSer
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
 import { HostRuntime } from "./host-runtime.js";
-import { parseUidRange, TaskUids } from "./task-uids.js";
+import { CONTAINER_ID_COUNT, ContainerIds, parseUidRange, rangesOverlap, TaskUids } from "./task-uids.js";
 import { countTasks, TaskUsageMetrics } from "./borglet-metrics.js";
 import { hostCapacity } from "./capacity.js";
 import { DEFAULT_STARTS_IN_FLIGHT } from "./spawner.js";
@@ -21,6 +21,7 @@ import { CAPABILITIES } from "./runtime/oci-config.js";
 import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, type OciSeccomp } from "./runtime/seccomp-profile.js";
 import type { TaskPidsLimit } from "./task-pids-cgroup.js";
 
+const USER_NAMESPACES_LIMIT = "/proc/sys/user/max_user_namespaces";
 const wholeNumber = (example: string) => z.coerce.number({ error: `a whole number, like ${example}` }).int(`a whole number, like ${example}`);
 const directories = z.string().transform((text) => text.split(":").filter((dir) => dir !== ""));
 
@@ -35,6 +36,11 @@ const { flags, log, metrics, nc, onStop } = await startService({
       "the unprivileged uids (and gids) host tasks run as, one per user, as FROM-TO; 'none': tasks run as the borglet's own user (a borglet not run as root cannot switch)",
       parsedFlag((text): "none" | { from: number; to: number } => (text.trim() === "none" ? "none" : parseUidRange(text))),
       { default: "2000000-2099999" },
+    ),
+    containerUids: flag(
+      "the host ids containers' user namespaces map, 65536 per user, as FROM-TO (a container's root is the first of its owner's block); 'none': containers' root is the machine's root",
+      parsedFlag((text): "none" | { from: number; to: number } => (text.trim() === "none" ? "none" : parseUidRange(text))),
+      { default: "100000000-1099999999" },
     ),
     ports: flag(
       "the ports this borglet hands to tasks, as low-high",
@@ -137,14 +143,42 @@ function taskUidsFor(dataDir: string): TaskUids | undefined {
     process.stderr.write(`corral-borglet: --task-uids ${flags.taskUids.from}-${flags.taskUids.to} needs the borglet to run as root (it switches each task to its owner's uid); run it as root, or give --task-uids none to run every task as this user\n`);
     process.exit(2);
   }
+  requirePassable(dataDir, `tasks run as their owners' own uids must pass through it to reach their sandboxes in ${join(dataDir, "sandboxes")}`);
+  return new TaskUids(dataDir, flags.taskUids);
+}
+
+/** Tasks run as unprivileged uids reach their files under the data directory only if every directory above lets others pass. */
+function requirePassable(dataDir: string, why: string): void {
   for (let dir = dataDir; ; dir = dirname(dir)) {
     if ((statSync(dir).mode & 0o001) === 0) {
-      process.stderr.write(`corral-borglet: tasks run as their owners' own uids must pass through ${dir} to reach their sandboxes in ${join(dataDir, "sandboxes")}, but it is closed to others; chmod o+x ${dir}, or choose another --data-dir\n`);
+      process.stderr.write(`corral-borglet: ${dir} is closed to others, but ${why}; chmod o+x ${dir}, or choose another --data-dir\n`);
       process.exit(2);
     }
     if (dirname(dir) === dir) break;
   }
-  return new TaskUids(dataDir, flags.taskUids);
+}
+
+/**
+ * The host ids containers' user namespaces map, or why containers cannot run: a kernel that
+ * allows no user namespaces is named rather than containers run as the machine's root.
+ */
+function containerIdsFor(dataDir: string): { ok: true; ids: ContainerIds | undefined } | { ok: false; problem: string } {
+  if (flags.containerUids === "none") {
+    log.warn("--container-uids none: a container's root is the machine's root");
+    return { ok: true, ids: undefined };
+  }
+  if (flags.taskUids !== "none" && rangesOverlap(flags.containerUids, flags.taskUids)) {
+    process.stderr.write(`corral-borglet: --container-uids ${flags.containerUids.from}-${flags.containerUids.to} overlaps --task-uids ${flags.taskUids.from}-${flags.taskUids.to}; a container's ids must not be a host task's, give ranges apart\n`);
+    process.exit(2);
+  }
+  if (flags.containerUids.to - flags.containerUids.from + 1 < CONTAINER_ID_COUNT) {
+    process.stderr.write(`corral-borglet: --container-uids ${flags.containerUids.from}-${flags.containerUids.to} is smaller than one user's block of ${CONTAINER_ID_COUNT} ids; widen it\n`);
+    process.exit(2);
+  }
+  const allowed = existsSync(USER_NAMESPACES_LIMIT) ? Number(readFileSync(USER_NAMESPACES_LIMIT, "utf8").trim()) : 0;
+  if (!(allowed > 0)) return { ok: false, problem: `this kernel allows no user namespaces (${USER_NAMESPACES_LIMIT} is ${allowed}); raise it, or give --container-uids none to run containers' root as the machine's root` };
+  requirePassable(dataDir, `a container's root, an unprivileged uid here, must pass through it to reach its root file system in ${join(dataDir, "bundles")}`);
+  return { ok: true, ids: new ContainerIds(dataDir, flags.containerUids) };
 }
 
 /** util-linux's setpriv, from the system's own directories: host tasks start through it with no_new_privs. */
@@ -204,7 +238,9 @@ async function runReal(): Promise<void> {
   const cgroupParent = borgletCgroupPath(flags.name, dataDir);
   const seccomp = seccompOf();
   if (support.ok && !seccomp.ok) log.warn({ problem: seccomp.problem }, "isolated runtime unavailable: jobs with an image will fail here");
-  const isolation = support.ok && seccomp.ok
+  const containerIds = support.ok ? containerIdsFor(dataDir) : { ok: true as const, ids: undefined };
+  if (!containerIds.ok) log.warn({ problem: containerIds.problem }, "isolated runtime unavailable: jobs with an image will fail here");
+  const isolation = support.ok && seccomp.ok && containerIds.ok
     ? {
         ok: true as const,
         runtime: {
@@ -218,9 +254,10 @@ async function runReal(): Promise<void> {
           // Two per core: part of each start waits (the mount, runc's handshake with its init), not computes.
           starts: new StartGate(flags.containerStarts === "auto" ? Math.max(1, Math.round((2 * availableParallelism()) / flags.hostShare)) : flags.containerStarts),
           seccomp: seccomp.profile,
+          containerIds: containerIds.ids,
         },
       }
-    : { ok: false as const, problem: support.ok ? (seccomp as { problem: string }).problem : support.problem };
+    : { ok: false as const, problem: !support.ok ? support.problem : !seccomp.ok ? seccomp.problem : (containerIds as { problem: string }).problem };
   const taskUids = taskUidsFor(dataDir);
   const pidsLimit = pidsLimitFor(cgroupParent);
   const runtime = new HostRuntime(

@@ -1,7 +1,9 @@
 import test from "ava";
 import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile } from "../src/runtime/seccomp-profile.js";
 import { CAPABILITIES } from "../src/runtime/oci-config.js";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { shiftLayer, type CommandRunner, type IdShift } from "@corral/images";
+import { CONTAINER_ID_COUNT, ContainerIds } from "../src/task-uids.js";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Lease } from "@corral/contracts";
@@ -16,14 +18,24 @@ import { Spawner } from "../src/spawner.js";
 import { StartGate } from "../src/start-gate.js";
 
 const MIB = 1024 ** 2;
-const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true", "chroot", "grep", "id"];
+const APPLETS = ["ps", "hostname", "cat", "sleep", "head", "tr", "echo", "ls", "wc", "true", "chroot", "grep", "id", "touch", "stat"];
 
-/** A real root filesystem per task: a static busybox and its applets. */
-/** The test's image: busybox, with a passwd and group of its own; `user:…` images say USER is that. */
-function taskRoot(image: string): PreparedRoot {
+/**
+ * The test's image, a real root file system per task: a static busybox and its applets, with
+ * a passwd and group of its own; `user:…` images say USER is that. In a user namespace it is
+ * the copy shiftLayer makes, owned by the container's ids, as the layer store gives it.
+ */
+async function taskRoot(image: string, taskDir: string, run: CommandRunner, shift: IdShift | undefined): Promise<PreparedRoot> {
   const files = { "/etc/passwd": "root:x:0:0:root:/root:/bin/sh\napp:x:1000:1000:app:/home/app:/bin/sh\n", "/etc/group": "root:x:0:\napp:x:1000:\nstaff:x:50:\n" };
-  const rootfs = busyboxRoot("isolated-task", { applets: APPLETS, files });
+  const built = busyboxRoot("isolated-task", { applets: APPLETS, files });
   const user = image.startsWith("user:") ? image.slice("user:".length) : undefined;
+  let rootfs = built;
+  if (shift !== undefined) {
+    mkdirSync(taskDir, { recursive: true });
+    rootfs = join(taskDir, "rootfs");
+    await shiftLayer(built, rootfs, join(taskDir, "staging"), shift, run);
+    rmSync(join(built, ".."), { recursive: true, force: true });
+  }
   return { rootfs, env: ["PATH=/bin"], ...(user === undefined ? {} : { user }), release: async () => rmSync(join(rootfs, ".."), { recursive: true, force: true }) };
 }
 
@@ -31,8 +43,23 @@ const support = checkIsolation();
 /** this test's own cgroup, as a borglet has its own */
 const CGROUP_PARENT = `/corral/isolated-test-${process.pid}`;
 const dataDir = mkdtempSync(join(tmpdir(), "corral-isolated-"));
+// A container's root, an unprivileged uid here, passes through it to its root file system.
+chmodSync(dataDir, 0o711);
+/** Four users' blocks of container ids. */
+const CONTAINER_UIDS = { from: 100_000_000, to: 100_000_000 + 4 * CONTAINER_ID_COUNT - 1 };
 const runtime: IsolatedRuntime | undefined = support.ok
-  ? { runc: support.runc, runcRoot: join(dataDir, "runc"), hostVolumeDirs: [join(dataDir, "shared")], cgroupVersion: support.cgroupVersion, cgroupParent: CGROUP_PARENT, allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT), prepareRoot: async (image) => taskRoot(image), starts: new StartGate(2), seccomp: loadSeccompProfile(DEFAULT_SECCOMP_PROFILE, CAPABILITIES) }
+  ? {
+      runc: support.runc,
+      runcRoot: join(dataDir, "runc"),
+      hostVolumeDirs: [join(dataDir, "shared")],
+      cgroupVersion: support.cgroupVersion,
+      cgroupParent: CGROUP_PARENT,
+      allocCgroups: new AllocCgroups(support.cgroupVersion, CGROUP_PARENT),
+      prepareRoot: taskRoot,
+      starts: new StartGate(2),
+      seccomp: loadSeccompProfile(DEFAULT_SECCOMP_PROFILE, CAPABILITIES),
+      containerIds: new ContainerIds(dataDir, CONTAINER_UIDS),
+    }
   : undefined;
 /** runc is started through a spawn helper, as in the borglet */
 const spawner = new Spawner(createLogger("borglet-test", "test"));
@@ -119,6 +146,51 @@ test("a container runs as the image's USER, looked up in the image's own files; 
   t.regex(missing.failed ?? "", /image user:nobody-here: the image's USER 'nobody-here' names 'nobody-here', which is not in the image's \/etc\/passwd/);
   const badGroup = await runToEnd(lease("true", 32, { image: "user:app:wheel" }));
   t.regex(badGroup.failed ?? "", /names group 'wheel', which is not in the image's \/etc\/group/);
+});
+
+/** The host ids a running process has: its real uid and gid, as the machine sees them. */
+function hostIdsOf(pid: number): { uid: number; gid: number } {
+  const status = readFileSync(`/proc/${pid}/status`, "utf8");
+  return { uid: Number(/^Uid:\s+(\d+)/m.exec(status)![1]), gid: Number(/^Gid:\s+(\d+)/m.exec(status)![1]) };
+}
+
+/** Runs `script` after the test has looked at the container's process from the machine; resolves with what it saw and the task's stdout. */
+async function seenFromMachine(spec: Lease): Promise<{ ids?: { uid: number; gid: number }; stdout: string; failed?: string }> {
+  let ids: { uid: number; gid: number } | undefined;
+  const gated = { ...spec, args: ["-c", `while [ ! -e /tmp/looked ]; do sleep 0.05; done; ${spec.args[1]}`] };
+  const result = await runToEnd(gated, (task) => {
+    ids = hostIdsOf(task.pid!);
+    // The container's /tmp, written from the machine through the kernel's view of its root.
+    writeFileSync(`/proc/${task.pid!}/root/tmp/looked`, "");
+  });
+  return { ...(ids === undefined ? {} : { ids }), stdout: result.stdout, ...(result.failed === undefined ? {} : { failed: result.failed }) };
+}
+
+test("a container's root is an unprivileged uid on the machine, in a user namespace of its owner's own 65536 ids; it still owns its root file system", async (t) => {
+  const alice = await seenFromMachine(lease("id -u; cat /proc/self/uid_map; touch /etc/written && echo wrote; stat -c %u /etc/written"));
+  const aliceBlock = runtime!.containerIds!.of("alice").uid;
+  t.deepEqual(alice.ids, { uid: aliceBlock, gid: aliceBlock }, alice.failed);
+  t.true(aliceBlock >= CONTAINER_UIDS.from && aliceBlock !== 0);
+  const [uid, map, wrote, owner] = alice.stdout.trim().split("\n");
+  t.is(uid, "0", "root inside");
+  t.deepEqual(map!.trim().split(/\s+/).map(Number), [0, aliceBlock, CONTAINER_ID_COUNT]);
+  t.is(wrote, "wrote", "root inside may change its own image");
+  t.is(owner, "0");
+  // Another user's containers map other ids: they cannot touch each other's files or processes.
+  const bob = await seenFromMachine(lease("id -u", 32, { taskId: `${nextIndex++}.box.bob.local` }));
+  t.is(bob.stdout.trim(), "0");
+  t.true(bob.ids !== undefined && bob.ids.uid >= aliceBlock + CONTAINER_ID_COUNT, `bob's block (${bob.ids?.uid}) is apart from alice's (${aliceBlock})`);
+  // The image's USER is mapped the same way: uid 1000 inside is the block's 1000th id outside.
+  const app = await seenFromMachine(lease("id -u", 32, { image: "user:app" }));
+  t.deepEqual(app.ids, { uid: aliceBlock + 1000, gid: aliceBlock + 1000 });
+});
+
+test("a USER beyond the namespace's ids fails the task naming it; an admin's run-as-root job has no user namespace", async (t) => {
+  const beyond = await runToEnd(lease("true", 32, { image: "user:70000" }));
+  t.regex(beyond.failed ?? `it ran: ${beyond.stdout}`, /the image's USER '70000' is 70000:0, beyond the ids a container's user namespace maps \(0-65535\)/);
+  const asRoot = await seenFromMachine(lease("cat /proc/self/uid_map", 32, { runAsRoot: true }));
+  t.deepEqual(asRoot.ids, { uid: 0, gid: 0 });
+  t.deepEqual(asRoot.stdout.trim().split(/\s+/).map(Number), [0, 0, 4294967295]);
 });
 
 test("a task over its memory limit is killed by the kernel and reported as OOM", async (t) => {

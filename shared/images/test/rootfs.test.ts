@@ -4,7 +4,7 @@ import { getAttribute } from "@napi-rs/xattr";
 import test from "ava";
 import { REPO_ROOT } from "@corral/launcher";
 import { testDir } from "@corral/testkit";
-import { ImageError, mountPointsIn, mountRootfs, OPAQUE_XATTR, readImageSource, unmountRootfs } from "../index.js";
+import { ImageError, mountPointsIn, mountRootfs, OPAQUE_XATTR, readImageSource, shiftLayer, unmountRootfs } from "../index.js";
 import { unpackLayerFile } from "../src/layers/unpack-layer.js";
 import { buildBusyboxImage } from "./support/busybox-image.js";
 import { run } from "./support/tools.js";
@@ -82,6 +82,44 @@ test("a task's root file system shows the image with deletions applied, and its 
     await unmountRootfs(taskB);
   }
   t.is(await mountCount(b.rootfs), 0);
+});
+
+test("layers shifted for a user namespace: every owner moved by the offset, whiteouts, opaque directories, links and modes kept; the root directory is the container's", async (t) => {
+  const lowerDirs = await layers;
+  const shift = { offset: 300_000_000, size: 65_536 };
+  const shifted = lowerDirs.map((dir) => `${dir}-shifted`);
+  for (const [index, dir] of lowerDirs.entries()) await shiftLayer(dir, shifted[index]!, `${dir}-staging`, shift, (file, args) => run(file, [...args]).then(() => undefined));
+  const [bottom, top] = shifted;
+  // Owners read by find(1), not by the code under test: every entry, links and devices too.
+  const owners = new Set((await run("find", [bottom!, top!, "-printf", "%U:%G\n"])).trim().split("\n"));
+  t.deepEqual([...owners], ["300000000:300000000"]);
+  t.is((await stat(join(bottom!, "bin", "busybox"))).mode & 0o7777, 0o755);
+  t.is(await readlink(join(bottom!, "bin", "sh")), "busybox");
+  const whiteout = await lstat(join(top!, "data", "remove-me"));
+  t.true(whiteout.isCharacterDevice() && whiteout.rdev === 0, "the whiteout is still overlayfs's");
+  t.is((await getAttribute(join(top!, "etc", "app"), OPAQUE_XATTR))?.toString(), "y");
+  await t.throwsAsync(stat(`${lowerDirs[0]!}-staging`), { code: "ENOENT" }, "nothing left beside it");
+
+  const task = join(scratch, "task-shifted");
+  try {
+    const mounted = await mountRootfs(shifted, task, undefined, { uid: shift.offset, gid: shift.offset });
+    t.is((await stat(mounted.rootfs)).uid, shift.offset, "the container's root owns /");
+    t.deepEqual((await readdir(join(mounted.rootfs, "data"))).sort(), ["keep"], "the whiteout hides remove-me");
+  } finally {
+    await unmountRootfs(task);
+  }
+});
+
+test("a layer with a file owned beyond the namespace's ids is refused, naming the file; nothing is left", async (t) => {
+  const layer = join(scratch, "high-owner");
+  await mkdir(join(layer, "srv"), { recursive: true });
+  await writeFile(join(layer, "srv", "data"), "x");
+  await run("chown", ["70000:0", join(layer, "srv", "data")]);
+  const noop = (file: string, args: readonly string[]) => run(file, [...args]).then(() => undefined);
+  const error = await t.throwsAsync(shiftLayer(layer, `${layer}-shifted`, `${layer}-staging`, { offset: 300_000_000, size: 65_536 }, noop), { instanceOf: ImageError });
+  t.regex(error?.message ?? "", /\/srv\/data in the image is owned by 70000:0, beyond the 65536 ids a container's user namespace maps/);
+  await t.throwsAsync(stat(`${layer}-shifted`), { code: "ENOENT" });
+  await t.throwsAsync(stat(`${layer}-staging`), { code: "ENOENT" });
 });
 
 test("mounting a mounted root file system again returns it; a missing layer directory is named", async (t) => {

@@ -30,7 +30,7 @@ export function prepareCellDir(dir: string, progress: (message: string) => void)
   chmodSync(dir, (statSync(dir).mode & 0o777) | 0o011);
   ensureCellBinaries(dir);
   const why = tasksRunAsStarter(dir);
-  if (why !== undefined) progress(`tasks will run as you, not as their owners' own uids: ${why}`);
+  if (why !== undefined) progress(`tasks will run as you, not as their owners' own uids, and containers' root as the machine's: ${why}`);
 }
 
 /** Why the cell's tasks must run as whoever started it rather than as their owners' own uids, if they must. */

@@ -83,9 +83,10 @@ export function borgletArgs(
   // The address its tasks are reached at (the borglet's own default is loopback).
   if (options.host !== undefined) args.push("--host", options.host);
   // Started by someone other than root, or with its directory where others cannot pass (a
-  // home directory), a borglet cannot run tasks as their owners' own uids: it says so in its
-  // log, and the launcher said so when the cell started (tasksRunAsStarter).
-  if (tasksRunAsStarter(cell.dir) !== undefined) args.push("--task-uids", "none");
+  // home directory), a borglet cannot run tasks as their owners' own uids, nor containers'
+  // root as an unprivileged one: it says so in its log, and the launcher said so when the cell
+  // started (tasksRunAsStarter).
+  if (tasksRunAsStarter(cell.dir) !== undefined) args.push("--task-uids", "none", "--container-uids", "none");
   return args;
 }
 

@@ -1,18 +1,18 @@
 // What a task's container is given from this machine: the job's volumes as bind mounts, with the
 // checks that keep a job from mounting what it must not, and its environment. Apart from
 // IsolatedTask because these are the machine's rules for containers, not steps of a task's life.
-import { existsSync, mkdirSync, realpathSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, realpathSync } from "node:fs";
 import { join } from "node:path";
-import type { Lease } from "@corral/contracts";
+import { parseTaskId, type Lease } from "@corral/contracts";
 import { taskEnvironment } from "../task-process.js";
 
 /**
  * The job's volumes as bind mounts: a host directory must exist on this machine; a named
- * volume is a directory the borglet keeps per user and name, made on first use and kept
- * across the task's restarts here. A string says why they cannot be mounted.
+ * volume is a directory the borglet keeps per user and name, made on first use (owned by
+ * `owner`, who the container runs as) and kept across the task's restarts here. A string says why they cannot be mounted.
  */
-export function volumeBinds(lease: Lease, hostVolumeDirs: readonly string[], node: string, dataDir: string): { source: string; destination: string; readOnly: boolean }[] | string {
-  const user = lease.taskId.split(".").at(-2)!;
+export function volumeBinds(lease: Lease, hostVolumeDirs: readonly string[], node: string, dataDir: string, owner: { uid: number; gid: number }): { source: string; destination: string; readOnly: boolean }[] | string {
+  const user = parseTaskId(lease.taskId)?.user ?? lease.taskId;
   const binds: { source: string; destination: string; readOnly: boolean }[] = [];
   for (const volume of lease.volumes ?? []) {
     if (volume.host !== undefined) {
@@ -34,7 +34,13 @@ export function volumeBinds(lease: Lease, hostVolumeDirs: readonly string[], nod
       continue;
     }
     const source = join(dataDir, "volumes", user, volume.volume!);
-    mkdirSync(source, { recursive: true });
+    if (!existsSync(source)) {
+      // Made by the borglet, owned by whom the container runs as: its root in a user namespace
+      // is not the machine's root, and could not write to a volume root owned.
+      mkdirSync(join(source, ".."), { recursive: true, mode: 0o711 });
+      mkdirSync(source, { mode: 0o700 });
+      chownSync(source, owner.uid, owner.gid);
+    }
     binds.push({ source, destination: volume.path, readOnly: volume.readOnly });
   }
   return binds;

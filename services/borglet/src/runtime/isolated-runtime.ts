@@ -1,7 +1,8 @@
 // What a machine provides for running tasks in containers, as main.ts sets it up once and every
 // isolated task, adopted container and leftover sweep shares it. Apart from IsolatedTask so that
 // those can name the runtime without depending on the task's lifecycle.
-import type { CommandRunner } from "@corral/images";
+import type { CommandRunner, IdShift } from "@corral/images";
+import type { ContainerIds } from "../task-uids.js";
 import type { CgroupVersion } from "./cgroups.js";
 import type { AllocCgroups } from "./alloc-cgroups.js";
 import type { StartGate } from "../start-gate.js";
@@ -18,8 +19,12 @@ export interface PreparedRoot {
   release(): Promise<void>;
 }
 
-/** A task's root file system from its image (fetching layers as needed); commands it needs (mount, umount) are run with `run`. */
-export type RootfsProvider = (image: string, taskDir: string, run: CommandRunner) => Promise<PreparedRoot>;
+/**
+ * A task's root file system from its image (fetching layers as needed); commands it needs
+ * (mount, umount, cp) are run with `run`. With `shift`, its files are owned by the ids of the
+ * container's user namespace.
+ */
+export type RootfsProvider = (image: string, taskDir: string, run: CommandRunner, shift?: IdShift) => Promise<PreparedRoot>;
 
 export interface IsolatedRuntime {
   runc: string;
@@ -35,6 +40,8 @@ export interface IsolatedRuntime {
   prepareRoot: RootfsProvider;
   /** container starts at once on this borglet: the rest wait their turn (see StartGate) */
   starts: StartGate;
+  /** each user's block of host ids, onto which their containers' user namespaces map; undefined only when the operator asked for none (--container-uids none) */
+  containerIds: ContainerIds | undefined;
   /** the seccomp filter every container runs under; undefined only when the operator asked for none (--seccomp-profile unconfined) */
   seccomp: OciSeccomp | undefined;
 }

@@ -1,6 +1,8 @@
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { Lease } from "@corral/contracts";
+import { parseTaskId, type Lease } from "@corral/contracts";
+import type { IdShift } from "@corral/images";
+import { CONTAINER_ID_COUNT } from "../task-uids.js";
 import { substitutePorts } from "@corral/spec";
 import type { TaskExit, TaskPaths } from "../host-task.js";
 import { TaskCgroup, type CgroupUsage } from "./cgroups.js";
@@ -52,6 +54,8 @@ export class IsolatedTask {
   private readonly containerId: string;
   private readonly bundle: string;
   readonly cgroup: TaskCgroup;
+  /** the container's user namespace, chosen as it starts (userNamespace) */
+  private idMap: IdShift | undefined;
   /** set once this task is counted in its alloc's cgroup, until its teardown */
   private inAlloc: string | undefined;
 
@@ -104,10 +108,14 @@ export class IsolatedTask {
     const image = this.lease.image!;
     let root: PreparedRoot;
     try {
+      this.idMap = this.userNamespace();
       rmSync(this.bundle, { recursive: true, force: true });
-      mkdirSync(this.bundle, { recursive: true });
+      // Others may pass through to the root file system (a container's root in its user
+      // namespace must), but not list the bundles or read their configs, which hold the env.
+      mkdirSync(join(this.bundle, ".."), { recursive: true, mode: 0o711 });
+      mkdirSync(this.bundle, { mode: 0o711 });
       mkdirSync(join(this.paths.stdout, ".."), { recursive: true });
-      root = await this.runtime.prepareRoot(image, join(this.bundle, "fs"), (file, args, options) => this.spawner.run(file, args, options));
+      root = await this.runtime.prepareRoot(image, join(this.bundle, "fs"), (file, args, options) => this.spawner.run(file, args, options), this.idMap);
     } catch (error) {
       this.leaveStartGate();
       this.cleanBundle();
@@ -124,6 +132,17 @@ export class IsolatedTask {
     }
   }
 
+  /**
+   * The ids the container's user namespace maps: its owner's block, so its root is an
+   * unprivileged uid here and other users' containers have other ids. None when an admin's job
+   * asked to run as root, or the machine runs containers without (--container-uids none).
+   */
+  private userNamespace(): IdShift | undefined {
+    if (this.lease.runAsRoot === true || this.runtime.containerIds === undefined) return undefined;
+    const owner = parseTaskId(this.lease.taskId)?.user ?? this.lease.taskId;
+    return { offset: this.runtime.containerIds.of(owner).uid, size: CONTAINER_ID_COUNT };
+  }
+
   /** Writes the bundle and launches runc; when it cannot, says why (the start gate is left either way by then or later, at the pid). */
   private async run(root: PreparedRoot, image: string): Promise<void> {
     const launched = this.launchable(root, image);
@@ -137,13 +156,19 @@ export class IsolatedTask {
   /** Launches the container (true), or says it was stopped meanwhile or why it cannot run; nothing to undo but the root. */
   private launchable(root: PreparedRoot, image: string): true | "stopped" | { failed: string } {
     if (this.stopping !== undefined) return "stopped";
-    const binds = volumeBinds(this.lease, this.runtime.hostVolumeDirs, this.node, this.dataDir);
-    if (typeof binds === "string") return { failed: binds };
     const imagePath = root.env.find((entry) => entry.startsWith("PATH="))?.slice(5) ?? DEFAULT_PATH;
     const binary = findInRoot(root.rootfs, this.lease.binary, imagePath);
     if (binary.path === undefined) return { failed: `binary '${this.lease.binary}' not found in image ${image} (looked in ${binary.searched.slice(0, 6).join(", ")})` };
     const user = imageUser(root.rootfs, root.user);
     if ("problem" in user) return { failed: `image ${image}: ${user.problem}` };
+    const idMap = this.idMap;
+    if (idMap !== undefined && (user.uid >= idMap.size || user.gid >= idMap.size)) {
+      return { failed: `image ${image}: the image's USER '${root.user}' is ${user.uid}:${user.gid}, beyond the ids a container's user namespace maps (0-${idMap.size - 1}); use a lower uid in the image` };
+    }
+    // A named volume made for this container belongs to whom it runs as, seen from the machine.
+    const volumeOwner = idMap === undefined ? user : { uid: idMap.offset + user.uid, gid: idMap.offset + user.gid };
+    const binds = volumeBinds(this.lease, this.runtime.hostVolumeDirs, this.node, this.dataDir, volumeOwner);
+    if (typeof binds === "string") return { failed: binds };
     if (this.lease.alloc !== undefined && this.lease.allocSize !== undefined) {
       this.runtime.allocCgroups.enter(this.lease.alloc, this.lease.allocSize, this.lease.allocPriority ?? this.lease.priority);
       this.inAlloc = this.lease.alloc;
@@ -161,7 +186,8 @@ export class IsolatedTask {
       binds,
       seccomp: this.runtime.seccomp,
       user,
-    })));
+      idMap,
+    })), { mode: 0o600 });
     this.launch(root);
     return true;
   }

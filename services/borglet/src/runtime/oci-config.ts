@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { PriorityBand } from "@corral/contracts";
 import type { OciSeccomp } from "./seccomp-profile.js";
 import type { ContainerUser } from "./image-user.js";
+import type { IdShift } from "@corral/images";
 
 /** What a task's container is made of; the rest is the same for every task. */
 export interface ContainerShape {
@@ -18,6 +19,8 @@ export interface ContainerShape {
   binds: { source: string; destination: string; readOnly: boolean }[];
   /** who its process runs as: the image's USER (image-user.ts) */
   user: ContainerUser;
+  /** its user namespace: container ids 0…size-1 are host ids offset…; none: an admin's job asked to run as the machine's root */
+  idMap: IdShift | undefined;
   /** the system calls it may make (seccomp-profile.ts); none: the machine chose to run containers unconfined */
   seccomp: OciSeccomp | undefined;
 }
@@ -54,13 +57,21 @@ export function cpuShares(cpu: number, band: PriorityBand | undefined): number {
 export const CAPABILITIES = ["CAP_AUDIT_WRITE", "CAP_KILL", "CAP_NET_BIND_SERVICE"];
 
 /**
- * An OCI runtime config for runc: pid, mount, uts and ipc namespaces (the host's network, so
- * the task listens on the ports its lease gives it), the task's name as hostname, cgroup
- * limits (memory as a hard limit, cpu as shares, pids), the kernel interfaces a container
- * must not touch masked or read-only, few capabilities, no new privileges, and a seccomp filter.
+ * An OCI runtime config for runc: user, pid, mount, uts and ipc namespaces (the host's
+ * network, so the task listens on the ports its lease gives it), the task's name as hostname,
+ * cgroup limits (memory as a hard limit, cpu as shares, pids), the kernel interfaces a
+ * container must not touch masked or read-only, few capabilities, no new privileges, and a
+ * seccomp filter.
  */
 export function ociConfig(shape: ContainerShape): object {
   const shares = cpuShares(shape.cpu, shape.band);
+  const idMap = shape.idMap === undefined ? undefined : [{ containerID: 0, hostID: shape.idMap.offset, size: shape.idMap.size }];
+  // A user namespace may not mount a sysfs for the host's network namespace, which it does not
+  // own; the host's is bound in read-only instead, as rootless containers with the host's
+  // network have it.
+  const sys = idMap === undefined
+    ? { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] }
+    : { destination: "/sys", type: "bind", source: "/sys", options: ["rbind", "nosuid", "noexec", "nodev", "ro"] };
   return {
     ociVersion: "1.0.2",
     process: {
@@ -81,7 +92,7 @@ export function ociConfig(shape: ContainerShape): object {
       { destination: "/dev/pts", type: "devpts", source: "devpts", options: ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"] },
       { destination: "/dev/shm", type: "tmpfs", source: "shm", options: ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"] },
       { destination: "/dev/mqueue", type: "mqueue", source: "mqueue", options: ["nosuid", "noexec", "nodev"] },
-      { destination: "/sys", type: "sysfs", source: "sysfs", options: ["nosuid", "noexec", "nodev", "ro"] },
+      sys,
       { destination: "/etc/resolv.conf", type: "bind", source: "/etc/resolv.conf", options: ["rbind", "ro"] },
       ...shape.binds.map((bind) => ({ destination: bind.destination, type: "bind", source: bind.source, options: ["rbind", bind.readOnly ? "ro" : "rw"] })),
     ],
@@ -93,7 +104,8 @@ export function ociConfig(shape: ContainerShape): object {
         pids: { limit: PIDS_LIMIT },
       },
       cgroupsPath: shape.cgroupsPath,
-      namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }],
+      namespaces: [{ type: "pid" }, { type: "ipc" }, { type: "uts" }, { type: "mount" }, ...(idMap === undefined ? [] : [{ type: "user" }])],
+      ...(idMap === undefined ? {} : { uidMappings: idMap, gidMappings: idMap }),
       ...(shape.seccomp === undefined ? {} : { seccomp: shape.seccomp }),
       maskedPaths: ["/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats", "/proc/sched_debug", "/sys/firmware", "/proc/scsi"],
       readonlyPaths: ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"],

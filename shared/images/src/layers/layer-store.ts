@@ -1,6 +1,6 @@
 import { createWriteStream } from "node:fs";
 import { chmod, mkdir, mkdtemp, readdir, rename, rm, stat } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, dirname, join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { ReadableStream as WebReadableStream } from "node:stream/web";
@@ -14,6 +14,8 @@ import { layerBucketName, openLayerBucket } from "../registry/buckets.js";
 import { resolveImage } from "../registry/catalog.js";
 import type { ImageRecord, LayerRef } from "../registry/image-record.js";
 import { unpackLayerFile, type UnpackReport } from "./unpack-layer.js";
+import { shiftLayer, type IdShift } from "./shift-layer.js";
+import type { CommandRunner } from "../rootfs/mount.js";
 
 export interface EnsuredImage {
   image: ImageRecord;
@@ -61,6 +63,32 @@ export class LayerStore {
   /** Where a layer is (or would be) unpacked. */
   layerDir(digest: string): string {
     return join(this.dir, "layers", "sha256", digestHex(digest));
+  }
+
+  /**
+   * Layers from ensure, each copied once with its owners shifted into a user namespace's range
+   * (`<dir>/shifted/<offset>/sha256/<hex>/`), for the containers of the user given that range.
+   */
+  async shiftedLayers(lowerDirs: readonly string[], shift: IdShift, run: CommandRunner): Promise<string[]> {
+    return Promise.all(
+      lowerDirs.map((lowerDir) => {
+        const hex = basename(lowerDir);
+        const target = join(this.dir, "shifted", String(shift.offset), "sha256", hex);
+        const running = this.inflight.get(target);
+        if (running !== undefined) return running;
+        const shifting = (async () => {
+          if (await isDirectory(target)) return target;
+          await this.sweepStaging();
+          const staging = await this.stagingDir(`sha256:${hex}`);
+          await mkdir(dirname(target), { recursive: true });
+          await shiftLayer(lowerDir, target, staging, shift, run);
+          this.options.log?.info({ layer: `sha256:${hex}`, offset: shift.offset }, "layer shifted for a user namespace");
+          return target;
+        })().finally(() => this.inflight.delete(target));
+        this.inflight.set(target, shifting);
+        return shifting;
+      }),
+    );
   }
 
   /** The image's record and its layers on disk, fetching and unpacking those this machine lacks. */

@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { readFile, mkdir, realpath, rm, stat } from "node:fs/promises";
+import { chown, readFile, mkdir, realpath, rm, stat } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { promisify } from "node:util";
 import { ImageError, messageOf } from "../errors.js";
@@ -86,14 +86,16 @@ function lowerdirOption(lowerDirs: readonly string[]): { lowerdir: string; cwd: 
  * Mounts a task's root file system at `<taskDir>/rootfs`: the image's layers (bottom first,
  * as LayerStore.ensure gives them) read-only and shared with every other task of the image,
  * under a writable upper layer of the task's own in `<taskDir>/upper`, nosuid and nodev. Mounting what is
- * already mounted returns it as it is (a restarted borglet finds its tasks' mounts).
+ * already mounted returns it as it is (a restarted borglet finds its tasks' mounts). With
+ * `owner`, the root directory belongs to it: the container's root, in a user namespace.
  */
-export async function mountRootfs(lowerDirs: readonly string[], taskDir: string, run: CommandRunner = forkFromHere): Promise<MountedRootfs> {
+export async function mountRootfs(lowerDirs: readonly string[], taskDir: string, run: CommandRunner = forkFromHere, owner?: { uid: number; gid: number }): Promise<MountedRootfs> {
   const { rootfs, upperDir, workDir } = taskPaths(taskDir);
   await requireRootAndOverlayfs(run);
   await requireDirectories(lowerDirs);
   if (await isMountPoint(rootfs)) return { rootfs, upperDir };
   await mkdir(upperDir, { recursive: true, mode: 0o755 });
+  if (owner !== undefined) await chown(upperDir, owner.uid, owner.gid);
   await mkdir(workDir, { recursive: true, mode: 0o700 });
   await mkdir(rootfs, { recursive: true, mode: 0o755 });
   const { lowerdir, cwd } = lowerdirOption(lowerDirs);
