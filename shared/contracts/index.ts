@@ -29,4 +29,5 @@ export * from "./src/federation.js";
 export * from "./src/identity.js";
 export * from "./src/audit.js";
 export * from "./src/image-buckets.js";
+export * from "./src/images.js";
 export * from "./src/nats-permissions.js";

@@ -4,9 +4,10 @@ export { DEFAULT_TAG, parseImageRef, formatImageRef, imageKey, imageRefOfKey, ty
 export { imageConfigSchema, type ImageConfig } from "./src/image-config.js";
 export type { ImageSource, SourceLayer, SourceFormat, ReadImageSourceOptions } from "./src/source/types.js";
 export { readImageSource } from "./src/source/read-image-source.js";
-export { layerBucketName, imageBucketName } from "./src/registry/buckets.js";
+export { layerBucketName, imageBucketName, createLayerBucket } from "./src/registry/buckets.js";
 export { imageRecordSchema, layerRefSchema, type ImageRecord, type LayerRef } from "./src/registry/image-record.js";
-export { pushImage, type PushProgress, type PushResult } from "./src/registry/push.js";
+export { pushImage, recordImage, layerPresent, type PushProgress, type PushResult } from "./src/registry/push.js";
+export { commitUploadedLayer, createUploadBucket, putUploadPart } from "./src/registry/uploads.js";
 export { listImages, resolveImage } from "./src/registry/catalog.js";
 export { LayerStore, type EnsuredImage, type LayerStoreOptions, type LayerStoreProgress } from "./src/layers/layer-store.js";
 export { shiftLayer, type IdShift } from "./src/layers/shift-layer.js";

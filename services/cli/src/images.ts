@@ -1,71 +1,93 @@
 import { resolve } from "node:path";
+import type { Readable } from "node:stream";
 import { SingleBar, Presets } from "cli-progress";
-import { connectNats, createLogger, readNatsCredentials, type NatsConnectOptions, type NatsConnection } from "@corral/kit";
-import { operatorNatsOptions, readCellFile } from "@corral/launcher";
-import { listImages, pushImage, readImageSource, type ImageRecord, type PushResult } from "@corral/images";
+import type { GatewayClient } from "@corral/client";
+import type { ImageRecord } from "@corral/contracts";
+import { parseImageRef, readImageSource, type SourceLayer } from "@corral/images";
 import { bytes, table } from "./format.js";
 
-/** Where a cell's images are kept: its NATS, found from `--nats`/`--cell` or the local cell file. */
-export interface ImageCell {
-  nats: string;
-  cell: string;
-  signIn: NatsConnectOptions;
+export interface PushResult {
+  image: ImageRecord;
+  /** digests of the layers this push sent */
+  uploaded: string[];
+  /** digests of the layers the cell already had */
+  present: string[];
 }
 
-export function imageCell(dir: string, nats: string | undefined, cell: string | undefined, credentialsFile: string | undefined, tlsCa: string | undefined): ImageCell {
-  const file = readCellFile(resolve(dir));
-  const url = nats ?? file?.nats;
-  if (url === undefined) throw new Error(`no local cell in ${resolve(dir)}: start one with 'corral cell up', or give --nats URL (and --cell NAME)`);
-  // Another cell's NATS takes the credentials and CA given for it, never the local cell's.
-  const local = nats === undefined && file !== undefined ? operatorNatsOptions(file) : {};
-  const signIn: NatsConnectOptions = {
-    ...local,
-    ...(credentialsFile === undefined ? {} : { credentials: readNatsCredentials(credentialsFile) }),
-    ...(tlsCa === undefined ? {} : { tlsCa }),
-  };
-  return { nats: url, cell: cell ?? file?.cell ?? "local", signIn };
-}
-
-async function withNats<T>(where: ImageCell, use: (nc: NatsConnection) => Promise<T>): Promise<T> {
-  const nc = await connectNats(where.nats, "corral-cli", createLogger("cli", where.cell, { level: "warn" }), where.signIn);
-  try {
-    return await use(nc);
-  } finally {
-    await nc.close().catch(() => {});
+/** The layer's tar in parts of exactly `partBytes` (the last one shorter). */
+async function* partsOf(tar: Readable, partBytes: number): AsyncGenerator<Buffer> {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  for await (const chunk of tar as AsyncIterable<Buffer>) {
+    held.push(chunk);
+    heldBytes += chunk.length;
+    while (heldBytes >= partBytes) {
+      const whole = Buffer.concat(held);
+      yield whole.subarray(0, partBytes);
+      held = [whole.subarray(partBytes)];
+      heldBytes = whole.length - partBytes;
+    }
   }
+  if (heldBytes > 0) yield Buffer.concat(held);
 }
 
-/** Reads the image file, then uploads the layers the cell lacks, with a bar of bytes sent on stderr. */
-export async function pushImageFile(where: ImageCell, file: string, reference: string, quiet: boolean, replicas: number): Promise<PushResult> {
+/** Sends one layer in parts and has the gateway check and store it. */
+async function uploadLayer(client: GatewayClient, layer: SourceLayer, onBytes: (count: number) => void): Promise<void> {
+  const { upload, partBytes } = await client.startUpload();
+  let parts = 0;
+  for await (const part of partsOf(layer.open(), partBytes)) {
+    await client.uploadPart(upload, parts++, part);
+    onBytes(part.length);
+  }
+  await client.commitLayer({ digest: layer.digest, size: layer.size, upload, parts });
+}
+
+/**
+ * Reads the image file, sends the layers the cell lacks through the gateway, then records it
+ * under `reference` (in the caller's namespace, unless an admin pushes), with a bar of bytes
+ * sent on stderr.
+ */
+export async function pushImageFile(client: GatewayClient, file: string, reference: string, quiet: boolean): Promise<PushResult> {
+  parseImageRef(reference); // a bad name is refused before the image is read
   const source = await readImageSource(resolve(file));
   const total = source.layers.reduce((sum, layer) => sum + layer.size, 0);
   const bar = quiet || !process.stderr.isTTY ? undefined : new SingleBar({ format: `pushing ${reference} [{bar}] {percentage}% | {value}/{total} bytes of layers`, hideCursor: true }, Presets.shades_classic);
   bar?.start(total, 0);
   let done = 0;
+  const advance = (count: number) => {
+    done += count;
+    bar?.update(done);
+  };
+  const say = (what: string, layer: SourceLayer) => {
+    if (bar === undefined && !quiet) process.stderr.write(`${what} ${layer.digest.slice(0, 19)} (${bytes(layer.size)})\n`);
+  };
   try {
-    return await withNats(where, (nc) =>
-      pushImage(nc, where.cell, reference, source, (progress) => {
-        if (progress.kind === "layer-present" || progress.kind === "layer-uploaded") {
-          done += progress.size;
-          bar?.update(done);
-        }
-        if (bar === undefined && !quiet && progress.kind !== "image-recorded") process.stderr.write(`${progress.kind} ${progress.digest.slice(0, 19)} (${bytes(progress.size)})\n`);
-      }, replicas),
-    );
+    const uploaded: string[] = [];
+    const present: string[] = [];
+    for (const layer of source.layers) {
+      if ((await client.layerPresent(layer.digest)).present) {
+        present.push(layer.digest);
+        advance(layer.size);
+        say("layer-present", layer);
+        continue;
+      }
+      say("layer-uploading", layer);
+      await uploadLayer(client, layer, advance);
+      uploaded.push(layer.digest);
+      say("layer-uploaded", layer);
+    }
+    const { image } = await client.recordImage({ ref: reference, layers: source.layers.map((layer) => ({ digest: layer.digest, size: layer.size })), config: source.config });
+    return { image, uploaded, present };
   } finally {
     bar?.stop();
-    await source.close?.();
+    await source.close();
   }
 }
 
-export function listCellImages(where: ImageCell): Promise<ImageRecord[]> {
-  return withNats(where, (nc) => listImages(nc, where.cell));
-}
-
 export function imagesTable(images: readonly ImageRecord[]): string {
-  const rows = table(["IMAGE", "LAYERS", "SIZE", "PUSHED"]);
+  const rows = table(["IMAGE", "LAYERS", "SIZE", "PUSHED", "BY"]);
   for (const image of images) {
-    rows.push([`${image.name}:${image.tag}`, image.layers.length, bytes(image.layers.reduce((sum, layer) => sum + layer.size, 0)), image.pushedAt]);
+    rows.push([`${image.name}:${image.tag}`, image.layers.length, bytes(image.layers.reduce((sum, layer) => sum + layer.size, 0)), image.pushedAt, image.pushedBy ?? "(operator)"]);
   }
   return rows.toString();
 }

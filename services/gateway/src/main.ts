@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { hostname } from "node:os";
 import Fastify, { type FastifyInstance } from "fastify";
 import { z } from "zod";
-import { cellNameSchema, userNameSchema } from "@corral/contracts";
+import { cellNameSchema, UPLOAD_PART_BYTES, userNameSchema } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
 import { ensureAuditStream, flag, fromFlag, jsReplicasFlag, LeaderChanges, parsedFlag, readSecretPem, secretFromFlag, startService } from "@corral/kit";
 import { AuditLog } from "./auth/audit-log.js";
@@ -73,6 +73,8 @@ const app =
 // Raw spec text is accepted too: `curl --data-binary @job.borg -H 'content-type: text/plain'`.
 app.addContentTypeParser("text/plain", { parseAs: "string" }, (_request, body, done) => done(null, { source: body, format: "borg" }));
 app.addContentTypeParser("application/yaml", { parseAs: "string" }, (_request, body, done) => done(null, { source: body, format: "yaml" }));
+// A part of an image layer (PUT /v1/images/uploads/…): raw bytes, larger than a spec may be.
+app.addContentTypeParser("application/octet-stream", { parseAs: "buffer", bodyLimit: UPLOAD_PART_BYTES }, (_request, body, done) => done(null, body));
 app.setErrorHandler((error, request, reply) => {
   const { status, body } = httpError(error);
   if (status >= 500) log.error({ err: error, url: request.url }, "request failed");
@@ -97,7 +99,7 @@ const federation =
     ? await Federation.start(nc, { name: flags.name, cells, cellDownAfterMs: flags.cellDownAfter, reconcileEveryMs: flags.reconcileEvery, leaseTtlMs: flags.federationLeaseTtl, jsReplicas: flags.jsReplicas }, log, metrics.registry)
     : undefined;
 const leaderChanges = new Map(cells.map((cell) => [cell, new LeaderChanges(nc, cell, log)]));
-registerRoutes(app, { nc, log, users, cell: flags.cell, cells, leaderWaitMs: flags.leaderWait, leaderChanges, ...(federation === undefined ? {} : { federation }) });
+registerRoutes(app, { nc, log, users, jsReplicas: flags.jsReplicas, cell: flags.cell, cells, leaderWaitMs: flags.leaderWait, leaderChanges, ...(federation === undefined ? {} : { federation }) });
 await app.listen({ host: flags.host, port: flags.port });
 const tables = new Map(cells.map((cell) => [cell, new NameTable(nc, cell, log, flags.jsReplicas)]));
 let dns: DnsServer | undefined;

@@ -1,6 +1,7 @@
 import type { FastifyInstance } from "fastify";
 import { registerAudit } from "./routes/audit.js";
 import { registerCells } from "./routes/cells.js";
+import { registerImages } from "./routes/images.js";
 import { registerJobReads } from "./routes/job-reads.js";
 import { registerJobWrites } from "./routes/job-writes.js";
 import type { RouteContext } from "./routes/route-context.js";
@@ -17,6 +18,7 @@ export function registerRoutes(app: FastifyInstance, ctx: RouteContext): void {
   registerJobWrites(app, ctx);
   registerJobReads(app, ctx);
   registerTaskLogs(app, ctx);
+  registerImages(app, ctx);
   registerUsers(app, ctx.users);
   registerAudit(app, ctx);
   registerLiveStream(app, ctx.nc, ctx.cells);

@@ -1,5 +1,5 @@
 import { Agent, fetch } from "undici";
-import type { ApiErrorBody, ApiIssue, AuditRecord, CellSummary, FederatedJobView, HistoryEntry, Identity, JobPlan, JobView, NodeView, Role, UserView, WhyPending } from "@corral/contracts";
+import type { ApiErrorBody, ApiIssue, AuditRecord, CellSummary, CommitLayerBody, FederatedJobView, HistoryEntry, Identity, ImageRecord, JobPlan, JobView, NodeView, RecordImageBody, Role, UserView, WhyPending } from "@corral/contracts";
 
 /** A refusal from the gateway (with its status and code), or no gateway at all (status 0, `unavailable`). */
 export class ApiError extends Error {
@@ -42,6 +42,8 @@ export interface GatewayClientOptions {
 }
 
 const DEFAULT_TIMEOUT_MS = 30_000;
+/** A committed layer is read back, hashed and compressed by the gateway: waited for at 1 MB/s at least. */
+const COMMIT_BYTES_PER_MS = 1000;
 
 /**
  * The gateway's HTTP API, typed from the contracts: the one client the CLI, the tests and
@@ -66,22 +68,23 @@ export class GatewayClient {
 
   /**
    * One request, answered however the gateway answered it (refusals too: tests assert on
-   * them). A string body goes as spec text, anything else as JSON; `headers` may replace the
+   * them). A string body goes as spec text, bytes as themselves, anything else as JSON; `headers` may replace the
    * token's. Throws ApiError only when no gateway answers.
    */
-  async send<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<GatewayReply<T>> {
+  async send<T = unknown>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, timeoutMs = this.timeoutMs): Promise<GatewayReply<T>> {
     let response: Awaited<ReturnType<typeof fetch>>;
+    const bytes = body instanceof Uint8Array;
     try {
       response = await fetch(`${this.baseUrl}${path}`, {
         ...(this.dispatcher === undefined ? {} : { dispatcher: this.dispatcher }),
         method,
         headers: {
           ...(this.token === undefined ? {} : { authorization: `Bearer ${this.token}` }),
-          ...(body === undefined ? {} : { "content-type": typeof body === "string" ? "text/plain" : "application/json" }),
+          ...(body === undefined ? {} : { "content-type": bytes ? "application/octet-stream" : typeof body === "string" ? "text/plain" : "application/json" }),
           ...headers,
         },
-        body: body === undefined ? null : typeof body === "string" ? body : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.timeoutMs),
+        body: body === undefined ? null : bytes ? body : typeof body === "string" ? body : JSON.stringify(body),
+        signal: AbortSignal.timeout(timeoutMs),
       });
     } catch (error) {
       throw new ApiError(`no gateway answers at ${this.baseUrl} (${(error as Error).message}); is the cell up? Try: corral cell up`, 0, "unavailable");
@@ -92,8 +95,8 @@ export class GatewayClient {
   }
 
   /** The body of a success; a refusal becomes an ApiError. */
-  private async request<T>(method: string, path: string, body?: unknown): Promise<T> {
-    const reply = await this.send<T | ApiErrorBody | string>(method, path, body);
+  private async request<T>(method: string, path: string, body?: unknown, timeoutMs?: number): Promise<T> {
+    const reply = await this.send<T | ApiErrorBody | string>(method, path, body, {}, timeoutMs);
     if (reply.status >= 200 && reply.status < 300) return reply.body as T;
     const refusal = typeof reply.body === "object" && reply.body !== null && "error" in reply.body ? reply.body.error : undefined;
     throw new ApiError(refusal?.message ?? String(reply.body), reply.status, refusal?.code ?? "internal", refusal?.issues ?? [], refusal?.field);
@@ -209,6 +212,38 @@ export class GatewayClient {
 
   events(name: string): Promise<{ job: string; events: HistoryEntry[] }> {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/events`);
+  }
+
+  /** The cell's images, by name then tag. */
+  images(): Promise<{ images: ImageRecord[] }> {
+    return this.request("GET", "/v1/images");
+  }
+
+  /** Whether the cell holds a layer already (then a push need not send it). */
+  layerPresent(digest: string): Promise<{ digest: string; present: boolean }> {
+    return this.request("GET", `/v1/images/layers/${encodeURIComponent(digest)}`);
+  }
+
+  /** A new upload, whose parts of at most `partBytes` are sent with uploadPart and then committed as one layer. */
+  startUpload(): Promise<{ upload: string; partBytes: number }> {
+    return this.request("POST", "/v1/images/uploads");
+  }
+
+  async uploadPart(upload: string, part: number, bytes: Uint8Array): Promise<void> {
+    await this.request("PUT", `/v1/images/uploads/${upload}/${part}`, bytes);
+  }
+
+  /**
+   * Stores the layer the upload's parts make up, once the gateway found them to hash to
+   * `digest`: that reads the whole layer back, so it is given time by its size.
+   */
+  commitLayer(body: CommitLayerBody): Promise<{ digest: string; present: boolean; storedBytes: number }> {
+    return this.request("POST", "/v1/images/layers", body, Math.max(this.timeoutMs, body.size / COMMIT_BYTES_PER_MS));
+  }
+
+  /** Records `ref` (in the caller's namespace, unless an admin) as these layers, already in the cell, and config. */
+  recordImage(body: RecordImageBody): Promise<{ image: ImageRecord }> {
+    return this.request("POST", "/v1/images", body);
   }
 
   nodes(): Promise<{ nodes: NodeView[] }> {

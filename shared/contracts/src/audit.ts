@@ -15,7 +15,7 @@ export const auditRecordSchema = z.strictObject({
   /** who asked: absent when the request named nobody known */
   user: userNameSchema.optional(),
   role: roleSchema.optional(),
-  /** what: `job.submit`, `job.kill`, `job.scale`, `user.add`, `user.revoke`, or METHOD PATH for anything else */
+  /** what: `job.submit`, `job.kill`, `job.scale`, `user.add`, `user.revoke`, `image.push`, `image.layer`, or METHOD PATH for anything else */
   action: z.string().max(300),
   /** which job or user it was about, as far as the request said */
   target: z.string().max(300).optional(),

@@ -7,3 +7,8 @@ export function layerBucketName(cell: string): string {
 export function imageBucketName(cell: string): string {
   return `corral_${cell}_images`;
 }
+
+/** The object store where layers pushed through a gateway wait, part by part, until they are checked and stored; what is left there expires. */
+export function uploadBucketName(cell: string): string {
+  return `corral_${cell}_uploads`;
+}

@@ -6,7 +6,7 @@ import { bnsBucket } from "./bns.js";
 import { FEDERATION_BUCKET } from "./federation.js";
 import { historyStream } from "./history.js";
 import { usersBucket } from "./identity.js";
-import { imageBucketName, layerBucketName } from "./image-buckets.js";
+import { imageBucketName, layerBucketName, uploadBucketName } from "./image-buckets.js";
 import { subjects } from "./subjects.js";
 
 /**
@@ -71,6 +71,8 @@ function manageStream(stream: string): string[] {
 const kvStream = (bucket: string) => `KV_${bucket}`;
 const kvWrites = (bucket: string) => `$KV.${bucket}.>`;
 const objectStream = (bucket: string) => `OBJ_${bucket}`;
+/** An object store's chunks and metadata, and the purge that drops an object's old chunks when it is replaced or deleted. */
+const objectWrites = (bucket: string) => [`$O.${bucket}.>`, `${API}.STREAM.PURGE.${objectStream(bucket)}`];
 
 function ownCell(cell: string): string {
   return `corral.${cell}`;
@@ -118,6 +120,11 @@ export function natsPermissions(grant: NatsGrant, publicKey: string): NatsPermis
         for (const stream of [historyStream(cell), auditStream(cell), kvStream(usersBucket(cell)), kvStream(bnsBucket(cell))]) readStream(stream).forEach((subject) => publish.add(subject));
         for (const stream of [auditStream(cell), kvStream(usersBucket(cell)), kvStream(bnsBucket(cell))]) manageStream(stream).forEach((subject) => publish.add(subject));
         publish.add(kvWrites(usersBucket(cell)));
+        // Images are pushed through it (routes/images.ts): it keeps the catalog, the layers and the uploads' parts.
+        for (const stream of [kvStream(imageBucketName(cell)), objectStream(layerBucketName(cell)), objectStream(uploadBucketName(cell))]) {
+          [...readStream(stream), ...manageStream(stream)].forEach((subject) => publish.add(subject));
+        }
+        [kvWrites(imageBucketName(cell)), ...objectWrites(layerBucketName(cell)), ...objectWrites(uploadBucketName(cell))].forEach((subject) => publish.add(subject));
         subscribe.add(subjects.taskEvents(cell));
         subscribe.add(subjects.leaderServing(cell));
       }

@@ -2,8 +2,9 @@ import { createHash, type Hash } from "node:crypto";
 import { Transform, type TransformCallback } from "node:stream";
 import { ImageError } from "./errors.js";
 
-/** Content addresses, as OCI writes them: the algorithm, a colon, the lower-case hex hash. */
-export const DIGEST_PATTERN = /^sha256:[a-f0-9]{64}$/;
+import { DIGEST_PATTERN } from "@corral/contracts";
+
+export { DIGEST_PATTERN };
 
 export function isDigest(text: string): boolean {
   return DIGEST_PATTERN.test(text);

@@ -1,17 +1,7 @@
 import { z } from "zod";
+import { imageConfigSchema, type ImageConfig } from "@corral/contracts";
 
-/**
- * What an image says about how to run it, kept from the OCI or Docker image config so a job
- * without a binary can still start the image's own program in its own directory.
- */
-export const imageConfigSchema = z.object({
-  entrypoint: z.array(z.string()).optional(),
-  cmd: z.array(z.string()).optional(),
-  env: z.record(z.string(), z.string()).optional(),
-  workingDir: z.string().optional(),
-  user: z.string().optional(),
-});
-export type ImageConfig = z.infer<typeof imageConfigSchema>;
+export { imageConfigSchema, type ImageConfig };
 
 /** The parts of an OCI / Docker image config file that Corral reads (the rest is ignored). */
 export const configFileSchema = z.object({

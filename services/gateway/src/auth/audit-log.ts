@@ -12,14 +12,19 @@ declare module "fastify" {
 }
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
-/** Dry runs change nothing, so they are not recorded. */
-const NOT_CHANGES: ReadonlySet<string> = new Set(["POST /v1/plan"]);
+/**
+ * Dry runs change nothing, so they are not recorded; nor do the parts of a layer upload, which
+ * wait aside (and expire) until the layer is committed, and that is recorded.
+ */
+const NOT_CHANGES: ReadonlySet<string> = new Set(["POST /v1/plan", "POST /v1/images/uploads", "PUT /v1/images/uploads/:upload/:part"]);
 const ACTIONS: Readonly<Record<string, string>> = {
   "POST /v1/jobs": "job.submit",
   "DELETE /v1/jobs/:job": "job.kill",
   "POST /v1/jobs/:job/scale": "job.scale",
   "POST /v1/users": "user.add",
   "DELETE /v1/users/:name": "user.revoke",
+  "POST /v1/images/layers": "image.layer",
+  "POST /v1/images": "image.push",
 };
 
 /**

@@ -46,3 +46,28 @@ export function authorizeRunAsRoot(identity: Identity, runAsRoot: boolean | unde
   if (runAsRoot !== true || identity.role === "admin") return;
   throw new CorralError("forbidden", `${identity.name} may not submit run_as_root = true: a task runs as root on its machine only in an admin's job; remove it, and the task runs as your own unprivileged user there`, "runAsRoot");
 }
+
+/** What may be done to images: add layers to the cell (shared by digest, so no one's own), or record a name:tag. */
+export type ImageVerb = "upload image layers" | "push images";
+
+/**
+ * Images are kept per user, as on a registry: `alice/web:1` is in alice's namespace, and only
+ * alice or an admin pushes (or overwrites) it; a name without a namespace is the cell's own,
+ * which admins push. Everyone signed in may read and run any image. Viewers push nothing.
+ */
+export function authorizeImage(identity: Identity, verb: ImageVerb, ref?: { name: string; tag: string }): void {
+  if (identity.role === "admin") return;
+  if (identity.role === "viewer") {
+    throw new CorralError("forbidden", `${identity.name} is a viewer and may not ${verb}: viewers only read; an admin can give ${identity.name} the user role`, "authorization");
+  }
+  if (ref === undefined) return;
+  const slash = ref.name.indexOf("/");
+  const namespace = slash === -1 ? undefined : ref.name.slice(0, slash);
+  if (namespace === identity.name) return;
+  const shown = `${ref.name}:${ref.tag}`;
+  const own = `${identity.name}/${slash === -1 ? ref.name : ref.name.slice(slash + 1)}:${ref.tag}`;
+  if (namespace === undefined) {
+    throw new CorralError("forbidden", `${identity.name} may not push ${shown}: a name without a namespace is one of the cell's shared images, which only admins push; push it as ${own}`, "ref");
+  }
+  throw new CorralError("forbidden", `${identity.name} may not push ${shown}: it is in ${namespace}'s namespace, where only ${namespace} or an admin may push; push it as ${own}`, "ref");
+}

@@ -25,6 +25,8 @@ export interface RouteContext {
   leaderChanges: ReadonlyMap<string, ResendSignal>;
   log: Logger;
   users: UserRegistry;
+  /** copies JetStream keeps of the buckets the gateway makes (images, layers, uploads) */
+  jsReplicas: number;
 }
 
 /** For a request to a cell's leader: during an election it waits for the next one, up to --leader-wait. */

@@ -1,27 +1,9 @@
-import { z } from "zod";
-import { DIGEST_PATTERN } from "../digest.js";
+import { imageRecordSchema, layerRefSchema, type ImageRecord, type LayerRef } from "@corral/contracts";
 import { ImageError, messageOf } from "../errors.js";
-import { imageConfigSchema } from "../image-config.js";
 import { formatImageRef, type ImageRef } from "../image-ref.js";
 import { describeIssues } from "../zod-issues.js";
 
-export const layerRefSchema = z.object({
-  /** sha256 of the layer's uncompressed tar; its object's name in the layer store */
-  digest: z.string().regex(DIGEST_PATTERN, "a layer digest is sha256: and 64 lower-case hex digits"),
-  /** bytes of the uncompressed tar */
-  size: z.number().int().nonnegative(),
-});
-export type LayerRef = z.infer<typeof layerRefSchema>;
-
-/** What the cell knows about one pushed image: its layers bottom first, and how to run it. */
-export const imageRecordSchema = z.object({
-  name: z.string().min(1),
-  tag: z.string().min(1),
-  layers: z.array(layerRefSchema).min(1, "an image has at least one layer"),
-  config: imageConfigSchema,
-  pushedAt: z.iso.datetime(),
-});
-export type ImageRecord = z.infer<typeof imageRecordSchema>;
+export { imageRecordSchema, layerRefSchema, type ImageRecord, type LayerRef };
 
 /** Stored as JSON, not msgpack: `nats kv get` then shows an operator what was pushed. */
 export function encodeImageRecord(record: ImageRecord): string {

@@ -6,10 +6,10 @@ import { DigestMeter } from "../digest.js";
 import { ImageError } from "../errors.js";
 import { formatImageRef, imageKey, parseImageRef } from "../image-ref.js";
 import { readImageSource } from "../source/read-image-source.js";
-import type { ImageSource, SourceLayer } from "../source/types.js";
+import type { ImageSource } from "../source/types.js";
 import { chain } from "../streams.js";
 import { createImageBucket, createLayerBucket, layerBucketName } from "./buckets.js";
-import { encodeImageRecord, type ImageRecord } from "./image-record.js";
+import { encodeImageRecord, type ImageRecord, type LayerRef } from "./image-record.js";
 
 export type PushProgress =
   | { kind: "layer-present"; digest: string; size: number }
@@ -32,26 +32,41 @@ export interface PushResult {
  */
 const STORED_GZIP_LEVEL = 3;
 
+/**
+ * Stores one layer, gzip-compressed, named by its digest, from its uncompressed tar. The tar
+ * is hashed and counted on the way: if it is not the layer it claims to be (a source changed
+ * since it was read, or a client that lied), the object is deleted again and the store never
+ * keeps a layer under a wrong name. Returns the bytes stored.
+ */
+export async function storeLayer(store: ObjectStore, layer: LayerRef, tar: Readable, described: string): Promise<number> {
+  const meter = new DigestMeter();
+  const compressed = chain(tar, meter, createGzip({ level: STORED_GZIP_LEVEL }));
+  const info = await store.put({ name: layer.digest, description: "gzip-compressed layer tar" }, Readable.toWeb(compressed) as ReadableStream<Uint8Array>);
+  if (meter.digest !== layer.digest || meter.bytes !== layer.size) {
+    await store.delete(layer.digest);
+    throw new ImageError("digest_mismatch", `${described} is not layer ${layer.digest} of ${layer.size} bytes: its ${meter.bytes} bytes hash to ${meter.digest}; push again`, described);
+  }
+  return info.size;
+}
+
 /** Whether the cell already holds the layer (a push that died midway leaves no object info). */
-async function storeHas(store: ObjectStore, digest: string): Promise<boolean> {
+export async function layerPresent(store: ObjectStore, digest: string): Promise<boolean> {
   const info = await store.info(digest);
   return info !== null && !info.deleted;
 }
 
 /**
- * Sends one layer, gzip-compressed, named by its digest. The uncompressed tar is hashed on
- * the way: if it is not the layer that was read (the source changed since), the object is
- * deleted again and the push fails, so the store never keeps a layer under a wrong name.
+ * Records `record.name:record.tag` as the record says, replacing any earlier image of that
+ * name and tag. Every layer it names must be in the cell already: a record never points at
+ * what a borglet could not fetch.
  */
-async function uploadLayer(store: ObjectStore, layer: SourceLayer, sourcePath: string): Promise<number> {
-  const meter = new DigestMeter();
-  const compressed = chain(layer.open(), meter, createGzip({ level: STORED_GZIP_LEVEL }));
-  const info = await store.put({ name: layer.digest, description: "gzip-compressed layer tar" }, Readable.toWeb(compressed) as ReadableStream<Uint8Array>);
-  if (meter.digest !== layer.digest) {
-    await store.delete(layer.digest);
-    throw new ImageError("digest_mismatch", `${sourcePath} changed while it was pushed: a layer read as ${layer.digest} now hashes to ${meter.digest}; push again`, sourcePath);
+export async function recordImage(nc: NatsConnection, cell: string, record: ImageRecord, replicas: number): Promise<void> {
+  const store = await createLayerBucket(nc, cell, replicas);
+  for (const layer of record.layers) {
+    if (!(await layerPresent(store, layer.digest))) throw new ImageError("not_found", `layer ${layer.digest} of ${record.name}:${record.tag} is not in cell ${cell}; upload it first`);
   }
-  return info.size;
+  const catalog = await createImageBucket(nc, cell, replicas);
+  await catalog.put(imageKey({ name: record.name, tag: record.tag }), encodeImageRecord(record));
 }
 
 /**
@@ -77,13 +92,13 @@ export async function pushImage(
     const uploaded: string[] = [];
     const present: string[] = [];
     for (const layer of image.layers) {
-      if (await storeHas(store, layer.digest)) {
+      if (await layerPresent(store, layer.digest)) {
         present.push(layer.digest);
         onProgress({ kind: "layer-present", digest: layer.digest, size: layer.size });
         continue;
       }
       onProgress({ kind: "layer-uploading", digest: layer.digest, size: layer.size });
-      const storedBytes = await uploadLayer(store, layer, image.path);
+      const storedBytes = await storeLayer(store, layer, layer.open(), `${image.path} (changed while it was pushed?)`);
       uploaded.push(layer.digest);
       onProgress({ kind: "layer-uploaded", digest: layer.digest, size: layer.size, storedBytes });
     }
@@ -94,8 +109,7 @@ export async function pushImage(
       config: image.config,
       pushedAt: new Date().toISOString(),
     };
-    const catalog = await createImageBucket(nc, cell, replicas);
-    await catalog.put(imageKey(ref), encodeImageRecord(record));
+    await recordImage(nc, cell, record, replicas);
     onProgress({ kind: "image-recorded", ref: formatImageRef(ref) });
     return { image: record, uploaded, present };
   } finally {
