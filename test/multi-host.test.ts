@@ -3,7 +3,8 @@
 // while its processes keep running, exactly what SIGSTOP only imitated.
 import test from "ava";
 import { execFile } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
+import { connect } from "@nats-io/transport-node";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { Redis } from "ioredis";
@@ -125,6 +126,21 @@ test.serial("a task on host i answers at host i's address from the root namespac
     }, 20_000);
     t.deepEqual(resolved, [host.address], `${task.id} resolves to ${host.address}`);
   }
+});
+
+test.serial("identity holds across hosts: no token is 401 from every host, NATS refuses an anonymous client, a user's task runs as their own uid", async (t) => {
+  const ca = cell.cell.tls!.ca;
+  for (const host of network.hosts) {
+    const { stdout } = await run("nsenter", [`--net=/run/netns/${host.netns}`, "--", "curl", "-s", "-o", "/dev/null", "-w", "%{http_code}", "--cacert", ca, "--max-time", "5", `${cell.cell.gateway}/v1/jobs`]);
+    t.is(stdout, "401", `from ${host.name}`);
+  }
+  const anonymous = await t.throwsAsync(connect({ servers: cell.cell.nats.split(","), reconnect: false, tls: { ca: readFileSync(ca, "utf8") } }));
+  t.regex(anonymous?.message ?? "", /authorization/i);
+  const job = await allRunning((await cell.submit(webJob("owned", 1))).id, 1);
+  const status = readFileSync(`/proc/${job.tasks[0]!.pid!}/status`, "utf8");
+  const uid = Number(/^Uid:\s+(\d+)/m.exec(status)![1]);
+  t.true(uid >= 2_000_000, `the task runs as uid ${uid}, its owner's, not root`);
+  await cell.client.kill(job.id, "1s");
 });
 
 test.serial("a borglet host's link cut: its tasks run elsewhere after down-after; back, its stale copies are killed and one copy of each runs", async (t) => {
