@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { availableParallelism, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
@@ -22,6 +22,11 @@ import { DEFAULT_SECCOMP_PROFILE, loadSeccompProfile, type OciSeccomp } from "./
 import type { TaskPidsLimit } from "./task-pids-cgroup.js";
 
 const USER_NAMESPACES_LIMIT = "/proc/sys/user/max_user_namespaces";
+/** kernel.keys.maxkeys and maxbytes for uids other than root: room for thousands of containers per user (raiseKeyQuotas). */
+const KEY_QUOTAS: ReadonlyArray<[string, number]> = [
+  ["/proc/sys/kernel/keys/maxkeys", 20_000],
+  ["/proc/sys/kernel/keys/maxbytes", 2_000_000],
+];
 const wholeNumber = (example: string) => z.coerce.number({ error: `a whole number, like ${example}` }).int(`a whole number, like ${example}`);
 const directories = z.string().transform((text) => text.split(":").filter((dir) => dir !== ""));
 
@@ -178,7 +183,28 @@ function containerIdsFor(dataDir: string): { ok: true; ids: ContainerIds | undef
   const allowed = existsSync(USER_NAMESPACES_LIMIT) ? Number(readFileSync(USER_NAMESPACES_LIMIT, "utf8").trim()) : 0;
   if (!(allowed > 0)) return { ok: false, problem: `this kernel allows no user namespaces (${USER_NAMESPACES_LIMIT} is ${allowed}); raise it, or give --container-uids none to run containers' root as the machine's root` };
   requirePassable(dataDir, `a container's root, an unprivileged uid here, must pass through it to reach its root file system in ${join(dataDir, "bundles")}`);
+  raiseKeyQuotas();
   return { ok: true, ids: new ContainerIds(dataDir, flags.containerUids) };
+}
+
+/**
+ * runc gives every container a session keyring of its own, owned by the container's root: with
+ * user namespaces that is its user's uid here, and the kernel's default quota for a uid that is
+ * not root (200 keys, 20,000 bytes) stops that user's containers at about 200 a machine
+ * ("unable to create session key: disk quota exceeded"). Raised here, as Docker's and LXD's
+ * guides for user namespaces advise; never lowered.
+ */
+function raiseKeyQuotas(): void {
+  for (const [file, wanted] of KEY_QUOTAS) {
+    const current = Number(readFileSync(file, "utf8").trim());
+    if (!(current < wanted)) continue;
+    try {
+      writeFileSync(file, String(wanted));
+      log.info({ sysctl: file, from: current, to: wanted }, "raised the kernel's key quota for unprivileged uids: each container holds a key of its user's uid");
+    } catch (error) {
+      log.warn({ sysctl: file, current, wanted, err: error }, "could not raise the kernel's key quota: one user's containers beyond it will fail to start (disk quota exceeded)");
+    }
+  }
 }
 
 /** util-linux's setpriv, from the system's own directories: host tasks start through it with no_new_privs. */
