@@ -30,4 +30,5 @@ export * from "./src/identity.js";
 export * from "./src/audit.js";
 export * from "./src/image-buckets.js";
 export * from "./src/images.js";
+export * from "./src/job-update.js";
 export * from "./src/nats-permissions.js";

@@ -7,20 +7,30 @@ import { gatewayClient, print } from "./program.js";
 import { readSpecFile } from "./spec-file.js";
 import { waitForJob } from "./wait.js";
 import { watchJobs } from "./watch-jobs.js";
+import { existsAlready, updateFromFile } from "./update-commands.js";
 
 /** `corral up|ps|events|kill|scale`: a job's life, from submission to its end. */
 export function addJobCommands(program: Command): void {
   program
     .command("up")
-    .description("submit a job from a .borg, .yaml or .json file")
+    .description("submit a job from a .borg, .yaml or .json file; a job that exists is updated to it (what changes is shown first, and asked about at a terminal)")
     .argument("<file>", "the job specification")
-    .option("--wait", "wait until every task is running")
+    .option("--wait", "wait until every task is running (for an update: until its rollout ends)")
     .option("--timeout <seconds>", "how long --wait waits", positiveInteger("--timeout", 86_400), 120)
+    .option("-y, --yes", "update without asking")
+    .option("--force", "update even while an earlier rollout of the job runs")
     .option("--json", "print JSON for scripts")
-    .action(async (file: string, options: { wait?: boolean; timeout: number; json?: boolean }) => {
+    .action(async (file: string, options: { wait?: boolean; timeout: number; yes?: boolean; force?: boolean; json?: boolean }) => {
       const spec = readSpecFile(file);
       const api = gatewayClient(program);
-      const { job } = await api.submit(spec.source, spec.name, spec.format);
+      let job: JobView;
+      try {
+        ({ job } = await api.submit(spec.source, spec.name, spec.format));
+      } catch (error) {
+        if (!existsAlready(error)) throw error;
+        await updateFromFile(api, spec, spec.jobName, options);
+        return;
+      }
       if (options.wait !== true) {
         print({ job }, options.json === true, () => `submitted ${job.id} (${job.replicas} tasks)`);
         return;

@@ -9,12 +9,14 @@ import { addIdentityCommands } from "./identity-commands.js";
 import { addImageCommands } from "./image-commands.js";
 import { addInspectCommands } from "./inspect-commands.js";
 import { addJobCommands } from "./job-commands.js";
+import { addUpdateCommands } from "./update-commands.js";
 import { createProgram } from "./program.js";
 
 const program = createProgram();
 // `corral --help` lists the commands in the order they are added.
 addCellCommands(program);
 addJobCommands(program);
+addUpdateCommands(program);
 addInspectCommands(program);
 addImageCommands(program);
 addCheckpointCommands(program);

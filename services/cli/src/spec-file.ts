@@ -8,13 +8,15 @@ export interface SpecFile {
   name: string;
   /** undefined lets the gateway tell the format from the name */
   format: "borg" | "yaml" | "json" | undefined;
+  /** the job's name, as the file says */
+  jobName: string;
 }
 
 /** Parsed here too, so a bad file is reported before any network round trip. */
 export function readSpecFile(file: string): SpecFile {
   const source = readFileSync(file, "utf8");
-  parseJobSpec(source, { file });
-  return { source, name: basename(file), format: formatOf(file) };
+  const spec = parseJobSpec(source, { file });
+  return { source, name: basename(file), format: formatOf(file), jobName: spec.name };
 }
 
 function formatOf(file: string): "borg" | "yaml" | "json" | undefined {

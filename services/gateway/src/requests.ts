@@ -48,6 +48,14 @@ export const killQuerySchema = z.strictObject({
   grace: durationQuery("grace").pipe(z.number().max(MAX_GRACE_MS, "grace is above one hour")).optional(),
 });
 
+const flagQuery = (name: string) => z.enum(["true", "false"], { error: `${name} is true or false` }).transform((text) => text === "true");
+
+/** `PUT /v1/jobs/{job}?dry_run=true&force=true`: say what an update would do; start one over a running rollout. */
+export const updateQuerySchema = z.strictObject({
+  dry_run: flagQuery("dry_run").default(false),
+  force: flagQuery("force").default(false),
+});
+
 /** Jobs per page of `GET /v1/jobs` when the request does not say. */
 export const DEFAULT_JOBS_PAGE = 100;
 /** `?limit=N`: a page at most N long (of jobs or of tasks, up to `max`). */

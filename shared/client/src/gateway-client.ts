@@ -1,5 +1,5 @@
 import { Agent, fetch } from "undici";
-import type { ApiErrorBody, ApiIssue, AuditRecord, CellSummary, CommitLayerBody, FederatedJobView, HistoryEntry, Identity, ImageRecord, JobPlan, JobView, NodeView, RecordImageBody, Role, UserView, WhyPending } from "@corral/contracts";
+import type { ApiErrorBody, ApiIssue, AuditRecord, CellSummary, CommitLayerBody, FederatedJobView, HistoryEntry, Identity, ImageRecord, JobPlan, JobView, NodeView, RecordImageBody, RevisionView, Role, UserView, WhyPending } from "@corral/contracts";
 
 /** A refusal from the gateway (with its status and code), or no gateway at all (status 0, `unavailable`). */
 export class ApiError extends Error {
@@ -31,6 +31,15 @@ export interface JobList {
 }
 
 export type SpecFormat = "borg" | "yaml" | "json";
+
+/** What an update did (or, dry, would do): the job, its revision, the fields changed and how. */
+export interface UpdateAnswer {
+  job: JobView;
+  revision: number;
+  change: { fields: string[]; kind: "none" | "in-place" | "replace" };
+  applied: boolean;
+  replaces?: { tasks: number; maxParallel: number };
+}
 
 export interface GatewayClientOptions {
   /** who acts: the bearer token the gateway knows them by (none: only the gateway's public routes answer) */
@@ -108,6 +117,20 @@ export class GatewayClient {
 
   submit(source: string, file: string, format?: SpecFormat): Promise<{ job: JobView }> {
     return this.request("POST", "/v1/jobs", format === undefined ? { source, file } : { source, file, format });
+  }
+
+  /** Moves job `name` to the spec in `source`: in place, or by a rollout; `dryRun` only says what would change. */
+  update(name: string, source: string, file: string, format: SpecFormat | undefined, options: { dryRun?: boolean; force?: boolean } = {}): Promise<UpdateAnswer> {
+    const query = new URLSearchParams();
+    if (options.dryRun === true) query.set("dry_run", "true");
+    if (options.force === true) query.set("force", "true");
+    const path = `/v1/jobs/${encodeURIComponent(name)}${query.size === 0 ? "" : `?${query.toString()}`}`;
+    return this.request("PUT", path, format === undefined ? { source, file } : { source, file, format });
+  }
+
+  /** The job's revisions, oldest first. */
+  revisions(name: string): Promise<{ job: string; revision: number; revisions: RevisionView[] }> {
+    return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/revisions`);
   }
 
   scale(name: string, replicas: number): Promise<{ job: JobView }> {

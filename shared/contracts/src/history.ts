@@ -1,7 +1,7 @@
 import { z } from "zod";
 
 /** What a job's history says happened (Borg's per-job events; `corral events JOB`). */
-export const HISTORY_KINDS = ["submitted", "scaled", "killed", "scheduled", "started", "restarting", "lost", "preempted", "evicted", "stopping", "dead", "healthy", "unhealthy"] as const;
+export const HISTORY_KINDS = ["submitted", "updated", "rollout", "scaled", "killed", "scheduled", "started", "restarting", "lost", "preempted", "evicted", "stopping", "dead", "healthy", "unhealthy"] as const;
 
 export const historyEntrySchema = z.object({
   at: z.number(),

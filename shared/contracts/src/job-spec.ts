@@ -3,6 +3,7 @@ import { imageRefSchema, jobNameSchema, userNameSchema } from "./names.js";
 import { highestPortReference, MAX_REPLICAS, requirementsSchema } from "./job-size.js";
 import { constraintSchema, MAX_CONSTRAINTS, MAX_PREFERENCES, preferenceSchema, spreadSchema } from "./job-placement.js";
 import { healthSchema } from "./job-health.js";
+import { updatePolicySchema } from "./job-update.js";
 import { runtimeSchema } from "./job-runtime.js";
 import { MAX_VOLUMES, volumeSchema } from "./job-volumes.js";
 import { safeText } from "./spec-text.js";
@@ -70,6 +71,8 @@ export const jobSpecSchema = z
     volumes: z.array(volumeSchema).max(MAX_VOLUMES, `more than ${MAX_VOLUMES} volumes`).default([]),
     /** How the borglet checks the task's health; unhealthy tasks are restarted. */
     health: healthSchema.optional(),
+    /** How an update replaces the job's tasks (job-update.ts); absent: the defaults. */
+    update: updatePolicySchema.optional(),
     /** Run as root on the machine rather than as the owner's own unprivileged uid: only an admin may submit it. */
     runAsRoot: z.boolean().optional(),
     /** Labels on the job and its tasks, for selectors (`corral ps -l tier=web`); absent in older records. */

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { ERROR_CODES } from "./errors.js";
 import { jobSpecSchema } from "./job-spec.js";
+import { revisionViewSchema } from "./job-update.js";
 import { MAX_REPLICAS } from "./job-size.js";
 import { spreadRuleSchema } from "./job-placement.js";
 import { jobIdSchema, nodeNameSchema, userNameSchema } from "./names.js";
@@ -37,6 +38,36 @@ export const scaleJob = rpc(
   z.object({ job: jobIdSchema, replicas: z.number().int().min(1, "replicas must be at least 1").max(MAX_REPLICAS, `replicas is above ${MAX_REPLICAS}`) }),
   z.object({ job: jobViewSchema }),
 );
+/**
+ * Moves a job to a new spec (`corral up` on a job that exists): changes that need no new
+ * tasks apply at once, the rest start a rollout (job-update.ts). With `dryRun` nothing is
+ * changed, and the answer says what would be. A change while a rollout of the job runs is
+ * refused unless `force`, which starts the new one from where the tasks are.
+ */
+export const updateJob = rpc(
+  "api.update",
+  z.object({
+    job: jobIdSchema,
+    spec: jobSpecSchema,
+    user: userNameSchema,
+    requestId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, "a request id is 1-64 letters, digits, '_' or '-'"),
+    dryRun: z.boolean().optional(),
+    force: z.boolean().optional(),
+  }),
+  z.object({
+    job: jobViewSchema,
+    /** the revision the job is at now (or would be, with dryRun) */
+    revision: z.number().int().min(1),
+    change: z.object({ fields: z.array(z.string()), kind: z.enum(["none", "in-place", "replace"]) }),
+    /** false for a dry run, or when the spec is the job's own already */
+    applied: z.boolean(),
+    /** the tasks a rollout will replace, and how many at a time */
+    replaces: z.object({ tasks: z.number().int().nonnegative(), maxParallel: z.number().int().min(1) }).optional(),
+  }),
+);
+/** A job's revisions, oldest first (`corral history`). */
+export const jobRevisions = rpc("api.revisions", z.object({ job: jobIdSchema }), z.object({ job: jobIdSchema, revision: z.number().int().min(1), revisions: z.array(revisionViewSchema) }));
+
 /** The most jobs one page of a list holds (`GET /v1/jobs?limit=`). */
 export const MAX_JOBS_PAGE = 1000;
 /** The most tasks one job view holds (`GET /v1/jobs/<job>?limit=`); a list shows fewer per job. */

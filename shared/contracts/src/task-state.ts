@@ -6,9 +6,10 @@ export type TaskState = (typeof TASK_STATES)[number];
  * Why a task is where it is, as a code beside the reason's text: programs read the code,
  * people the text. `exited`, `signalled`, `oom`, `unhealthy`: its own end; `failed_to_start`;
  * a run lost with its machine (`machine_lost`), gone from it (`vanished`), `evicted` for
- * room, or stopped with its alloc (`alloc_stopped`); `killed`; `preempted`.
+ * room, or stopped with its alloc (`alloc_stopped`); `killed`; `preempted`; `replaced` (by a
+ * newer revision of its job, in a rollout).
  */
-export const TASK_REASON_CODES = ["exited", "signalled", "oom", "unhealthy", "failed_to_start", "machine_lost", "vanished", "evicted", "alloc_stopped", "killed", "preempted"] as const;
+export const TASK_REASON_CODES = ["exited", "signalled", "oom", "unhealthy", "failed_to_start", "machine_lost", "vanished", "evicted", "alloc_stopped", "killed", "preempted", "replaced"] as const;
 export type TaskReasonCode = (typeof TASK_REASON_CODES)[number];
 
 /** States in which a task holds resources on a machine. */

@@ -2,6 +2,7 @@ import { z } from "zod";
 import { jobIdSchema, nodeNameSchema, taskIdSchema } from "./names.js";
 import { JOB_KINDS, PRIORITY_BANDS } from "./job-spec.js";
 import { requirementsSchema } from "./job-size.js";
+import { rolloutSchema } from "./job-update.js";
 import { NODE_STATES, TASK_REASON_CODES, TASK_STATES } from "./task-state.js";
 
 /** What users see of a task: `corral ps`, the HTTP API and the web UI. */
@@ -29,6 +30,8 @@ export const taskViewSchema = z.object({
   nextTryAt: z.number().optional(),
   /** the alloc it runs in, for a task of a job in an alloc set */
   alloc: taskIdSchema.optional(),
+  /** the job's revision its current run was started from */
+  revision: z.number().int().min(1).optional(),
   /** for an alloc: what the tasks in it take of its reservation */
   allocUsed: z.object({ cpu: z.number(), ram: z.number(), disk: z.number(), tasks: z.number().int().nonnegative() }).optional(),
 });
@@ -51,6 +54,10 @@ export const jobViewSchema = z.object({
   requirements: requirementsSchema,
   killed: z.boolean(),
   submittedAt: z.number(),
+  /** the job's current revision: 1 as submitted, one more for each update (absent from views of older masters) */
+  revision: z.number().int().min(1).optional(),
+  /** the latest rollout of a revision that replaced tasks */
+  rollout: rolloutSchema.optional(),
   /** count of tasks per state */
   summary: z.record(z.enum(TASK_STATES), z.number().int()),
   tasks: z.array(taskViewSchema),

@@ -16,6 +16,8 @@ export interface TaskContext {
   exitCode?: number;
   /** set while the task is stopped to make room for a higher-priority one: it runs again after */
   preemptedBy?: string;
+  /** set while the task is stopped to run again from a newer revision of its job (a rollout) */
+  replacedBy?: number;
   /** the alloc (an alloc set's task id) it runs in, for a job in an alloc set */
   alloc?: string;
   /** exits in a row, each after a short run: the restart backoff grows with it */
@@ -39,7 +41,9 @@ export type TaskLifecycleEvent =
   /** an exit of the run before the current one, reported by its machine after the leader had given that run up as lost */
   | { type: "EXITED_AFTER_LOSS"; incarnation: number; exitCode?: number; signal?: string }
   | { type: "KILL"; reason: string }
-  | { type: "PREEMPT"; by: string };
+  | { type: "PREEMPT"; by: string }
+  /** stop this run so that the task runs again from the job's revision `revision` */
+  | { type: "REPLACE"; revision: number };
 
 function exitReason(event: { exitCode?: number; signal?: string; oom?: boolean; oomOfAlloc?: boolean; unhealthy?: string }): string {
   if (event.unhealthy !== undefined) return `unhealthy: ${event.unhealthy}`;
@@ -93,7 +97,8 @@ const unplaced = { node: undefined, ports: [], pid: undefined, alloc: undefined,
  * very same functions, so the two cannot drift apart.
  */
 export const taskGuards = {
-  wasPreempted: (context: TaskContext): boolean => context.preemptedBy !== undefined,
+  /** stopped to run again: preempted for room, or replaced by a rollout */
+  runsAgainAfterStop: (context: TaskContext): boolean => context.preemptedBy !== undefined || context.replacedBy !== undefined,
   restartsAfterExit: (context: TaskContext, event: TaskLifecycleEvent): boolean => {
     if (event.type !== "EXITED") return false;
     if (context.restartPolicy === "always") return true;
@@ -142,16 +147,20 @@ export const taskActions = {
     event.type === "FAILED" ? { pid: undefined, reason: `failed to start: ${event.message}`, reasonCode: "failed_to_start" } : {},
   requeueAfterLoss: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "LOST" ? { ...unplaced, incarnation: context.incarnation + 1, reason: event.reason, reasonCode: event.cause } : {},
-  recordKill: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "KILL" ? { reason: event.reason, reasonCode: "killed", preemptedBy: undefined } : {}),
+  recordKill: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => (event.type === "KILL" ? { reason: event.reason, reasonCode: "killed", preemptedBy: undefined, replacedBy: undefined } : {}),
   recordPreemption: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
     event.type === "PREEMPT" ? { reason: `preempted by ${event.by}`, reasonCode: "preempted", preemptedBy: event.by } : {},
-  // Preempted work is not failed work: back to pending, not counted as a restart.
-  requeueAfterPreemption: (context: TaskContext): Partial<TaskContext> => ({
+  recordReplacement: (_context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> =>
+    event.type === "REPLACE" ? { reason: `replaced by revision ${event.revision}`, reasonCode: "replaced", replacedBy: event.revision } : {},
+  // Preempted or replaced work is not failed work: back to pending, not counted as a restart.
+  requeueAfterStop: (context: TaskContext): Partial<TaskContext> => ({
     ...unplaced,
     incarnation: context.incarnation + 1,
-    reason: `preempted by ${context.preemptedBy ?? "a higher-priority task"}`,
-    reasonCode: "preempted",
+    ...(context.replacedBy !== undefined
+      ? { reason: `replaced by revision ${context.replacedBy}`, reasonCode: "replaced" as const }
+      : { reason: `preempted by ${context.preemptedBy ?? "a higher-priority task"}`, reasonCode: "preempted" as const }),
     preemptedBy: undefined,
+    replacedBy: undefined,
   }),
   // "killed by user (terminated by SIGKILL)": why it was stopped, and how it went.
   finishKilled: (context: TaskContext, event: TaskLifecycleEvent): Partial<TaskContext> => {
@@ -182,11 +191,12 @@ const placedTransitions = {
   LOST: { target: "pending", actions: "requeueAfterLoss" },
   KILL: { target: "terminating", actions: "recordKill" },
   PREEMPT: { target: "terminating", actions: "recordPreemption" },
+  REPLACE: { target: "terminating", actions: "recordReplacement" },
 } as const;
 
-/** Leaving a machine while being stopped: a preempted task goes back to pending, a killed one is done. */
+/** Leaving a machine while being stopped: a preempted or replaced task goes back to pending, a killed one is done. */
 const stoppedTransition = [
-  { guard: "wasPreempted", target: "pending", actions: "requeueAfterPreemption" },
+  { guard: "runsAgainAfterStop", target: "pending", actions: "requeueAfterStop" },
   { target: "dead", actions: "finishKilled" },
 ] as const;
 
@@ -208,6 +218,7 @@ export const TASK_STATE_CONFIG = {
       LOST: placedTransitions.LOST,
       KILL: placedTransitions.KILL,
       PREEMPT: placedTransitions.PREEMPT,
+      REPLACE: placedTransitions.REPLACE,
     },
   },
   terminating: {
@@ -231,7 +242,7 @@ export const taskLifecycle = setup({
   types: { context: {} as TaskContext, events: {} as TaskLifecycleEvent, input: {} as { restartPolicy: RestartPolicy } },
   guards: {
     restartsAfterExit: ({ context, event }) => taskGuards.restartsAfterExit(context, event),
-    wasPreempted: ({ context }) => taskGuards.wasPreempted(context),
+    runsAgainAfterStop: ({ context }) => taskGuards.runsAgainAfterStop(context),
     earlierRunFinished: ({ context, event }) => taskGuards.earlierRunFinished(context, event),
   },
   actions: {
@@ -245,7 +256,8 @@ export const taskLifecycle = setup({
     recordKill: assign(({ context, event }) => taskActions.recordKill(context, event)),
     finishKilled: assign(({ context, event }) => taskActions.finishKilled(context, event)),
     recordPreemption: assign(({ context, event }) => taskActions.recordPreemption(context, event)),
-    requeueAfterPreemption: assign(({ context }) => taskActions.requeueAfterPreemption(context)),
+    recordReplacement: assign(({ context, event }) => taskActions.recordReplacement(context, event)),
+    requeueAfterStop: assign(({ context }) => taskActions.requeueAfterStop(context)),
   },
 }).createMachine({
   id: "task",
@@ -260,11 +272,13 @@ export const taskLifecycle = setup({
  * 3: alloc sets (a task's `alloc`, the spec's `kind` and `allocSet`), restart backoff
  *    (`crashStreak`, `crashedOn`), and the spec's `image`, `volumes` and `health`.
  * 4: reason codes (`reasonCode`).
+ * 5: rollouts (REPLACE, `replacedBy`, reason code `replaced`; a task's `revision` beside its
+ *    state, and the job's revisions and rollout in its head).
  */
-export const TASK_LIFECYCLE_VERSION = 4;
+export const TASK_LIFECYCLE_VERSION = 5;
 
 /** Versions this code still reads: each earlier version is the next one without its additions. */
-export const READABLE_TASK_LIFECYCLE_VERSIONS: readonly number[] = [1, 2, 3, 4];
+export const READABLE_TASK_LIFECYCLE_VERSIONS: readonly number[] = [1, 2, 3, 4, 5];
 
 /**
  * A lifecycle as this version keeps it, from one stored with `version`. Before version 4 a

@@ -22,6 +22,7 @@ const eventArbitrary: fc.Arbitrary<TaskLifecycleEvent> = fc.oneof(
   fc.record({ type: fc.constant("LOST" as const), reason: fc.constantFrom("machine lost", "task vanished from its machine"), cause: fc.constantFrom("machine_lost" as const, "vanished" as const, "evicted" as const) }),
   fc.record({ type: fc.constant("KILL" as const), reason: fc.constantFrom("killed by user", "preempted") }),
   fc.record({ type: fc.constant("PREEMPT" as const), by: fc.constantFrom("0.urgent.alice.local", "3.prod.bob.local") }),
+  fc.record({ type: fc.constant("REPLACE" as const), revision: fc.integer({ min: 2, max: 5 }) }),
 );
 
 test("the compiled table and xstate agree on every step of random event sequences", (t) => {

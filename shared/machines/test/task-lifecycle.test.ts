@@ -144,6 +144,21 @@ test("preempted: stopped like a kill, then back to pending as a new incarnation 
   t.is(applyTaskEvent(newTask("always"), { type: "PREEMPT", by: "x" }), undefined, "a pending task has nothing to preempt");
 });
 
+test("replaced by a newer revision: stopped like a kill, then back to pending as a new incarnation, not a restart; a kill meanwhile ends it", (t) => {
+  const replacing = run(newTask("never"), { type: "SCHEDULE", node: "n", ports: [20000] }, { type: "STARTED", pid: 7 }, { type: "REPLACE", revision: 2 });
+  t.is(replacing.state, "terminating");
+  t.is(replacing.context.replacedBy, 2);
+  const requeued = run(replacing, { type: "EXITED", signal: "SIGTERM" });
+  t.is(requeued.state, "pending", "even with restart=never: it runs again, from the new revision");
+  t.is(requeued.context.incarnation, 1);
+  t.is(requeued.context.restarts, 0);
+  t.is(requeued.context.reason, "replaced by revision 2");
+  t.is(requeued.context.reasonCode, "replaced");
+  t.is(requeued.context.replacedBy, undefined);
+  t.is(run(replacing, { type: "KILL", reason: "killed by user" }, { type: "EXITED", signal: "SIGTERM" }).state, "dead");
+  t.is(applyTaskEvent(newTask("always"), { type: "REPLACE", revision: 2 }), undefined, "a pending task is placed from the new revision anyway");
+});
+
 test("killed while being preempted: it stays stopped for good", (t) => {
   const task = run(
     newTask("always"),

@@ -25,6 +25,7 @@ export const JOB_FIELDS = [
   "health",
   "labels",
   "run_as_root",
+  "update",
 ] as const;
 /** What only a running program has: refused in an alloc set, which reserves resources and runs nothing. */
 export const NOT_IN_ALLOC: readonly string[] = ["image", "volumes", "health", "binary", "args", "env", "restart", "grace", "alloc_set", "run_as_root"];
@@ -37,6 +38,7 @@ export const CONSTRAINT_FIELDS = ["attribute", "op", "value", "values"] as const
 export const PREFERENCE_FIELDS = [...CONSTRAINT_FIELDS, "weight"] as const;
 export const SPREAD_FIELDS = ["across", "max_skew"] as const;
 export const VOLUME_FIELDS = ["host", "volume", "path", "read_only"] as const;
+export const UPDATE_FIELDS = ["max_parallel", "min_healthy_time", "healthy_deadline", "progress_deadline", "auto_revert"] as const;
 export const HEALTH_CHECKS = ["http", "tcp", "exec"] as const;
 export type HealthCheckType = (typeof HEALTH_CHECKS)[number];
 export const HEALTH_FIELDS = [...HEALTH_CHECKS, "interval", "timeout", "failures"] as const;
@@ -62,6 +64,11 @@ export const SPEC_NAMES: ReadonlyMap<string, string> = new Map([
   ["spill_after", "spillAfterMs"],
   ["max_disruption", "maxDisruption"],
   ["run_as_root", "runAsRoot"],
+  ["max_parallel", "maxParallel"],
+  ["min_healthy_time", "minHealthyTimeMs"],
+  ["healthy_deadline", "healthyDeadlineMs"],
+  ["progress_deadline", "progressDeadlineMs"],
+  ["auto_revert", "autoRevert"],
 ]);
 
 /**
@@ -78,6 +85,11 @@ export const SOURCE_LABELS: ReadonlyArray<[string, string]> = [
   ["runtime.spillAfterMs", "runtime.spill_after"],
   ["runtime.maxDisruption", "runtime.max_disruption"],
   ["runAsRoot", "run_as_root"],
+  ["update.maxParallel", "update.max_parallel"],
+  ["update.minHealthyTimeMs", "update.min_healthy_time"],
+  ["update.healthyDeadlineMs", "update.healthy_deadline"],
+  ["update.progressDeadlineMs", "update.progress_deadline"],
+  ["update.autoRevert", "update.auto_revert"],
 ];
 
 /** Other names people reach for, which no edit distance would connect to ours; only ever a hint. */

@@ -5,6 +5,7 @@ import { exampleField, num, str, type SpecFormat } from "./format.js";
 import { readArgs, readEnv } from "./normalize-args-env.js";
 import { NormalizeContext } from "./normalize-context.js";
 import { readHealth } from "./normalize-health.js";
+import { readUpdatePolicy } from "./normalize-update.js";
 import { readLabels } from "./normalize-labels.js";
 import { readConstraintList, readSpread } from "./normalize-placement.js";
 import { readRequirements } from "./normalize-requirements.js";
@@ -125,6 +126,8 @@ export function normalizeJob(job: RawJob, issues: IssueList, format: SpecFormat)
   candidate.labels = labels === undefined ? {} : readLabels(ctx, labels.value);
   const runAsRoot = fields.get("run_as_root");
   if (runAsRoot !== undefined) candidate.runAsRoot = readBoolean(ctx, runAsRoot.value, "runAsRoot");
+  const update = fields.get("update");
+  if (update !== undefined) candidate.update = readUpdatePolicy(ctx, update.value);
 
   return { candidate, positions: ctx.positions, labels: ctx.labels, reported: ctx.reported, keyPositions: ctx.keyPositions };
 }

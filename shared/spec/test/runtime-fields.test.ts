@@ -366,3 +366,19 @@ test("an unknown field in an alloc set does not offer volumes or health", (t) =>
   const found = issue(t, lines("alloc a = {", "  requirements = { ram = 1G cpu = 1 }", "  replicas = 2", "  colour = 'blue'", "}"), "a.borg");
   t.notRegex(found.message, /volumes|health|image/);
 });
+
+test("the update policy reads the same in Borg and YAML; absent fields get their defaults", (t) => {
+  const expected = { maxParallel: 2, minHealthyTimeMs: 5000, healthyDeadlineMs: 60_000, progressDeadlineMs: 600_000, autoRevert: false };
+  t.deepEqual(parseJobSpec(borg("  update = { max_parallel = 2 min_healthy_time = 5s healthy_deadline = 1m auto_revert = false }"), { file: "web.borg" }).update, expected);
+  t.deepEqual(parseJobSpec(yaml("update:", "  max_parallel: 2", "  min_healthy_time: 5s", "  healthy_deadline: 1m", "  auto_revert: false"), { file: "web.yaml" }).update, expected);
+  t.false("update" in parseJobSpec(borg(), { file: "web.borg" }));
+});
+
+test("an update policy's unknown field, or deadlines it could never meet, are refused at their line in the source's spelling", (t) => {
+  const unknown = issue(t, borg("  update = { max_paralel = 2 }"), "web.borg");
+  t.like(unknown, { line: 7, field: "update.max_paralel" });
+  t.regex(unknown.message, /max_parallel/);
+  const short = issue(t, borg("  update = { min_healthy_time = 1m healthy_deadline = 30s }"), "web.borg");
+  t.like(short, { field: "update.healthy_deadline" });
+  t.regex(short.message, /healthy_deadline must be longer than min_healthy_time/);
+});

@@ -15,7 +15,7 @@ import { MACHINE_FIELD_PREFIX, SUBMISSION_FIELD_PREFIX, type JobRecord, type Tas
 export const TASK_FIELD_PREFIX = "tasks:";
 export const TASKS_PER_RECORD = 32;
 
-type StoredTask = Pick<TaskRecord, "index" | "lifecycle" | "updatedAt">;
+type StoredTask = Pick<TaskRecord, "index" | "lifecycle" | "updatedAt" | "revision">;
 
 interface StoredHead {
   version: number;
@@ -54,7 +54,7 @@ export function encodeJobHead(job: JobRecord): Buffer {
 /** The task record that holds `index`, with the job's tasks as they are now. */
 export function encodeTaskRecord(job: JobRecord, index: number): [string, Buffer] {
   const first = Math.floor(index / TASKS_PER_RECORD) * TASKS_PER_RECORD;
-  const tasks = job.tasks.slice(first, first + TASKS_PER_RECORD).map(({ index, lifecycle, updatedAt }) => ({ index, lifecycle, updatedAt }));
+  const tasks = job.tasks.slice(first, first + TASKS_PER_RECORD).map(({ index, lifecycle, updatedAt, revision }) => (revision === undefined ? { index, lifecycle, updatedAt } : { index, lifecycle, updatedAt, revision }));
   const stored: StoredTaskRecord = { version: TASK_LIFECYCLE_VERSION, tasks };
   return [taskField(job.id, index), Buffer.from(encode(stored))];
 }
@@ -110,6 +110,8 @@ export function decodeJobHead(field: string, bytes: Buffer, previousSpec?: JobSp
   const { tasks, taskCount, ...job } = stored.job;
   const storedSpec = JSON.stringify(job.spec);
   const spec = previousSpec !== undefined && storedSpecOf.get(previousSpec) === storedSpec ? previousSpec : validSpec(field, job.spec, storedSpec);
+  // A revision's spec is run again by a revert or an undo: it is checked as the job's own is.
+  if (job.revisions !== undefined) job.revisions = job.revisions.map((revision) => ({ ...revision, spec: validSpec(`${field} revision ${revision.revision}`, revision.spec, JSON.stringify(revision.spec)) }));
   if (tasks !== undefined) return { job: { ...job, spec }, taskCount: tasks.length, inlineTasks: tasks.map((task) => ({ ...task, lifecycle: upgradedLifecycle(task.lifecycle, stored.version), missedHeartbeats: 0 })) };
   if (typeof taskCount !== "number" || !Number.isInteger(taskCount) || taskCount < 0) {
     throw new CorralError("incompatible_state", `job ${field} has neither tasks nor a task count; it was stored by another Corral version`);

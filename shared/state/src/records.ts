@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { CorralError, decode, describeZodError, encode, heartbeatFields, nodeNameSchema, submissionOutcomeSchema, type JobSpec, type SubmissionOutcome } from "@corral/contracts";
+import { CorralError, decode, describeZodError, encode, heartbeatFields, nodeNameSchema, submissionOutcomeSchema, type JobSpec, type RevisionView, type Rollout, type SubmissionOutcome } from "@corral/contracts";
 import { READABLE_TASK_LIFECYCLE_VERSIONS, TASK_LIFECYCLE_VERSION, type TaskLifecycleState } from "@corral/machines";
 
 /** The version of the records below; checkpoints and log entries carry it. */
@@ -19,7 +19,17 @@ export interface TaskRecord {
   reserve?: { from: { cpu: number; ram: number }; target: { cpu: number; ram: number }; at: number };
   /** its health check's last verdict, as its borglet reported it (not persisted) */
   health?: "healthy" | "unhealthy";
+  /** since when this leader has known it healthy (not persisted: a new leader waits afresh) */
+  healthySince?: number;
+  /** the job's revision its current run was placed from; absent for tasks placed before revisions (1) */
+  revision?: number;
 }
+
+/** A job's revision as the leader keeps it: how it came and ended, and the spec, which a revert or undo runs again. */
+export type RevisionRecord = RevisionView & { spec: JobSpec };
+
+/** The revisions a job keeps, the newest last; older ones are dropped. */
+export const KEPT_REVISIONS = 10;
 
 export interface JobRecord {
   id: string;
@@ -30,6 +40,22 @@ export interface JobRecord {
   submittedAt: number;
   killed: boolean;
   tasks: TaskRecord[];
+  /** the current revision; absent for jobs never updated (1) */
+  revision?: number;
+  /** the last KEPT_REVISIONS revisions, oldest first; absent for jobs never updated */
+  revisions?: RevisionRecord[];
+  /** the latest rollout, while it runs and after it ended */
+  rollout?: Rollout;
+}
+
+/** The revision a job is at (1 until its first update). */
+export function revisionOf(job: Pick<JobRecord, "revision">): number {
+  return job.revision ?? 1;
+}
+
+/** The revision a task's current run was placed from. */
+export function taskRevisionOf(task: Pick<TaskRecord, "revision">): number {
+  return task.revision ?? 1;
 }
 
 /** State fields that hold a stream submission's outcome rather than a job. */

@@ -1,8 +1,8 @@
 import { CorralError, type Identity } from "@corral/contracts";
 
 /** What may be done to a job: the first four change it (or would, for plan), the rest read what only its owner should see. */
-export type JobVerb = "submit" | "plan" | "kill" | "scale" | "read logs of" | "read events of" | "ask why of";
-const CHANGES: ReadonlySet<JobVerb> = new Set(["submit", "plan", "kill", "scale"]);
+export type JobVerb = "submit" | "plan" | "update" | "kill" | "scale" | "read logs of" | "read events of" | "ask why of";
+const CHANGES: ReadonlySet<JobVerb> = new Set(["submit", "plan", "update", "kill", "scale"]);
 
 /** The user a job id names as its owner: `<job>.<user>.<cell>`, or a federated job's `<job>.<user>`. */
 export function ownerOf(jobId: string): string {

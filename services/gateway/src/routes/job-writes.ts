@@ -1,13 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federatedJobId, federationOf, jobId, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, type JobSpec } from "@corral/contracts";
+import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federatedJobId, federationOf, jobId, jobRevisions, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, updateJob, type JobSpec } from "@corral/contracts";
 import { callRpc } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
-import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, validate } from "../requests.js";
+import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, updateQuerySchema, validate } from "../requests.js";
 import { authorizeJob, authorizeRunAsRoot, ownerForSubmission } from "../auth/authorization.js";
 import { cellNamed, idempotentCall, leaderCall, referencedJob, type RouteContext } from "./route-context.js";
 
 /** The spec and its owner from a submission body (a parsed spec, or source text in Borg, YAML or JSON); the caller must be allowed to `verb` it. */
-function specFrom(request: FastifyRequest, verb: "submit" | "plan", home: string): { spec: JobSpec; user: string } {
+function specFrom(request: FastifyRequest, verb: "submit" | "plan" | "update", home: string): { spec: JobSpec; user: string } {
   const body = validate(submitBodySchema, request.body, "body");
   const spec =
     "spec" in body
@@ -61,6 +61,26 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
     // The leader's job view goes back to the client as it is (trusted, see trustResult): it is the submission path's largest message.
     const result = await callRpc(nc, subjects.api(cell, "submit"), submitJob, cell, { spec, user, requestId }, { ...idempotentCall(ctx, cell), trustResult: true });
     return reply.code(201).send(result);
+  });
+
+  // A job that exists moved to a new spec: in place, or by a rollout (`corral up`, `corral diff` with dry_run).
+  app.put<{ Params: { job: string } }>("/v1/jobs/:job", async (request) => {
+    const { dry_run: dryRun, force } = validate(updateQuerySchema, request.query, "query");
+    const found = await referencedJob(ctx, request.params.job, request.identity);
+    if (found.kind === "federated") throw new CorralError("bad_request", `${found.id} is a federated job; updating federated jobs is not supported yet: kill it and submit it again`, "job");
+    const { spec, user } = specFrom(request, "update", home);
+    if (jobId(spec.name, user, spec.runtime.cell ?? found.cell) !== found.id) {
+      throw new CorralError("bad_request", `the spec is of job ${jobId(spec.name, user, spec.runtime.cell ?? found.cell)}, not ${found.id}: the URL names the job the spec updates`, "name");
+    }
+    const requestId = requestIdFrom(request.headers);
+    return callRpc(nc, subjects.api(found.cell, "update"), updateJob, found.cell, { job: found.id, spec, user, requestId, ...(dryRun ? { dryRun } : {}), ...(force ? { force } : {}) }, idempotentCall(ctx, found.cell));
+  });
+
+  // A job's revisions, oldest first (`corral history`).
+  app.get<{ Params: { job: string } }>("/v1/jobs/:job/revisions", async (request) => {
+    const found = await referencedJob(ctx, request.params.job, request.identity, "read events of");
+    if (found.kind === "federated") throw new CorralError("bad_request", `${found.id} is a federated job, which has no revisions yet`, "job");
+    return callRpc(nc, subjects.api(found.cell, "revisions"), jobRevisions, found.cell, { job: found.id }, leaderCall(ctx));
   });
 
   // kubectl scale: a job's replica count, up or down; repeating it changes nothing.

@@ -17,9 +17,14 @@ export class FullHeartbeatRequests {
   ) {}
 
   ask(hb: Heartbeat, now = Date.now()): void {
-    const last = this.askedAt.get(hb.node);
-    if (last !== undefined && now - last < (hb.heartbeatMs ?? 1000)) return;
-    this.askedAt.set(hb.node, now);
-    publishEvent(this.nc, subjects.nodeHeartbeatWanted(this.cell, hb.node), heartbeatWanted, this.cell, { node: hb.node });
+    this.askNode(hb.node, hb.heartbeatMs ?? 1000, now);
+  }
+
+  /** Asks `node` for a full heartbeat, at most once per its heartbeat period. */
+  askNode(node: string, periodMs = 1000, now = Date.now()): void {
+    const last = this.askedAt.get(node);
+    if (last !== undefined && now - last < periodMs) return;
+    this.askedAt.set(node, now);
+    publishEvent(this.nc, subjects.nodeHeartbeatWanted(this.cell, node), heartbeatWanted, this.cell, { node });
   }
 }

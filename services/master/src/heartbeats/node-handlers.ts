@@ -11,6 +11,7 @@ import type { LeaderContext } from "../leader/leader-context.js";
 import { publishHistory } from "../jobs/job-history.js";
 import { heartbeatChangesNothing } from "./heartbeat-match.js";
 import { LINK_SHARDS_QUEUE } from "./link-shard.js";
+import { noteHealth } from "../state/task-health.js";
 
 /** Heartbeats in a row that may miss a placed task before the master acts on its absence. */
 const MISSED_HEARTBEATS_TOLERATED = 2;
@@ -63,7 +64,7 @@ function reconcile(ctx: LeaderContext, hb: Heartbeat, tasks: readonly HeartbeatT
       ref.task.usage = running.usage;
       ctx.reclamation.noteUsage(ref.task, ref.job, running.usage);
     }
-    if (running.health !== undefined) ref.task.health = running.health;
+    if (running.health !== undefined) noteHealth(ref.task, running.health);
     // The borglet still runs a task the leader is stopping: the revocation was lost (a failed
     // commit, a leader that died after committing): send it again.
     if (ref.task.lifecycle.state === "terminating" && running.state === "running") {
@@ -138,11 +139,24 @@ function knownAsItIs(ctx: LeaderContext, hb: Heartbeat): NodeRecord | undefined 
   return known.digest === ctx.digests.of(hb) ? known : undefined;
 }
 
+function noteReportedHealth(ctx: LeaderContext, node: string, tasks: readonly HeartbeatTask[]): void {
+  for (const running of tasks) {
+    if (running.health === undefined) continue;
+    const ref = ctx.state.task(running.taskId);
+    if (ref === undefined || ref.task.health === running.health || !ctx.state.reportedMatches(ref, node, running)) continue;
+    noteHealth(ref.task, running.health);
+    ctx.names.markDirty(ref.job.id);
+  }
+}
+
 /** A heartbeat in full: the machine's shape and liveness, then its tasks reconciled. */
 async function takeHeartbeat(ctx: LeaderContext, hb: Heartbeat): Promise<void> {
   const { state, log } = ctx;
   if (onlySaysAlive(ctx, hb)) {
     state.nodes.get(hb.node)!.lastHeartbeat = Date.now();
+    // The digest says what runs, not how well: verdicts this leader has not heard yet (it is
+    // new since they changed) come along with a full list, which a rollout asks for.
+    if (hb.tasks !== undefined) noteReportedHealth(ctx, hb.node, hb.tasks);
     return;
   }
   if (hb.tasks === undefined) {
@@ -232,7 +246,7 @@ export function subscribeNodes(ctx: LeaderContext): Subscription[] {
           continue;
         }
         if (event.kind === "health") {
-          ref.task.health = event.health;
+          noteHealth(ref.task, event.health);
           ctx.names.markDirty(ref.job.id);
           const entries = verdicts.get(ref.job.id) ?? [];
           verdicts.set(ref.job.id, entries);

@@ -46,7 +46,7 @@ export function checkAdmission(ctx: LeaderContext, spec: JobSpec, user: string):
   const id = jobId(spec.name, user, cell);
   const existing = state.jobs.get(id);
   if (existing !== undefined && existing.tasks.some((task) => task.lifecycle.state !== "dead")) {
-    throw new CorralError("conflict", `job ${id} exists and has live tasks; kill it first (corral kill ${spec.name}) or choose another name`, "name");
+    throw new CorralError("conflict", `job ${id} exists and has live tasks; update it (corral up FILE updates a job that exists; PUT /v1/jobs/${spec.name}), kill it first (corral kill ${spec.name}), or choose another name`, "name");
   }
   checkRoom(ctx, spec, user, id);
   return id;

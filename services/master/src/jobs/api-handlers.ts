@@ -1,14 +1,15 @@
 // The leader's job API (submit, kill, scale, status, nodes, stats): what the gateway and the CLI ask
 // of the cell.
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { CorralError, HTTP_SUBMISSION_PREFIX, jobStatus, killJob, listNodes, masterStats, scaleJob, submitJob, subjects } from "@corral/contracts";
+import { CorralError, HTTP_SUBMISSION_PREFIX, jobRevisions, jobStatus, killJob, listNodes, masterStats, scaleJob, submitJob, subjects, updateJob } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { admitJob } from "./admit-job.js";
 import { keepAllocs, liveJobsIn } from "../allocs/alloc-keeper.js";
 import { recordHistory } from "./job-history.js";
 import { isAlloc } from "../allocs/alloc-sets.js";
 import { taskRefOf } from "../state/task-ref.js";
-import type { JobRecord } from "@corral/state";
+import { revisionOf, type JobRecord } from "@corral/state";
+import { revisionsOf, updateJob as updateJobTo } from "./update-job.js";
 import { CommandBatch, revocationFor } from "../leader/commands.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 import { scaleJobTo } from "./scale-job.js";
@@ -77,6 +78,18 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
       log.info({ job: id, gracePeriodMs: gracePeriodMs ?? job.spec.gracePeriodMs }, "job killed");
       recordHistory(nc, cell, id, { at: Date.now(), kind: "killed", text: `killed by user${gracePeriodMs === undefined ? "" : ` (grace ${gracePeriodMs} ms)`}` });
       return { job: jobView(job, state) };
+    }),
+
+    // Safe to repeat: the same spec again changes nothing.
+    serveRpc(nc, subjects.api(cell, "update"), updateJob, cell, log, async (request) => {
+      const outcome = await updateJobTo(ctx, { job: request.job, spec: request.spec, user: request.user, ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }), ...(request.force === undefined ? {} : { force: request.force }) });
+      return { job: jobView(outcome.job, state), revision: outcome.revision, change: outcome.change, applied: outcome.applied, ...(outcome.replaces === undefined ? {} : { replaces: outcome.replaces }) };
+    }),
+
+    serveRpc(nc, subjects.api(cell, "revisions"), jobRevisions, cell, log, ({ job: id }) => {
+      const job = state.jobs.get(id);
+      if (job === undefined) throw new CorralError("not_found", `no job ${id}`, "job");
+      return { job: id, revision: revisionOf(job), revisions: revisionsOf(job).map(({ spec: _spec, ...view }) => view) };
     }),
 
     // Safe to repeat: scaling to the count the job has already changes nothing.

@@ -4,7 +4,7 @@ import { eligibleAt } from "../state/task-ref.js";
 import { isAlloc } from "../allocs/alloc-sets.js";
 import type { CellState } from "../state/cell-state.js";
 import type { Reclamation } from "../scheduling/reclamation.js";
-import type { JobRecord } from "@corral/state";
+import { revisionOf, taskRevisionOf, type JobRecord } from "@corral/state";
 
 /** A job's counts, without its task list: what a federation's reconciler reads every pass. */
 export function jobCounts(job: JobRecord): JobView {
@@ -35,6 +35,8 @@ function jobHeader(job: JobRecord): Omit<JobView, "summary" | "tasks"> {
     requirements: job.spec.requirements,
     killed: job.killed,
     submittedAt: job.submittedAt,
+    revision: revisionOf(job),
+    ...(job.rollout === undefined ? {} : { rollout: job.rollout }),
   };
 }
 
@@ -67,6 +69,7 @@ export function jobView(job: JobRecord, state: CellState, range: { from: number;
     // An alloc has no process; what it shows instead is how much of it is taken.
     if (context.pid !== undefined && !isAlloc(job)) view.pid = context.pid;
     if (context.alloc !== undefined) view.alloc = context.alloc;
+    if (taskState !== "pending") view.revision = taskRevisionOf(task);
     if (task.usage !== undefined && PLACED_STATES.has(taskState)) view.usage = task.usage;
     if (job.spec.health !== undefined && taskState === "running") view.health = task.health ?? "unknown";
     if (taskState === "pending") {

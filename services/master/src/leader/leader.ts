@@ -16,6 +16,7 @@ import { subscribeNodes, sweepSilentMachines, sweepTickMs } from "../heartbeats/
 import { stateOfRecords } from "../state/stored-fields.js";
 import { consumeSubmissions } from "../jobs/submission-stream.js";
 import { serveScheduling, startBackoffWaker } from "../scheduling/scheduling-handlers.js";
+import { startRollouts } from "../jobs/rollouts.js";
 import { serveWhyPending } from "../scheduling/why-handler.js";
 import { servePlans } from "../scheduling/plan-handler.js";
 
@@ -63,6 +64,7 @@ export class LeaderTerm {
   private forgetTimer: NodeJS.Timeout | undefined;
   private stopAllocKeeper: (() => void) | undefined;
   private stopBackoffWaker: (() => void) | undefined;
+  private stopRollouts: (() => void) | undefined;
   private stopSubmissions: (() => Promise<void>) | undefined;
   private stopped = false;
   private ctx: LeaderContext | undefined;
@@ -153,6 +155,7 @@ export class LeaderTerm {
     this.stopAllocKeeper = startAllocKeeper(ctx);
     names.start();
     this.stopBackoffWaker = startBackoffWaker(ctx);
+    this.stopRollouts = startRollouts(ctx);
     this.forgetTimer = setInterval(() => {
       if (state.forgetSubmissions((id) => (id.startsWith(HTTP_SUBMISSION_PREFIX) ? API_OUTCOME_RETENTION_MS : STREAM_OUTCOME_RETENTION_MS)) > 0) {
         ctx.commits.commit().catch(() => {}); // retried with the next commit if this one fails
@@ -204,6 +207,7 @@ export class LeaderTerm {
     this.stopAllocKeeper?.();
     this.ctx?.names.stop();
     this.stopBackoffWaker?.();
+    this.stopRollouts?.();
     void this.stopSubmissions?.().catch(() => {});
     this.stopSubmissions = undefined;
     for (const subscription of this.subscriptions) subscription.unsubscribe();

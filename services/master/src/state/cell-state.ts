@@ -1,9 +1,9 @@
 // The leader's in-memory cell, the one state every handler reads and changes. Standbys keep the
 // same class as their followed copy, so a takeover leads from it as it is. This file holds the
 // records and what the next commit writes; what is derived from the tasks is in task-index.ts.
-import { PLACED_STATES, taskId, type SubmissionOutcome, type HeartbeatTask, type Resources } from "@corral/contracts";
+import { PLACED_STATES, taskId, type JobSpec, type SubmissionOutcome, type HeartbeatTask, type Resources } from "@corral/contracts";
 import { applyTaskEvent, type TaskLifecycleEvent } from "@corral/machines";
-import type { JobRecord, TaskRecord } from "@corral/state";
+import { revisionOf, type JobRecord, type TaskRecord } from "@corral/state";
 import { isAlloc } from "../allocs/alloc-sets.js";
 import { TaskIndex, type AllocUsage, type NodeUsage } from "./task-index.js";
 import type { TaskChange, TaskRef } from "./task-ref.js";
@@ -118,6 +118,18 @@ export class CellState {
     this.dirtyTasks.add(taskId(task.index, job.id));
   }
 
+  /**
+   * Gives a job a new spec (an update): its tasks are counted again under it, since what the
+   * index keeps of them (requirements, priority) comes from the spec.
+   */
+  replaceSpec(job: JobRecord, spec: JobSpec): void {
+    if (this.jobs.get(job.id) !== job) throw new Error(`job ${job.id} is not this state's record`);
+    for (const task of job.tasks) this.index.remove(job, task);
+    job.spec = spec;
+    for (const task of job.tasks) this.index.add(job, task);
+    this.dirtyJobs.add(job.id);
+  }
+
   /** How many jobs the user has in the state, live or finished (not yet collected). */
   jobCountOf(user: string): number {
     return this.jobsByUser.get(user)?.size ?? 0;
@@ -153,10 +165,17 @@ export class CellState {
     ref.task.lifecycle = next;
     ref.task.updatedAt = now;
     ref.task.missedHeartbeats = 0;
+    // A run is placed from the job's spec as it is now: its lease carries that revision's.
+    if (event.type === "SCHEDULE") {
+      const revision = revisionOf(ref.job);
+      if (revision === 1) delete ref.task.revision;
+      else ref.task.revision = revision;
+    }
     // Measurements and health belong to the run that reported them.
     if (next.state !== "running") {
       delete ref.task.usage;
       delete ref.task.health;
+      delete ref.task.healthySince;
       delete ref.task.reserve;
     }
     this.index.add(ref.job, ref.task);

@@ -1,0 +1,144 @@
+// Updating a running job on a real cell: a rollout that replaces its tasks a batch at a time,
+// gated on their health; changes applied in place; a failed rollout reverted; bad updates refused.
+import test from "ava";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { JobView } from "@corral/contracts";
+import { eventually, testDir, TestCell } from "@corral/testkit";
+
+let cell: TestCell;
+const www = join(testDir("rollouts"), "www");
+const REPLICAS = 4;
+
+test.before(async () => {
+  mkdirSync(www, { recursive: true });
+  writeFileSync(join(www, "index.html"), "ok\n");
+  cell = await TestCell.start("rollouts", { borglets: 2 });
+});
+test.after.always(async () => {
+  await cell?.stop();
+});
+
+/** A busybox web server with an http health check; `version` goes in its environment, `root` is what it serves. */
+const web = (name: string, version: string, extra = "", root = www) => `job ${name} = {
+  binary = '/bin/busybox'
+  args = ['httpd', '-f', '-p', '%port%', '-h', '${root}']
+  env = { VERSION = '${version}' }
+  requirements = { cpu = 0.01 ram = 16M ports = 1 }
+  replicas = ${REPLICAS}
+  grace = 1s
+  health = { http = { path = '/' } interval = 200ms timeout = 150ms failures = 2 }
+  update = { max_parallel = 1 min_healthy_time = 500ms healthy_deadline = 4s progress_deadline = 30s }
+  ${extra}
+}`;
+
+const healthy = (job: JobView) => job.tasks.filter((task) => task.state === "running" && task.health === "healthy").length;
+
+async function allHealthy(id: string): Promise<JobView> {
+  return eventually(`${id}: ${REPLICAS} healthy`, async () => {
+    const job = await cell.job(id);
+    return healthy(job) === REPLICAS ? job : undefined;
+  }, 60_000);
+}
+
+/** Watches the job until `until` holds, noting the fewest healthy tasks seen at any sample. */
+async function watch(id: string, until: (job: JobView) => boolean, what: string): Promise<{ job: JobView; fewestHealthy: number }> {
+  let fewestHealthy = Infinity;
+  const job = await eventually(what, async () => {
+    const seen = await cell.job(id);
+    fewestHealthy = Math.min(fewestHealthy, healthy(seen));
+    return until(seen) ? seen : undefined;
+  }, 90_000);
+  return { job, fewestHealthy };
+}
+
+function environOf(pid: number): string {
+  return readFileSync(`/proc/${pid}/environ`, "utf8");
+}
+
+test.serial("an update of env rolls out one task at a time, each replaced once and healthy before the next; labels then change in place, restarting nothing", async (t) => {
+  const submitted = await cell.submit(web("site", "1"));
+  const before = await allHealthy(submitted.id);
+  t.is(before.revision, 1);
+
+  const update = await cell.client.update("site", web("site", "2"), "site.borg", "borg");
+  t.is(update.revision, 2);
+  t.deepEqual(update.change, { fields: ["env"], kind: "replace" });
+  t.deepEqual(update.replaces, { tasks: REPLICAS, maxParallel: 1 });
+  const { job: after, fewestHealthy } = await watch(submitted.id, (job) => job.rollout?.state === "succeeded" && healthy(job) === REPLICAS, "revision 2 rolled out");
+  t.true(fewestHealthy >= REPLICAS - 1, `never fewer than ${REPLICAS - 1} healthy (max_parallel 1); saw ${fewestHealthy}`);
+  for (const task of after.tasks) {
+    const old = before.tasks[task.index]!;
+    t.is(task.revision, 2, `task ${task.index} runs revision 2`);
+    t.is(task.incarnation, old.incarnation + 1, `task ${task.index} was replaced exactly once`);
+    t.is(task.restarts, 0, "a replacement is not a restart");
+    t.regex(environOf(task.pid!), /(^|\0)VERSION=2\0/, `task ${task.index}'s process has the new env`);
+  }
+  t.is(after.rollout?.done, REPLICAS);
+
+  // Labels are no part of a running task: applied at once, same processes.
+  const labelled = await cell.client.update("site", web("site", "2", "labels = { tier = 'front' }"), "site.borg", "borg");
+  t.deepEqual(labelled.change, { fields: ["labels"], kind: "in-place" });
+  t.is(labelled.revision, 3);
+  const now = await cell.job(submitted.id);
+  t.deepEqual(now.labels, { tier: "front" });
+  t.deepEqual(now.tasks.map((task) => task.pid), after.tasks.map((task) => task.pid), "no task restarted");
+  t.true(now.tasks.every((task) => task.revision === 3));
+
+  const { revisions } = await cell.client.revisions("site");
+  t.deepEqual(
+    revisions.map((revision) => [revision.revision, revision.kind, revision.fields.join(","), revision.outcome]),
+    [
+      [1, "submitted", "", "stable"],
+      [2, "replace", "env", "stable"],
+      [3, "in-place", "labels", "stable"],
+    ],
+  );
+  // The same spec again changes nothing.
+  t.is((await cell.client.update("site", web("site", "2", "labels = { tier = 'front' }"), "site.borg", "borg")).change.kind, "none");
+  await cell.client.kill("site", "1s");
+});
+
+test.serial("an update whose new tasks never get healthy fails at its deadline and is reverted to the last stable spec, the healthy floor kept throughout", async (t) => {
+  const submitted = await cell.submit(web("shop", "1"));
+  await allHealthy(submitted.id);
+  // Served from a directory with no index: every check answers 404.
+  const empty = join(testDir("rollouts-empty"), "www");
+  mkdirSync(empty, { recursive: true });
+  const update = await cell.client.update("shop", web("shop", "2", "", empty), "shop.borg", "borg");
+  t.is(update.change.kind, "replace");
+  const { job, fewestHealthy } = await watch(submitted.id, (seen) => seen.rollout?.state === "rolled_back" && healthy(seen) === REPLICAS, "the failed revision rolled back");
+  t.true(fewestHealthy >= REPLICAS - 1, `never fewer than ${REPLICAS - 1} healthy; saw ${fewestHealthy}`);
+  t.is(job.revision, 3, "the revert is a revision of its own");
+  t.true(job.tasks.every((task) => task.revision === 3 && environOf(task.pid!).includes("VERSION=1\0")), "every task runs revision 1's spec again");
+  const { revisions } = await cell.client.revisions("shop");
+  t.deepEqual(
+    revisions.map((revision) => [revision.revision, revision.kind, revision.outcome]),
+    [
+      [1, "submitted", "stable"],
+      [2, "replace", "rolled_back"],
+      [3, "revert", "stable"],
+    ],
+  );
+  const events = (await cell.client.events("shop")).events.map((event) => event.text);
+  t.true(events.some((text) => /^revision 2 failed: task \d+ not healthy within 4s$/.test(text)), events.join("\n"));
+  t.true(events.some((text) => /^rolled back to revision 1's spec \(revision 3\) after revision 2 failed$/.test(text)), events.join("\n"));
+  await cell.client.kill("shop", "1s");
+});
+
+test.serial("bad updates are refused naming the field, and change nothing", async (t) => {
+  const submitted = await cell.submit(web("cafe", "1"));
+  await allHealthy(submitted.id);
+  const renamed = await cell.client.send("PUT", "/v1/jobs/cafe", { source: web("bistro", "1"), file: "bistro.borg" });
+  t.is(renamed.status, 400);
+  t.regex(JSON.stringify(renamed.body), /the spec is of job bistro\.[a-z]+\.[a-z0-9-]+, not cafe\./);
+  const unknown = await cell.client.send("PUT", "/v1/jobs/cafe", { source: web("cafe", "2").replace(/update = \{[^\n]*\}/, "update = { max_paralel = 2 }"), file: "cafe.borg" });
+  t.is(unknown.status, 400);
+  t.regex(JSON.stringify(unknown.body), /update\.max_paralel/);
+  const missing = await cell.client.send("PUT", "/v1/jobs/nothere", { source: web("nothere", "1"), file: "nothere.borg" });
+  t.is(missing.status, 404);
+  const unchanged = await cell.job(submitted.id);
+  t.is(unchanged.revision, 1);
+  t.is(unchanged.rollout, undefined);
+  await cell.client.kill("cafe", "1s");
+});
