@@ -1,12 +1,20 @@
 // Updating a running job on a real cell: a rollout that replaces its tasks a batch at a time,
 // gated on their health; changes applied in place; a failed rollout reverted; bad updates refused.
 import test from "ava";
+import { execFile } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { promisify } from "node:util";
+import { REPO_ROOT } from "@corral/launcher";
 import type { JobView } from "@corral/contracts";
 import { eventually, testDir, TestCell } from "@corral/testkit";
 
 let cell: TestCell;
+const CLI = join(REPO_ROOT, "services", "cli", "bin", "corral.js");
+async function corral(...args: string[]): Promise<string> {
+  const { stdout } = await promisify(execFile)(process.execPath, [CLI, "--dir", cell.cell.dir, ...args], { cwd: REPO_ROOT, timeout: 60_000 });
+  return stdout;
+}
 const www = join(testDir("rollouts"), "www");
 const REPLICAS = 4;
 
@@ -141,4 +149,44 @@ test.serial("bad updates are refused naming the field, and change nothing", asyn
   t.is(unchanged.revision, 1);
   t.is(unchanged.rollout, undefined);
   await cell.client.kill("cafe", "1s");
+});
+
+test.serial("through the CLI: diff, an update held at its canary and promoted, a pause and resume, undo to revision 1, and the history", async (t) => {
+  const specs = testDir("rollouts-specs");
+  const file = (version: string) => {
+    const path = join(specs, `deli-${version}.borg`);
+    writeFileSync(path, web("deli", version).replace(/update = \{/, "update = { canary = 1"));
+    return path;
+  };
+  const submitted = await cell.submit(readFileSync(file("1"), "utf8"));
+  await allHealthy(submitted.id);
+  t.regex(await corral("diff", file("2")), /^deli: revision 2 changes env\n {2}4 tasks replaced, 1 at a time/);
+  t.is((await cell.job(submitted.id)).revision, 1, "diff changes nothing");
+
+  await corral("up", file("2"), "--yes");
+  const held = (await watch(submitted.id, (job) => job.rollout?.state === "awaiting_promotion", "held at its canary")).job;
+  t.is(held.tasks.filter((task) => task.revision === 2).length, 1, "one canary of revision 2");
+  t.is(held.tasks.filter((task) => task.revision === 1 && task.state === "running").length, REPLICAS - 1, "the rest untouched");
+
+  t.regex(await corral("rollout", "promote", "deli"), /revision 2 running/);
+  t.regex(await corral("rollout", "pause", "deli"), /revision 2 paused/);
+  // Paused: what was started may finish, but nothing more is replaced.
+  const paused = await watch(submitted.id, (job) => job.tasks.every((task) => task.state === "running" && task.health === "healthy"), "the replaced tasks settled");
+  const replacedWhilePaused = paused.job.tasks.filter((task) => task.revision === 2).length;
+  for (let look = 0; look < 10; look++) t.is((await cell.job(submitted.id)).tasks.filter((task) => task.revision === 2).length, replacedWhilePaused);
+  t.true(replacedWhilePaused < REPLICAS);
+  await corral("rollout", "resume", "deli");
+  await watch(submitted.id, (job) => job.rollout?.state === "succeeded" && job.tasks.every((task) => task.revision === 2), "revision 2 rolled out");
+
+  t.regex(await corral("rollout", "undo", "deli", "--to-revision", "1"), /is at revision 3/);
+  const undone = (await watch(submitted.id, (job) => job.rollout?.revision === 3 && job.rollout.state === "succeeded" && healthy(job) === REPLICAS, "back on revision 1's spec")).job;
+  t.true(undone.tasks.every((task) => environOf(task.pid!).includes("VERSION=1\0")));
+  const history = JSON.parse(await corral("history", "deli", "--json")) as { revisions: { revision: number; kind: string; by: string; outcome: string }[] };
+  t.deepEqual(history.revisions.map((revision) => [revision.revision, revision.kind, revision.outcome]), [
+    [1, "submitted", "stable"],
+    [2, "replace", "stable"],
+    [3, "revert", "stable"],
+  ]);
+  t.regex(await corral("rollout", "status", "deli"), /revision 3 succeeded \(4\/4 updated and healthy\)/);
+  await cell.client.kill("deli", "1s");
 });

@@ -123,4 +123,30 @@ export function addUpdateCommands(program: Command): void {
       if (options.watch === true && job.rollout?.state === "running") job = await waitForRollout(api, job.id, job.rollout.revision, options.timeout * 1000, options.json === true);
       print({ job: job.id, revision: job.revision ?? 1, rollout: job.rollout ?? null }, options.json === true, () => rolloutLine(job));
     });
+
+  for (const [action, description] of [
+    ["pause", "hold the rollout where it is: no more tasks are replaced until resume"],
+    ["resume", "go on with a paused rollout (its deadlines count from now)"],
+    ["promote", "let a rollout held for its canaries replace the rest"],
+  ] as const) {
+    rollout
+      .command(action)
+      .description(description)
+      .argument("<job>", "its name or <job>.<user>.<cell>")
+      .option("--json", "print JSON for scripts")
+      .action(async (name: string, options: { json?: boolean }) => {
+        const { job } = await gatewayClient(program).rollout(name, action);
+        print({ job }, options.json === true, () => rolloutLine(job));
+      });
+  }
+  rollout
+    .command("undo")
+    .description("go back to the last stable revision's spec (or --to-revision's), as a new revision rolled out like any update")
+    .argument("<job>", "its name or <job>.<user>.<cell>")
+    .option("--to-revision <n>", "the revision whose spec to go back to", positiveInteger("--to-revision", 1_000_000_000))
+    .option("--json", "print JSON for scripts")
+    .action(async (name: string, options: { toRevision?: number; json?: boolean }) => {
+      const { job, revision } = await gatewayClient(program).rollout(name, "undo", options.toRevision);
+      print({ job, revision }, options.json === true, () => `${job.id} is at revision ${revision}\n${rolloutLine(job)}`);
+    });
 }

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import { z } from "zod";
-import { cellNameSchema, CorralError, describeZodError, federatedJobId, jobId, jobNameSchema, MAX_GRACE_MS, MAX_JOBS_PAGE, MAX_REPLICAS, MAX_TASKS_PAGE, NAME_PATTERN, userNameSchema, LOG_STREAMS } from "@corral/contracts";
+import { cellNameSchema, CorralError, describeZodError, federatedJobId, jobId, jobNameSchema, MAX_GRACE_MS, MAX_JOBS_PAGE, MAX_REPLICAS, MAX_TASKS_PAGE, NAME_PATTERN, ROLLOUT_ACTIONS, userNameSchema, LOG_STREAMS } from "@corral/contracts";
 import { parseDuration } from "@corral/spec";
 
 /** Validates one part of a request; failure is a 400 that names the field. */
@@ -54,6 +54,12 @@ const flagQuery = (name: string) => z.enum(["true", "false"], { error: `${name} 
 export const updateQuerySchema = z.strictObject({
   dry_run: flagQuery("dry_run").default(false),
   force: flagQuery("force").default(false),
+});
+
+/** `POST /v1/jobs/{job}/rollout`: what to do to its rollout. */
+export const rolloutBodySchema = z.strictObject({
+  action: z.enum(ROLLOUT_ACTIONS, { error: `action is one of ${ROLLOUT_ACTIONS.join(", ")}` }),
+  to_revision: z.number().int().min(1).optional(),
 });
 
 /** Jobs per page of `GET /v1/jobs` when the request does not say. */

@@ -128,6 +128,11 @@ export class GatewayClient {
     return this.request("PUT", path, format === undefined ? { source, file } : { source, file, format });
   }
 
+  /** Pauses, resumes or promotes the job's rollout, or undoes its latest revision (to `toRevision`'s spec, if given). */
+  rollout(name: string, action: "pause" | "resume" | "promote" | "undo", toRevision?: number): Promise<{ job: JobView; revision: number }> {
+    return this.request("POST", `/v1/jobs/${encodeURIComponent(name)}/rollout`, toRevision === undefined ? { action } : { action, to_revision: toRevision });
+  }
+
   /** The job's revisions, oldest first. */
   revisions(name: string): Promise<{ job: string; revision: number; revisions: RevisionView[] }> {
     return this.request("GET", `/v1/jobs/${encodeURIComponent(name)}/revisions`);

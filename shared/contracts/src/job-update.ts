@@ -24,6 +24,14 @@ export const updatePolicySchema = z
     healthyDeadlineMs: duration("healthy_deadline", "one day", 86_400_000).default(DEFAULT_HEALTHY_DEADLINE_MS),
     progressDeadlineMs: duration("progress_deadline", "one day", 86_400_000).default(DEFAULT_PROGRESS_DEADLINE_MS),
     autoRevert: z.boolean().default(true),
+    /**
+     * How long a task being replaced keeps running after it has left its job's names, so that
+     * clients which looked it up just before finish with it. DNS answers are cached for 5 s.
+     */
+    drainMs: duration("drain", "ten minutes", 600_000).default(0),
+    /** the first `canary` tasks replaced wait for `corral rollout promote` before the rest (or go on at once with autoPromote) */
+    canary: z.number().int().min(0).max(MAX_REPLICAS, `canary is above ${MAX_REPLICAS}`).default(0),
+    autoPromote: z.boolean().default(false),
   })
   .superRefine((policy, ctx) => {
     if (policy.healthyDeadlineMs <= policy.minHealthyTimeMs) {
@@ -39,7 +47,7 @@ export type UpdatePolicy = z.infer<typeof updatePolicySchema>;
 export const DEFAULT_UPDATE_POLICY: UpdatePolicy = updatePolicySchema.parse({});
 
 /** How far a job's current revision has got in replacing its tasks. */
-export const ROLLOUT_STATES = ["running", "succeeded", "failed", "rolled_back"] as const;
+export const ROLLOUT_STATES = ["running", "paused", "awaiting_promotion", "succeeded", "failed", "rolled_back"] as const;
 export type RolloutState = (typeof ROLLOUT_STATES)[number];
 
 export const rolloutSchema = z.object({
@@ -55,6 +63,8 @@ export const rolloutSchema = z.object({
   progressAt: z.number(),
   /** tasks at the new revision and healthy for min_healthy_time, when last counted */
   done: z.number().int().nonnegative().optional(),
+  /** the canaries were promoted (by a user or auto_promote): the rest may follow */
+  promoted: z.boolean().optional(),
   /** why it failed */
   message: z.string().max(1000).optional(),
 });

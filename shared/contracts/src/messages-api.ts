@@ -65,6 +65,19 @@ export const updateJob = rpc(
     replaces: z.object({ tasks: z.number().int().nonnegative(), maxParallel: z.number().int().min(1) }).optional(),
   }),
 );
+/** What a user may do to a job's rollout (`corral rollout pause|resume|promote|undo`). */
+export const ROLLOUT_ACTIONS = ["pause", "resume", "promote", "undo"] as const;
+export const controlRollout = rpc(
+  "api.rollout",
+  z.object({
+    job: jobIdSchema,
+    user: userNameSchema,
+    action: z.enum(ROLLOUT_ACTIONS),
+    /** undo: the revision whose spec to go back to; default the last stable one before the current */
+    toRevision: z.number().int().min(1).optional(),
+  }),
+  z.object({ job: jobViewSchema, revision: z.number().int().min(1) }),
+);
 /** A job's revisions, oldest first (`corral history`). */
 export const jobRevisions = rpc("api.revisions", z.object({ job: jobIdSchema }), z.object({ job: jobIdSchema, revision: z.number().int().min(1), revisions: z.array(revisionViewSchema) }));
 

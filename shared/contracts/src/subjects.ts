@@ -3,8 +3,8 @@
  * Layout: corral.<cell>.<area>.… (docs/architecture.md § Messages and subjects).
  */
 
-export type ApiVerb = "submit" | "kill" | "scale" | "update" | "revisions" | "status" | "nodes" | "stats" | "why" | "plan";
-export const API_VERBS: readonly ApiVerb[] = ["submit", "kill", "scale", "update", "revisions", "status", "nodes", "stats", "why", "plan"];
+export type ApiVerb = "submit" | "kill" | "scale" | "update" | "rollout" | "revisions" | "status" | "nodes" | "stats" | "why" | "plan";
+export const API_VERBS: readonly ApiVerb[] = ["submit", "kill", "scale", "update", "rollout", "revisions", "status", "nodes", "stats", "why", "plan"];
 
 const root = (cell: string) => `corral.${cell}`;
 

@@ -38,7 +38,7 @@ export const CONSTRAINT_FIELDS = ["attribute", "op", "value", "values"] as const
 export const PREFERENCE_FIELDS = [...CONSTRAINT_FIELDS, "weight"] as const;
 export const SPREAD_FIELDS = ["across", "max_skew"] as const;
 export const VOLUME_FIELDS = ["host", "volume", "path", "read_only"] as const;
-export const UPDATE_FIELDS = ["max_parallel", "min_healthy_time", "healthy_deadline", "progress_deadline", "auto_revert"] as const;
+export const UPDATE_FIELDS = ["max_parallel", "min_healthy_time", "healthy_deadline", "progress_deadline", "auto_revert", "drain", "canary", "auto_promote"] as const;
 export const HEALTH_CHECKS = ["http", "tcp", "exec"] as const;
 export type HealthCheckType = (typeof HEALTH_CHECKS)[number];
 export const HEALTH_FIELDS = [...HEALTH_CHECKS, "interval", "timeout", "failures"] as const;
@@ -69,6 +69,8 @@ export const SPEC_NAMES: ReadonlyMap<string, string> = new Map([
   ["healthy_deadline", "healthyDeadlineMs"],
   ["progress_deadline", "progressDeadlineMs"],
   ["auto_revert", "autoRevert"],
+  ["drain", "drainMs"],
+  ["auto_promote", "autoPromote"],
 ]);
 
 /**
@@ -90,6 +92,8 @@ export const SOURCE_LABELS: ReadonlyArray<[string, string]> = [
   ["update.healthyDeadlineMs", "update.healthy_deadline"],
   ["update.progressDeadlineMs", "update.progress_deadline"],
   ["update.autoRevert", "update.auto_revert"],
+  ["update.drainMs", "update.drain"],
+  ["update.autoPromote", "update.auto_promote"],
 ];
 
 /** Other names people reach for, which no edit distance would connect to ours; only ever a hint. */

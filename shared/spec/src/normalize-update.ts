@@ -23,11 +23,19 @@ export function readUpdatePolicy(ctx: NormalizeContext, value: RawValue): Record
     ["min_healthy_time", "update.minHealthyTimeMs", "10s"],
     ["healthy_deadline", "update.healthyDeadlineMs", "5m"],
     ["progress_deadline", "update.progressDeadlineMs", "10m"],
+    ["drain", "update.drainMs", "6s"],
   ] as const) {
     const entry = fields.get(field);
     if (entry !== undefined) policy[path.slice("update.".length)] = readDuration(ctx, entry.value, path, shown);
   }
-  const autoRevert = fields.get("auto_revert");
-  if (autoRevert !== undefined) policy.autoRevert = readBoolean(ctx, autoRevert.value, "update.autoRevert");
+  const canary = fields.get("canary");
+  if (canary !== undefined) policy.canary = readCount(ctx, canary.value, "update.canary", "1");
+  for (const [field, path] of [
+    ["auto_revert", "update.autoRevert"],
+    ["auto_promote", "update.autoPromote"],
+  ] as const) {
+    const entry = fields.get(field);
+    if (entry !== undefined) policy[path.slice("update.".length)] = readBoolean(ctx, entry.value, path);
+  }
   return policy;
 }

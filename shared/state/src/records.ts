@@ -21,6 +21,8 @@ export interface TaskRecord {
   health?: "healthy" | "unhealthy";
   /** since when this leader has known it healthy (not persisted: a new leader waits afresh) */
   healthySince?: number;
+  /** a run being replaced keeps running until then, out of its job's names (the update policy's drain; not persisted) */
+  drainUntil?: number;
   /** the job's revision its current run was placed from; absent for tasks placed before revisions (1) */
   revision?: number;
 }

@@ -22,6 +22,7 @@ const ACTIONS: Readonly<Record<string, string>> = {
   "DELETE /v1/jobs/:job": "job.kill",
   "POST /v1/jobs/:job/scale": "job.scale",
   "PUT /v1/jobs/:job": "job.update",
+  "POST /v1/jobs/:job/rollout": "job.rollout",
   "POST /v1/users": "user.add",
   "DELETE /v1/users/:name": "user.revoke",
   "POST /v1/images/layers": "image.layer",

@@ -1,8 +1,8 @@
 import type { FastifyInstance, FastifyRequest } from "fastify";
-import { CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federatedJobId, federationOf, jobId, jobRevisions, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, updateJob, type JobSpec } from "@corral/contracts";
+import { controlRollout, CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, federatedJobId, federationOf, jobId, jobRevisions, jobStatus, killJob, planJob, scaleJob, subjects, submitJob, updateJob, type JobSpec } from "@corral/contracts";
 import { callRpc } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
-import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, updateQuerySchema, validate } from "../requests.js";
+import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, rolloutBodySchema, updateQuerySchema, validate } from "../requests.js";
 import { authorizeJob, authorizeRunAsRoot, ownerForSubmission } from "../auth/authorization.js";
 import { cellNamed, idempotentCall, leaderCall, referencedJob, type RouteContext } from "./route-context.js";
 
@@ -74,6 +74,16 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
     }
     const requestId = requestIdFrom(request.headers);
     return callRpc(nc, subjects.api(found.cell, "update"), updateJob, found.cell, { job: found.id, spec, user, requestId, ...(dryRun ? { dryRun } : {}), ...(force ? { force } : {}) }, idempotentCall(ctx, found.cell));
+  });
+
+  // A user's say in a rollout: pause, resume, promote its canaries, or undo the latest revision.
+  app.post<{ Params: { job: string } }>("/v1/jobs/:job/rollout", async (request) => {
+    const found = await referencedJob(ctx, request.params.job, request.identity);
+    request.auditTarget = found.id;
+    authorizeJob(request.identity, "update", found.id);
+    if (found.kind === "federated") throw new CorralError("bad_request", `${found.id} is a federated job, which has no rollouts yet`, "job");
+    const { action, to_revision: toRevision } = validate(rolloutBodySchema, request.body, "body");
+    return callRpc(nc, subjects.api(found.cell, "rollout"), controlRollout, found.cell, { job: found.id, user: request.identity.name, action, ...(toRevision === undefined ? {} : { toRevision }) }, leaderCall(ctx));
   });
 
   // A job's revisions, oldest first (`corral history`).

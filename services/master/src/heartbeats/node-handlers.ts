@@ -67,7 +67,7 @@ function reconcile(ctx: LeaderContext, hb: Heartbeat, tasks: readonly HeartbeatT
     if (running.health !== undefined) noteHealth(ref.task, running.health);
     // The borglet still runs a task the leader is stopping: the revocation was lost (a failed
     // commit, a leader that died after committing): send it again.
-    if (ref.task.lifecycle.state === "terminating" && running.state === "running") {
+    if (ref.task.lifecycle.state === "terminating" && running.state === "running" && !((ref.task.drainUntil ?? 0) > Date.now())) {
       batch.revoke(hb.node, revocationFor(ref, ref.task.lifecycle.context.reason ?? "killed"));
     }
     if (running.state === "running" && running.pid !== undefined && ref.task.lifecycle.state === "assigned") {

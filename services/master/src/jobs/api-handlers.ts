@@ -1,7 +1,7 @@
 // The leader's job API (submit, kill, scale, status, nodes, stats): what the gateway and the CLI ask
 // of the cell.
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import { CorralError, HTTP_SUBMISSION_PREFIX, jobRevisions, jobStatus, killJob, listNodes, masterStats, scaleJob, submitJob, subjects, updateJob } from "@corral/contracts";
+import { controlRollout as controlRolloutMessage, CorralError, HTTP_SUBMISSION_PREFIX, jobRevisions, jobStatus, killJob, listNodes, masterStats, scaleJob, submitJob, subjects, updateJob } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { admitJob } from "./admit-job.js";
 import { keepAllocs, liveJobsIn } from "../allocs/alloc-keeper.js";
@@ -10,6 +10,7 @@ import { isAlloc } from "../allocs/alloc-sets.js";
 import { taskRefOf } from "../state/task-ref.js";
 import { revisionOf, type JobRecord } from "@corral/state";
 import { revisionsOf, updateJob as updateJobTo } from "./update-job.js";
+import { controlRollout } from "./rollout-control.js";
 import { CommandBatch, revocationFor } from "../leader/commands.js";
 import type { LeaderContext } from "../leader/leader-context.js";
 import { scaleJobTo } from "./scale-job.js";
@@ -84,6 +85,11 @@ export function serveApi(ctx: LeaderContext): Subscription[] {
     serveRpc(nc, subjects.api(cell, "update"), updateJob, cell, log, async (request) => {
       const outcome = await updateJobTo(ctx, { job: request.job, spec: request.spec, user: request.user, ...(request.dryRun === undefined ? {} : { dryRun: request.dryRun }), ...(request.force === undefined ? {} : { force: request.force }) });
       return { job: jobView(outcome.job, state), revision: outcome.revision, change: outcome.change, applied: outcome.applied, ...(outcome.replaces === undefined ? {} : { replaces: outcome.replaces }) };
+    }),
+
+    serveRpc(nc, subjects.api(cell, "rollout"), controlRolloutMessage, cell, log, async ({ job: id, user, action, toRevision }) => {
+      const job = await controlRollout(ctx, id, user, action, toRevision);
+      return { job: jobView(job, state), revision: revisionOf(job) };
     }),
 
     serveRpc(nc, subjects.api(cell, "revisions"), jobRevisions, cell, log, ({ job: id }) => {

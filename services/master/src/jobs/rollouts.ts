@@ -47,19 +47,51 @@ export function rolloutProgress(job: JobRecord, rollout: Rollout, policy: Update
   return progress;
 }
 
+/** A replaced task's stop, held back for the policy's drain once its name no longer lists it. */
+interface HeldStop {
+  jobId: string;
+  index: number;
+  incarnation: number;
+  at: number;
+}
+
+/** What the term's rollout loop remembers between looks; none of it is needed for safety, so a new leader starts it empty. */
+interface RolloutMemory {
+  /** when each task of a rollout was first seen in flight by this leader: its healthy deadline counts from there */
+  inFlightSince: Map<string, number>;
+  /** stops waiting out their drain (a new leader's heartbeats send them at once instead) */
+  held: HeldStop[];
+}
+
+/** Sends the stops whose drain is over, for tasks still being replaced in the same run. */
+function releaseHeldStops(ctx: LeaderContext, memory: RolloutMemory, batch: CommandBatch, now: number): boolean {
+  let sent = false;
+  memory.held = memory.held.filter((held) => {
+    if (held.at > now) return true;
+    const ref = ctx.state.task(`${held.index}.${held.jobId}`);
+    const context = ref?.task.lifecycle.context;
+    if (ref !== undefined) delete ref.task.drainUntil;
+    if (ref !== undefined && ref.task.lifecycle.state === "terminating" && context?.incarnation === held.incarnation && context.replacedBy !== undefined && context.node !== undefined) {
+      batch.revoke(context.node, revocationFor(ref, `replaced by revision ${context.replacedBy}`));
+      sent = true;
+    }
+    return false;
+  });
+  return sent;
+}
+
 /** Starts the term's rollout loop; returns its stop. */
 export function startRollouts(ctx: LeaderContext): () => void {
-  /** when each task of a rollout was first seen in flight by this leader: its healthy deadline counts from there */
-  const inFlightSince = new Map<string, number>();
+  const memory: RolloutMemory = { inFlightSince: new Map(), held: [] };
   let busy = false;
   const timer = setInterval(() => {
     if (busy) return;
     const batch = new CommandBatch();
     const now = Date.now();
-    let changed = false;
+    let changed = releaseHeldStops(ctx, memory, batch, now);
     for (const job of ctx.state.jobs.values()) {
       if (job.rollout?.state !== "running") continue;
-      changed = step(ctx, job, job.rollout, inFlightSince, batch, now) || changed;
+      changed = step(ctx, job, job.rollout, memory, batch, now) || changed;
     }
     if (!changed) return;
     busy = true;
@@ -72,8 +104,9 @@ export function startRollouts(ctx: LeaderContext): () => void {
   return () => clearInterval(timer);
 }
 
-/** One look at a running rollout: finish it, fail it, or start the next tasks. True when something changed. */
-function step(ctx: LeaderContext, job: JobRecord, rollout: Rollout, inFlightSince: Map<string, number>, batch: CommandBatch, now: number): boolean {
+/** One look at a running rollout: finish it, fail it, hold it for promotion, or start the next tasks. True when something changed. */
+function step(ctx: LeaderContext, job: JobRecord, rollout: Rollout, memory: RolloutMemory, batch: CommandBatch, now: number): boolean {
+  const { inFlightSince } = memory;
   const policy = job.spec.update ?? DEFAULT_UPDATE_POLICY;
   const progress = rolloutProgress(job, rollout, policy, now);
   const key = (task: TaskRecord) => `${job.id}/${task.index}/${rollout.revision}`;
@@ -99,14 +132,32 @@ function step(ctx: LeaderContext, job: JobRecord, rollout: Rollout, inFlightSinc
     const node = task.lifecycle.context.node;
     if (job.spec.health !== undefined && task.lifecycle.state === "running" && task.health === undefined && node !== undefined) ctx.fullHeartbeats.askNode(node, ctx.state.nodes.get(node)?.heartbeatMs ?? 1000, now);
   }
-  const room = policy.maxParallel - progress.inFlight.length;
+  let room = policy.maxParallel - progress.inFlight.length;
+  // Canaries first: that many tasks of the new revision, then a user's word (or auto_promote).
+  const canaries = Math.min(policy.canary, progress.total);
+  if (canaries > 0 && job.rollout!.promoted !== true) {
+    if (progress.done >= canaries && progress.inFlight.length === 0) {
+      job.rollout = policy.autoPromote ? { ...job.rollout!, promoted: true, progressAt: now } : { ...job.rollout!, state: "awaiting_promotion" };
+      ctx.state.markDirty(job.id);
+      recordHistory(ctx.nc, ctx.cell, job.id, { at: now, kind: "rollout", text: policy.autoPromote ? `revision ${rollout.revision}: ${canaries} canaries healthy, promoted` : `revision ${rollout.revision}: ${canaries} canaries healthy, awaiting promotion (corral rollout promote ${job.name})` });
+      return true;
+    }
+    room = Math.min(room, canaries - progress.done - progress.inFlight.length);
+  }
   for (const task of progress.behind.slice(0, Math.max(0, room))) {
     const ref = taskRefOf(job, task);
     const change = batch.changed(ctx.state.transition(ref, { type: "REPLACE", revision: rollout.revision }, now));
     if (change === undefined) continue;
     inFlightSince.set(key(task), now);
     const node = ref.task.lifecycle.context.node;
-    if (change.to === "terminating" && node !== undefined) batch.revoke(node, revocationFor(ref, `replaced by revision ${rollout.revision}`));
+    if (change.to === "terminating" && node !== undefined) {
+      // Out of its job's names with this commit; stopped once clients had time to notice.
+      if (policy.drainMs > 0) {
+        ref.task.drainUntil = now + policy.drainMs;
+        memory.held.push({ jobId: job.id, index: task.index, incarnation: ref.task.lifecycle.context.incarnation, at: ref.task.drainUntil });
+      }
+      else batch.revoke(node, revocationFor(ref, `replaced by revision ${rollout.revision}`));
+    }
     changed = true;
   }
   if (changed) {
@@ -148,6 +199,6 @@ function fail(ctx: LeaderContext, job: JobRecord, rollout: Rollout, why: string,
   job.revisions = [...revisionsOf(job), { revision, at: now, by: "auto_revert", kind: "revert" as const, fields: [], outcome: "rolling" as const, spec: stable.spec }].slice(-KEPT_REVISIONS);
   job.revision = revision;
   ctx.state.replaceSpec(job, { ...stable.spec, replicas: job.spec.replicas });
-  job.rollout = { revision, from: rollout.from, state: "running", revertOf: rollout.revision, startedAt: now, progressAt: now };
+  job.rollout = { revision, from: rollout.from, state: "running", revertOf: rollout.revision, promoted: true, startedAt: now, progressAt: now };
   recordHistory(ctx.nc, ctx.cell, job.id, { at: now, kind: "rollout", text: `rolling back to revision ${rollout.from}'s spec as revision ${revision}` });
 }

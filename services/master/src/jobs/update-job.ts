@@ -17,6 +17,8 @@ export interface UpdateRequest {
   user: string;
   dryRun?: boolean;
   force?: boolean;
+  /** how the revision is listed: an update (by its change), or the revert of an undo */
+  kind?: "revert";
 }
 
 export interface UpdateOutcome {
@@ -84,7 +86,7 @@ export async function updateJob(ctx: LeaderContext, request: UpdateRequest, now 
   const spec: JobSpec = { ...request.spec, replicas: job.spec.replicas };
   const history = revisionsOf(job).map((kept) => (kept.outcome === "rolling" ? { ...kept, outcome: "superseded" as const } : kept));
   const stable = [...history].reverse().find((kept) => kept.outcome === "stable")?.revision ?? current;
-  history.push({ revision, at: now, by: request.user, kind: change.kind === "in-place" ? "in-place" : "replace", fields: change.fields, outcome: change.kind === "in-place" ? "stable" : "rolling", spec: request.spec });
+  history.push({ revision, at: now, by: request.user, kind: request.kind ?? (change.kind === "in-place" ? "in-place" : "replace"), fields: change.fields, outcome: change.kind === "in-place" ? "stable" : "rolling", spec: request.spec });
   job.revisions = history.slice(-KEPT_REVISIONS);
   job.revision = revision;
   ctx.state.replaceSpec(job, spec);
@@ -97,7 +99,8 @@ export async function updateJob(ctx: LeaderContext, request: UpdateRequest, now 
     }
     if (rolling) job.rollout = { ...job.rollout!, state: "succeeded", progressAt: now, message: `superseded by revision ${revision}, applied in place` };
   } else {
-    job.rollout = { revision, from: rolling ? job.rollout!.from : stable, state: "running", startedAt: now, progressAt: now };
+    // Going back to a spec that ran before needs no canaries.
+    job.rollout = { revision, from: rolling ? job.rollout!.from : stable, state: "running", startedAt: now, progressAt: now, ...(request.kind === "revert" ? { promoted: true } : {}) };
   }
   ctx.state.markDirty(job.id);
   const batch = new CommandBatch();

@@ -3,7 +3,7 @@
 import type { KV } from "@nats-io/kv";
 import { bnsBucket, bnsJobName, type BnsRecord, type BnsTask } from "@corral/contracts";
 import { openKvBucket, type Logger, type NatsConnection } from "@corral/kit";
-import type { JobRecord } from "@corral/state";
+import { taskRevisionOf, type JobRecord } from "@corral/state";
 import type { CellState } from "../state/cell-state.js";
 
 /**
@@ -36,12 +36,17 @@ export function bnsRecordOf(job: JobRecord, state: CellState, now = Date.now()):
       ...(job.spec.health === undefined || !running ? {} : { health: task.health ?? "unknown" }),
     };
   });
+  // A task a rollout started is listed once its check has passed, not before: until then the
+  // old tasks serve. (Elsewhere a verdict not yet heard counts as well, as after a failover.)
+  const rolling = job.rollout?.state === "running" && job.spec.health !== undefined ? job.rollout.revision : undefined;
+  const listed = (task: BnsTask) =>
+    task.state === "running" && task.health !== "unhealthy" && task.host !== undefined && !(rolling !== undefined && task.health === "unknown" && taskRevisionOf(job.tasks[task.index]!) >= rolling);
   return {
     job: job.name,
     user: job.user,
     cell: job.cell,
     size: job.spec.replicas,
-    healthy: tasks.filter((task) => task.state === "running" && task.health !== "unhealthy" && task.host !== undefined).map((task) => task.index),
+    healthy: tasks.filter(listed).map((task) => task.index),
     tasks,
     updatedAt: now,
   };
