@@ -1,0 +1,82 @@
+// A rollout as a client of the service sees it: resolving the job's healthy tasks through the
+// cell's DNS before each request, every request to a task DNS listed succeeds.
+import test from "ava";
+import { Resolver } from "node:dns/promises";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { JobView } from "@corral/contracts";
+import { eventually, testDir, TestCell } from "@corral/testkit";
+
+let cell: TestCell;
+const www = join(testDir("rollout-dns"), "www");
+const REPLICAS = 6;
+const MAX_PARALLEL = 2;
+
+test.before(async () => {
+  mkdirSync(www, { recursive: true });
+  writeFileSync(join(www, "index.html"), "ok\n");
+  cell = await TestCell.start("rollout-dns", { borglets: 2 });
+});
+test.after.always(async () => {
+  await cell?.stop();
+});
+
+const web = (version: string) => `job api = {
+  binary = '/bin/busybox'
+  args = ['httpd', '-f', '-p', '%port%', '-h', '${www}']
+  env = { VERSION = '${version}' }
+  requirements = { cpu = 0.01 ram = 16M ports = 1 }
+  replicas = ${REPLICAS}
+  grace = 1s
+  health = { http = { path = '/' } interval = 200ms timeout = 150ms failures = 2 }
+  update = { max_parallel = ${MAX_PARALLEL} min_healthy_time = 500ms healthy_deadline = 20s drain = 2s }
+}`;
+
+const healthy = (job: JobView) => job.tasks.filter((task) => task.state === "running" && task.health === "healthy").length;
+
+test("an update while a client resolves the job's tasks by DNS before each request: every request to a listed task succeeds, the healthy floor holds, all end on revision 2", async (t) => {
+  const submitted = await cell.submit(web("1"));
+  const [host, port] = cell.cell.dns!.split(":");
+  const resolver = new Resolver({ timeout: 2000, tries: 1 });
+  resolver.setServers([`${host}:${port}`]);
+  const name = `${submitted.id}.corral`;
+  await eventually("all healthy and listed", async () => {
+    const job = await cell.job(submitted.id);
+    const listed = await resolver.resolveSrv(name).catch(() => []);
+    return healthy(job) === REPLICAS && listed.length === REPLICAS ? true : undefined;
+  }, 60_000);
+
+  let rolling = true;
+  const failures: string[] = [];
+  let requests = 0;
+  const client = (async () => {
+    while (rolling) {
+      const listed = await resolver.resolveSrv(name).catch(() => []);
+      for (const target of listed) {
+        const address = await resolver.resolve4(target.name).catch(() => [] as string[]);
+        const url = `http://${address[0] ?? host}:${target.port}/`;
+        requests += 1;
+        const answer = await fetch(url, { signal: AbortSignal.timeout(3000) }).then(
+          (response) => (response.ok ? undefined : `${url} answered ${response.status}`),
+          (error: unknown) => `${url} (${target.name}): ${(error as Error).message}`,
+        );
+        if (answer !== undefined) failures.push(answer);
+      }
+    }
+  })();
+
+  let fewestHealthy = Infinity;
+  await cell.client.update("api", web("2"), "api.borg", "borg");
+  const after = await eventually("revision 2 rolled out", async () => {
+    const job = await cell.job(submitted.id);
+    fewestHealthy = Math.min(fewestHealthy, healthy(job));
+    return job.rollout?.state === "succeeded" && healthy(job) === REPLICAS ? job : undefined;
+  }, 120_000);
+  rolling = false;
+  await client;
+
+  t.deepEqual(failures, [], `${failures.length} of ${requests} requests failed`);
+  t.true(requests > REPLICAS * 10, `the client kept asking (${requests} requests)`);
+  t.true(fewestHealthy >= REPLICAS - MAX_PARALLEL, `never fewer than ${REPLICAS - MAX_PARALLEL} healthy; saw ${fewestHealthy}`);
+  t.true(after.tasks.every((task) => task.revision === 2));
+});
