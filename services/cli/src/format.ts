@@ -19,7 +19,9 @@ export function jobsTable(jobs: readonly JobView[]): string {
   // Measured usage comes from isolated tasks only: the columns appear when there is some.
   const withUsage = jobs.some((job) => job.tasks.some((task) => task.usage !== undefined));
   const withHealth = jobs.some((job) => job.tasks.some((task) => task.health !== undefined));
-  const head = ["TASK", "STATE", "NODE", "ADDRESS", "PID", "RESTARTS", ...(withHealth ? ["HEALTH"] : []), ...(withUsage ? ["CPU", "RAM"] : []), ...(withAllocs ? ["ALLOC"] : []), "REASON"];
+  // Revisions appear once a job of the list was updated.
+  const withRevisions = jobs.some((job) => (job.revision ?? 1) > 1);
+  const head = ["TASK", "STATE", "NODE", "ADDRESS", "PID", "RESTARTS", ...(withRevisions ? ["REV"] : []), ...(withHealth ? ["HEALTH"] : []), ...(withUsage ? ["CPU", "RAM"] : []), ...(withAllocs ? ["ALLOC"] : []), "REASON"];
   const rows = table(head);
   for (const job of jobs) {
     for (const task of job.tasks) {
@@ -30,6 +32,7 @@ export function jobsTable(jobs: readonly JobView[]): string {
         task.host !== undefined && task.port !== undefined ? `${task.host}:${task.port}` : "",
         task.pid ?? "",
         task.restarts,
+        ...(withRevisions ? [task.revision ?? ""] : []),
         ...(withHealth ? [task.health ?? ""] : []),
         ...(withUsage ? (task.usage === undefined ? ["", ""] : [task.usage.cpu.toFixed(2), bytes(task.usage.ram)]) : []),
         ...(withAllocs ? [allocCell(job, task)] : []),
@@ -69,7 +72,8 @@ export function jobSummary(job: JobView): string {
   // A federated job says where its replicas are: per cell, running of those assigned there.
   const cells = (job as { cells?: { cell: string; assigned: number; running: number; reachable: boolean; refused?: string }[] }).cells;
   const where = cells === undefined ? "" : ` [${cells.map((c) => `${c.cell} ${c.running}/${c.assigned}${c.reachable ? "" : " unreachable"}${c.refused === undefined ? "" : " refused"}`).join(", ")}]`;
-  return `${job.id}: ${parts.join(", ")}${where}`;
+  const rollout = job.rollout === undefined || job.rollout.state === "succeeded" ? "" : `; revision ${job.rollout.revision} ${job.rollout.state.replace("_", " ")} (${job.rollout.done ?? 0}/${job.replicas} updated)`;
+  return `${job.id}: ${parts.join(", ")}${where}${rollout}`;
 }
 
 /** `corral cells`: one row per cell of the federation. */

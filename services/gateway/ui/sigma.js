@@ -284,6 +284,8 @@ function showJobs(listed) {
     tasks.forEach((task, position) => {
       const name = el("span", position === 0 ? job.id : "");
       if (position === 0 && federated) name.appendChild(el("span", "federated " + policy, "federated"));
+      const rollout = "rollout" in job ? job.rollout : undefined;
+      if (position === 0 && rollout !== undefined && rollout.state !== "succeeded") name.appendChild(el("span", rolloutText(rollout, job.replicas), "rollout"));
       const tr = row([name, String(task.index), el("span", task.state, "state-" + task.state), task.cell ?? cell ?? "", task.node ?? "", el("span", task.health ?? "", "health-" + (task.health ?? "")), task.reason ?? ""]);
       tr.className = "job";
       tr.dataset.job = job.id;
@@ -341,6 +343,16 @@ function showEvents(events) {
 function federatedStanding(job) {
   const cells = job.cells.map((cell) => cell.cell + ": " + (cell.reachable ? cell.running + " of " + cell.assigned + " running" : "unreachable") + (cell.refused ? " (refused: " + cell.refused + ")" : ""));
   return "Federated (" + job.policy + "): " + cells.join("; ");
+}
+
+/**
+ * A rollout in a few words: its revision, its state, and how many of the job's tasks it has done.
+ * @param {NonNullable<JobView["rollout"]>} rollout
+ * @param {number} replicas
+ * @returns {string}
+ */
+function rolloutText(rollout, replicas) {
+  return "revision " + rollout.revision + " " + rollout.state.replace("_", " ") + ": " + (rollout.done ?? 0) + "/" + replicas + " updated" + (rollout.message ? " (" + rollout.message + ")" : "");
 }
 
 /**
