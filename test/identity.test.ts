@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { GatewayClient } from "@corral/client";
 import type { JobView } from "@corral/contracts";
+import { REDIS_USER } from "@corral/kit";
 import { REPO_ROOT } from "@corral/launcher";
 import { eventually, sleeperJob, TestCell } from "@corral/testkit";
 
@@ -225,7 +226,10 @@ test("Redis wants the cell's password, which, like every token, NATS seed and th
     });
   t.regex(await say("GET anything\r\n"), /^-NOAUTH/);
   t.regex(await say("AUTH guess\r\n"), /^-WRONGPASS/);
-  t.regex(await say(`AUTH ${password}\r\n`), /^\+OK/);
+  // Redis's default user is off: the password alone (AUTH as default) gets nothing either.
+  t.regex(await say(`AUTH ${password}\r\n`), /^-WRONGPASS/);
+  t.regex(await say(`AUTH ${REDIS_USER} guess\r\n`), /^-WRONGPASS/);
+  t.regex(await say(`AUTH ${REDIS_USER} ${password}\r\n`), /^\+OK/);
   // The checkpoint commands find the local cell's password themselves.
   t.regex(await corral(["--dir", cell.cell.dir, "checkpoint", "inspect", "--json"]), /"cell": "identity"|"cell":/);
 

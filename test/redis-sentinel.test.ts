@@ -1,6 +1,6 @@
 import test from "ava";
 import { Redis } from "ioredis";
-import { FencedStore } from "@corral/kit";
+import { FencedStore, REDIS_USER } from "@corral/kit";
 import { TestCell, eventually, sleeperJob } from "@corral/testkit";
 
 // A cell whose Redis is a primary, a replica and three Sentinels: the primary is killed,
@@ -49,7 +49,7 @@ test("the Redis primary killed: Sentinel promotes the replica, the masters follo
   // The old primary comes back, and Sentinel makes it the new primary's replica: until then a
   // commit that must reach a replica is not acknowledged.
   await cell.restart("redis-server");
-  const promoted = new Redis({ port: newPrimary, host: "127.0.0.1", password: cell.redisPassword! });
+  const promoted = new Redis({ port: newPrimary, host: "127.0.0.1", username: REDIS_USER, password: cell.redisPassword! });
   t.teardown(() => promoted.disconnect());
   await eventually("the old primary to replicate the new one", async () => (/connected_slaves:[1-9]/.test(await promoted.info("replication")) ? true : undefined), 60_000);
   for (let i = 0; i < 3; i++) await submitThrough(`after_${i}`);

@@ -73,8 +73,19 @@ export const rollout = defineScenario({
       const killed = await round(3, true);
 
       // Each task replaced exactly once per revision: incarnation 2 after two rollouts, none twice.
-      const whole = (await cell.gateway.job(id)).job;
-      const replacedOtherThanTwice = whole.tasks.filter((task) => task.incarnation !== 2 || task.revision !== killed.revision).length;
+      // From the leader itself: a standby's copy (stale, while the new leader is busy) may lag by thousands of commits.
+      let whole = await cell.gateway.job(id);
+      while (whole.stale === true) {
+        await sleep(250);
+        whole = await cell.gateway.job(id);
+      }
+      const replacedOtherThanTwice = whole.job.tasks.filter((task) => task.incarnation !== 2 || task.revision !== killed.revision).length;
+      const seen: Record<string, number> = {};
+      for (const task of whole.job.tasks) {
+        const key = `incarnation ${task.incarnation}, revision ${task.revision ?? "?"}, ${task.state}`;
+        seen[key] = (seen[key] ?? 0) + 1;
+      }
+      process.stderr.write(`  tasks by incarnation and revision: ${JSON.stringify(seen)}\n`);
       return {
         config: { ...options, hollowProcesses: processes, masters: 3 },
         metrics: {

@@ -2,7 +2,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { jetstreamManager } from "@nats-io/jetstream";
 import { connect } from "@nats-io/transport-node";
-import { readSecretFile, signInOptions, type NatsCredentials } from "@corral/kit";
+import { readSecretFile, REDIS_USER, signInOptions, type NatsCredentials } from "@corral/kit";
 import { requireExecutable } from "./executables.js";
 import type { CellTls } from "./cell-tls.js";
 import { LOOPBACK, startDetached, tcpAnswers, waitUntil, type Placement, type StartedProcess } from "./processes.js";
@@ -239,8 +239,10 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
   const binary = requireExecutable("redis-server");
   mkdirSync(options.dir, { recursive: true });
   const password = options.passwordFile === undefined ? undefined : readSecretFile(options.passwordFile, "the Redis password file");
-  // The password goes in a config file of the server's own (mode 600), never on its command line.
-  const config = password === undefined ? [] : [writeRedisAuthConfig(options.dir, [`requirepass ${password}`, `masterauth ${password}`])];
+  // The password goes in a config file of the server's own (mode 600), never on its command
+  // line. Redis's default user is off: every client signs in as the cell's ACL user, and a
+  // replica replicates as it too.
+  const config = password === undefined ? [] : [writeRedisAuthConfig(options.dir, ["user default off", `user ${REDIS_USER} on >${password} ~* &* +@all`, `masteruser ${REDIS_USER}`, `masterauth ${password}`])];
   const durability = options.durability ?? "everysec";
   const on = options.on ?? LOOPBACK;
   const aof = durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", durability];
@@ -277,9 +279,14 @@ function writeRedisAuthConfig(dir: string, lines: string[]): string {
   return path;
 }
 
-/** PONG once Redis answers and has loaded its data (while loading it says -LOADING), after AUTH when it has a password. */
-function redisProbe(password: string | undefined): { send: string; expect: string } {
-  return { send: `${password === undefined ? "" : `AUTH ${password}\r\n`}PING\r\n`, expect: "+PONG" };
+/**
+ * PONG once Redis answers and has loaded its data (while loading it says -LOADING), after AUTH
+ * when it has a password: as the cell's ACL user on a server, with the password alone on a
+ * Sentinel (whose clients sign in as its default user).
+ */
+function redisProbe(password: string | undefined, as: "server" | "sentinel" = "server"): { send: string; expect: string } {
+  const auth = password === undefined ? "" : as === "server" ? `AUTH ${REDIS_USER} ${password}\r\n` : `AUTH ${password}\r\n`;
+  return { send: `${auth}PING\r\n`, expect: "+PONG" };
 }
 
 /**
@@ -289,7 +296,7 @@ function redisProbe(password: string | undefined): { send: string; expect: strin
  */
 export function redisProbeFor(args: readonly string[]): { port: number; probe: { send: string; expect: string }; tlsCa?: string } {
   const config = args[0]?.endsWith(`/${AUTH_CONFIG}`) === true ? args[0] : undefined;
-  const password = config === undefined ? undefined : /^requirepass (\S+)$/m.exec(readFileSync(config, "utf8"))?.[1];
+  const password = config === undefined ? undefined : new RegExp(`^user ${REDIS_USER} on >(\\S+) `, "m").exec(readFileSync(config, "utf8"))?.[1];
   const valueOf = (flag: string) => (args.includes(flag) ? args[args.indexOf(flag) + 1] : undefined);
   const tlsPort = valueOf("--tls-port");
   const tlsCa = valueOf("--tls-ca-cert-file");
@@ -309,7 +316,7 @@ export async function startRedisSentinel(options: ServerOptions & { primary: { a
   const password = options.passwordFile === undefined ? undefined : readSecretFile(options.passwordFile, "the Redis password file");
   // With a password, the Sentinel asks it of its clients and of its peers, and gives it to the servers it watches.
   const auth = password === undefined ? [] : [`requirepass ${password}`, `sentinel sentinel-pass ${password}`];
-  const groupAuth = password === undefined ? [] : [`sentinel auth-pass ${options.group} ${password}`];
+  const groupAuth = password === undefined ? [] : [`sentinel auth-user ${options.group} ${REDIS_USER}`, `sentinel auth-pass ${options.group} ${password}`];
   // Sentinel rewrites this file as it learns the group's members: it must be its own (and, holding the password, its owner's alone).
   writeFileSync(
     config,
@@ -335,6 +342,6 @@ export async function startRedisSentinel(options: ServerOptions & { primary: { a
   chmodSync(config, 0o600);
   const started = startDetached("redis", options.name ?? "redis-sentinel", binary, [config, "--sentinel"], { log: join(options.dir, "sentinel.out"), on });
   options.onSpawned?.(started);
-  await waitUntil(`redis sentinel on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password), on.address, options.tls?.ca), 15_000);
+  await waitUntil(`redis sentinel on ${on.address}:${options.port}`, () => tcpAnswers(options.port, redisProbe(password, "sentinel"), on.address, options.tls?.ca), 15_000);
   return started;
 }

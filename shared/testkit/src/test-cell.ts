@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { GatewayClient } from "@corral/client";
 import { masterStats, subjects, type JobView, type NodeView } from "@corral/contracts";
-import { callRpc, connectNats, createLogger, isSameProcessAlive, readNatsCredentials, type NatsConnection } from "@corral/kit";
+import { callRpc, connectNats, createLogger, isSameProcessAlive, readNatsCredentials, REDIS_USER, type NatsConnection } from "@corral/kit";
 import { adminTokenOf, cellCaOf, natsCredentialsFile, operatorNatsOptions, redisPasswordOf, restartProcess, writeCellFile, signalGroup, startLocalCell, stopStartedCell, type CellFile, type CellOptions, type StartedProcess } from "@corral/launcher";
 
 export const TEST_USER = "tester";
@@ -119,10 +119,10 @@ export class TestCell {
   }
 
   /** How a test reaches the cell's Redis and Sentinels itself: their password, and the CA when they speak TLS (ioredis's own options). */
-  get redisOptions(): { password?: string; tls?: { ca: string } } {
+  get redisOptions(): { username?: string; password?: string; tls?: { ca: string } } {
     const password = this.redisPassword;
     const ca = cellCaOf(this.cell);
-    return { ...(password === undefined ? {} : { password }), ...(ca === undefined ? {} : { tls: { ca } }) };
+    return { ...(password === undefined ? {} : { username: REDIS_USER, password }), ...(ca === undefined ? {} : { tls: { ca } }) };
   }
 
   /** The password of the cell's Redis and Sentinels, for tests that read its state directly. */

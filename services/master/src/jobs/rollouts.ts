@@ -25,11 +25,11 @@ export interface RolloutProgress {
   total: number;
 }
 
-/** How long a task has been running and healthy (or just running, for a job without a health check); 0 when it is not. */
-function healthyForMs(job: JobRecord, task: TaskRecord, now: number): number {
-  if (task.lifecycle.state !== "running") return 0;
+/** How long a task has been running and healthy (or just running, for a job without a health check); undefined while it is not. */
+function healthyForMs(job: JobRecord, task: TaskRecord, now: number): number | undefined {
+  if (task.lifecycle.state !== "running") return undefined;
   if (job.spec.health === undefined) return now - task.updatedAt;
-  return task.health === "healthy" && task.healthySince !== undefined ? now - task.healthySince : 0;
+  return task.health === "healthy" && task.healthySince !== undefined ? now - task.healthySince : undefined;
 }
 
 export function rolloutProgress(job: JobRecord, rollout: Rollout, policy: UpdatePolicy, now: number): RolloutProgress {
@@ -40,7 +40,8 @@ export function rolloutProgress(job: JobRecord, rollout: Rollout, policy: Update
     const replacing = task.lifecycle.context.replacedBy !== undefined;
     // A pending task is placed from the job's spec as it is now: it is of the new revision already.
     const current = task.lifecycle.state === "pending" || taskRevisionOf(task) >= rollout.revision;
-    if (current && !replacing && healthyForMs(job, task, now) >= policy.minHealthyTimeMs) progress.done += 1;
+    // Not healthy at all is never done, even with a min_healthy_time of 0.
+    if (current && !replacing && (healthyForMs(job, task, now) ?? -1) >= policy.minHealthyTimeMs) progress.done += 1;
     else if (current || replacing) progress.inFlight.push(task);
     else progress.behind.push(task);
   }

@@ -70,6 +70,12 @@ class SentinelFollowingRedis extends Redis {
   }
 }
 
+/**
+ * The ACL user Corral's clients sign in to Redis as (with the cell's password); Redis's
+ * `default` user is switched off, so a client without both gets nothing.
+ */
+export const REDIS_USER = "corral";
+
 /** How a client gets into the cell's Redis: its password, and the CA its servers' certificates are signed by when they speak TLS. */
 export interface RedisAccess {
   password?: string | undefined;
@@ -85,12 +91,13 @@ export interface RedisAccess {
 export function newRedis(text: string, options: RedisOptions, access: RedisAccess = {}): Redis {
   const address = parseRedisAddress(text);
   const { password } = access;
-  const auth = password === undefined ? {} : { password };
+  const auth = password === undefined ? {} : { username: REDIS_USER, password };
   const tls = access.tlsCa === undefined ? undefined : { ca: readFileSync(access.tlsCa, "utf8") };
   if (address.kind === "server") return new Redis(address.url, { ...options, ...auth, ...(tls === undefined ? {} : { tls }) });
   return new SentinelFollowingRedis({
     ...options,
-    ...(password === undefined ? {} : { password, sentinelPassword: password }),
+    // The servers know the ACL user; a Sentinel asks its own clients the password alone.
+    ...(password === undefined ? {} : { username: REDIS_USER, password, sentinelPassword: password }),
     // TLS to the Sentinels and to the primary they name alike.
     ...(tls === undefined ? {} : { tls, sentinelTLS: tls, enableTLSForSentinelMode: true }),
     sentinels: address.sentinels,
