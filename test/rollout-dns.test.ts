@@ -2,37 +2,22 @@
 // cell's DNS before each request, every request to a task DNS listed succeeds.
 import test from "ava";
 import { Resolver } from "node:dns/promises";
-import { mkdirSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
-import type { JobView } from "@corral/contracts";
-import { eventually, testDir, TestCell } from "@corral/testkit";
+import { eventually, TestCell } from "@corral/testkit";
+import { healthyCount as healthy, webJob, webRoot } from "./support/web-job.js";
 
 let cell: TestCell;
-const www = join(testDir("rollout-dns"), "www");
+const www = webRoot("rollout-dns");
 const REPLICAS = 6;
 const MAX_PARALLEL = 2;
 
 test.before(async () => {
-  mkdirSync(www, { recursive: true });
-  writeFileSync(join(www, "index.html"), "ok\n");
   cell = await TestCell.start("rollout-dns", { borglets: 2 });
 });
 test.after.always(async () => {
   await cell?.stop();
 });
 
-const web = (version: string) => `job api = {
-  binary = '/bin/busybox'
-  args = ['httpd', '-f', '-p', '%port%', '-h', '${www}']
-  env = { VERSION = '${version}' }
-  requirements = { cpu = 0.01 ram = 16M ports = 1 }
-  replicas = ${REPLICAS}
-  grace = 1s
-  health = { http = { path = '/' } interval = 200ms timeout = 150ms failures = 2 }
-  update = { max_parallel = ${MAX_PARALLEL} min_healthy_time = 500ms healthy_deadline = 20s drain = 2s }
-}`;
-
-const healthy = (job: JobView) => job.tasks.filter((task) => task.state === "running" && task.health === "healthy").length;
+const web = (version: string) => webJob({ name: "api", www, version, replicas: REPLICAS, update: `max_parallel = ${MAX_PARALLEL} min_healthy_time = 500ms healthy_deadline = 20s drain = 2s` });
 
 test("an update while a client resolves the job's tasks by DNS before each request: every request to a listed task succeeds, the healthy floor holds, all end on revision 2", async (t) => {
   const submitted = await cell.submit(web("1"));

@@ -2,12 +2,13 @@
 // gated on their health; changes applied in place; a failed rollout reverted; bad updates refused.
 import test from "ava";
 import { execFile } from "node:child_process";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { REPO_ROOT } from "@corral/launcher";
 import type { JobView } from "@corral/contracts";
 import { eventually, testDir, TestCell } from "@corral/testkit";
+import { healthyCount as healthy, webJob, webRoot } from "./support/web-job.js";
 
 let cell: TestCell;
 const CLI = join(REPO_ROOT, "services", "cli", "bin", "corral.js");
@@ -15,32 +16,19 @@ async function corral(...args: string[]): Promise<string> {
   const { stdout } = await promisify(execFile)(process.execPath, [CLI, "--dir", cell.cell.dir, ...args], { cwd: REPO_ROOT, timeout: 60_000 });
   return stdout;
 }
-const www = join(testDir("rollouts"), "www");
+const www = webRoot("rollouts");
 const REPLICAS = 4;
 
 test.before(async () => {
-  mkdirSync(www, { recursive: true });
-  writeFileSync(join(www, "index.html"), "ok\n");
   cell = await TestCell.start("rollouts", { borglets: 2 });
 });
 test.after.always(async () => {
   await cell?.stop();
 });
 
-/** A busybox web server with an http health check; `version` goes in its environment, `root` is what it serves. */
-const web = (name: string, version: string, extra = "", root = www) => `job ${name} = {
-  binary = '/bin/busybox'
-  args = ['httpd', '-f', '-p', '%port%', '-h', '${root}']
-  env = { VERSION = '${version}' }
-  requirements = { cpu = 0.01 ram = 16M ports = 1 }
-  replicas = ${REPLICAS}
-  grace = 1s
-  health = { http = { path = '/' } interval = 200ms timeout = 150ms failures = 2 }
-  update = { max_parallel = 1 min_healthy_time = 500ms healthy_deadline = 4s progress_deadline = 30s }
-  ${extra}
-}`;
-
-const healthy = (job: JobView) => job.tasks.filter((task) => task.state === "running" && task.health === "healthy").length;
+/** The test's web server; `root` is what it serves. */
+const web = (name: string, version: string, extra = "", root = www) =>
+  webJob({ name, www: root, version, replicas: REPLICAS, update: "max_parallel = 1 min_healthy_time = 500ms healthy_deadline = 4s progress_deadline = 30s", extra });
 
 async function allHealthy(id: string): Promise<JobView> {
   return eventually(`${id}: ${REPLICAS} healthy`, async () => {
@@ -111,8 +99,7 @@ test.serial("an update whose new tasks never get healthy fails at its deadline a
   const submitted = await cell.submit(web("shop", "1"));
   await allHealthy(submitted.id);
   // Served from a directory with no index: every check answers 404.
-  const empty = join(testDir("rollouts-empty"), "www");
-  mkdirSync(empty, { recursive: true });
+  const empty = webRoot("rollouts-empty", false);
   const update = await cell.client.update("shop", web("shop", "2", "", empty), "shop.borg", "borg");
   t.is(update.change.kind, "replace");
   const { job, fewestHealthy } = await watch(submitted.id, (seen) => seen.rollout?.state === "rolled_back" && healthy(seen) === REPLICAS, "the failed revision rolled back");

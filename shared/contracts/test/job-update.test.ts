@@ -15,7 +15,7 @@ test("what an update changes: fields a running task holds replace it; the others
 });
 
 test("the update policy: defaults, and deadlines that could never be met are refused naming the field", (t) => {
-  t.deepEqual(updatePolicySchema.parse({}), { maxParallel: 1, minHealthyTimeMs: 10_000, healthyDeadlineMs: 300_000, progressDeadlineMs: 600_000, autoRevert: true });
+  t.deepEqual(updatePolicySchema.parse({}), { maxParallel: 1, minHealthyTimeMs: 10_000, healthyDeadlineMs: 300_000, progressDeadlineMs: 600_000, autoRevert: true, drainMs: 0, canary: 0, autoPromote: false });
   const short = updatePolicySchema.safeParse({ minHealthyTimeMs: 60_000, healthyDeadlineMs: 30_000 });
   t.false(short.success);
   t.deepEqual(short.error?.issues[0]?.path, ["healthyDeadlineMs"]);

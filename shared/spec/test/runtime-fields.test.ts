@@ -368,9 +368,12 @@ test("an unknown field in an alloc set does not offer volumes or health", (t) =>
 });
 
 test("the update policy reads the same in Borg and YAML; absent fields get their defaults", (t) => {
-  const expected = { maxParallel: 2, minHealthyTimeMs: 5000, healthyDeadlineMs: 60_000, progressDeadlineMs: 600_000, autoRevert: false };
-  t.deepEqual(parseJobSpec(borg("  update = { max_parallel = 2 min_healthy_time = 5s healthy_deadline = 1m auto_revert = false }"), { file: "web.borg" }).update, expected);
-  t.deepEqual(parseJobSpec(yaml("update:", "  max_parallel: 2", "  min_healthy_time: 5s", "  healthy_deadline: 1m", "  auto_revert: false"), { file: "web.yaml" }).update, expected);
+  const expected = { maxParallel: 2, minHealthyTimeMs: 5000, healthyDeadlineMs: 60_000, progressDeadlineMs: 600_000, autoRevert: false, drainMs: 3000, canary: 1, autoPromote: true };
+  t.deepEqual(parseJobSpec(borg("  update = { max_parallel = 2 min_healthy_time = 5s healthy_deadline = 1m auto_revert = false drain = 3s canary = 1 auto_promote = true }"), { file: "web.borg" }).update, expected);
+  t.deepEqual(
+    parseJobSpec(yaml("update:", "  max_parallel: 2", "  min_healthy_time: 5s", "  healthy_deadline: 1m", "  auto_revert: false", "  drain: 3s", "  canary: 1", "  auto_promote: true"), { file: "web.yaml" }).update,
+    expected,
+  );
   t.false("update" in parseJobSpec(borg(), { file: "web.borg" }));
 });
 
