@@ -214,7 +214,7 @@ test.serial("one NATS server's host cut off: submissions, scheduling and failove
 
 test.serial("the Redis primary's host cut off: Sentinel promotes a replica, the masters follow, and nothing acknowledged is lost", async (t) => {
   await makeLeader("master-0");
-  const sentinel = new Redis({ host: hostOf("redis-sentinel-0").address, port: 26379, lazyConnect: true, maxRetriesPerRequest: 1, ...cell.redisOptions });
+  const sentinel = new Redis({ host: hostOf("redis-sentinel-0").address, port: 26379, lazyConnect: true, maxRetriesPerRequest: 1, ...cell.sentinelOptions });
   t.teardown(() => sentinel.disconnect());
   const primaryAddress = async () => ((await sentinel.call("SENTINEL", "get-master-addr-by-name", cell.cell.cell)) as string[])[0]!;
   const primaryAtStart = await primaryAddress();

@@ -142,7 +142,8 @@ test.serial("through the CLI: diff, an update held at its canary and promoted, a
   const specs = testDir("rollouts-specs");
   const file = (version: string) => {
     const path = join(specs, `deli-${version}.borg`);
-    writeFileSync(path, web("deli", version).replace(/update = \{/, "update = { canary = 1"));
+    // Slow batches (3 s healthy each), so a pause lands while tasks are still to be replaced.
+    writeFileSync(path, webJob({ name: "deli", www, version, replicas: REPLICAS, update: "canary = 1 max_parallel = 1 min_healthy_time = 3s healthy_deadline = 60s progress_deadline = 120s" }));
     return path;
   };
   const submitted = await cell.submit(readFileSync(file("1"), "utf8"));

@@ -28,7 +28,7 @@ export const JOB_FIELDS = [
   "update",
 ] as const;
 /** What only a running program has: refused in an alloc set, which reserves resources and runs nothing. */
-export const NOT_IN_ALLOC: readonly string[] = ["image", "volumes", "health", "binary", "args", "env", "restart", "grace", "alloc_set", "run_as_root"];
+export const NOT_IN_ALLOC: readonly string[] = ["image", "volumes", "health", "binary", "args", "env", "restart", "grace", "alloc_set", "run_as_root", "update"];
 export const ALLOC_FIELDS = JOB_FIELDS.filter((field) => !NOT_IN_ALLOC.includes(field));
 export const RUNTIME_FIELDS = ["cell", "cells", "policy", "weights", "spill_after", "max_disruption"] as const;
 /** What only a federated job (one with `cells`) has. */

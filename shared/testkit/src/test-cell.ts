@@ -125,6 +125,12 @@ export class TestCell {
     return { ...(password === undefined ? {} : { username: REDIS_USER, password }), ...(ca === undefined ? {} : { tls: { ca } }) };
   }
 
+  /** How a test reaches the cell's Sentinels: the password alone (their clients sign in as their default user), and the CA. */
+  get sentinelOptions(): { password?: string; tls?: { ca: string } } {
+    const { username: _user, ...options } = this.redisOptions;
+    return options;
+  }
+
   /** The password of the cell's Redis and Sentinels, for tests that read its state directly. */
   get redisPassword(): string | undefined {
     return redisPasswordOf(this.cell);
