@@ -61,7 +61,8 @@ test("an update while a client resolves the job's tasks by DNS before each reque
   await client;
 
   t.deepEqual(failures, [], `${failures.length} of ${requests} requests failed`);
-  t.true(requests > REPLICAS * 10, `the client kept asking (${requests} requests)`);
+  // A sanity check that the client was at work throughout (each round asks every listed task once).
+  t.true(requests >= REPLICAS * 3, `the client kept asking (${requests} requests)`);
   t.true(fewestHealthy >= REPLICAS - MAX_PARALLEL, `never fewer than ${REPLICAS - MAX_PARALLEL} healthy; saw ${fewestHealthy}`);
   t.true(after.tasks.every((task) => task.revision === 2));
 });

@@ -12,8 +12,8 @@ export function webRoot(label: string, withIndex = true): string {
 }
 
 /**
- * A busybox web server job on the host runtime with an http health check checked every
- * 200 ms; `version` goes in its environment (so a new one replaces every task), `update` is
+ * A busybox web server job on the host runtime with an http health check every 300 ms (lenient
+ * enough that a busy machine does not fail it: a restart would spoil a test's counts); `version` goes in its environment (so a new one replaces every task), `update` is
  * the inside of its update block, `extra` more lines of the job.
  */
 export function webJob(options: { name: string; www: string; version: string; replicas: number; update: string; extra?: string }): string {
@@ -24,7 +24,7 @@ export function webJob(options: { name: string; www: string; version: string; re
   requirements = { cpu = 0.01 ram = 16M ports = 1 }
   replicas = ${options.replicas}
   grace = 1s
-  health = { http = { path = '/' } interval = 200ms timeout = 150ms failures = 2 }
+  health = { http = { path = '/' } interval = 300ms timeout = 250ms failures = 3 }
   update = { ${options.update} }
   ${options.extra ?? ""}
 }`;

@@ -3,7 +3,7 @@ import { controlRollout, CorralError, FEDERATION_LABEL, RESERVED_LABEL_PREFIX, f
 import { callRpc } from "@corral/kit";
 import { parseJobSpec } from "@corral/spec";
 import { killQuerySchema, requestIdFrom, scaleBodySchema, submitBodySchema, rolloutBodySchema, updateQuerySchema, validate } from "../requests.js";
-import { authorizeJob, authorizeRunAsRoot, ownerForSubmission } from "../auth/authorization.js";
+import { authorizeJob, authorizeRunAsRoot, ownerForSubmission, ownerOf } from "../auth/authorization.js";
 import { cellNamed, idempotentCall, leaderCall, referencedJob, type RouteContext } from "./route-context.js";
 
 /** The spec and its owner from a submission body (a parsed spec, or source text in Borg, YAML or JSON); the caller must be allowed to `verb` it. */
@@ -69,6 +69,7 @@ export function registerJobWrites(app: FastifyInstance, ctx: RouteContext): void
     const found = await referencedJob(ctx, request.params.job, request.identity);
     if (found.kind === "federated") throw new CorralError("bad_request", `${found.id} is a federated job; updating federated jobs is not supported yet: kill it and submit it again`, "job");
     const { spec, user } = specFrom(request, "update", home);
+    if (user !== ownerOf(found.id)) throw new CorralError("bad_request", `the spec says user = '${user}', but job ${found.id} is ${ownerOf(found.id)}'s: a job's owner cannot change; submit it as a new job of ${user}`, "user");
     if (jobId(spec.name, user, spec.runtime.cell ?? found.cell) !== found.id) {
       throw new CorralError("bad_request", `the spec is of job ${jobId(spec.name, user, spec.runtime.cell ?? found.cell)}, not ${found.id}: the URL names the job the spec updates`, "name");
     }
