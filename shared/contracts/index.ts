@@ -31,4 +31,5 @@ export * from "./src/audit.js";
 export * from "./src/image-buckets.js";
 export * from "./src/images.js";
 export * from "./src/job-update.js";
+export * from "./src/task-runtimes.js";
 export * from "./src/nats-permissions.js";

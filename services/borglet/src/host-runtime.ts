@@ -2,7 +2,7 @@
 // tasks a previous borglet left running adopted again, captured logs read and rotated.
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import type { Lease } from "@corral/contracts";
+import { runtimeOf, type Lease, type RuntimeName } from "@corral/contracts";
 import { isSameProcessAlive, type Logger } from "@corral/kit";
 import { AdoptedTask } from "./adopted-task.js";
 import { resolveBinary } from "./binaries.js";
@@ -30,6 +30,8 @@ export interface HostRuntimeOptions {
   logMaxBytes: number;
   /** how jobs with an image run here, or why they cannot */
   isolation: { ok: true; runtime: IsolatedRuntime } | { ok: false; problem: string };
+  /** the runtimes this machine offers (--runtimes); a task of another is refused, naming the flag */
+  runtimes?: readonly RuntimeName[];
   /** each user's own uid for their host tasks; undefined: tasks run as the borglet does */
   taskUids?: TaskUids;
   /** each host task in a pids cgroup of its own with this limit; undefined: none (the borglet is not root) */
@@ -78,6 +80,11 @@ export class HostRuntime implements TaskRuntime {
 
   start(lease: Lease, log: Logger, lifecycle: TaskLifecycle): RunningTask | { failed: string } {
     const { dataDir, host, name, isolation } = this.options;
+    // The scheduler places no such task here; a lease from before the flag changed still gets a clear answer.
+    const runtime = runtimeOf(lease);
+    if (this.options.runtimes !== undefined && !this.options.runtimes.includes(runtime)) {
+      return { failed: `${name} runs no ${runtime} tasks (--runtimes ${this.options.runtimes.join(",")})` };
+    }
     if (lease.image !== undefined) {
       if (!isolation.ok) return { failed: `the isolated runtime is not available on ${name}: ${isolation.problem}` };
       const task: IsolatedTask = new IsolatedTask(lease, host, name, dataDir, isolation.runtime, taskPaths(dataDir, lease.taskId), this.spawner, {

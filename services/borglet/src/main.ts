@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from "no
 import { availableParallelism, hostname } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { z } from "zod";
+import { RUNTIMES_ATTRIBUTE, TASK_RUNTIMES, type RuntimeName } from "@corral/contracts";
 import { borgletCgroupPath, flag, fromFlag, LeaderVerifier, parsedFlag, startService } from "@corral/kit";
 import { parseCpu, parseDuration, parseSize } from "@corral/spec";
 import { Borglet } from "./borglet.js";
@@ -41,6 +42,15 @@ const { flags, log, metrics, nc, onStop } = await startService({
       "the unprivileged uids (and gids) host tasks run as, one per user, as FROM-TO; 'none': tasks run as the borglet's own user (a borglet not run as root cannot switch)",
       parsedFlag((text): "none" | { from: number; to: number } => (text.trim() === "none" ? "none" : parseUidRange(text))),
       { default: "2000000-2099999" },
+    ),
+    runtimes: flag(
+      "the runtimes this machine offers, comma-separated: host (a binary as a process) and isolated (an image in a container); the scheduler places only the tasks it can run here",
+      z
+        .string()
+        .transform((text) => [...new Set(text.split(",").map((word) => word.trim()).filter((word) => word !== ""))])
+        .refine((words) => words.length > 0 && words.every((word) => (TASK_RUNTIMES as readonly string[]).includes(word)), `one or more of ${TASK_RUNTIMES.join(", ")}, comma-separated, like isolated`)
+        .transform((words) => words as RuntimeName[]),
+      { default: "host,isolated" },
     ),
     containerUids: flag(
       "the host ids containers' user namespaces map, 65536 per user, as FROM-TO (a container's root is the first of its owner's block); 'none': containers' root is the machine's root",
@@ -298,6 +308,7 @@ async function runReal(): Promise<void> {
       ...(taskUids === undefined ? {} : { taskUids }),
       ...(pidsLimit === undefined ? {} : { pidsLimit }),
       setpriv: setprivPath(),
+      runtimes: flags.runtimes,
     },
     log,
   );
@@ -308,7 +319,8 @@ async function runReal(): Promise<void> {
       name: flags.name,
       host: flags.host,
       capacity: { cpu: flags.cpu ?? detected.cpu, ram: flags.ram ?? detected.ram, disk: flags.disk ?? detected.disk },
-      attributes: flags.attribute,
+      // The scheduler reads what runs here from an attribute of its own, which the borglet sets.
+      attributes: { ...flags.attribute, [RUNTIMES_ATTRIBUTE]: flags.runtimes.join(",") },
       portRange: flags.ports,
       heartbeatMs: flags.heartbeat,
       leader,

@@ -20,6 +20,7 @@ function requestOf(task: PendingTask): TaskRequest {
     ...(task.maxPerMachine === undefined ? {} : { maxPerMachine: task.maxPerMachine }),
     ...(task.avoid === undefined ? {} : { avoid: task.avoid }),
     ...(task.onLimitsOnly === true ? { onLimitsOnly: true } : {}),
+    ...(task.runtime === undefined ? {} : { runtime: task.runtime }),
   };
 }
 

@@ -1,6 +1,7 @@
 // The leader ↔ schedulers conversation: the work snapshot a scheduler fetches, the plan it
 // sends back, and the kick that says there is work. Only schedulers and the leader read these.
 import { z } from "zod";
+import { TASK_RUNTIMES } from "./task-runtimes.js";
 import { requirementsSchema, resourcesSchema } from "./job-size.js";
 import { constraintSchema, preferenceSchema, spreadSchema, SPREAD_DOMAINS } from "./job-placement.js";
 import { PRIORITY_BANDS } from "./job-spec.js";
@@ -36,6 +37,8 @@ export const pendingTaskSchema = z.object({
   avoid: z.array(nodeNameSchema).max(16).optional(),
   /** placed on limits alone, never on reclaimed room, whatever its band (an alloc must really reserve) */
   onLimitsOnly: z.literal(true).optional(),
+  /** the runtime it needs, where machines offer only some; absent: any (an alloc runs nothing) */
+  runtime: z.enum(TASK_RUNTIMES).optional(),
 });
 export type PendingTask = z.infer<typeof pendingTaskSchema>;
 

@@ -37,6 +37,8 @@ export interface CellOptions {
   taskPidsMax?: number;
   /** attributes of borglet i (rack, power, arch, …); default: each machine its own rack */
   borgletAttributes?: (index: number) => Record<string, string>;
+  /** the runtimes borglet i offers (its --runtimes, like `isolated`); default: every one */
+  borgletRuntimes?: (index: number) => string | undefined;
   /** progress lines for people */
   onProgress?: (message: string) => void;
   /** a federation: these cells, each with its own redis-server, masters, schedulers and borglets, on one nats-server */

@@ -210,7 +210,7 @@ async function startCellServices(
     const name = named(cell.cell, `borglet-${i}`);
     // Every real borglet of a local cell (of every cell of a local federation) runs on this one host: each offers its share.
     const hostShare = borglets * Math.max(1, options.cells?.length ?? 1);
-    const args = [...borgletArgs(cell, name, range, { ...options, hostShare, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` } }), ...metricsArgs(await metricsPortFor(file))];
+    const args = [...borgletArgs(cell, name, range, { ...options, hostShare, attributes: options.borgletAttributes?.(i) ?? { rack: `r${i}` }, runtimes: options.borgletRuntimes?.(i) }), ...metricsArgs(await metricsPortFor(file))];
     const borglet = launchService(dir, "borglet", name, args, options.form);
     // Its tasks bind these ports whenever they are placed, long after a `cell up` has exited.
     shareReservations(Array.from({ length: range[1] - range[0] + 1 }, (_, offset) => range[0] + offset), borglet);

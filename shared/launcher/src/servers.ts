@@ -240,9 +240,11 @@ export async function startRedisServer(options: ServerOptions & { durability?: R
   mkdirSync(options.dir, { recursive: true });
   const password = options.passwordFile === undefined ? undefined : readSecretFile(options.passwordFile, "the Redis password file");
   // The password goes in a config file of the server's own (mode 600), never on its command
-  // line. Redis's default user is off: every client signs in as the cell's ACL user, and a
-  // replica replicates as it too.
-  const config = password === undefined ? [] : [writeRedisAuthConfig(options.dir, ["user default off", `user ${REDIS_USER} on >${password} ~* &* +@all`, `masteruser ${REDIS_USER}`, `masterauth ${password}`])];
+  // line. Corral's clients sign in as the cell's ACL user, and a replica replicates as it too.
+  // The default user keeps the same password rather than being switched off: Redis 7.0 (Debian
+  // 12's) replays MULTI/EXEC from its AOF as the default user, and with it off drops them with
+  // NOPERM on restart, losing acknowledged writes (test/durability.test.ts found it).
+  const config = password === undefined ? [] : [writeRedisAuthConfig(options.dir, [`user default on >${password} ~* &* +@all`, `user ${REDIS_USER} on >${password} ~* &* +@all`, `masteruser ${REDIS_USER}`, `masterauth ${password}`])];
   const durability = options.durability ?? "everysec";
   const on = options.on ?? LOOPBACK;
   const aof = durability === "none" ? ["--appendonly", "no"] : ["--appendonly", "yes", "--appendfsync", durability];

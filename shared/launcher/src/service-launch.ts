@@ -60,7 +60,7 @@ export function borgletArgs(
   cell: { cell: string; nats: string; dir: string } & CellSignIn,
   name: string,
   ports: readonly [number, number],
-  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity" | "taskPidsMax"> & { attributes?: Record<string, string>; hostShare?: number; host?: string } = {},
+  options: Pick<CellOptions, "heartbeatMs" | "borgletCapacity" | "taskPidsMax"> & { attributes?: Record<string, string>; hostShare?: number; host?: string; runtimes?: string | undefined } = {},
 ): string[] {
   const args = [
     "--cell", cell.cell,
@@ -80,6 +80,7 @@ export function borgletArgs(
   for (const [key, value] of Object.entries(options.attributes ?? {})) args.push("--attribute", `${key}=${value}`);
   if (options.hostShare !== undefined) args.push("--host-share", String(options.hostShare));
   if (options.taskPidsMax !== undefined) args.push("--task-pids-max", String(options.taskPidsMax));
+  if (options.runtimes !== undefined) args.push("--runtimes", options.runtimes);
   // The address its tasks are reached at (the borglet's own default is loopback).
   if (options.host !== undefined) args.push("--host", options.host);
   // Started by someone other than root, or with its directory where others cannot pass (a

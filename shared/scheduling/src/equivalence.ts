@@ -7,7 +7,8 @@ import { usesReclaimed, type TaskRequest } from "./model.js";
  */
 export function equivalenceClassOf(task: TaskRequest): string {
   // Whether reclaimed resources count depends on the band: production and the rest never share a class.
-  const asks = [task.requirements.cpu, task.requirements.ram, task.requirements.disk, task.requirements.ports, task.constraints, task.preferences, usesReclaimed(task)];
+  // So does the runtime: a machine may offer one and not the other.
+  const asks = [task.requirements.cpu, task.requirements.ram, task.requirements.disk, task.requirements.ports, task.constraints, task.preferences, usesReclaimed(task), task.runtime];
   // A task avoiding machines asks something of its own: it shares a class with no other.
   if (task.avoid !== undefined && task.avoid.length > 0) return JSON.stringify([asks, task.taskId, task.avoid]);
   // The default spread over machines depends on the job too, but is scored apart (a job-bound scorer), so classes stay shared.

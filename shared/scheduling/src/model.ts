@@ -2,7 +2,7 @@
  * The scheduler's own view of a cell: plain data, no I/O. The scheduler service, the
  * offline simulator and the benchmarks all build it, so the same code places tasks everywhere.
  */
-import { taskId, type Constraint, type Preference, type PriorityBand, type Resources, type SpreadSetting } from "@corral/contracts";
+import { runtimeOf, taskId, type Constraint, type Preference, type PriorityBand, type Resources, type SpreadSetting, type RuntimeName } from "@corral/contracts";
 
 /** One task to place, with what its job asks of machines. */
 export interface TaskRequest {
@@ -21,6 +21,8 @@ export interface TaskRequest {
   avoid?: readonly string[];
   /** placed on limits alone, never on reclaimed room (an alloc, which must really reserve) */
   onLimitsOnly?: boolean;
+  /** the runtime it runs in, where machines offer only some (an alloc runs nothing: none) */
+  runtime?: RuntimeName;
 }
 
 /** A machine as offered to the scheduler: its shape, attributes and what is already on it. */
@@ -55,6 +57,8 @@ export interface PlacementSpec {
   preferences: readonly Preference[];
   spread?: SpreadSetting | undefined;
   maxPerMachine?: number | undefined;
+  kind?: "job" | "alloc" | undefined;
+  image?: string | undefined;
 }
 
 /** Task `index` of a job, as the placement pipeline takes it. */
@@ -70,5 +74,6 @@ export function taskRequestFor(job: string, user: string, spec: PlacementSpec, i
     preferences: spec.preferences,
     ...(spec.spread === undefined ? {} : { spread: spec.spread }),
     ...(spec.maxPerMachine === undefined ? {} : { maxPerMachine: spec.maxPerMachine }),
+    ...(spec.kind === "alloc" ? {} : { runtime: runtimeOf(spec) }),
   };
 }

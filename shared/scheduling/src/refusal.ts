@@ -20,7 +20,8 @@ export type RefusalCode =
   | "max_per_machine"
   | "spread"
   | "ports_conflict"
-  | "alloc_not_ready";
+  | "alloc_not_ready"
+  | "runtime_not_offered";
 
 export type FitResource = keyof Resources;
 
@@ -40,4 +41,6 @@ export const refusals = {
   portsConflict: (detail: string): Refusal => ({ code: "ports_conflict", text: detail }),
   /** an alloc that cannot take tasks yet (not running, or its machine not up) */
   allocNotReady: (detail: string): Refusal => ({ code: "alloc_not_ready", text: detail }),
+  /** a machine whose borglet runs no tasks of this kind (`--runtimes`) */
+  runtime: (runtime: string): Refusal => ({ code: "runtime_not_offered", text: `runs no ${runtime} tasks` }),
 };

@@ -6,6 +6,7 @@ import { ePvm } from "./plugins/e-pvm/index.js";
 import { hybrid } from "./plugins/hybrid/index.js";
 import { defaultSpread } from "./plugins/default-spread/index.js";
 import { maxPerMachine } from "./plugins/max-per-machine/index.js";
+import { runtime } from "./plugins/runtime/index.js";
 import { ports } from "./plugins/ports/index.js";
 import { preferences } from "./plugins/preferences/index.js";
 import { resources } from "./plugins/resources/index.js";
@@ -17,7 +18,7 @@ export type Policy = (typeof POLICIES)[number];
 const POLICY_SCORERS: Record<Policy, ScorerFactory> = { "e-pvm": ePvm, "best-fit": bestFit, hybrid };
 
 /** Cheapest and most selective first: a machine is refused by the first filter that says no. */
-export const FILTERS: readonly FilterFactory[] = [resources, ports, constraints, maxPerMachine, spreadFilter];
+export const FILTERS: readonly FilterFactory[] = [resources, ports, runtime, constraints, maxPerMachine, spreadFilter];
 
 /**
  * How much each scorer's 0–100 counts (Kubernetes' score weights). The packing policy and a

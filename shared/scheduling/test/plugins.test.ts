@@ -12,6 +12,7 @@ import { maxPerMachine } from "../src/plugins/max-per-machine/index.js";
 import { ports } from "../src/plugins/ports/index.js";
 import { preferences } from "../src/plugins/preferences/index.js";
 import { resources } from "../src/plugins/resources/index.js";
+import { runtime } from "../src/plugins/runtime/index.js";
 import { spreadFilter, spreadScorer } from "../src/plugins/spread/index.js";
 import { GIB, machine, task } from "./fixtures.js";
 
@@ -83,6 +84,16 @@ test("max-per-machine: counts the job's tasks already there", (t) => {
   cell.reserve(task("a", { maxPerMachine: 2 }), m, []);
   t.regex(plugin.filter(task("b", { maxPerMachine: 2 }), m, cell)?.text ?? "", /already 2/);
   t.is(plugin.filter(task("c", { job: "other", maxPerMachine: 2 }), m, cell), undefined, "another job is not counted");
+});
+
+test("runtime: a machine that offers only containers refuses host tasks, naming why; one that says nothing takes either; an alloc asks for none", (t) => {
+  const cell = new CellSnapshot([machine("boxes", { attributes: { runtimes: "isolated" } }), machine("any")]);
+  const plugin = runtime.create();
+  const [boxes, any] = cell.machines as [Machine, Machine];
+  t.deepEqual(plugin.filter(task("a", { runtime: "host" }), boxes, cell), { code: "runtime_not_offered", text: "runs no host tasks" });
+  t.is(plugin.filter(task("b", { runtime: "isolated" }), boxes, cell), undefined);
+  t.is(plugin.filter(task("c", { runtime: "host" }), any, cell), undefined);
+  t.false(plugin.appliesTo!(task("d")), "a task with no runtime (an alloc) is not filtered");
 });
 
 test("spread: a domain may run at most maxSkew ahead of the emptiest; the scorer prefers emptier domains", (t) => {

@@ -1,6 +1,6 @@
 // The leader's side of the scheduler protocol: work fetches (the pending window and a sample of
 // machines) and plan apply, where every placement is checked again before it is committed.
-import { CorralError, declaredSpread, fetchWork, isPlaced, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
+import { CorralError, declaredSpread, fetchWork, isPlaced, runtimeOf, SPREAD_DOMAINS, subjects, submitPlan, type Placement, type Plan, type SpreadDomain, type WorkNode } from "@corral/contracts";
 import { serveRpc, type Subscription } from "@corral/kit";
 import { assignedPortsRefusal, firstRefusal, mayUseReclaimed, profileFor, resourceRefusal, taskRequestFor, type TaskRequest } from "@corral/scheduling";
 import { isAlloc } from "../allocs/alloc-sets.js";
@@ -187,7 +187,7 @@ export function serveScheduling(ctx: LeaderContext): Subscription[] {
             ...(spec.spread === undefined ? {} : { spread: spec.spread }),
             ...(spec.maxPerMachine === undefined ? {} : { maxPerMachine: spec.maxPerMachine }),
             ...(crashedOn === undefined || crashedOn.length === 0 ? {} : { avoid: crashedOn }),
-            ...(isAlloc(ref.job) ? { onLimitsOnly: true as const } : {}),
+            ...(isAlloc(ref.job) ? { onLimitsOnly: true as const } : { runtime: runtimeOf(spec) }),
           };
         }),
       };

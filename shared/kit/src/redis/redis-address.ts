@@ -71,8 +71,8 @@ class SentinelFollowingRedis extends Redis {
 }
 
 /**
- * The ACL user Corral's clients sign in to Redis as (with the cell's password); Redis's
- * `default` user is switched off, so a client without both gets nothing.
+ * The ACL user Corral's clients sign in to Redis as, with the cell's password (which Redis's
+ * `default` user asks too: launcher's startRedisServer says why it is not switched off).
  */
 export const REDIS_USER = "corral";
 
