@@ -58,8 +58,8 @@ interface HeldStop {
 
 /** What the term's rollout loop remembers between looks; none of it is needed for safety, so a new leader starts it empty. */
 interface RolloutMemory {
-  /** when each task of a rollout was first seen in flight by this leader: its healthy deadline counts from there */
-  inFlightSince: Map<string, number>;
+  /** per job, when each task of its rollout (`index/revision`) was first seen in flight by this leader: its healthy deadline counts from there; dropped once the rollout stops running */
+  inFlightSince: Map<string, Map<string, number>>;
   /** stops waiting out their drain (a new leader's heartbeats send them at once instead) */
   held: HeldStop[];
 }
@@ -90,7 +90,11 @@ export function startRollouts(ctx: LeaderContext): () => void {
     const batch = new CommandBatch();
     const now = Date.now();
     let changed = releaseHeldStops(ctx, memory, batch, now);
-    for (const job of ctx.state.jobs.values()) {
+    const rolling = ctx.state.rollingJobs();
+    // A rollout that ended or waits (paused, awaiting promotion) starts its deadlines afresh when it runs again.
+    const running = new Set(rolling.map((job) => job.id));
+    for (const id of memory.inFlightSince.keys()) if (!running.has(id)) memory.inFlightSince.delete(id);
+    for (const job of rolling) {
       if (job.rollout?.state !== "running") continue;
       changed = step(ctx, job, job.rollout, memory, batch, now) || changed;
     }
@@ -107,10 +111,11 @@ export function startRollouts(ctx: LeaderContext): () => void {
 
 /** One look at a running rollout: finish it, fail it, hold it for promotion, or start the next tasks. True when something changed. */
 function step(ctx: LeaderContext, job: JobRecord, rollout: Rollout, memory: RolloutMemory, batch: CommandBatch, now: number): boolean {
-  const { inFlightSince } = memory;
+  let inFlightSince = memory.inFlightSince.get(job.id);
+  if (inFlightSince === undefined) memory.inFlightSince.set(job.id, (inFlightSince = new Map()));
   const policy = job.spec.update ?? DEFAULT_UPDATE_POLICY;
   const progress = rolloutProgress(job, rollout, policy, now);
-  const key = (task: TaskRecord) => `${job.id}/${task.index}/${rollout.revision}`;
+  const key = (task: TaskRecord) => `${task.index}/${rollout.revision}`;
   let changed = false;
   if (progress.done !== (rollout.done ?? 0)) {
     // Progress is a task newly done; one that fell back (it crashed) moves the count alone.
@@ -201,5 +206,6 @@ function fail(ctx: LeaderContext, job: JobRecord, rollout: Rollout, why: string,
   job.revision = revision;
   ctx.state.replaceSpec(job, { ...stable.spec, replicas: job.spec.replicas });
   job.rollout = { revision, from: rollout.from, state: "running", revertOf: rollout.revision, promoted: true, startedAt: now, progressAt: now };
+  ctx.state.markDirty(job.id);
   recordHistory(ctx.nc, ctx.cell, job.id, { at: now, kind: "rollout", text: `rolling back to revision ${rollout.from}'s spec as revision ${revision}` });
 }

@@ -86,18 +86,20 @@ export async function updateJob(ctx: LeaderContext, request: UpdateRequest, now 
   const spec: JobSpec = { ...request.spec, replicas: job.spec.replicas };
   const history = revisionsOf(job).map((kept) => (kept.outcome === "rolling" ? { ...kept, outcome: "superseded" as const } : kept));
   const stable = [...history].reverse().find((kept) => kept.outcome === "stable")?.revision ?? current;
-  history.push({ revision, at: now, by: request.user, kind: request.kind ?? (change.kind === "in-place" ? "in-place" : "replace"), fields: change.fields, outcome: change.kind === "in-place" ? "stable" : "rolling", spec: request.spec });
+  history.push({ revision, at: now, by: request.user, kind: request.kind ?? (change.kind === "in-place" ? "in-place" : "replace"), fields: change.fields, outcome: change.kind === "in-place" && !rolling ? "stable" : "rolling", spec: request.spec });
   job.revisions = history.slice(-KEPT_REVISIONS);
   job.revision = revision;
   ctx.state.replaceSpec(job, spec);
   if (change.kind === "in-place") {
-    // Nothing a running task holds changed: every task is of the new revision as it stands.
+    // Nothing a running task holds changed from the current revision: its tasks are of the new
+    // one as they stand. Tasks a running rollout has not reached yet still run an older spec,
+    // so the rollout goes on, toward the new revision.
     for (const task of job.tasks) {
-      if (task.lifecycle.state === "dead" || taskRevisionOf(task) === revision) continue;
+      if (task.lifecycle.state === "dead" || taskRevisionOf(task) !== current) continue;
       task.revision = revision;
       ctx.state.putTask(job, task);
     }
-    if (rolling) job.rollout = { ...job.rollout!, state: "succeeded", progressAt: now, message: `superseded by revision ${revision}, applied in place` };
+    if (rolling) job.rollout = { ...job.rollout!, revision };
   } else {
     // Going back to a spec that ran before needs no canaries.
     job.rollout = { revision, from: rolling ? job.rollout!.from : stable, state: "running", startedAt: now, progressAt: now, ...(request.kind === "revert" ? { promoted: true } : {}) };

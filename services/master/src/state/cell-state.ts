@@ -50,6 +50,8 @@ export class CellState {
   private readonly index = new TaskIndex(this);
   /** jobs whose head (who, what, the spec, how many tasks) changed since the last commit */
   private readonly dirtyJobs = new Set<string>();
+  /** jobs whose rollout runs, kept as their heads change: the rollout loop looks at these, not at every job */
+  private readonly rolling = new Set<string>();
   /** tasks changed since the last commit: a task's change writes only the record that holds it */
   private readonly dirtyTasks = new Set<string>();
   /** jobs replaced by one with fewer tasks, with how many they had: their task records past the new count are deleted */
@@ -91,6 +93,7 @@ export class CellState {
     }
     if (previous !== undefined && previous.tasks.length > job.tasks.length) this.markJobShrunk(job.id, previous.tasks.length);
     this.dirtyJobs.add(job.id);
+    this.noteRollout(job);
   }
 
   removeJob(id: string): void {
@@ -101,6 +104,7 @@ export class CellState {
     this.sortedIds = undefined;
     this.jobsByUser.get(job.user)?.delete(id);
     this.allocSets.delete(id);
+    this.rolling.delete(id);
   }
 
   /**
@@ -316,9 +320,21 @@ export class CellState {
     return takeDirty(this.dirtyJobs, this.jobs);
   }
 
-  /** Marks a job's head (spec, killed) changed. */
+  /** Marks a job's head (spec, killed, rollout) changed. */
   markDirty(jobId: string): void {
     this.dirtyJobs.add(jobId);
+    const job = this.jobs.get(jobId);
+    if (job !== undefined) this.noteRollout(job);
+  }
+
+  private noteRollout(job: JobRecord): void {
+    if (job.rollout?.state === "running") this.rolling.add(job.id);
+    else this.rolling.delete(job.id);
+  }
+
+  /** The jobs whose rollout runs (as their heads were last marked changed). */
+  rollingJobs(): JobRecord[] {
+    return [...this.rolling].map((id) => this.jobs.get(id)).filter((job) => job !== undefined);
   }
 
   /** Tasks changed since the last call, for the next fenced commit. */
